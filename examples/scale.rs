@@ -1,0 +1,2 @@
+//! Placeholder: filled by the simulator work.
+fn main() {}

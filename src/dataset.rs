@@ -1,0 +1,511 @@
+//! Interned, columnar journeys: [`Catalog`], [`JourneySet`] and [`JourneyView`].
+//!
+//! Models never compare strings in their hot loops. A [`JourneySet`] interns
+//! every channel, campaign and content name once into a [`Catalog`] (an
+//! `indexmap` set, so ids follow first appearance and never depend on a hash
+//! seed) and stores the touches column by column, sorted by time. A
+//! [`JourneyView`] borrows one journey's slices of those columns; it is what
+//! an [`AttributionModel`](crate::AttributionModel) sees.
+
+use chrono::{DateTime, Utc};
+use indexmap::IndexSet;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::journey::Journey;
+use crate::money::Currency;
+use crate::touchpoint::{Milestone, Touchpoint};
+
+/// The id of an interned channel: its position in the [`Catalog`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ChannelId(pub u32);
+
+impl ChannelId {
+    /// The id as an index into per-channel arrays.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A set of names interned to dense `u32` ids in first-appearance order.
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::Interner;
+///
+/// let mut names = Interner::default();
+/// assert_eq!(names.intern("email"), 0);
+/// assert_eq!(names.intern("direct"), 1);
+/// assert_eq!(names.intern("email"), 0);
+/// assert_eq!(names.get("direct"), Some(1));
+/// assert_eq!(names.name(1), Some("direct"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interner {
+    names: IndexSet<String>,
+}
+
+impl Interner {
+    /// The id of `name`, interning it if new.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] past `u32::MAX - 1` distinct names.
+    pub fn try_intern(&mut self, name: &str) -> Result<u32> {
+        if let Some(i) = self.get(name) {
+            return Ok(i);
+        }
+        let n = self.names.len();
+        if n >= (u32::MAX - 1) as usize {
+            return Err(Error::TooLarge {
+                what: "distinct names",
+                found: n + 1,
+                limit: (u32::MAX - 1) as usize,
+            });
+        }
+        self.names.insert(name.to_owned());
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// The id of `name`, interning it if new.
+    ///
+    /// # Panics
+    ///
+    /// Panics past `u32::MAX - 1` distinct names; use
+    /// [`try_intern`](Self::try_intern) for untrusted input.
+    pub fn intern(&mut self, name: &str) -> u32 {
+        self.try_intern(name).expect("too many distinct names")
+    }
+
+    /// The id of `name`, if interned.
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.names
+            .get_index_of(name)
+            .and_then(|i| u32::try_from(i).ok())
+    }
+
+    /// The name with id `id`.
+    pub fn name(&self, id: u32) -> Option<&str> {
+        self.names.get_index(id as usize).map(String::as_str)
+    }
+
+    /// How many names are interned.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether no name is interned.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The names in id order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.names.iter().map(String::as_str)
+    }
+}
+
+/// The names behind the ids of a [`JourneySet`]: channels, campaigns and
+/// content assets, each interned in first-appearance order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Catalog {
+    /// Channel names; `ChannelId(i)` is `channels.name(i)`.
+    pub channels: Interner,
+    /// Campaign names.
+    pub campaigns: Interner,
+    /// Content asset names.
+    pub contents: Interner,
+}
+
+impl Catalog {
+    /// The name of a channel id.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `id` did not come from this catalog.
+    pub fn channel_name(&self, id: ChannelId) -> &str {
+        self.channels
+            .name(id.0)
+            .expect("channel id from another catalog")
+    }
+
+    /// The id of a channel name, if present.
+    pub fn channel_id(&self, name: &str) -> Option<ChannelId> {
+        self.channels.get(name).map(ChannelId)
+    }
+}
+
+/// Sentinel for "no campaign / no content" in the id columns.
+pub(crate) const NONE_ID: u32 = u32::MAX;
+
+/// Many journeys, interned and stored column by column, each journey's
+/// touches sorted by time (stable).
+///
+/// Build it once from your own [`Journey`] values with [`JourneySet::push`]
+/// or [`JourneySet::from_journeys`]; then run any number of models over it.
+/// Memory is about 30 bytes per touch plus the ids.
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::{JourneySet, SimpleJourney, SimpleTouch};
+///
+/// let j = SimpleJourney::new("j1")
+///     .touch(SimpleTouch::new("email", "2024-03-02T00:00:00Z".parse()?))
+///     .touch(SimpleTouch::new("paid_search", "2024-02-27T00:00:00Z".parse()?))
+///     .converted(50.0);
+/// let set = JourneySet::from_journeys([&j])?;
+/// let view = set.get(0).unwrap();
+/// // sorted by time: paid_search first
+/// assert_eq!(view.channel_name(0), "paid_search");
+/// assert_eq!(view.value_minor(), 5000);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JourneySet {
+    catalog: Catalog,
+    currency: Currency,
+    // per journey
+    ids: Vec<String>,
+    offsets: Vec<usize>,
+    converted: Vec<bool>,
+    value: Vec<i64>,
+    conversion_ts: Vec<Option<i64>>,
+    // per touch
+    channel: Vec<ChannelId>,
+    ts: Vec<i64>,
+    campaign: Vec<u32>,
+    content: Vec<u32>,
+    milestone: Vec<Option<Milestone>>,
+    cost: Vec<Option<i64>>,
+    converted_count: u64,
+}
+
+/// A touch taken apart for sorting and validation.
+struct Staged {
+    ts: i64,
+    input_index: usize,
+}
+
+impl JourneySet {
+    /// An empty set in the default currency (2 decimals).
+    pub fn new() -> JourneySet {
+        JourneySet {
+            offsets: vec![0],
+            ..JourneySet::default()
+        }
+    }
+
+    /// An empty set whose amounts are kept in `currency`'s minor units.
+    pub fn with_currency(currency: Currency) -> JourneySet {
+        JourneySet {
+            currency,
+            ..JourneySet::new()
+        }
+    }
+
+    /// Builds a set from journeys.
+    ///
+    /// # Errors
+    ///
+    /// As [`JourneySet::push`], for the first journey that fails.
+    pub fn from_journeys<J: Journey>(journeys: impl IntoIterator<Item = J>) -> Result<JourneySet> {
+        let mut set = JourneySet::new();
+        for j in journeys {
+            set.push(&j)?;
+        }
+        Ok(set)
+    }
+
+    /// Adds one journey: validates it, sorts its touches by time (stable)
+    /// and interns its names. On error the set is unchanged.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidValue`] if the journey converted and its value is
+    ///   NaN, infinite, negative or too large.
+    /// - [`Error::InvalidCost`] if a touch's cost is NaN, infinite or negative.
+    pub fn push<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        let outcome = journey.outcome();
+        let value = if outcome.converted {
+            self.currency
+                .to_minor(outcome.value)?
+                .ok_or_else(|| Error::InvalidValue {
+                    journey: journey.id().to_owned(),
+                    value: outcome.value,
+                })?
+        } else {
+            0
+        };
+        let touches = journey.touchpoints();
+        let mut costs = Vec::new();
+        for (i, t) in touches.iter().enumerate() {
+            if let Some(c) = t.cost() {
+                let minor = self
+                    .currency
+                    .to_minor(c)?
+                    .ok_or_else(|| Error::InvalidCost {
+                        journey: journey.id().to_owned(),
+                        touch: i,
+                        cost: c,
+                    })?;
+                if costs.is_empty() {
+                    costs.resize(touches.len(), None);
+                }
+                costs[i] = Some(minor);
+            }
+        }
+        let mut staged: Vec<Staged> = touches
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Staged {
+                ts: t.timestamp().timestamp_millis(),
+                input_index: i,
+            })
+            .collect();
+        if !staged.windows(2).all(|w| w[0].ts <= w[1].ts) {
+            staged.sort_by_key(|s| s.ts); // stable
+        }
+        let mut ids = Vec::with_capacity(staged.len());
+        for s in &staged {
+            let t = &touches[s.input_index];
+            let ch = self.catalog.channels.try_intern(t.channel())?;
+            let cp = match t.campaign() {
+                Some(c) => self.catalog.campaigns.try_intern(c)?,
+                None => NONE_ID,
+            };
+            let ct = match t.content() {
+                Some(c) => self.catalog.contents.try_intern(c)?,
+                None => NONE_ID,
+            };
+            ids.push((ch, cp, ct));
+        }
+        for (s, (ch, cp, ct)) in staged.iter().zip(ids) {
+            let t = &touches[s.input_index];
+            self.channel.push(ChannelId(ch));
+            self.ts.push(s.ts);
+            self.campaign.push(cp);
+            self.content.push(ct);
+            self.milestone.push(t.milestone());
+            self.cost.push(costs.get(s.input_index).copied().flatten());
+        }
+        self.ids.push(journey.id().to_owned());
+        self.converted.push(outcome.converted);
+        self.converted_count += u64::from(outcome.converted);
+        self.value.push(value);
+        self.conversion_ts
+            .push(outcome.conversion_ts.map(|t| t.timestamp_millis()));
+        self.offsets.push(self.channel.len());
+        Ok(())
+    }
+
+    /// Removes every journey but keeps the catalog (ids stay valid).
+    pub(crate) fn clear_journeys(&mut self) {
+        self.ids.clear();
+        self.offsets.clear();
+        self.offsets.push(0);
+        self.converted.clear();
+        self.value.clear();
+        self.conversion_ts.clear();
+        self.channel.clear();
+        self.ts.clear();
+        self.campaign.clear();
+        self.content.clear();
+        self.milestone.clear();
+        self.cost.clear();
+        self.converted_count = 0;
+    }
+
+    /// An empty set with this set's catalog and currency.
+    pub(crate) fn catalog_only(&self) -> JourneySet {
+        JourneySet {
+            catalog: self.catalog.clone(),
+            currency: self.currency,
+            ..JourneySet::new()
+        }
+    }
+
+    /// The catalog, mutably (for interning names ahead of journeys).
+    pub(crate) fn catalog_mut(&mut self) -> &mut Catalog {
+        &mut self.catalog
+    }
+
+    /// Number of journeys.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the set holds no journey.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Total number of touches.
+    pub fn touch_count(&self) -> usize {
+        self.channel.len()
+    }
+
+    /// Number of converted journeys.
+    pub fn conversions(&self) -> u64 {
+        self.converted_count
+    }
+
+    /// The names behind the ids.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The currency amounts are kept in.
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    /// The `i`-th journey, in insertion order.
+    pub fn get(&self, i: usize) -> Option<JourneyView<'_>> {
+        if i >= self.ids.len() {
+            return None;
+        }
+        let (a, b) = (self.offsets[i], self.offsets[i + 1]);
+        Some(JourneyView {
+            catalog: &self.catalog,
+            currency: self.currency,
+            index: i,
+            id: &self.ids[i],
+            converted: self.converted[i],
+            value_minor: self.value[i],
+            conversion_ts: self.conversion_ts[i],
+            channels: &self.channel[a..b],
+            timestamps: &self.ts[a..b],
+            campaigns: &self.campaign[a..b],
+            contents: &self.content[a..b],
+            milestones: &self.milestone[a..b],
+            costs: &self.cost[a..b],
+        })
+    }
+
+    /// All journeys, in insertion order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = JourneyView<'_>> + '_ {
+        (0..self.len()).map(|i| self.get(i).expect("index in range"))
+    }
+}
+
+/// One journey of a [`JourneySet`], borrowed: its touches sorted by time,
+/// channels as [`ChannelId`]s, times as Unix milliseconds, the value in
+/// minor currency units.
+#[derive(Debug, Clone, Copy)]
+pub struct JourneyView<'a> {
+    catalog: &'a Catalog,
+    currency: Currency,
+    index: usize,
+    id: &'a str,
+    converted: bool,
+    value_minor: i64,
+    conversion_ts: Option<i64>,
+    channels: &'a [ChannelId],
+    timestamps: &'a [i64],
+    campaigns: &'a [u32],
+    contents: &'a [u32],
+    milestones: &'a [Option<Milestone>],
+    costs: &'a [Option<i64>],
+}
+
+impl<'a> JourneyView<'a> {
+    /// Position of the journey in its set.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+    /// The journey's id.
+    pub fn id(&self) -> &'a str {
+        self.id
+    }
+    /// Whether it converted.
+    pub fn converted(&self) -> bool {
+        self.converted
+    }
+    /// Its conversion value in minor units (0 when not converted).
+    pub fn value_minor(&self) -> i64 {
+        self.value_minor
+    }
+    /// The currency of [`value_minor`](Self::value_minor).
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+    /// When it converted (Unix ms), if known.
+    pub fn conversion_ts(&self) -> Option<i64> {
+        self.conversion_ts
+    }
+    /// The moment time-based rules measure back from: the conversion time,
+    /// else the last touch, else `None` for an empty journey.
+    pub fn reference_ts(&self) -> Option<i64> {
+        self.conversion_ts
+            .or_else(|| self.timestamps.last().copied())
+    }
+    /// Number of touches.
+    pub fn len(&self) -> usize {
+        self.channels.len()
+    }
+    /// Whether it has no touch.
+    pub fn is_empty(&self) -> bool {
+        self.channels.is_empty()
+    }
+    /// Channel ids, in time order.
+    pub fn channels(&self) -> &'a [ChannelId] {
+        self.channels
+    }
+    /// Touch times (Unix ms), ascending.
+    pub fn timestamps(&self) -> &'a [i64] {
+        self.timestamps
+    }
+    /// Milestones per touch.
+    pub fn milestones(&self) -> &'a [Option<Milestone>] {
+        self.milestones
+    }
+    /// Costs per touch in minor units.
+    pub fn costs(&self) -> &'a [Option<i64>] {
+        self.costs
+    }
+    /// The catalog the ids refer to.
+    pub fn catalog(&self) -> &'a Catalog {
+        self.catalog
+    }
+    /// The channel name of touch `i`.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `i >= self.len()`.
+    pub fn channel_name(&self, i: usize) -> &'a str {
+        self.catalog.channel_name(self.channels[i])
+    }
+    /// The campaign of touch `i`, if any.
+    pub fn campaign(&self, i: usize) -> Option<&'a str> {
+        self.campaigns
+            .get(i)
+            .filter(|&&c| c != NONE_ID)
+            .and_then(|&c| self.catalog.campaigns.name(c))
+    }
+    /// The content asset of touch `i`, if any.
+    pub fn content(&self, i: usize) -> Option<&'a str> {
+        self.contents
+            .get(i)
+            .filter(|&&c| c != NONE_ID)
+            .and_then(|&c| self.catalog.contents.name(c))
+    }
+    /// Campaign ids per touch (`u32::MAX` = none).
+    pub(crate) fn campaign_ids(&self) -> &'a [u32] {
+        self.campaigns
+    }
+    /// Content ids per touch (`u32::MAX` = none).
+    pub(crate) fn content_ids(&self) -> &'a [u32] {
+        self.contents
+    }
+    /// Touch time `i` as a `DateTime`.
+    pub fn timestamp(&self, i: usize) -> Option<DateTime<Utc>> {
+        self.timestamps
+            .get(i)
+            .and_then(|&ms| DateTime::from_timestamp_millis(ms))
+    }
+}

@@ -1,0 +1,75 @@
+//! # touchpoint
+//!
+//! Exact, reproducible marketing attribution and B2B funnel analytics, in
+//! pure Rust, with no I/O.
+//!
+//! A buyer meets ads, e-mails, webinars, content and sales calls over weeks;
+//! revenue comes from the whole sequence. `touchpoint` answers which
+//! channels, campaigns and content earned it, under every model a marketer
+//! knows, and reconciles every report to the cent.
+//!
+//! ```
+//! use touchpoint::{attribute, JourneySet, SimpleJourney, SimpleTouch, models::Linear};
+//!
+//! let j = SimpleJourney::new("j1")
+//!     .touch(SimpleTouch::new("paid_search", "2024-02-27T09:15:00Z".parse()?))
+//!     .touch(SimpleTouch::new("email", "2024-03-02T18:40:05Z".parse()?))
+//!     .converted(129.50);
+//! let set = JourneySet::from_journeys([&j])?;
+//! let report = attribute(&Linear, &set)?;
+//! assert_eq!(report.channels().get("email").unwrap().value(), 64.75);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Overview
+//!
+//! - Bring journeys as your own types through the [`Journey`] and
+//!   [`Touchpoint`] traits, or as [`SimpleJourney`] / [`SimpleTouch`] (serde).
+//! - Intern them once into a [`JourneySet`].
+//! - Attribute with any [`AttributionModel`] ([`models`]) through
+//!   [`attribute`], or stream and merge [`CreditPartial`]s.
+//! - Read the [`Report`]: credit by channel, campaign and content, exact in
+//!   minor currency units ([`Currency`]).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+mod credit;
+mod dataset;
+mod error;
+mod journey;
+mod model;
+mod money;
+mod touchpoint;
+
+pub mod models;
+
+// ---- journey rules (issue: foundation)
+pub mod rules;
+
+// ---- data-driven models (issue: Markov and Shapley)
+pub mod markov;
+pub mod shapley;
+
+// ---- funnel and money (issue: B2B funnel)
+pub mod funnel;
+pub mod roi;
+
+// ---- simulator (issue: simulator)
+#[cfg(feature = "sim")]
+pub mod sim;
+
+// ---- incrementality and confidence intervals (issue: incrementality)
+pub mod bootstrap;
+pub mod incremental;
+
+pub use crate::credit::{
+    Breakdown, CONVERSION_UNITS, Comparison, Credit, CreditPartial, Crediter, Report, attribute,
+    attribute_partial, compare,
+};
+pub use crate::dataset::{Catalog, ChannelId, Interner, JourneySet, JourneyView};
+pub use crate::error::{Error, Result};
+pub use crate::journey::{Journey, Outcome, SimpleJourney};
+pub use crate::model::{AttributionModel, CreditKind, Weights};
+pub use crate::money::{Currency, MAX_MINOR};
+pub use crate::touchpoint::{Milestone, SimpleTouch, Touchpoint};

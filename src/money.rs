@@ -1,0 +1,93 @@
+//! Exact money: amounts in minor currency units.
+//!
+//! Inputs arrive as `f64` major units (`129.5` dollars). The crate converts
+//! each amount once, at the edge, to an integer count of minor units
+//! (`12950` cents) with [`Currency::to_minor`]; every sum, merge and
+//! apportionment after that is integer arithmetic, so reports reconcile to
+//! the cent and do not depend on summation order.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The largest amount, in minor units, that converts exactly from `f64`: 2^53.
+pub const MAX_MINOR: i64 = 1 << 53;
+
+/// How many decimal places the currency's minor unit has (2 for cents,
+/// 0 for yen, 3 for dinar).
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::Currency;
+///
+/// let usd = Currency::default();
+/// assert_eq!(usd.to_minor(129.5)?, Some(12950));
+/// assert_eq!(usd.to_major(12950), 129.5);
+/// assert_eq!(usd.to_minor(f64::NAN)?, None);
+/// # Ok::<(), touchpoint::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Currency {
+    decimals: u8,
+}
+
+impl Default for Currency {
+    /// Two decimal places (cents).
+    fn default() -> Currency {
+        Currency { decimals: 2 }
+    }
+}
+
+impl Currency {
+    /// A currency whose minor unit has `decimals` decimal places.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] when `decimals > 6`.
+    pub fn new(decimals: u8) -> Result<Currency> {
+        if decimals > 6 {
+            return Err(Error::param("decimals", decimals, "0 to 6"));
+        }
+        Ok(Currency { decimals })
+    }
+
+    /// Decimal places of the minor unit.
+    pub fn decimals(self) -> u8 {
+        self.decimals
+    }
+
+    /// Minor units per major unit (100 for cents).
+    pub fn scale(self) -> i64 {
+        10_i64.pow(u32::from(self.decimals))
+    }
+
+    /// Converts a major-unit amount to minor units, rounding half away from
+    /// zero. `Ok(None)` when the amount is NaN, infinite, negative or above
+    /// [`MAX_MINOR`] minor units: the caller turns that into the error that
+    /// names the place.
+    ///
+    /// # Errors
+    ///
+    /// Never fails today; the `Result` keeps room for currencies with rules.
+    pub fn to_minor(self, amount: f64) -> Result<Option<i64>> {
+        if !amount.is_finite() || amount < 0.0 {
+            return Ok(None);
+        }
+        let scaled = (amount * self.scale() as f64).round();
+        if scaled > MAX_MINOR as f64 {
+            return Ok(None);
+        }
+        Ok(Some(scaled as i64))
+    }
+
+    /// Converts minor units to major units as `f64` (for display and ratios).
+    pub fn to_major(self, minor: i64) -> f64 {
+        minor as f64 / self.scale() as f64
+    }
+
+    /// Converts an `i128` total in minor units to major units as `f64`.
+    pub fn to_major_wide(self, minor: i128) -> f64 {
+        minor as f64 / self.scale() as f64
+    }
+}
