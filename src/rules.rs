@@ -1,1 +1,558 @@
-//! (in progress)
+//! Journey rules: pure, composable clean-up steps that report what they changed.
+//!
+//! A [`Rules`] value is an ordered list of steps. [`Rules::apply`] runs them
+//! over a [`JourneySet`] and returns a new set plus a [`RulesReport`] that
+//! counts, step by step, the touches removed, renamed and the journeys
+//! split: nothing is dropped silently.
+//!
+//! Sorting by time is not a step: every [`JourneySet`] already holds each
+//! journey's touches sorted by time, stably (equal timestamps keep their
+//! input order).
+//!
+//! | step | what it does |
+//! |---|---|
+//! | [`drop_after_conversion`](Rules::drop_after_conversion) | removes touches later than the conversion time (journeys without one are untouched) |
+//! | [`lookback_days`](Rules::lookback_days) | keeps touches at most N days before the reference time (the conversion time, else the last touch) |
+//! | [`dormancy_split_days`](Rules::dormancy_split_days) | a gap of more than N days between two touches starts a new journey |
+//! | [`collapse_repeats`](Rules::collapse_repeats) | consecutive touches on one channel become one (the first; a touch with a milestone is always kept) |
+//! | [`map_channels`](Rules::map_channels) | renames channels through a [`ChannelMap`] (e.g. UTM source/medium to a channel group) |
+//!
+//! # Example
+//!
+//! ```
+//! use touchpoint::{JourneySet, SimpleJourney, SimpleTouch};
+//! use touchpoint::rules::Rules;
+//!
+//! let j = SimpleJourney::new("j")
+//!     .touch(SimpleTouch::new("display", "2024-01-01T00:00:00Z".parse()?))
+//!     .touch(SimpleTouch::new("email", "2024-03-01T00:00:00Z".parse()?))
+//!     .touch(SimpleTouch::new("email", "2024-03-02T00:00:00Z".parse()?))
+//!     .converted(10.0)
+//!     .converted_at("2024-03-03T00:00:00Z".parse()?);
+//! let set = JourneySet::from_journeys([&j])?;
+//! let rules = Rules::new().lookback_days(30.0)?.collapse_repeats();
+//! let (clean, report) = rules.apply(&set)?;
+//! assert_eq!(clean.get(0).unwrap().len(), 1); // display too old, emails collapsed
+//! assert_eq!(report.touches_removed(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::{JourneySet, JourneyView};
+use crate::error::{Error, Result};
+use crate::journey::{Journey, Outcome};
+use crate::touchpoint::{Milestone, Touchpoint};
+
+const MS_PER_DAY: f64 = 86_400_000.0;
+
+fn days_to_ms(parameter: &'static str, days: f64) -> Result<i64> {
+    if !(days.is_finite() && days > 0.0 && days * MS_PER_DAY < 9.0e18) {
+        return Err(Error::param(parameter, days, "a finite number of days > 0"));
+    }
+    #[expect(clippy::cast_possible_truncation, reason = "range checked above")]
+    Ok((days * MS_PER_DAY).round() as i64)
+}
+
+/// What to do with a channel that no mapping rule matches.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Unmapped {
+    /// Keep the channel name as it is (counted as unmatched in the report).
+    #[default]
+    Keep,
+    /// Rename it to this catch-all group (e.g. `"other"`).
+    Rename(String),
+}
+
+/// Channel mapping rules, tried in order: exact names first, then prefixes
+/// in the order added; the first match wins.
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::rules::{ChannelMap, Unmapped};
+///
+/// let map = ChannelMap::new()
+///     .exact("google / cpc", "paid_search")
+///     .prefix("facebook", "paid_social")
+///     .otherwise(Unmapped::Rename("other".into()));
+/// assert_eq!(map.map("google / cpc"), Some("paid_search"));
+/// assert_eq!(map.map("facebook / paid"), Some("paid_social"));
+/// assert_eq!(map.map("bing / cpc"), Some("other"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ChannelMap {
+    exact: Vec<(String, String)>,
+    prefix: Vec<(String, String)>,
+    otherwise: Unmapped,
+}
+
+impl ChannelMap {
+    /// An empty map (every channel unmatched and kept).
+    pub fn new() -> ChannelMap {
+        ChannelMap::default()
+    }
+
+    /// Maps the channel named exactly `from` to `to`.
+    #[must_use]
+    pub fn exact(mut self, from: impl Into<String>, to: impl Into<String>) -> ChannelMap {
+        self.exact.push((from.into(), to.into()));
+        self
+    }
+
+    /// Maps every channel starting with `prefix` to `to`.
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<String>, to: impl Into<String>) -> ChannelMap {
+        self.prefix.push((prefix.into(), to.into()));
+        self
+    }
+
+    /// Sets what happens to unmatched channels (default: kept as they are).
+    #[must_use]
+    pub fn otherwise(self, otherwise: Unmapped) -> ChannelMap {
+        ChannelMap { otherwise, ..self }
+    }
+
+    /// The group `channel` maps to: `Some(group)` when a rule matches or the
+    /// catch-all renames, `None` when it is kept unmatched.
+    pub fn map(&self, channel: &str) -> Option<&str> {
+        if let Some((_, to)) = self.exact.iter().find(|(f, _)| f == channel) {
+            return Some(to);
+        }
+        if let Some((_, to)) = self.prefix.iter().find(|(p, _)| channel.starts_with(p.as_str())) {
+            return Some(to);
+        }
+        match &self.otherwise {
+            Unmapped::Keep => None,
+            Unmapped::Rename(to) => Some(to),
+        }
+    }
+}
+
+/// One step of a [`Rules`] pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Rule {
+    /// Remove touches after the conversion time.
+    DropAfterConversion,
+    /// Keep touches within this many milliseconds before the reference time.
+    Lookback {
+        /// The window, in milliseconds.
+        window_ms: i64,
+    },
+    /// Start a new journey after a gap longer than this many milliseconds.
+    DormancySplit {
+        /// The longest gap that keeps a journey whole, in milliseconds.
+        gap_ms: i64,
+    },
+    /// Collapse consecutive repeats of one channel.
+    CollapseRepeats,
+    /// Rename channels.
+    MapChannels(ChannelMap),
+}
+
+impl Rule {
+    fn name(&self) -> &'static str {
+        match self {
+            Rule::DropAfterConversion => "drop_after_conversion",
+            Rule::Lookback { .. } => "lookback",
+            Rule::DormancySplit { .. } => "dormancy_split",
+            Rule::CollapseRepeats => "collapse_repeats",
+            Rule::MapChannels(_) => "map_channels",
+        }
+    }
+}
+
+/// What one step changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// The step's name (`"lookback"`, ...).
+    pub rule: String,
+    /// Touches removed by the step.
+    pub touches_removed: u64,
+    /// Touches whose channel was renamed.
+    pub touches_renamed: u64,
+    /// Touches no mapping rule matched (kept under their own name).
+    pub touches_unmatched: u64,
+    /// Journeys that were split in two or more.
+    pub journeys_split: u64,
+    /// Journeys added by splits.
+    pub journeys_added: u64,
+}
+
+/// What a [`Rules`] pipeline changed, step by step, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesReport {
+    /// One entry per step, in pipeline order.
+    pub steps: Vec<StepReport>,
+}
+
+impl RulesReport {
+    /// Touches removed by all steps together.
+    pub fn touches_removed(&self) -> u64 {
+        self.steps.iter().map(|s| s.touches_removed).sum()
+    }
+
+    /// Journeys added by splits, all steps together.
+    pub fn journeys_added(&self) -> u64 {
+        self.steps.iter().map(|s| s.journeys_added).sum()
+    }
+}
+
+/// An ordered pipeline of journey rules. Build it with the by-value
+/// methods, then [`apply`](Rules::apply) it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rules {
+    steps: Vec<Rule>,
+}
+
+/// A touch held while rules run.
+#[derive(Debug, Clone)]
+struct Tmp<'a> {
+    channel: std::borrow::Cow<'a, str>,
+    ts: i64,
+    campaign: Option<&'a str>,
+    content: Option<&'a str>,
+    cost: Option<f64>,
+    milestone: Option<Milestone>,
+}
+
+impl Touchpoint for Tmp<'_> {
+    fn channel(&self) -> &str {
+        &self.channel
+    }
+    fn timestamp(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.ts).unwrap_or_default()
+    }
+    fn campaign(&self) -> Option<&str> {
+        self.campaign
+    }
+    fn content(&self) -> Option<&str> {
+        self.content
+    }
+    fn cost(&self) -> Option<f64> {
+        self.cost
+    }
+    fn milestone(&self) -> Option<Milestone> {
+        self.milestone
+    }
+}
+
+/// A journey held while rules run.
+#[derive(Debug, Clone)]
+struct TmpJourney<'a> {
+    id: std::borrow::Cow<'a, str>,
+    outcome: Outcome,
+    touches: Vec<Tmp<'a>>,
+}
+
+/// Pushes a held journey into `out`.
+fn push_tmp(out: &mut JourneySet, j: &TmpJourney<'_>) -> Result<()> {
+    struct View<'b, 'a>(&'b TmpJourney<'a>);
+    impl<'b, 'a> Journey for View<'b, 'a> {
+        type Touch = Tmp<'a>;
+        fn id(&self) -> &str {
+            &self.0.id
+        }
+        fn touchpoints(&self) -> &[Tmp<'a>] {
+            &self.0.touches
+        }
+        fn outcome(&self) -> Outcome {
+            self.0.outcome
+        }
+    }
+    out.push(&View(j))
+}
+
+impl Rules {
+    /// An empty pipeline (applying it copies the set unchanged).
+    pub fn new() -> Rules {
+        Rules::default()
+    }
+
+    /// The steps, in order.
+    pub fn steps(&self) -> &[Rule] {
+        &self.steps
+    }
+
+    /// Adds a step.
+    #[must_use]
+    pub fn then(mut self, rule: Rule) -> Rules {
+        self.steps.push(rule);
+        self
+    }
+
+    /// Removes touches later than the conversion time. Journeys without a
+    /// conversion time are left as they are.
+    #[must_use]
+    pub fn drop_after_conversion(self) -> Rules {
+        self.then(Rule::DropAfterConversion)
+    }
+
+    /// Keeps only touches at most `days` before the reference time: the
+    /// conversion time, or the last touch when the journey has none
+    /// (non-converting journeys included). Touches after the reference time
+    /// are kept (use [`drop_after_conversion`](Self::drop_after_conversion)
+    /// for those).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] (`lookback`) if `days` is not finite and > 0.
+    pub fn lookback_days(self, days: f64) -> Result<Rules> {
+        let window_ms = days_to_ms("lookback", days)?;
+        Ok(self.then(Rule::Lookback { window_ms }))
+    }
+
+    /// Splits a journey wherever two consecutive touches are more than
+    /// `days` apart: re-engagement after a long silence becomes a new
+    /// journey with a new first touch. The first part keeps the id; later
+    /// parts get `#2`, `#3`, ... appended. Only the last part keeps the
+    /// outcome (conversion, value and time); earlier parts become
+    /// non-converting journeys.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] (`dormancy`) if `days` is not finite and > 0.
+    pub fn dormancy_split_days(self, days: f64) -> Result<Rules> {
+        let gap_ms = days_to_ms("dormancy", days)?;
+        Ok(self.then(Rule::DormancySplit { gap_ms }))
+    }
+
+    /// Collapses consecutive touches on the same channel into the first of
+    /// them. A touch that carries a milestone is never removed (so W-shaped
+    /// and full-path anchors survive).
+    #[must_use]
+    pub fn collapse_repeats(self) -> Rules {
+        self.then(Rule::CollapseRepeats)
+    }
+
+    /// Renames channels through `map`.
+    #[must_use]
+    pub fn map_channels(self, map: ChannelMap) -> Rules {
+        self.then(Rule::MapChannels(map))
+    }
+
+    /// Runs the steps, in order, over every journey of `set`.
+    ///
+    /// The result keeps `set`'s currency and journey order (split parts
+    /// follow their original, in time order).
+    ///
+    /// # Errors
+    ///
+    /// Only for journeys that cannot be rebuilt (never for a set built by
+    /// [`JourneySet::push`]); the error names the journey.
+    pub fn apply(&self, set: &JourneySet) -> Result<(JourneySet, RulesReport)> {
+        let mut report = RulesReport {
+            steps: self
+                .steps
+                .iter()
+                .map(|s| StepReport {
+                    rule: s.name().to_owned(),
+                    ..StepReport::default()
+                })
+                .collect(),
+        };
+        let mut out = JourneySet::with_currency(set.currency());
+        for view in set.iter() {
+            let mut parts = vec![hold(&view)];
+            for (step, rep) in self.steps.iter().zip(report.steps.iter_mut()) {
+                parts = run_step(step, parts, rep);
+            }
+            for p in &parts {
+                push_tmp(&mut out, p)?;
+            }
+        }
+        Ok((out, report))
+    }
+}
+
+fn hold<'a>(view: &JourneyView<'a>) -> TmpJourney<'a> {
+    let currency = view.currency();
+    let touches = (0..view.len())
+        .map(|i| Tmp {
+            channel: std::borrow::Cow::Borrowed(view.channel_name(i)),
+            ts: view.timestamps()[i],
+            campaign: view.campaign(i),
+            content: view.content(i),
+            cost: view.costs()[i].map(|c| currency.to_major(c)),
+            milestone: view.milestones()[i],
+        })
+        .collect();
+    TmpJourney {
+        id: std::borrow::Cow::Borrowed(view.id()),
+        outcome: Outcome {
+            converted: view.converted(),
+            value: currency.to_major(view.value_minor()),
+            conversion_ts: view
+                .conversion_ts()
+                .and_then(DateTime::from_timestamp_millis),
+        },
+        touches,
+    }
+}
+
+fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+fn run_step<'a>(step: &Rule, parts: Vec<TmpJourney<'a>>, rep: &mut StepReport) -> Vec<TmpJourney<'a>> {
+    let mut out = Vec::with_capacity(parts.len());
+    for mut j in parts {
+        let before = j.touches.len();
+        match step {
+            Rule::DropAfterConversion => {
+                if let Some(c) = j.outcome.conversion_ts.map(|t| t.timestamp_millis()) {
+                    j.touches.retain(|t| t.ts <= c);
+                }
+            }
+            Rule::Lookback { window_ms } => {
+                let reference = j
+                    .outcome
+                    .conversion_ts
+                    .map(|t| t.timestamp_millis())
+                    .or_else(|| j.touches.last().map(|t| t.ts));
+                if let Some(r) = reference {
+                    let start = r.saturating_sub(*window_ms);
+                    j.touches.retain(|t| t.ts >= start);
+                }
+            }
+            Rule::CollapseRepeats => {
+                let mut kept: Vec<Tmp<'a>> = Vec::with_capacity(j.touches.len());
+                for t in j.touches.drain(..) {
+                    let repeat = kept.last().is_some_and(|p| p.channel == t.channel);
+                    if !repeat || t.milestone.is_some() {
+                        kept.push(t);
+                    }
+                }
+                j.touches = kept;
+            }
+            Rule::MapChannels(map) => {
+                for t in &mut j.touches {
+                    match map.map(&t.channel) {
+                        Some(to) => {
+                            if to != t.channel {
+                                rep.touches_renamed += 1;
+                                t.channel = std::borrow::Cow::Owned(to.to_owned());
+                            }
+                        }
+                        None => rep.touches_unmatched += 1,
+                    }
+                }
+            }
+            Rule::DormancySplit { gap_ms } => {
+                let cuts: Vec<usize> = (1..j.touches.len())
+                    .filter(|&i| j.touches[i].ts - j.touches[i - 1].ts > *gap_ms)
+                    .collect();
+                if !cuts.is_empty() {
+                    rep.journeys_split += 1;
+                    rep.journeys_added += count(cuts.len());
+                    let mut rest = std::mem::take(&mut j.touches);
+                    let mut pieces = Vec::with_capacity(cuts.len() + 1);
+                    for &c in cuts.iter().rev() {
+                        pieces.push(rest.split_off(c));
+                    }
+                    pieces.push(rest);
+                    pieces.reverse();
+                    let last = pieces.len() - 1;
+                    for (k, touches) in pieces.into_iter().enumerate() {
+                        let id = if k == 0 {
+                            j.id.clone()
+                        } else {
+                            std::borrow::Cow::Owned(format!("{}#{}", j.id, k + 1))
+                        };
+                        let outcome = if k == last { j.outcome } else { Outcome::not_converted() };
+                        out.push(TmpJourney { id, outcome, touches });
+                    }
+                    continue;
+                }
+            }
+        }
+        rep.touches_removed += count(before - j.touches.len());
+        out.push(j);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{SimpleJourney, SimpleTouch};
+
+    fn t(day: u32, ch: &str) -> SimpleTouch {
+        let ts = DateTime::from_timestamp(i64::from(day) * 86_400, 0).unwrap();
+        SimpleTouch::new(ch, ts)
+    }
+
+    fn names(set: &JourneySet, i: usize) -> Vec<&str> {
+        let v = set.get(i).unwrap();
+        (0..v.len()).map(|k| v.channel_name(k)).collect()
+    }
+
+    #[test]
+    fn dormancy_split_moves_outcome_to_last_part() {
+        let j = SimpleJourney::new("p")
+            .touch(t(0, "a"))
+            .touch(t(1, "b"))
+            .touch(t(200, "c"))
+            .touch(t(400, "d"))
+            .converted(5.0);
+        let set = JourneySet::from_journeys([&j]).unwrap();
+        let (out, rep) = Rules::new().dormancy_split_days(90.0).unwrap().apply(&set).unwrap();
+        assert_eq!(out.len(), 3);
+        assert_eq!(names(&out, 0), ["a", "b"]);
+        assert_eq!(out.get(1).unwrap().id(), "p#2");
+        assert_eq!(names(&out, 2), ["d"]);
+        assert!(!out.get(0).unwrap().converted());
+        assert_eq!(out.get(2).unwrap().value_minor(), 500);
+        assert_eq!(rep.journeys_added(), 2);
+        assert_eq!(rep.steps[0].journeys_split, 1);
+    }
+
+    #[test]
+    fn drop_after_conversion_and_lookback_count_removals() {
+        let conv = DateTime::from_timestamp(10 * 86_400, 0).unwrap();
+        let j = SimpleJourney::new("p")
+            .touch(t(0, "a"))
+            .touch(t(5, "b"))
+            .touch(t(10, "c"))
+            .touch(t(11, "d"))
+            .converted(1.0)
+            .converted_at(conv);
+        let set = JourneySet::from_journeys([&j]).unwrap();
+        let rules = Rules::new().drop_after_conversion().lookback_days(7.0).unwrap();
+        let (out, rep) = rules.apply(&set).unwrap();
+        assert_eq!(names(&out, 0), ["b", "c"]);
+        assert_eq!(rep.steps[0].touches_removed, 1);
+        assert_eq!(rep.steps[1].touches_removed, 1);
+        assert_eq!(rep.touches_removed(), 2);
+    }
+
+    #[test]
+    fn collapse_keeps_milestones_and_mapping_counts() {
+        let j = SimpleJourney::new("p")
+            .touch(t(0, "google / cpc"))
+            .touch(t(1, "google / cpc"))
+            .touch(t(2, "google / cpc").milestone(Milestone::LeadCreated))
+            .touch(t(3, "newsletter"));
+        let set = JourneySet::from_journeys([&j]).unwrap();
+        let map = ChannelMap::new().exact("google / cpc", "paid_search");
+        let (out, rep) = Rules::new().map_channels(map).collapse_repeats().apply(&set).unwrap();
+        assert_eq!(names(&out, 0), ["paid_search", "paid_search", "newsletter"]);
+        assert_eq!(rep.steps[0].touches_renamed, 3);
+        assert_eq!(rep.steps[0].touches_unmatched, 1);
+        assert_eq!(rep.steps[1].touches_removed, 1);
+    }
+
+    #[test]
+    fn bad_windows_are_typed_errors() {
+        for d in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(matches!(
+                Rules::new().lookback_days(d),
+                Err(Error::InvalidParameter { parameter: "lookback", .. })
+            ));
+            assert!(Rules::new().dormancy_split_days(d).is_err());
+        }
+    }
+}
