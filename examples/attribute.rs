@@ -20,10 +20,10 @@ mod common;
 use std::io::Read;
 use std::time::Instant;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use touchpoint::models::{self, LastNonDirect, TimeDecay};
 use touchpoint::rules::Rules;
-use touchpoint::{attribute, AttributionModel, JourneySet};
+use touchpoint::{AttributionModel, JourneySet, attribute};
 
 #[derive(Debug, Default)]
 struct Opts {
@@ -40,7 +40,8 @@ fn parse_args() -> Result<Opts, String> {
     let mut args = std::env::args().skip(1);
     let num = |flag: &str, v: Option<String>| -> Result<f64, String> {
         let v = v.ok_or_else(|| format!("{flag} needs a value"))?;
-        v.parse().map_err(|_| format!("{flag}: not a number: {v:?}"))
+        v.parse()
+            .map_err(|_| format!("{flag}: not a number: {v:?}"))
     };
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -60,13 +61,19 @@ fn parse_args() -> Result<Opts, String> {
 
 /// The model named on the command line, configured by the options; fitted
 /// models are fitted on `set`.
-fn build_model(name: &str, o: &Opts, _set: &JourneySet) -> Result<Box<dyn AttributionModel>, Box<dyn std::error::Error>> {
+fn build_model(
+    name: &str,
+    o: &Opts,
+    _set: &JourneySet,
+) -> Result<Box<dyn AttributionModel>, Box<dyn std::error::Error>> {
     Ok(match name {
         "time_decay" => Box::new(match o.half_life_days {
             Some(d) => TimeDecay::with_half_life_days(d)?,
             None => TimeDecay::default(),
         }),
-        "last_non_direct" if !o.direct.is_empty() => Box::new(LastNonDirect::new(o.direct.iter().cloned())?),
+        "last_non_direct" if !o.direct.is_empty() => {
+            Box::new(LastNonDirect::new(o.direct.iter().cloned())?)
+        }
         other => models::by_name(other)?,
     })
 }
@@ -84,7 +91,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let journeys = common::parse_journeys(&text)?;
     let mut set = JourneySet::new();
     for (i, j) in journeys.iter().enumerate() {
-        set.push(j).map_err(|e| format!("journey {} (line {}): {e}", j.id, i + 1))?;
+        set.push(j)
+            .map_err(|e| format!("journey {} (line {}): {e}", j.id, i + 1))?;
     }
     if let Some(days) = o.lookback_days {
         let (clean, report) = Rules::new().lookback_days(days)?.apply(&set)?;
@@ -99,7 +107,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut channels = Map::new();
     for c in report.channels().lines() {
-        channels.insert(c.name().to_owned(), json!({"conversions": c.conversions(), "value": c.value()}));
+        channels.insert(
+            c.name().to_owned(),
+            json!({"conversions": c.conversions(), "value": c.value()}),
+        );
     }
     let mut out = json!({
         "model": report.model(),

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use touchpoint::models::{Linear, TimeDecay};
-use touchpoint::{attribute, Journey, JourneySet, Outcome, Touchpoint};
+use touchpoint::{Journey, JourneySet, Outcome, Touchpoint, attribute};
 
 /// One activity row as a CRM exports it.
 struct Activity {
@@ -59,7 +59,11 @@ fn day(d: u32) -> DateTime<Utc> {
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let act = |src, camp, d| Activity { utm_source: src, utm_campaign: camp, occurred_at: day(d) };
+    let act = |src, camp, d| Activity {
+        utm_source: src,
+        utm_campaign: camp,
+        occurred_at: day(d),
+    };
     let contacts = vec![
         Contact {
             email: "ana@example.com",
@@ -87,17 +91,38 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let set = JourneySet::from_journeys(&contacts)?;
     for (name, report) in [
         ("linear", attribute(&Linear, &set)?),
-        ("time decay (7-day half-life)", attribute(&TimeDecay::default(), &set)?),
+        (
+            "time decay (7-day half-life)",
+            attribute(&TimeDecay::default(), &set)?,
+        ),
     ] {
-        println!("{name}: {} conversions worth {:.2}", report.conversions(), report.value());
+        println!(
+            "{name}: {} conversions worth {:.2}",
+            report.conversions(),
+            report.value()
+        );
         for line in report.channels().lines() {
-            println!("  channel  {:<10} {:>5.2} conv  {:>10.2}", line.name(), line.conversions(), line.value());
+            println!(
+                "  channel  {:<10} {:>5.2} conv  {:>10.2}",
+                line.name(),
+                line.conversions(),
+                line.value()
+            );
         }
         for line in report.campaigns().lines() {
-            println!("  campaign {:<10} {:>5.2} conv  {:>10.2}", line.name(), line.conversions(), line.value());
+            println!(
+                "  campaign {:<10} {:>5.2} conv  {:>10.2}",
+                line.name(),
+                line.conversions(),
+                line.value()
+            );
         }
         let none = report.campaigns().unassigned();
-        println!("  campaign (none)      {:>5.2} conv  {:>10.2}", none.conversions(), none.value());
+        println!(
+            "  campaign (none)      {:>5.2} conv  {:>10.2}",
+            none.conversions(),
+            none.value()
+        );
     }
     Ok(())
 }

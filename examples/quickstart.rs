@@ -6,7 +6,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use touchpoint::{compare, models, AttributionModel, JourneySet};
+use touchpoint::{AttributionModel, JourneySet, compare, models};
 
 const SAMPLE: &str = include_str!("data/sample.jsonl");
 
@@ -31,7 +31,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     // 4. Every share-based report reconciles exactly, to the cent.
     for r in table.reports().iter().filter(|r| !r.is_full_credit()) {
         let lines: i128 = r.channels().lines().iter().map(|c| c.value_minor()).sum();
-        assert_eq!(lines + r.channels().unassigned().value_minor(), r.value_minor());
+        assert_eq!(
+            lines + r.channels().unassigned().value_minor(),
+            r.value_minor()
+        );
     }
     println!("\nEvery share-based model's channel values sum to the total value, to the cent.");
     Ok(())

@@ -31,7 +31,9 @@ fn amount(v: &Value, line: usize, path: &str) -> Result<f64, String> {
         .as_f64()
         .ok_or_else(|| format!("line {line}: field `{path}`: expected a number"))?;
     if !(x.is_finite() && x >= 0.0) {
-        return Err(format!("line {line}: field `{path}`: {x} is not a finite amount >= 0"));
+        return Err(format!(
+            "line {line}: field `{path}`: {x} is not a finite amount >= 0"
+        ));
     }
     Ok(x)
 }
@@ -74,7 +76,8 @@ pub fn parse_journey(text: &str, line: usize) -> Result<SimpleJourney, String> {
             .as_object()
             .ok_or_else(|| format!("line {line}: field `touchpoints[{i}]`: expected an object"))?;
         let channel = string(
-            field(o, "channel").ok_or_else(|| format!("line {line}: missing field `{}`", p("channel")))?,
+            field(o, "channel")
+                .ok_or_else(|| format!("line {line}: missing field `{}`", p("channel")))?,
             line,
             &p("channel"),
         )?;
@@ -159,13 +162,20 @@ pub fn parse_paths(text: &str) -> Result<Vec<PathRow>, String> {
             .parse()
             .map_err(|e| format!("line {line}: field `total_conversion_value`: {e}"))?;
         if !(value.is_finite() && value >= 0.0) {
-            return Err(format!("line {line}: field `total_conversion_value`: {value} is not a finite amount >= 0"));
+            return Err(format!(
+                "line {line}: field `total_conversion_value`: {value} is not a finite amount >= 0"
+            ));
         }
         let nulls = nulls
             .trim()
             .parse()
             .map_err(|e| format!("line {line}: field `total_null`: {e}"))?;
-        rows.push(PathRow { path, conversions, value, nulls });
+        rows.push(PathRow {
+            path,
+            conversions,
+            value,
+            nulls,
+        });
     }
     Ok(rows)
 }
