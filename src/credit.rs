@@ -55,40 +55,56 @@ pub(crate) fn apportion_weighted(
 ) {
     #[expect(clippy::cast_precision_loss, reason = "totals are below 2^53")]
     let factor = total as f64 / sum;
+    let n = out.len();
+    if n <= SMALL {
+        // Same result as the general path below, without sorting: the
+        // fractional parts are kept as the integer keys of their bit
+        // patterns (for floats >= 0, including -0.0 < +0.0, integer order is
+        // `total_cmp` order), and the leftover units are handed out one by
+        // one to the largest remaining key, ties to the earlier touch.
+        let mut key = [i64::MIN; SMALL];
+        let mut assigned: i64 = 0;
+        for ((o, k), &w) in out.iter_mut().zip(key.iter_mut()).zip(weights) {
+            let x = w * factor;
+            // x >= 0, so truncation is the floor
+            #[expect(clippy::cast_possible_truncation, reason = "clamped to [0, total]")]
+            let f = (x as i64).clamp(0, total);
+            *o = f;
+            assigned += f;
+            #[expect(clippy::cast_precision_loss, reason = "parts are below 2^53")]
+            let frac = x - f as f64;
+            *k = ordered_bits(frac);
+        }
+        let mut left = total - assigned;
+        if left >= 0 && (left as usize) <= n {
+            let key = &mut key[..n];
+            while left > 0 {
+                let mut best = 0;
+                let mut best_key = key[0];
+                for (i, &k) in key.iter().enumerate().skip(1) {
+                    if k > best_key {
+                        best = i;
+                        best_key = k;
+                    }
+                }
+                out[best] += 1;
+                key[best] = i64::MIN;
+                left -= 1;
+            }
+            return;
+        }
+        // rare floating-point overshoot: the general path below
+    }
     let mut assigned: i64 = 0;
     for (o, &w) in out.iter_mut().zip(weights) {
         let x = w * factor;
         #[expect(clippy::cast_possible_truncation, reason = "clamped to [0, total]")]
-        let f = (x.floor() as i64).clamp(0, total);
+        let f = (x as i64).clamp(0, total);
         *o = f;
         assigned += f;
     }
     let mut left = total - assigned;
     if left == 0 {
-        return;
-    }
-    let n = out.len();
-    if left > 0 && (left as usize) <= n && n <= SMALL {
-        // Same result as the sort below, without it: hand out the `left`
-        // units one by one to the largest remaining fraction, ties to the
-        // earlier touch (strictly-greater scan in index order).
-        let mut frac = [f64::NEG_INFINITY; SMALL];
-        #[expect(clippy::cast_precision_loss, reason = "parts are below 2^53")]
-        for ((f, &w), &o) in frac.iter_mut().zip(weights).zip(out.iter()) {
-            *f = w * factor - o as f64;
-        }
-        let frac = &mut frac[..n];
-        while left > 0 {
-            let mut best = 0;
-            for i in 1..n {
-                if frac[i].total_cmp(&frac[best]) == std::cmp::Ordering::Greater {
-                    best = i;
-                }
-            }
-            out[best] += 1;
-            frac[best] = f64::NEG_INFINITY;
-            left -= 1;
-        }
         return;
     }
     scratch.clear();
@@ -124,6 +140,15 @@ pub(crate) fn apportion_weighted(
             }
         }
     }
+}
+
+/// An integer whose order is [`f64::total_cmp`]'s order.
+#[inline]
+fn ordered_bits(x: f64) -> i64 {
+    #[expect(clippy::cast_possible_wrap, reason = "reinterpreting the bits")]
+    let b = x.to_bits() as i64;
+    // negative floats: flip the magnitude bits so larger magnitudes sort lower
+    b ^ (((b >> 63) as u64) >> 1) as i64
 }
 
 /// Splits `total` equally over `out.len()` parts; the remainder goes one unit
@@ -504,6 +529,22 @@ impl CreditPartial {
                     let u = qu + i64::from(i < ru);
                     let v = qv + i64::from(i < rv);
                     self.add_touch(c.0, p, t, u, v);
+                }
+            }
+            (CreditKind::Shares, Shape::Weighted) if n <= SMALL => {
+                // stack buffers: no resizing, no bounds checks in the loop
+                let mut vals = [0_i64; SMALL];
+                let mut us = [0_i64; SMALL];
+                let (vals, us) = (&mut vals[..n], &mut us[..n]);
+                let c = &mut self.crediter;
+                let w = c.weights.raw();
+                apportion_weighted(value, w, sum, vals, &mut c.scratch);
+                apportion_weighted(units, w, sum, us, &mut c.scratch);
+                let touches = ch.iter().zip(cp).zip(ct);
+                for (((c, &p), &t), (&u, &v)) in touches.zip(us.iter().zip(vals.iter())) {
+                    if u != 0 || v != 0 {
+                        self.add_touch(c.0, p, t, u, v);
+                    }
                 }
             }
             _ => {
