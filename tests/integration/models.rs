@@ -668,14 +668,18 @@ fn custom_models_known_answers() {
 
 // --------------------------------------------------------------- proptest
 
-/// A random journey: up to 8 touches on 5 channels plus "direct", random
+/// A random journey: up to 8 touches (sometimes 20 to 39) on 5 channels plus "direct", random
 /// days, milestones and outcome.
 /// Touches (channel index, day, milestone code), converted, cents, conversion day.
 type Spec = (Vec<(u8, i64, u8)>, bool, u32, Option<i64>);
 
 fn arb_journey() -> impl Strategy<Value = Spec> {
     (
-        prop::collection::vec((0u8..6, 0i64..60, 0u8..8), 0..9),
+        prop_oneof![
+            4 => prop::collection::vec((0u8..6, 0i64..60, 0u8..8), 0..9),
+            // past the engine's small-journey paths
+            1 => prop::collection::vec((0u8..6, 0i64..60, 0u8..12), 20..40),
+        ],
         any::<bool>(),
         0u32..1_000_000,
         prop::option::of(0i64..90),
@@ -760,6 +764,35 @@ proptest! {
             } else {
                 prop_assert!(sum >= total);
             }
+        }
+    }
+
+    #[test]
+    fn report_matches_per_journey_credit(js in prop::collection::vec(arb_journey(), 0..25)) {
+        // the report's fast paths agree with the per-touch Crediter
+        let set = JourneySet::from_journeys(build(&js, str::to_owned)).unwrap();
+        for m in every_model() {
+            let r = attribute(m.as_ref(), &set).unwrap();
+            let mut by_name = std::collections::BTreeMap::<String, (i128, u128)>::new();
+            let mut c = Crediter::new();
+            for v in set.iter() {
+                c.credit(m.as_ref(), &v).unwrap();
+                for (i, (&val, &u)) in c.values().iter().zip(c.conversion_units()).enumerate() {
+                    if val != 0 || u != 0 {
+                        let e = by_name.entry(v.channel_name(i).to_owned()).or_default();
+                        e.0 += i128::from(val);
+                        e.1 += u128::try_from(u).unwrap();
+                    }
+                }
+            }
+            let got: std::collections::BTreeMap<String, (i128, u128)> = r
+                .channels()
+                .lines()
+                .iter()
+                .filter(|l| l.value_minor() != 0 || l.conversion_units() != 0)
+                .map(|l| (l.name().to_owned(), (l.value_minor(), l.conversion_units())))
+                .collect();
+            prop_assert_eq!(got, by_name, "{}", m.name());
         }
     }
 
