@@ -462,12 +462,8 @@ impl FunnelPartial {
                 .sum::<usize>()
     }
 
-    /// The metrics: slices sorted by key, and their total.
-    ///
-    /// # Panics
-    ///
-    /// Never: the total of slices that merged once cannot overflow... in
-    /// practice; on overflow the total saturates to the first slice's sums.
+    /// The metrics: slices sorted by key, and their total (the slices
+    /// summed; see [`FunnelMetrics::total_overflowed`]).
     pub fn finish(&self) -> FunnelMetrics {
         let cfg = &self.config;
         let (p, x) = (cfg.stages.len(), cfg.stages.exits().len());
@@ -1037,9 +1033,9 @@ impl SliceMetrics {
             weighted: 0.0,
             unweighted_minor: 0,
         };
-        for s in 0..st.won_index() {
+        for (s, prob) in probs.iter().enumerate().take(st.won_index()) {
             let amount = self.acc.open_amount[s];
-            let w = probs[s].map(|p| p * self.major(amount));
+            let w = prob.map(|p| p * self.major(amount));
             out.open_minor += amount;
             match w {
                 Ratio::Defined(x) => out.weighted += x,
@@ -1049,7 +1045,7 @@ impl SliceMetrics {
                 stage: st.progression()[s].clone(),
                 count: self.acc.open[s],
                 amount_minor: amount,
-                probability: probs[s],
+                probability: *prob,
                 weighted: w,
             });
         }
@@ -1094,8 +1090,7 @@ impl SliceMetrics {
     pub fn opportunities(&self) -> u64 {
         self.acc.opportunities
     }
-    /// Open pipeline amount at the opportunity stage and beyond... and the
-    /// total amount of all opportunities, minor units.
+    /// Total amount of all opportunities (open, won and lost), minor units.
     pub fn opportunity_amount_minor(&self) -> i128 {
         self.acc.opportunity_amount
     }
