@@ -336,6 +336,9 @@ pub fn merge_duplicates(
         }
         Err(Error::param("same_person", id, "aliases without cycles"))
     };
+    for k in alias.keys() {
+        resolve(k)?;
+    }
     let mut counts = MergeCounts {
         input: leads.len() as u64,
         ..MergeCounts::default()
