@@ -114,7 +114,11 @@ impl Spend {
             return Err(Error::param("channel", "\"\"", "a non-empty channel name"));
         }
         let minor = self.currency.to_minor(amount)?.ok_or_else(|| {
-            Error::param("amount", amount, "a finite amount >= 0 (at most 2^53 minor units)")
+            Error::param(
+                "amount",
+                amount,
+                "a finite amount >= 0 (at most 2^53 minor units)",
+            )
         })?;
         let e = self
             .lines

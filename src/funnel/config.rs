@@ -274,6 +274,8 @@ impl FunnelConfig {
     }
 
     pub(crate) fn is_sales_channel(&self, ch: &str) -> bool {
-        self.sales_channels.binary_search_by(|c| c.as_str().cmp(ch)).is_ok()
+        self.sales_channels
+            .binary_search_by(|c| c.as_str().cmp(ch))
+            .is_ok()
     }
 }

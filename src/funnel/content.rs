@@ -113,7 +113,13 @@ impl ContentPartial {
     /// lead's credit: discard it.
     pub fn observe<M: AttributionModel + ?Sized>(&mut self, model: &M, lead: &Lead) -> Result<()> {
         let mut rules = RuleCounts::default();
-        normalize(lead, &self.config, &mut self.resolved, &mut self.records, &mut rules)?;
+        normalize(
+            lead,
+            &self.config,
+            &mut self.resolved,
+            &mut self.records,
+            &mut rules,
+        )?;
         self.rules.merge(&rules)?;
         let st = &self.config.stages;
         let (mql, opp, won) = (st.mql_index(), st.opportunity_index(), st.won_index());

@@ -12,7 +12,9 @@ use crate::touchpoint::{SimpleTouch, Touchpoint};
 
 /// Who created the lead: marketing (marketing-sourced) or sales
 /// (sales-sourced, e.g. SDR outbound).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Owner {
     /// Marketing-sourced (the default).
@@ -281,9 +283,9 @@ fn fold(into: &mut Lead, other: Lead, counts: &mut MergeCounts) {
     for t in other.touches {
         let lo = into.touches.partition_point(|x| x.ts < t.ts);
         let hi = into.touches.partition_point(|x| x.ts <= t.ts);
-        let same = into.touches[lo..hi].iter().any(|x| {
-            x.channel == t.channel && x.campaign == t.campaign && x.content == t.content
-        });
+        let same = into.touches[lo..hi]
+            .iter()
+            .any(|x| x.channel == t.channel && x.campaign == t.campaign && x.content == t.content);
         if same {
             counts.identical_touches_dropped += 1;
         } else {

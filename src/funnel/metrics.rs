@@ -109,10 +109,7 @@ impl SliceAcc {
         add_u64(&mut self.records, o.records)?;
         add_vec(&mut self.reached, &o.reached)?;
         for (k, v) in &o.entered {
-            let e = self
-                .entered
-                .entry(*k)
-                .or_insert_with(|| vec![0; v.len()]);
+            let e = self.entered.entry(*k).or_insert_with(|| vec![0; v.len()]);
             add_vec(e, v)?;
         }
         add_vec(&mut self.exits, &o.exits)?;
@@ -149,7 +146,10 @@ impl SliceAcc {
             (&mut self.marketing_revenue, o.marketing_revenue),
             (&mut self.sales_revenue, o.sales_revenue),
             (&mut self.influenced_revenue, o.influenced_revenue),
-            (&mut self.influenced_sales_revenue, o.influenced_sales_revenue),
+            (
+                &mut self.influenced_sales_revenue,
+                o.influenced_sales_revenue,
+            ),
         ] {
             add_i128(a, b)?;
         }
@@ -480,11 +480,7 @@ impl FunnelPartial {
         FunnelMetrics {
             rules: self.rules,
             total: mk(ALL, total),
-            slices: self
-                .slices
-                .iter()
-                .map(|(k, a)| mk(k, a.clone()))
-                .collect(),
+            slices: self.slices.iter().map(|(k, a)| mk(k, a.clone())).collect(),
             total_overflowed: overflow,
             config: cfg.clone(),
         }
@@ -694,13 +690,21 @@ pub fn pipeline_velocity(
 ) -> Result<f64> {
     let ok = |x: f64| x.is_finite() && x >= 0.0;
     if !ok(opportunities) {
-        return Err(Error::param("opportunities", opportunities, "finite and >= 0"));
+        return Err(Error::param(
+            "opportunities",
+            opportunities,
+            "finite and >= 0",
+        ));
     }
     if !ok(win_rate) || win_rate > 1.0 {
         return Err(Error::param("win_rate", win_rate, "between 0 and 1"));
     }
     if !ok(average_deal) {
-        return Err(Error::param("average_deal", average_deal, "finite and >= 0"));
+        return Err(Error::param(
+            "average_deal",
+            average_deal,
+            "finite and >= 0",
+        ));
     }
     if !ok(cycle_days) || cycle_days == 0.0 {
         return Err(Error::param("cycle_days", cycle_days, "finite and > 0"));

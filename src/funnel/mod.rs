@@ -92,7 +92,9 @@ mod ratio;
 mod sources;
 mod stage;
 
-pub use self::config::{Backfill, CycleStart, Cycles, FunnelConfig, OutOfOrder, SliceBy, SourceView};
+pub use self::config::{
+    Backfill, CycleStart, Cycles, FunnelConfig, OutOfOrder, SliceBy, SourceView,
+};
 pub use self::content::{ContentLine, ContentPartial, ContentReport};
 pub use self::hist::DurationStats;
 pub use self::lead::{Lead, MergeCounts, Owner, StageEntry, merge_duplicates, roll_up_accounts};

@@ -108,7 +108,9 @@ impl RuleCounts {
             (&mut self.won_without_amount, o.won_without_amount),
         ];
         for (a, b) in f {
-            *a = a.checked_add(b).ok_or(Error::Overflow { what: "rule counts" })?;
+            *a = a.checked_add(b).ok_or(Error::Overflow {
+                what: "rule counts",
+            })?;
         }
         Ok(())
     }
@@ -130,10 +132,15 @@ pub(crate) fn normalize(
     out.clear();
     scratch.clear();
     let amount = match lead.amount() {
-        Some(a) => cfg.currency.to_minor(a)?.ok_or_else(|| Error::InvalidLead {
-            lead: lead.id().to_owned(),
-            reason: format!("amount {a} is not a finite amount >= 0 (at most 2^53 minor units)"),
-        })?,
+        Some(a) => cfg
+            .currency
+            .to_minor(a)?
+            .ok_or_else(|| Error::InvalidLead {
+                lead: lead.id().to_owned(),
+                reason: format!(
+                    "amount {a} is not a finite amount >= 0 (at most 2^53 minor units)"
+                ),
+            })?,
         None => 0,
     };
     let stages = &cfg.stages;
@@ -173,9 +180,7 @@ pub(crate) fn normalize(
     for &(ts, kind, idx, orig) in scratch.iter() {
         let idx = usize::from(idx);
         if kind == 0 {
-            if started
-                && let Some(sla) = sla
-            {
+            if started && let Some(sla) = sla {
                 let closed = cur.reached(won) || cur.exit.is_some();
                 if closed || ts - cur.last > sla {
                     out.push(cur);

@@ -29,8 +29,17 @@ impl Period {
     /// The integer key of the period holding `ts_ms` (Unix milliseconds).
     pub(crate) fn key(self, ts_ms: i64) -> i64 {
         let days = ts_ms.div_euclid(DAY_MS);
-        if self == Period::Day {
-            return days;
+        match self {
+            Period::Day => return days,
+            Period::Month | Period::Quarter | Period::Year => {
+                let (y, m0) = civil_from_days(days);
+                return match self {
+                    Period::Month => y * 12 + m0,
+                    Period::Quarter => y * 4 + m0 / 3,
+                    _ => y,
+                };
+            }
+            Period::Week => {}
         }
         let Some(d) = DateTime::from_timestamp_millis(ts_ms) else {
             return days;
@@ -67,6 +76,20 @@ impl Period {
     }
 }
 
+/// (year, month 0..12) of a day count since 1970-01-01, proleptic
+/// Gregorian (H. Hinnant's `civil_from_days`): integer arithmetic only.
+fn civil_from_days(z: i64) -> (i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m - 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +105,19 @@ mod tests {
         assert_eq!(Period::Month.label_of(t), "2024-03");
         assert_eq!(Period::Quarter.label_of(t), "2024-Q1");
         assert_eq!(Period::Year.label_of(t), "2024");
+    }
+
+    #[test]
+    fn civil_matches_chrono() {
+        for days in (-800_000..800_000).step_by(997) {
+            let d = DateTime::from_timestamp_millis(days * DAY_MS)
+                .unwrap()
+                .date_naive();
+            assert_eq!(
+                civil_from_days(days),
+                (i64::from(d.year()), i64::from(d.month0())),
+                "{days}"
+            );
+        }
     }
 }

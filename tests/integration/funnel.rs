@@ -106,7 +106,10 @@ fn counts_and_cohort_conversions() {
     for (r, w) in rates.iter().zip(want) {
         assert!(close(*r, w), "{rates:?}");
     }
-    assert!(close(val(t.cohort_rate("inquiry", "closed_won").unwrap()), 2.0 / 6.0));
+    assert!(close(
+        val(t.cohort_rate("inquiry", "closed_won").unwrap()),
+        2.0 / 6.0
+    ));
     let exits: Vec<u64> = t.exit_counts().iter().map(|c| c.count).collect();
     assert_eq!(exits, vec![1, 1, 0]);
     // B: mql, sal; E: mql, sal, sql; F: mql, sal, sql
@@ -175,7 +178,10 @@ fn time_in_stage_and_to_close() {
     let sc = t.sales_cycle();
     assert_eq!((sc.count, sc.mean_days), (2, Some(45.0)));
     let m2 = funnel(cfg().with_cycle_start(CycleStart::Created), &leads()).unwrap();
-    assert_eq!(m2.total().sales_cycle().mean_days, Some((74.0 + 35.0) / 2.0));
+    assert_eq!(
+        m2.total().sales_cycle().mean_days,
+        Some((74.0 + 35.0) / 2.0)
+    );
     // won stage has no time in stage; nothing left inquiry... all 6 did
     assert_eq!(t.time_in_stage("closed_won").unwrap().count, 0);
     assert_eq!(t.time_in_stage("inquiry").unwrap().count, 6);
@@ -215,7 +221,10 @@ fn velocity_known_answer_from_leads() {
             l.stage("closed_lost", d("02-01"))
         });
     }
-    let v = funnel(cfg(), &ls).unwrap().total().velocity(WinRate::WonOverClosed);
+    let v = funnel(cfg(), &ls)
+        .unwrap()
+        .total()
+        .velocity(WinRate::WonOverClosed);
     assert_eq!(format!("{:.2}", v.per_day), "20833.33");
 }
 
@@ -253,7 +262,10 @@ fn revenue_sourced_and_influenced() {
     let m = funnel(cfg(), &leads()).unwrap();
     let r = m.total().revenue();
     assert_eq!((r.won, r.revenue_minor), (2, 8_000_000));
-    assert_eq!((r.marketing_sourced_won, r.marketing_sourced_minor), (1, 5_000_000));
+    assert_eq!(
+        (r.marketing_sourced_won, r.marketing_sourced_minor),
+        (1, 5_000_000)
+    );
     assert_eq!((r.sales_sourced_won, r.sales_sourced_minor), (1, 3_000_000));
     // E is sales-sourced, with a webinar touch before its opportunity
     assert_eq!((r.influenced_won, r.influenced_minor), (2, 8_000_000));
@@ -261,7 +273,11 @@ fn revenue_sourced_and_influenced() {
     assert_eq!(r.marketing_share(), Ratio::Defined(0.625));
     assert_eq!(r.marketing_touched_share(), Ratio::Defined(1.0));
     // with webinar counted as a sales channel, E is not influenced
-    let m = funnel(cfg().with_sales_channels(["sales_call", "webinar"]), &leads()).unwrap();
+    let m = funnel(
+        cfg().with_sales_channels(["sales_call", "webinar"]),
+        &leads(),
+    )
+    .unwrap();
     let r = m.total().revenue();
     // A still has email 01-20 ... after its opportunity (01-15): not influenced
     assert_eq!((r.influenced_won, r.influenced_minor), (0, 0));
@@ -273,7 +289,10 @@ fn lead_to_revenue_by_source() {
     let keys: Vec<&str> = m.slices().iter().map(|s| s.key()).collect();
     assert_eq!(keys, vec!["email", "paid_search", "sales_call", "webinar"]);
     let w = m.slice("webinar").unwrap().lead_to_revenue();
-    assert_eq!((w.leads, w.mqls, w.won, w.revenue_minor), (1, 1, 1, 5_000_000));
+    assert_eq!(
+        (w.leads, w.mqls, w.won, w.revenue_minor),
+        (1, 1, 1, 5_000_000)
+    );
     assert_eq!(w.revenue_per_mql, Ratio::Defined(50_000.0));
     let s = m.slice("sales_call").unwrap().lead_to_revenue();
     assert_eq!((s.leads, s.won, s.revenue_minor), (2, 1, 3_000_000));
@@ -336,13 +355,25 @@ fn sources_report_and_what_if() {
     let w = r.what_if("organic", 50).unwrap();
     assert_eq!(w.rate, Ratio::Defined(0.16));
     assert_eq!(w.expected_contacts, Ratio::Defined(8.0));
-    assert_eq!(r.what_if("social", 50).unwrap().expected_contacts, Ratio::Defined(0.0));
-    assert!(matches!(r.what_if("tv", 50), Err(Error::UnknownName { .. })));
+    assert_eq!(
+        r.what_if("social", 50).unwrap().expected_contacts,
+        Ratio::Defined(0.0)
+    );
+    assert!(matches!(
+        r.what_if("tv", 50),
+        Err(Error::UnknownName { .. })
+    ));
     let m = funnel(cfg().slice_by(SliceBy::Channel), &leads()).unwrap();
     let r = SourcesReport::from_funnel(&[("paid_search", 40), ("email", 10)], &m).unwrap();
-    assert_eq!(r.what_if("paid_search", 20).unwrap().expected_contacts, Ratio::Defined(1.0));
+    assert_eq!(
+        r.what_if("paid_search", 20).unwrap().expected_contacts,
+        Ratio::Defined(1.0)
+    );
     // webinar has contacts but no sessions: rate undefined
-    assert_eq!(r.what_if("webinar", 20).unwrap().expected_contacts, Ratio::Undefined);
+    assert_eq!(
+        r.what_if("webinar", 20).unwrap().expected_contacts,
+        Ratio::Undefined
+    );
     let total = funnel(cfg(), &leads()).unwrap();
     assert!(SourcesReport::from_funnel(&[], &total).is_err());
     assert!(SourcesReport::new(&[("a", 1), ("a", 2)], &[]).is_err());
@@ -402,7 +433,10 @@ fn roi_known_answers() {
     assert_eq!(t.cac, Ratio::Defined(1750.0));
     // one period only
     let jan = RoiReport::by_channel(&report, &spend.for_period("2024-01"), None).unwrap();
-    assert_eq!(jan.line("webinar").unwrap().roi, Ratio::Defined((50_000.0 - 600.0) / 600.0));
+    assert_eq!(
+        jan.line("webinar").unwrap().roi,
+        Ratio::Defined((50_000.0 - 600.0) / 600.0)
+    );
     // by campaign
     let camp = RoiReport::by_campaign(&report, &spend, None).unwrap();
     assert_eq!(camp.line("q1").unwrap().roas, Ratio::Defined(50.0));
@@ -482,7 +516,10 @@ fn cycles_both_views() {
     let s = Lead::new("S").stage("mql", d("01-05"));
     let m = funnel(cyc.clone().as_of(d("06-01")), [&s]).unwrap();
     assert_eq!((m.rules().stalled, m.total().stalled()), (1, 1));
-    assert_eq!(m.total().acceptance().reasons, vec![("(stalled)".to_owned(), 1)]);
+    assert_eq!(
+        m.total().acceptance().reasons,
+        vec![("(stalled)".to_owned(), 1)]
+    );
     let m = funnel(cyc.as_of(d("01-20")), [&s]).unwrap();
     assert_eq!(m.rules().stalled, 0);
     assert!(cfg().with_cycles(Cycles::Sla { days: 0 }).is_err());
@@ -509,8 +546,13 @@ fn rules_for_bad_entries() {
         funnel(cfg(), [&u]),
         Err(Error::UnknownName { kind: "stage", .. })
     ));
-    let a = Lead::new("a").with_amount(f64::NAN).stage("mql", d("01-01"));
-    assert!(matches!(funnel(cfg(), [&a]), Err(Error::InvalidLead { .. })));
+    let a = Lead::new("a")
+        .with_amount(f64::NAN)
+        .stage("mql", d("01-01"));
+    assert!(matches!(
+        funnel(cfg(), [&a]),
+        Err(Error::InvalidLead { .. })
+    ));
     // exits without a stage, after the win; leads without entries
     let e = Lead::new("e")
         .stage("disqualified", d("01-01"))
@@ -536,12 +578,24 @@ fn custom_stages() {
         .unwrap()
         .with_roles("mql", "sql", "opp")
         .unwrap();
-    let l = Lead::new("a").with_amount(10.0).stage("opp", d("01-01")).stage("won", d("01-11"));
+    let l = Lead::new("a")
+        .with_amount(10.0)
+        .stage("opp", d("01-01"))
+        .stage("won", d("01-11"));
     let m = funnel(cfg().with_stages(st), [&l]).unwrap();
     assert_eq!(m.total().reached("lead").unwrap(), 1);
-    assert_eq!(m.total().velocity(WinRate::WonOverClosed).average_cycle_days, Ratio::Defined(10.0));
+    assert_eq!(
+        m.total()
+            .velocity(WinRate::WonOverClosed)
+            .average_cycle_days,
+        Ratio::Defined(10.0)
+    );
     assert!(Stages::new(&["a", "a"], &[]).is_err());
-    assert!(Stages::default().with_roles("sql", "mql", "opportunity").is_err());
+    assert!(
+        Stages::default()
+            .with_roles("sql", "mql", "opportunity")
+            .is_err()
+    );
 }
 
 #[test]
@@ -557,8 +611,12 @@ fn duplicates_and_accounts_count_once() {
         .touch(SimpleTouch::new("email", t))
         .touch(SimpleTouch::new("webinar", d("01-03")))
         .stage("mql", d("01-03"));
-    let (merged, c) = merge_duplicates(vec![a.clone(), b.clone()], &[("ann@x.co", "ann@x.com")]).unwrap();
-    assert_eq!((c.input, c.output, c.merged, c.identical_touches_dropped), (2, 1, 1, 1));
+    let (merged, c) =
+        merge_duplicates(vec![a.clone(), b.clone()], &[("ann@x.co", "ann@x.com")]).unwrap();
+    assert_eq!(
+        (c.input, c.output, c.merged, c.identical_touches_dropped),
+        (2, 1, 1, 1)
+    );
     assert_eq!(merged[0].touches().len(), 2);
     let m = funnel(cfg(), &merged).unwrap();
     assert_eq!(m.total().reached("mql").unwrap(), 1);
@@ -595,7 +653,12 @@ fn partial_serde_round_trip_and_config_check() {
     let mut c1 = ContentPartial::new(&Linear, cfg());
     let mut c2 = ContentPartial::new(&Linear, cfg());
     for (i, l) in ls.iter().enumerate() {
-        if i % 2 == 0 { c1.observe(&Linear, l) } else { c2.observe(&Linear, l) }.unwrap();
+        if i % 2 == 0 {
+            c1.observe(&Linear, l)
+        } else {
+            c2.observe(&Linear, l)
+        }
+        .unwrap();
     }
     let json = serde_json::to_string(&c2).unwrap();
     let c2b: ContentPartial = serde_json::from_str(&json).unwrap();
@@ -648,8 +711,19 @@ fn arb_leads() -> impl Strategy<Value = Vec<Lead>> {
 fn arb_config() -> impl Strategy<Value = FunnelConfig> {
     (0usize..3, 0usize..4, any::<bool>()).prop_map(|(cyc, slice, original)| {
         let c = cfg()
-            .slice_by([SliceBy::Total, SliceBy::Channel, SliceBy::Owner, SliceBy::Period][slice])
-            .with_source(if original { SourceView::Original } else { SourceView::CycleFirstTouch });
+            .slice_by(
+                [
+                    SliceBy::Total,
+                    SliceBy::Channel,
+                    SliceBy::Owner,
+                    SliceBy::Period,
+                ][slice],
+            )
+            .with_source(if original {
+                SourceView::Original
+            } else {
+                SourceView::CycleFirstTouch
+            });
         match cyc {
             0 => c,
             1 => c.with_cycles(Cycles::Sla { days: 30 }).unwrap(),
