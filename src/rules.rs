@@ -121,7 +121,11 @@ impl ChannelMap {
         if let Some((_, to)) = self.exact.iter().find(|(f, _)| f == channel) {
             return Some(to);
         }
-        if let Some((_, to)) = self.prefix.iter().find(|(p, _)| channel.starts_with(p.as_str())) {
+        if let Some((_, to)) = self
+            .prefix
+            .iter()
+            .find(|(p, _)| channel.starts_with(p.as_str()))
+        {
             return Some(to);
         }
         match &self.otherwise {
@@ -397,7 +401,11 @@ fn count(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
 
-fn run_step<'a>(step: &Rule, parts: Vec<TmpJourney<'a>>, rep: &mut StepReport) -> Vec<TmpJourney<'a>> {
+fn run_step<'a>(
+    step: &Rule,
+    parts: Vec<TmpJourney<'a>>,
+    rep: &mut StepReport,
+) -> Vec<TmpJourney<'a>> {
     let mut out = Vec::with_capacity(parts.len());
     for mut j in parts {
         let before = j.touches.len();
@@ -462,8 +470,16 @@ fn run_step<'a>(step: &Rule, parts: Vec<TmpJourney<'a>>, rep: &mut StepReport) -
                         } else {
                             std::borrow::Cow::Owned(format!("{}#{}", j.id, k + 1))
                         };
-                        let outcome = if k == last { j.outcome } else { Outcome::not_converted() };
-                        out.push(TmpJourney { id, outcome, touches });
+                        let outcome = if k == last {
+                            j.outcome
+                        } else {
+                            Outcome::not_converted()
+                        };
+                        out.push(TmpJourney {
+                            id,
+                            outcome,
+                            touches,
+                        });
                     }
                     continue;
                 }
@@ -499,7 +515,11 @@ mod tests {
             .touch(t(400, "d"))
             .converted(5.0);
         let set = JourneySet::from_journeys([&j]).unwrap();
-        let (out, rep) = Rules::new().dormancy_split_days(90.0).unwrap().apply(&set).unwrap();
+        let (out, rep) = Rules::new()
+            .dormancy_split_days(90.0)
+            .unwrap()
+            .apply(&set)
+            .unwrap();
         assert_eq!(out.len(), 3);
         assert_eq!(names(&out, 0), ["a", "b"]);
         assert_eq!(out.get(1).unwrap().id(), "p#2");
@@ -521,7 +541,10 @@ mod tests {
             .converted(1.0)
             .converted_at(conv);
         let set = JourneySet::from_journeys([&j]).unwrap();
-        let rules = Rules::new().drop_after_conversion().lookback_days(7.0).unwrap();
+        let rules = Rules::new()
+            .drop_after_conversion()
+            .lookback_days(7.0)
+            .unwrap();
         let (out, rep) = rules.apply(&set).unwrap();
         assert_eq!(names(&out, 0), ["b", "c"]);
         assert_eq!(rep.steps[0].touches_removed, 1);
@@ -538,7 +561,11 @@ mod tests {
             .touch(t(3, "newsletter"));
         let set = JourneySet::from_journeys([&j]).unwrap();
         let map = ChannelMap::new().exact("google / cpc", "paid_search");
-        let (out, rep) = Rules::new().map_channels(map).collapse_repeats().apply(&set).unwrap();
+        let (out, rep) = Rules::new()
+            .map_channels(map)
+            .collapse_repeats()
+            .apply(&set)
+            .unwrap();
         assert_eq!(names(&out, 0), ["paid_search", "paid_search", "newsletter"]);
         assert_eq!(rep.steps[0].touches_renamed, 3);
         assert_eq!(rep.steps[0].touches_unmatched, 1);
@@ -550,7 +577,10 @@ mod tests {
         for d in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             assert!(matches!(
                 Rules::new().lookback_days(d),
-                Err(Error::InvalidParameter { parameter: "lookback", .. })
+                Err(Error::InvalidParameter {
+                    parameter: "lookback",
+                    ..
+                })
             ));
             assert!(Rules::new().dormancy_split_days(d).is_err());
         }
