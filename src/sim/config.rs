@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::error::Error;
 use crate::Result;
+use crate::error::Error;
 
 /// One marketing channel of a simulation.
 ///
@@ -630,15 +630,12 @@ impl ConfigBuilder {
         for c in &self.channels {
             requires_idx.push(match &c.requires {
                 None => None,
-                Some(r) => Some(
-                    self.channels
-                        .iter()
-                        .position(|o| &o.name == r)
-                        .ok_or_else(|| Error::UnknownName {
-                            kind: "channel",
-                            name: r.clone(),
-                        })?,
-                ),
+                Some(r) => Some(self.channels.iter().position(|o| &o.name == r).ok_or_else(
+                    || Error::UnknownName {
+                        kind: "channel",
+                        name: r.clone(),
+                    },
+                )?),
             });
         }
         let cum = |f: &dyn Fn(&Channel) -> f64| {

@@ -120,11 +120,17 @@ mod tests {
     fn ln_matches_std() {
         let mut x = 1e-300;
         while x < 1e300 {
-            assert!((ln(x) - x.ln()).abs() <= 4e-16 * x.ln().abs().max(1.0), "ln({x})");
+            assert!(
+                (ln(x) - x.ln()).abs() <= 4e-16 * x.ln().abs().max(1.0),
+                "ln({x})"
+            );
             x *= 1.37;
         }
         for x in [0.5, 0.999_999, 1.000_001, 2.0, 10.0, 5e-324] {
-            assert!((ln(x) - x.ln()).abs() <= 1e-15 * x.ln().abs().max(1.0), "ln({x})");
+            assert!(
+                (ln(x) - x.ln()).abs() <= 1e-15 * x.ln().abs().max(1.0),
+                "ln({x})"
+            );
         }
         assert_eq!(ln(1.0), 0.0);
         assert!(ln(-1.0).is_nan());

@@ -96,9 +96,7 @@ impl Config {
                 }
                 n
             }
-            PathLength::Uniform { min, max } => {
-                rng.int_in(i64::from(min), i64::from(max)) as u32
-            }
+            PathLength::Uniform { min, max } => rng.int_in(i64::from(min), i64::from(max)) as u32,
         };
         d.channels.clear();
         d.ts.clear();
@@ -345,9 +343,7 @@ impl Iterator for Journeys<'_> {
         if self.next >= self.end {
             return None;
         }
-        let j = self
-            .sim
-            .build(self.next, &mut self.draw, &mut self.scratch);
+        let j = self.sim.build(self.next, &mut self.draw, &mut self.scratch);
         self.next += 1;
         Some(j)
     }

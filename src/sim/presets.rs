@@ -49,7 +49,7 @@ pub enum Preset {
     /// (sales_call beta 0.9, demo 1.2, events 0.5, webinar 0.4), costs per
     /// touch, milestones (lead at 30% of the path, opportunity at 70%; 50%
     /// of non-converting journeys become leads and 30% of those
-    /// opportunities), geometric response (decay 0.6), baseline -4.2,
+    /// opportunities), geometric response (decay 0.6), baseline -4.6,
     /// value log-normal (mu 10, sigma 0.8; mean about 30,000), conversion
     /// 1..=30 days after the last touch.
     B2b,
@@ -154,20 +154,32 @@ impl Preset {
                 .build(),
             Preset::B2b => Config::builder()
                 .channels([
-                    Channel::new("display", 10.0, 0.05).late_weight(2.0).cost(2.0),
-                    Channel::new("paid_social", 10.0, 0.10).late_weight(3.0).cost(3.0),
+                    Channel::new("display", 10.0, 0.05)
+                        .late_weight(2.0)
+                        .cost(2.0),
+                    Channel::new("paid_social", 10.0, 0.10)
+                        .late_weight(3.0)
+                        .cost(3.0),
                     Channel::new("organic_search", 12.0, 0.20).late_weight(6.0),
                     Channel::new("content_syndication", 8.0, 0.10)
                         .late_weight(2.0)
                         .cost(40.0),
-                    Channel::new("email", 12.0, 0.15).late_weight(12.0).cost(0.5),
-                    Channel::new("webinar", 6.0, 0.40).late_weight(6.0).cost(80.0),
-                    Channel::new("events", 3.0, 0.50).late_weight(4.0).cost(400.0),
-                    Channel::new("sales_call", 1.0, 0.90).late_weight(14.0).cost(150.0),
+                    Channel::new("email", 12.0, 0.15)
+                        .late_weight(12.0)
+                        .cost(0.5),
+                    Channel::new("webinar", 6.0, 0.40)
+                        .late_weight(6.0)
+                        .cost(80.0),
+                    Channel::new("events", 3.0, 0.50)
+                        .late_weight(4.0)
+                        .cost(400.0),
+                    Channel::new("sales_call", 1.0, 0.90)
+                        .late_weight(14.0)
+                        .cost(150.0),
                     Channel::new("demo", 0.5, 1.20).late_weight(8.0).cost(300.0),
                     Channel::new("direct", 4.0, 0.05).late_weight(8.0),
                 ])
-                .baseline(-4.2)
+                .baseline(-4.6)
                 .response(Response::Geometric { decay: 0.6 })
                 .path_length(PathLength::Geometric {
                     min: 3,

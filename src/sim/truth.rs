@@ -48,7 +48,12 @@ impl TruthPartial {
         TruthPartial {
             fingerprint: sim.config.fingerprint(),
             names: sim.config.channels.iter().map(|c| c.name.clone()).collect(),
-            betas: sim.config.channels.iter().map(|c| c.beta.to_bits()).collect(),
+            betas: sim
+                .config
+                .channels
+                .iter()
+                .map(|c| c.beta.to_bits())
+                .collect(),
             journeys: 0,
             observed_conversions: 0,
             observed_value_cents: 0,
@@ -86,7 +91,11 @@ impl TruthPartial {
             let uf = units(pf);
             let cents = i128::from(d.value_cents);
             self.journeys += 1;
-            add(&mut self.expected_units, i128::from(uf), "expected conversions")?;
+            add(
+                &mut self.expected_units,
+                i128::from(uf),
+                "expected conversions",
+            )?;
             add(
                 &mut self.expected_value_units,
                 i128::from(uf) * cents,
@@ -153,7 +162,11 @@ impl TruthPartial {
         for (a, b) in self.lost_units.iter_mut().zip(&other.lost_units) {
             add(a, *b, "lost conversions")?;
         }
-        for (a, b) in self.lost_value_units.iter_mut().zip(&other.lost_value_units) {
+        for (a, b) in self
+            .lost_value_units
+            .iter_mut()
+            .zip(&other.lost_value_units)
+        {
             add(a, *b, "lost value")?;
         }
         Ok(())
@@ -247,7 +260,12 @@ impl GroundTruth {
     ///
     /// [`Error::InsufficientData`] if the report credits no conversion.
     pub fn error_pp(&self, report: &Report) -> Result<f64> {
-        let total: f64 = report.channels().lines().iter().map(|l| l.conversions()).sum();
+        let total: f64 = report
+            .channels()
+            .lines()
+            .iter()
+            .map(|l| l.conversions())
+            .sum();
         if total <= 0.0 || !total.is_finite() {
             return Err(Error::InsufficientData {
                 reason: format!("report of {} credits no conversion", report.model()),
@@ -255,7 +273,11 @@ impl GroundTruth {
         }
         let mut err = 0.0;
         for c in &self.channels {
-            let got = report.channels().get(&c.name).map_or(0.0, |l| l.conversions()) / total;
+            let got = report
+                .channels()
+                .get(&c.name)
+                .map_or(0.0, |l| l.conversions())
+                / total;
             err += (got - c.share).abs();
         }
         for l in report.channels().lines() {
