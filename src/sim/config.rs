@@ -695,7 +695,7 @@ impl ConfigBuilder {
         check_delay("gap", self.gap)?;
         check_delay("conversion_lag", self.conversion_lag)?;
         let value_ok = match self.value {
-            ValueDist::Fixed(v) => v.is_finite() && v >= 0.0 && v < 1e13,
+            ValueDist::Fixed(v) => (0.0..1e13).contains(&v),
             ValueDist::LogNormal { mu, sigma } => {
                 mu.is_finite() && mu < 25.0 && sigma.is_finite() && (0.0..=5.0).contains(&sigma)
             }
@@ -711,8 +711,10 @@ impl ConfigBuilder {
             ));
         }
         let span_secs = self.span_days * 86_400.0;
-        if !(span_secs.is_finite() && span_secs >= 1.0 && self.span_days <= 36_600.0)
-            || !(0..=200_000_000_000).contains(&self.start_secs)
+        if !(span_secs.is_finite()
+            && span_secs >= 1.0
+            && self.span_days <= 36_600.0
+            && (0..=200_000_000_000).contains(&self.start_secs))
         {
             return Err(Error::param(
                 "window",

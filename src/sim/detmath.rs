@@ -8,8 +8,10 @@
 //! specified, and Rust never fuses them), so they return the same bits
 //! everywhere. Relative error is below 1e-15 over the ranges used.
 
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1; // upper bits of ln 2
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10; // ln 2 - LN2_HI
+/// ln 2 rounded to 32 significant bits (fdlibm's `ln2_hi`): `k * LN2_HI` is exact.
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+/// ln 2 - LN2_HI (fdlibm's `ln2_lo`).
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 const LN2: f64 = core::f64::consts::LN_2;
 
 /// `2^k` for an integer `k` in the normal range.

@@ -76,6 +76,12 @@
 //!   (gap, phase if late weights are set, channel), conversion uniform,
 //!   value, lag, milestone uniforms. Changing it changes every journey and
 //!   is a breaking change.
+//! - The key depends on the seed only, so two configurations run with the
+//!   same seed share their raw draws (common random numbers across
+//!   configurations): presets with the same path-length distribution get
+//!   the same path lengths, and comparing a configuration with a variant of
+//!   it (weaker effects, one channel more) isolates the change. Use
+//!   different seeds for independent samples.
 //!
 //! # Worked example
 //!

@@ -59,9 +59,9 @@ pub enum Preset {
     /// (display itself 0.05). Others: email 0.3, organic_search 0.25,
     /// paid_social 0.1. Baseline -3.2, otherwise the sample's shape.
     OrderMatters,
-    /// A channel that is everywhere and does nothing: `direct` has 40% of all
-    /// touches (on about 80% of paths) and beta 0. Others: paid_search 0.5,
-    /// email 0.6, paid_social 0.3, display 0.1, webinar 1.0, referral 0.4.
+    /// A channel that is everywhere and does nothing: `display` has 40% of
+    /// all touches (on about 80% of paths) and beta 0. Others: paid_search
+    /// 0.5, email 0.6, paid_social 0.3, direct 0.1, webinar 1.0, referral 0.4.
     /// Paths of at least 2 touches (continue 0.7), baseline -3.3.
     UselessEverywhere,
     /// Many channels, sparse paths: 36 channels `ch01`..`ch36` with weights
@@ -221,11 +221,11 @@ impl Preset {
                 .build(),
             Preset::UselessEverywhere => sample_shape()
                 .channels([
-                    Channel::new("direct", 40.0, 0.0),
+                    Channel::new("display", 40.0, 0.0),
                     Channel::new("paid_search", 15.0, 0.5),
                     Channel::new("email", 12.0, 0.6),
                     Channel::new("paid_social", 12.0, 0.3),
-                    Channel::new("display", 10.0, 0.1),
+                    Channel::new("direct", 10.0, 0.1),
                     Channel::new("webinar", 6.0, 1.0),
                     Channel::new("referral", 5.0, 0.4),
                 ])

@@ -191,8 +191,8 @@ fn a_channel_with_zero_effect_has_zero_true_contribution() {
     let t = Simulator::new(Preset::UselessEverywhere.config(4))
         .ground_truth(5_000)
         .unwrap();
-    let direct = t.channel("direct").unwrap();
-    assert_eq!((direct.lost_conversions, direct.share), (0.0, 0.0));
+    let display = t.channel("display").unwrap();
+    assert_eq!((display.lost_conversions, display.share), (0.0, 0.0));
     for c in &t.channels {
         if c.beta > 0.0 {
             assert!(c.lost_conversions > 0.0, "{}", c.name);
