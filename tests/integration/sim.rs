@@ -1,4 +1,5 @@
 //! Integration tests: sim.
+#![cfg(feature = "sim")]
 
 use proptest::prelude::*;
 use touchpoint::sim::{
