@@ -172,7 +172,7 @@ impl Config {
             let ci = usize::from(c);
             let n = s.eff[ci];
             if n > 0 {
-                x += self.channels[ci].beta * self.response.g(n);
+                x += self.channels[ci].beta * self.g(n);
             }
             s.seen[ci] = false;
             s.eff[ci] = 0;
@@ -324,15 +324,16 @@ impl Simulator {
             let mut mark = |i: usize, ms: Milestone| touches[i].milestone = Some(ms);
             if converted {
                 mark(n - 1, Milestone::Closed);
-                if n >= 2 {
-                    let lead = pos(m.lead_at).min(n - 2);
+                if n == 2 {
+                    mark(0, Milestone::LeadCreated);
+                } else if n >= 3 {
+                    // leave a touch between the lead and the close for the opportunity
+                    let lead = pos(m.lead_at).min(n - 3);
                     mark(lead, Milestone::LeadCreated);
-                    if n >= 3 {
-                        let opp = pos(m.opportunity_at).clamp(lead + 1, n - 2);
-                        if opp > lead {
-                            mark(opp, Milestone::OpportunityCreated);
-                        }
-                    }
+                    mark(
+                        pos(m.opportunity_at).clamp(lead + 1, n - 2),
+                        Milestone::OpportunityCreated,
+                    );
                 }
             } else if d.lead_u < m.lead_rate {
                 let lead = pos(m.lead_at);
