@@ -11,6 +11,16 @@ const DAY: i64 = 86_400;
 
 /// Ready-made configurations, each a different challenge for attribution
 /// models. [`Preset::config`] gives the configuration for a seed.
+///
+/// ```
+/// use touchpoint::sim::{Preset, Simulator};
+///
+/// let preset: Preset = "useless_everywhere".parse()?;
+/// let sim = Simulator::new(preset.config(1));
+/// let truth = sim.ground_truth(2_000)?;
+/// assert_eq!(truth.channel("display").unwrap().share, 0.0); // on most paths, no effect
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Preset {
