@@ -68,6 +68,7 @@ pub struct ChannelCredits {
 
 impl ChannelCredits {
     /// Shares the totals by `weights` (one per channel, names sorted).
+    #[expect(clippy::too_many_arguments, reason = "internal constructor")]
     pub(crate) fn share(
         model: String,
         currency: Currency,
@@ -114,6 +115,46 @@ impl ChannelCredits {
             currency,
             conversions,
             value_minor: value_total,
+            unassigned_conversions,
+            unassigned_value_minor: i64::try_from(unassigned_value_minor)
+                .map_err(|_| overflow())?,
+            lines,
+        })
+    }
+
+    /// Lines from integer units already apportioned (they must sum to the totals).
+    #[expect(clippy::too_many_arguments, reason = "internal constructor")]
+    pub(crate) fn from_units(
+        model: String,
+        currency: Currency,
+        channels: &[String],
+        weights: &[f64],
+        units: &[i64],
+        values: &[i64],
+        conversions: u64,
+        value_minor: i128,
+        unassigned_conversions: u64,
+        unassigned_value_minor: i128,
+    ) -> Result<ChannelCredits> {
+        let overflow = || Error::Overflow {
+            what: "attributed totals",
+        };
+        let lines = channels
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ChannelCredit {
+                channel: c.clone(),
+                weight: weights[i],
+                units: units[i],
+                value_minor: values[i],
+                currency,
+            })
+            .collect();
+        Ok(ChannelCredits {
+            model,
+            currency,
+            conversions,
+            value_minor: i64::try_from(value_minor).map_err(|_| overflow())?,
             unassigned_conversions,
             unassigned_value_minor: i64::try_from(unassigned_value_minor)
                 .map_err(|_| overflow())?,

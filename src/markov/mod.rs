@@ -380,7 +380,11 @@ impl MarkovFit {
             + self.trans.size_bytes()
             + self.counts.capacity() * 8
             + self.next.capacity() * 4
-            + self.names.iter().map(|n| n.capacity() * 2 + 64).sum::<usize>()
+            + self
+                .names
+                .iter()
+                .map(|n| n.capacity() * 2 + 64)
+                .sum::<usize>()
             + self.cache.capacity() * 4
             + self.buf.capacity() * 4
     }
@@ -1065,11 +1069,13 @@ impl Markov {
                     if seq.len() > order {
                         seq.remove(0);
                     }
-                    let t = *index.get(seq.as_slice()).ok_or_else(|| Error::InvalidParameter {
-                        parameter: "serialized Markov fit",
-                        value: format!("transition {:?} -> {ch}", states[su]),
-                        expected: "a consistent set of states",
-                    })?;
+                    let t = *index
+                        .get(seq.as_slice())
+                        .ok_or_else(|| Error::InvalidParameter {
+                            parameter: "serialized Markov fit",
+                            value: format!("transition {:?} -> {ch}", states[su]),
+                            expected: "a consistent set of states",
+                        })?;
                     targets.push(t);
                     if t == s {
                         p_self[su] = p;
@@ -1292,7 +1298,9 @@ impl Markov {
             .zip(effects)
             .map(|(s, e)| {
                 (
-                    s.iter().map(|&c| self.channels[c as usize].clone()).collect(),
+                    s.iter()
+                        .map(|&c| self.channels[c as usize].clone())
+                        .collect(),
                     e,
                 )
             })

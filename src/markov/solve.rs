@@ -89,7 +89,11 @@ impl Chain {
                     b += self.p[e] * x[self.to[e] as usize];
                 }
                 let d = 1.0 - self.p_self[s];
-                x[s] = if d > 0.0 { (b / d).clamp(0.0, 1.0) } else { 0.0 };
+                x[s] = if d > 0.0 {
+                    (b / d).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
             } else if comp.len() <= DENSE_LIMIT {
                 self.dense(comp, removed, &mut x, &mut local);
             } else {
