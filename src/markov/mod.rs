@@ -332,7 +332,15 @@ pub struct MarkovFit {
     /// Scratch: catalog id -> local id, for `observe_set`.
     cache: Vec<u32>,
     buf: Vec<u32>,
+    /// Dense cache `(state, column) -> transition index` in rows of `wcap`
+    /// columns (channels, then conversion and null), while it fits in
+    /// [`DENSE_BUDGET`] cells; `wcap == 0` when off. Derived data only.
+    dense: Vec<u32>,
+    wcap: usize,
 }
+
+/// Most cells of the dense transition cache (16 MiB).
+const DENSE_BUDGET: usize = 1 << 22;
 
 impl PartialEq for MarkovFit {
     fn eq(&self, other: &MarkovFit) -> bool {
@@ -356,6 +364,36 @@ impl MarkovFit {
             totals: Totals::default(),
             cache: Vec::new(),
             buf: Vec::new(),
+            dense: vec![u32::MAX; 16],
+            wcap: 16,
+        }
+    }
+
+    #[inline]
+    fn col(&self, sym: u32) -> usize {
+        match sym {
+            SYM_CONV => self.wcap - 2,
+            SYM_NULL => self.wcap - 1,
+            c => c as usize,
+        }
+    }
+
+    /// Rebuilds the dense cache with `wcap` columns (or turns it off).
+    fn rebuild_dense(&mut self, wcap: usize) {
+        self.dense.clear();
+        if self.states.len().saturating_mul(wcap) > DENSE_BUDGET {
+            self.wcap = 0;
+            self.dense.shrink_to_fit();
+            return;
+        }
+        self.wcap = wcap;
+        self.dense.resize(self.states.len() * wcap, u32::MAX);
+        for (e, &key) in self.trans.keys().iter().enumerate() {
+            #[expect(clippy::cast_possible_truncation, reason = "high half")]
+            let s = (key >> 32) as usize;
+            #[expect(clippy::cast_possible_truncation, reason = "low half")]
+            let c = self.col(key as u32);
+            self.dense[s * wcap + c] = u32::try_from(e).unwrap_or(u32::MAX);
         }
     }
 
@@ -387,6 +425,7 @@ impl MarkovFit {
                 .sum::<usize>()
             + self.cache.capacity() * 4
             + self.buf.capacity() * 4
+            + self.dense.capacity() * 4
     }
 
     fn intern(&mut self, name: &str) -> Result<u32> {
@@ -403,6 +442,9 @@ impl MarkovFit {
         let i = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
         self.names.push(name.to_owned());
         self.name_ix.insert(name.to_owned(), i);
+        if self.wcap != 0 && self.names.len() + 2 > self.wcap {
+            self.rebuild_dense(self.wcap * 2);
+        }
         Ok(i)
     }
 
@@ -410,6 +452,20 @@ impl MarkovFit {
     /// if new; returns the target state (`u32::MAX` for absorbing symbols).
     #[inline]
     fn add(&mut self, s: u32, sym: u32, w: u64) -> Result<u32> {
+        if self.wcap != 0 {
+            let e = self.dense[s as usize * self.wcap + self.col(sym)];
+            if e != u32::MAX {
+                let e = e as usize;
+                self.counts[e] = self.counts[e].checked_add(w).ok_or(Error::Overflow {
+                    what: "transition count",
+                })?;
+                return Ok(self.next[e]);
+            }
+        }
+        self.add_slow(s, sym, w)
+    }
+
+    fn add_slow(&mut self, s: u32, sym: u32, w: u64) -> Result<u32> {
         let key = (u64::from(s) << 32) | u64::from(sym);
         if let Some(e) = self.trans.get(key) {
             let e = e as usize;
@@ -426,12 +482,31 @@ impl MarkovFit {
                 sym,
                 u32::from(self.config.order),
             );
-            self.states.intern(k).0
+            self.intern_state(k)
         };
-        self.trans.insert_new(key);
+        let e = self.trans.insert_new(key);
         self.counts.push(w);
         self.next.push(target);
+        if self.wcap != 0 {
+            let c = self.col(sym);
+            self.dense[s as usize * self.wcap + c] = e;
+        }
         Ok(target)
+    }
+
+    /// Interns a packed state key, growing the dense cache by a row.
+    fn intern_state(&mut self, key: u64) -> u32 {
+        let (s, new) = self.states.intern(key);
+        if new && self.wcap != 0 {
+            let rows = self.states.len();
+            if rows.saturating_mul(self.wcap) > DENSE_BUDGET {
+                self.wcap = 0;
+                self.dense = Vec::new();
+            } else {
+                self.dense.resize(rows * self.wcap, u32::MAX);
+            }
+        }
+        s
     }
 
     /// Feeds one path of local ids with its weights.
@@ -695,7 +770,7 @@ impl MarkovFit {
         let mut state_map = Vec::with_capacity(other.states.len());
         for &k in other.states.keys() {
             let ids: Vec<u32> = unpack(k).into_iter().map(|c| remap[c as usize]).collect();
-            state_map.push(self.states.intern(pack(&ids)).0);
+            state_map.push(self.intern_state(pack(&ids)));
         }
         for (e, &key) in other.trans.keys().iter().enumerate() {
             #[expect(clippy::cast_possible_truncation, reason = "high half")]
@@ -824,7 +899,7 @@ impl MarkovFit {
             {
                 return Err(bad(format!("transition {:?} -> {}", e.from, e.to)));
             }
-            let s = fit.states.intern(pack(&e.from)).0;
+            let s = fit.intern_state(pack(&e.from));
             let sym = if e.to == n {
                 SYM_CONV
             } else if e.to == n + 1 {
@@ -1540,5 +1615,45 @@ mod tests {
         let m = f.finish().unwrap();
         assert_eq!(m.state_count(), 4);
         assert!((m.conversion_probability() - 1.0 / 3.0).abs() < 1e-15);
+    }
+}
+
+#[cfg(test)]
+mod dense_tests {
+    use super::*;
+
+    fn feed_all(f: &mut MarkovFit, n: u64) {
+        let mut s = 7u64;
+        for _ in 0..n {
+            s = mix64(s.wrapping_add(1));
+            let len = 1 + (s % 6) as usize;
+            let path: Vec<String> = (0..len)
+                .map(|i| format!("c{}", mix64(s ^ i as u64) % 40))
+                .collect();
+            f.observe_path(&path, s % 2, 0, 1 - s % 2).unwrap();
+        }
+    }
+
+    #[test]
+    fn dense_cache_changes_nothing() {
+        let config = MarkovConfig::new(3).unwrap();
+        let mut a = MarkovFit::new(config);
+        feed_all(&mut a, 3000);
+        let mut b = MarkovFit::new(config);
+        b.wcap = 0;
+        b.dense.clear();
+        feed_all(&mut b, 3000);
+        assert!(a.wcap != 0);
+        assert_eq!(a, b);
+        assert_eq!(a.finish().unwrap(), b.finish().unwrap());
+        // merging into a fit whose cache is off, and the reverse
+        let mut c = MarkovFit::new(config);
+        c.merge(&b).unwrap();
+        assert_eq!(c, a);
+        let mut d = b.clone();
+        d.merge(&a).unwrap();
+        let mut e = a.clone();
+        e.merge(&b).unwrap();
+        assert_eq!(d, e);
     }
 }
