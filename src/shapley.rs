@@ -991,7 +991,6 @@ fn rate_sampled(
     let mut perm: Vec<usize> = (0..n).collect();
     for _ in 0..sampling.permutations {
         for i in (1..n).rev() {
-            #[expect(clippy::cast_possible_truncation, reason = "bounded by n")]
             let j = (splitmix64(&mut rng) % (i as u64 + 1)) as usize;
             perm.swap(i, j);
         }

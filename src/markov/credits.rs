@@ -80,7 +80,7 @@ impl ChannelCredits {
         unassigned_value_minor: i128,
     ) -> Result<ChannelCredits> {
         let sum: f64 = weights.iter().sum();
-        if !(sum > 0.0 && sum.is_finite()) || weights.iter().any(|w| !(*w >= 0.0)) {
+        if !(sum > 0.0 && sum.is_finite()) || weights.iter().any(|w| w.is_nan() || *w < 0.0) {
             return Err(Error::InsufficientData {
                 reason: format!("{model}: channel weights sum to {sum}, nothing to share by"),
             });

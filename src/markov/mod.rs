@@ -227,7 +227,6 @@ fn push_lane(key: u64, c: u32, order: u32) -> u64 {
 fn unpack(key: u64) -> Vec<u32> {
     (0..lanes(key))
         .map(|i| {
-            #[expect(clippy::cast_possible_truncation, reason = "16-bit lane")]
             let v = ((key >> (LANE * i)) & 0xffff) as u32;
             v - 1
         })
@@ -389,9 +388,7 @@ impl MarkovFit {
         self.wcap = wcap;
         self.dense.resize(self.states.len() * wcap, u32::MAX);
         for (e, &key) in self.trans.keys().iter().enumerate() {
-            #[expect(clippy::cast_possible_truncation, reason = "high half")]
             let s = (key >> 32) as usize;
-            #[expect(clippy::cast_possible_truncation, reason = "low half")]
             let c = self.col(key as u32);
             self.dense[s * wcap + c] = u32::try_from(e).unwrap_or(u32::MAX);
         }
@@ -510,15 +507,38 @@ impl MarkovFit {
     }
 
     /// Feeds one path of local ids with its weights.
-    fn feed(&mut self, ids: &[u32], conversions: u64, nulls: u64, value: i64) -> Result<()> {
+    #[inline(always)]
+    fn step_fast(&mut self, s: u32, sym: u32, w: u64) -> Option<u32> {
+        if self.wcap == 0 {
+            return None;
+        }
+        let e = *self.dense.get(s as usize * self.wcap + self.col(sym))?;
+        if e == u32::MAX {
+            return None;
+        }
+        let e = e as usize;
+        self.counts[e] = self.counts[e].checked_add(w)?;
+        Some(self.next[e])
+    }
+
+    #[inline]
+    fn feed<I: ExactSizeIterator<Item = u32>>(
+        &mut self,
+        ids: I,
+        conversions: u64,
+        nulls: u64,
+        value: i64,
+    ) -> Result<()> {
         let w = conversions.checked_add(nulls).ok_or(Error::Overflow {
             what: "path weight",
         })?;
-        let mut t = Totals::default();
-        if ids.is_empty() {
-            t.empty_conversions = conversions;
-            t.empty_nulls = nulls;
-            t.empty_value_minor = i128::from(value);
+        if ids.len() == 0 {
+            let t = Totals {
+                empty_conversions: conversions,
+                empty_nulls: nulls,
+                empty_value_minor: i128::from(value),
+                ..Totals::default()
+            };
             return self.totals.merge(&t);
         }
         if w == 0 {
@@ -527,12 +547,15 @@ impl MarkovFit {
         let mut s = 0u32;
         let mut prev = u32::MAX;
         let collapse = self.config.collapse_repeats;
-        for &c in ids {
+        for c in ids {
             if collapse && c == prev {
                 continue;
             }
             prev = c;
-            s = self.add(s, c, w)?;
+            s = match self.step_fast(s, c, w) {
+                Some(t) => t,
+                None => self.add_slow(s, c, w)?,
+            };
         }
         if conversions > 0 {
             self.add(s, SYM_CONV, conversions)?;
@@ -540,10 +563,20 @@ impl MarkovFit {
         if nulls > 0 {
             self.add(s, SYM_NULL, nulls)?;
         }
-        t.conversions = conversions;
-        t.nulls = nulls;
-        t.value_minor = i128::from(value);
-        self.totals.merge(&t)
+        let t = &mut self.totals;
+        match (
+            t.conversions.checked_add(conversions),
+            t.nulls.checked_add(nulls),
+            t.value_minor.checked_add(i128::from(value)),
+        ) {
+            (Some(c), Some(n), Some(v)) => {
+                (t.conversions, t.nulls, t.value_minor) = (c, n, v);
+                Ok(())
+            }
+            _ => Err(Error::Overflow {
+                what: "journey totals",
+            }),
+        }
     }
 
     fn check_currency(&self, currency: Currency) -> Result<()> {
@@ -573,13 +606,18 @@ impl MarkovFit {
             for i in 0..journey.len() {
                 buf.push(self.intern(journey.channel_name(i))?);
             }
-            self.feed_journey(&buf, journey)
+            self.feed_journey(buf.iter().copied(), journey)
         })();
         self.buf = buf;
         r
     }
 
-    fn feed_journey(&mut self, ids: &[u32], j: &JourneyView<'_>) -> Result<()> {
+    #[inline]
+    fn feed_journey<I: ExactSizeIterator<Item = u32>>(
+        &mut self,
+        ids: I,
+        j: &JourneyView<'_>,
+    ) -> Result<()> {
         if j.converted() {
             self.feed(ids, 1, 0, j.value_minor())
         } else {
@@ -628,17 +666,13 @@ impl MarkovFit {
             }
         }
         if r.is_ok() {
-            let mut buf = std::mem::take(&mut self.buf);
             for i in from..to {
                 let Some(j) = set.get(i) else { break };
-                buf.clear();
-                buf.extend(j.channels().iter().map(|c| cache[c.index()]));
-                r = self.feed_journey(&buf, &j);
+                r = self.feed_journey(j.channels().iter().map(|c| cache[c.index()]), &j);
                 if r.is_err() {
                     break;
                 }
             }
-            self.buf = buf;
         }
         self.cache = cache;
         r
@@ -669,7 +703,7 @@ impl MarkovFit {
             for c in path {
                 buf.push(self.intern(c.as_ref())?);
             }
-            self.feed(&buf, conversions, nulls, value_minor)
+            self.feed(buf.iter().copied(), conversions, nulls, value_minor)
         })();
         self.buf = buf;
         r
@@ -738,9 +772,9 @@ impl MarkovFit {
                             value: v as f64,
                         });
                     }
-                    self.feed(&buf, 1, 0, v)?;
+                    self.feed(buf.iter().copied(), 1, 0, v)?;
                 } else {
-                    self.feed(&buf, 0, 1, 0)?;
+                    self.feed(buf.iter().copied(), 0, 1, 0)?;
                 }
             }
             Ok(())
@@ -773,9 +807,7 @@ impl MarkovFit {
             state_map.push(self.intern_state(pack(&ids)));
         }
         for (e, &key) in other.trans.keys().iter().enumerate() {
-            #[expect(clippy::cast_possible_truncation, reason = "high half")]
             let s = (key >> 32) as u32;
-            #[expect(clippy::cast_possible_truncation, reason = "low half")]
             let sym = key as u32;
             let sym = if sym >= SYM_CONV {
                 sym
@@ -830,9 +862,7 @@ impl MarkovFit {
             .iter()
             .enumerate()
             .map(|(e, &key)| {
-                #[expect(clippy::cast_possible_truncation, reason = "high half")]
                 let s = (key >> 32) as u32;
-                #[expect(clippy::cast_possible_truncation, reason = "low half")]
                 let sym = key as u32;
                 let sym = if sym >= SYM_CONV {
                     sym

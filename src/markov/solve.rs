@@ -257,12 +257,10 @@ fn tarjan(n: usize, ptr: &[usize], to: &[u32]) -> Vec<Vec<u32>> {
         if index[root] != UNSEEN {
             continue;
         }
-        #[expect(clippy::cast_possible_truncation, reason = "fewer than 2^32 states")]
         call.push((root as u32, ptr[root]));
         index[root] = next;
         low[root] = next;
         next += 1;
-        #[expect(clippy::cast_possible_truncation, reason = "fewer than 2^32 states")]
         stack.push(root as u32);
         on_stack[root] = true;
         while let Some(&mut (v, ref mut e)) = call.last_mut() {
@@ -274,10 +272,8 @@ fn tarjan(n: usize, ptr: &[usize], to: &[u32]) -> Vec<Vec<u32>> {
                     index[w] = next;
                     low[w] = next;
                     next += 1;
-                    #[expect(clippy::cast_possible_truncation, reason = "fewer than 2^32 states")]
                     stack.push(w as u32);
                     on_stack[w] = true;
-                    #[expect(clippy::cast_possible_truncation, reason = "fewer than 2^32 states")]
                     call.push((w as u32, ptr[w]));
                 } else if on_stack[w] {
                     low[vu] = low[vu].min(index[w]);

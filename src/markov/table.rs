@@ -37,7 +37,6 @@ impl IndexMap64 {
             return None;
         }
         let mask = self.slots.len() - 1;
-        #[expect(clippy::cast_possible_truncation, reason = "masked")]
         let mut i = (mix64(key) as usize) & mask;
         loop {
             let s = self.slots[i];
@@ -73,7 +72,6 @@ impl IndexMap64 {
 
     fn place(&mut self, key: u64, idx: u32) {
         let mask = self.slots.len() - 1;
-        #[expect(clippy::cast_possible_truncation, reason = "masked")]
         let mut i = (mix64(key) as usize) & mask;
         while self.slots[i] != 0 {
             i = (i + 1) & mask;
@@ -86,7 +84,6 @@ impl IndexMap64 {
         self.slots = vec![0; cap];
         for i in 0..self.keys.len() {
             let k = self.keys[i];
-            #[expect(clippy::cast_possible_truncation, reason = "fewer than 2^32 keys")]
             self.place(k, i as u32);
         }
     }

@@ -450,9 +450,9 @@ fn shapley_rate_over_sample_and_sampling() {
     let s1 = g.finish().unwrap();
     assert_eq!(s1, g.finish().unwrap());
     let se = s1.std_errors().unwrap();
-    for i in 0..12 {
-        let d = (s1.values()[i] - exact.values()[i]).abs();
-        assert!(d <= 5.0 * se[i] + 1e-12, "{i}: {d} vs se {}", se[i]);
+    for ((s, e), se) in s1.values().iter().zip(exact.values()).zip(se) {
+        let d = (s - e).abs();
+        assert!(d <= 5.0 * se + 1e-12, "{d} vs se {se}");
     }
 }
 
