@@ -203,9 +203,16 @@ fn row(config: &IncrementalConfig, lay: &Layout, shape: &Shape, out: &mut Vec<(u
 }
 
 /// Penalized log-likelihood.
-fn objective(rows: &[(Vec<(usize, f64)>, f64, f64)], beta: &[f64], l2: f64) -> f64 {
+/// One row of the fit: sparse features, journeys, conversions.
+struct Row {
+    x: Vec<(usize, f64)>,
+    n: f64,
+    y: f64,
+}
+
+fn objective(rows: &[Row], beta: &[f64], l2: f64) -> f64 {
     let mut ll = 0.0;
-    for (x, n, y) in rows {
+    for Row { x, n, y } in rows {
         let eta: f64 = x.iter().map(|&(j, v)| beta[j] * v).sum();
         ll += y * eta - n * softplus(eta);
     }
@@ -239,14 +246,18 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
     let mut active = vec![false; lay.total()];
     active[0] = true;
     let mut buf = Vec::new();
-    let mut rows: Vec<(Vec<(usize, f64)>, f64, f64)> = Vec::with_capacity(shapes.len());
+    let mut rows: Vec<Row> = Vec::with_capacity(shapes.len());
     for (shape, (_, cell)) in shapes.iter().zip(&c.patterns) {
         row(config, &lay, shape, &mut buf);
         for &(j, _) in &buf {
             active[j] = true;
         }
         #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
-        rows.push((buf.clone(), cell.journeys as f64, cell.conversions as f64));
+        rows.push(Row {
+            x: buf.clone(),
+            n: cell.journeys as f64,
+            y: cell.conversions as f64,
+        });
     }
     let mut index = vec![usize::MAX; lay.total()];
     let mut cols = 0;
@@ -256,8 +267,8 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
             cols += 1;
         }
     }
-    for (x, _, _) in &mut rows {
-        for e in x.iter_mut() {
+    for r in &mut rows {
+        for e in r.x.iter_mut() {
             e.0 = index[e.0];
         }
     }
@@ -351,7 +362,7 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
 /// Penalized Newton-Raphson (IRLS) from β = 0 with step halving.
 /// Returns (β, iterations, last step, objective).
 fn newton(
-    rows: &[(Vec<(usize, f64)>, f64, f64)],
+    rows: &[Row],
     p: usize,
     config: &IncrementalConfig,
 ) -> Result<(Vec<f64>, usize, f64, f64)> {
@@ -364,7 +375,7 @@ fn newton(
     for iter in 1..=config.max_iterations {
         h.fill(0.0);
         g.fill(0.0);
-        for (x, n, y) in rows {
+        for Row { x, n, y } in rows {
             let eta: f64 = x.iter().map(|&(j, v)| beta[j] * v).sum();
             let mu = sigmoid(eta);
             let w = n * mu * (1.0 - mu);
@@ -676,7 +687,7 @@ impl AttributionModel for Incremental {
         self.view_shape(journey, &mut shape);
         let mut raw = Vec::new();
         self.raw_effects(&shape, &mut raw);
-        if raw.iter().all(|&x| !(x > 0.0)) {
+        if raw.iter().all(|&x| x <= 0.0 || x.is_nan()) {
             out.equal();
             return Ok(());
         }
@@ -702,4 +713,48 @@ impl AttributionModel for Incremental {
         }
         s
     }
+}
+
+/// Bootstrap intervals of the expected incremental effects
+/// ([`Incremental::effects`], negative estimates counted as zero, so the
+/// interval shares are those of [`Incremental::effect_shares`]): the model
+/// is refitted on every replicate.
+///
+/// # Errors
+///
+/// As [`bootstrap_fit`](crate::bootstrap::bootstrap_fit).
+pub fn bootstrap_effects(
+    set: &JourneySet,
+    config: &IncrementalConfig,
+    boot: &crate::bootstrap::BootstrapConfig,
+) -> Result<crate::bootstrap::Bootstrap> {
+    crate::bootstrap::bootstrap_fit(set, boot, |rs| {
+        let m = Incremental::fit_weighted(rs.set(), rs.weights(), config)?;
+        Ok(m.effects()
+            .iter()
+            .map(|e| crate::bootstrap::ChannelAmount {
+                name: e.name.clone(),
+                conversions: e.conversions.max(0.0),
+                value: e.value.max(0.0),
+            })
+            .collect())
+    })
+}
+
+/// Bootstrap intervals of the credited conversions, shares and value
+/// ([`attribute`](crate::attribute) with the fitted model): the model is
+/// refitted on every replicate and the replicate's journeys credited with it.
+///
+/// # Errors
+///
+/// As [`bootstrap_fit`](crate::bootstrap::bootstrap_fit).
+pub fn bootstrap_credit(
+    set: &JourneySet,
+    config: &IncrementalConfig,
+    boot: &crate::bootstrap::BootstrapConfig,
+) -> Result<crate::bootstrap::Bootstrap> {
+    crate::bootstrap::bootstrap_fit(set, boot, |rs| {
+        let m = Incremental::fit_weighted(rs.set(), rs.weights(), config)?;
+        rs.credit(&m)
+    })
 }

@@ -72,3 +72,42 @@ fn sample_accuracy() {
     );
     eprintln!("{:?}", model.credit_diagnostics(&set));
 }
+
+/// Coverage of the truth by the 95% intervals of the effect shares; run with
+/// `cargo test --release --test integration sample_coverage -- --ignored --nocapture`.
+#[test]
+#[ignore = "needs /work/shared/data; prints figures"]
+fn sample_coverage() {
+    use touchpoint::bootstrap::BootstrapConfig;
+    let set = load("/work/shared/data/sample.jsonl");
+    let truth: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string("/work/shared/data/sample.truth.json").unwrap(),
+    )
+    .unwrap();
+    let t = std::time::Instant::now();
+    let reps: u32 = std::env::var("REPS").map_or(200, |s| s.parse().unwrap());
+    let boot = BootstrapConfig::new().replicates(reps).unwrap().seed(2026);
+    let ci =
+        touchpoint::incremental::bootstrap_effects(&set, &IncrementalConfig::new(), &boot).unwrap();
+    eprintln!(
+        "bootstrap {:?} failed {}",
+        t.elapsed(),
+        ci.failed_replicates()
+    );
+    let mut inside = 0;
+    for c in ci.channels() {
+        let ts = truth["channels"][c.name()]["share"].as_f64().unwrap();
+        let s = c.share();
+        let ok = s.contains(ts);
+        inside += usize::from(ok);
+        eprintln!(
+            "{:16} truth {ts:.4} est {:.4} [{:.4}, {:.4}] {}",
+            c.name(),
+            s.estimate(),
+            s.low(),
+            s.high(),
+            if ok { "in" } else { "OUT" }
+        );
+    }
+    eprintln!("coverage {inside}/{}", ci.channels().len());
+}
