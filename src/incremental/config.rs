@@ -43,9 +43,14 @@ impl Exposure {
 
 /// Which "a before b" order features the model gets.
 ///
-/// The feature for the ordered pair `(a, b)` is 1 when some touch of `a`
-/// comes before some touch of `b` in the journey (time order, ties in input
-/// order), else 0. It lets the model learn "b works only after a".
+/// The feature for the ordered pair `(a, b)` is the exposure of `b`
+/// *after* the first touch of `a`: with `m` touches of `b` later than the
+/// first `a` touch (time order, ties in input order), it is `ln(1 + m)` for
+/// [`Exposure::Log1p`], `m` for [`Exposure::Linear`], and `[m >= 1]` for
+/// [`Exposure::Presence`] and [`Exposure::Levels`] (`m` capped like any
+/// count). It is 0 when `a` or `b` is removed. It lets the model learn
+/// "b works only after a": `b`'s own exposure coefficient near 0 and the
+/// pair's coefficient carrying the effect.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Pairs {
@@ -315,6 +320,16 @@ impl IncrementalConfig {
             Exposure::Log1p => f64::from(count).ln_1p(),
             Exposure::Linear => f64::from(count),
             Exposure::Levels => f64::from(u8::from(usize::from(count) > level)),
+        }
+    }
+
+    /// The value of a pair feature whose second channel has `count`
+    /// (stored) touches after the first touch of the first channel.
+    pub(crate) fn pair_value(&self, count: u16) -> f64 {
+        match self.exposure {
+            Exposure::Presence | Exposure::Levels => f64::from(u8::from(count > 0)),
+            Exposure::Log1p => f64::from(count).ln_1p(),
+            Exposure::Linear => f64::from(count),
         }
     }
 

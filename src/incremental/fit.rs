@@ -160,11 +160,15 @@ fn key_shape(key: &Key) -> Shape {
             .binary_search_by_key(&ch, |it| it.ch)
             .map_or(u16::MAX, |i| u16::try_from(i).unwrap_or(u16::MAX))
     };
-    let pairs = key.pairs.iter().map(|&(a, b)| (pos(a), pos(b))).collect();
+    let pairs = key
+        .pairs
+        .iter()
+        .map(|&(a, b, n)| (pos(a), pos(b), n))
+        .collect();
     Shape {
         items,
         pairs,
-        capped: false,
+        ..Shape::default()
     }
 }
 
@@ -195,9 +199,9 @@ fn row(config: &IncrementalConfig, lay: &Layout, shape: &Shape, out: &mut Vec<(u
         out.push((lay.last_col(ch as usize), 1.0));
     }
     if lay.pairs {
-        for &(i, j) in &shape.pairs {
+        for &(i, j, n) in &shape.pairs {
             let (a, b) = (shape.items[i as usize].ch, shape.items[j as usize].ch);
-            out.push((lay.pair_col(a as usize, b as usize), 1.0));
+            out.push((lay.pair_col(a as usize, b as usize), config.pair_value(n)));
         }
     }
 }

@@ -32,8 +32,9 @@ pub(crate) struct KeyItem {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) struct Key {
     pub(crate) items: Vec<KeyItem>,
-    /// "a before b" pairs, as channel ids.
-    pub(crate) pairs: Vec<(u32, u32)>,
+    /// "a before b" pairs, as channel ids, with the stored count of `b`
+    /// touches after the first `a` touch.
+    pub(crate) pairs: Vec<(u32, u32, u16)>,
 }
 
 impl Key {
@@ -47,8 +48,11 @@ impl Key {
             })
             .collect();
         items.sort_unstable();
-        let mut pairs: Vec<(u32, u32)> =
-            self.pairs.iter().map(|&(a, b)| (map(a), map(b))).collect();
+        let mut pairs: Vec<(u32, u32, u16)> = self
+            .pairs
+            .iter()
+            .map(|&(a, b, n)| (map(a), map(b), n))
+            .collect();
         pairs.sort_unstable();
         Key { items, pairs }
     }
@@ -195,7 +199,7 @@ impl IncrementalPartial {
             .map(|k| {
                 per_key
                     + k.items.len() * std::mem::size_of::<KeyItem>()
-                    + k.pairs.len() * std::mem::size_of::<(u32, u32)>()
+                    + k.pairs.len() * std::mem::size_of::<(u32, u32, u16)>()
             })
             .sum::<usize>()
             + self.names.iter().map(|n| n.len() + 24).sum::<usize>()
@@ -408,10 +412,10 @@ impl IncrementalPartial {
             })
             .collect();
         items.sort_unstable();
-        let mut pairs: Vec<(u32, u32)> = shape
+        let mut pairs: Vec<(u32, u32, u16)> = shape
             .pairs
             .iter()
-            .map(|&(i, j)| (shape.items[i as usize].ch, shape.items[j as usize].ch))
+            .map(|&(i, j, n)| (shape.items[i as usize].ch, shape.items[j as usize].ch, n))
             .collect();
         pairs.sort_unstable();
         let capped = shape.capped;
@@ -564,9 +568,11 @@ impl<'de> Deserialize<'de> for IncrementalPartial {
         let n = c.channels.len();
         let bad = c.patterns.iter().any(|(k, _)| {
             k.items.iter().any(|it| it.ch as usize >= n)
-                || k.pairs
-                    .iter()
-                    .any(|&(a, b)| a as usize >= n || b as usize >= n)
+                || k.pairs.iter().any(|&(a, b, _)| {
+                    a == b
+                        || !k.items.iter().any(|it| it.ch == a)
+                        || !k.items.iter().any(|it| it.ch == b)
+                })
         });
         if bad {
             return Err(serde::de::Error::custom(

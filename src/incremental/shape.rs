@@ -26,12 +26,13 @@ pub(crate) struct Item {
     pub(crate) last: u32,
 }
 
-/// A journey's distinct channels and its "i before j" pairs (indices into
-/// `items`).
+/// A journey's distinct channels and its "i before j" pairs: indices into
+/// `items` and the (stored) count of `j` touches after the first `i` touch.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Shape {
     pub(crate) items: Vec<Item>,
-    pub(crate) pairs: Vec<(u16, u16)>,
+    pub(crate) pairs: Vec<(u16, u16, u16)>,
+    pub(crate) seq: Vec<usize>,
     /// Whether some channel's count was capped.
     pub(crate) capped: bool,
 }
@@ -50,28 +51,34 @@ impl Shape {
         self.items.clear();
         self.pairs.clear();
         self.capped = false;
+        self.seq.clear();
         let end = ts.last().copied().unwrap_or(0);
         for (pos, (key, ch)) in touches.enumerate() {
             let pos32 = u32::try_from(pos).unwrap_or(u32::MAX);
             let recent = config
                 .recency_ms
                 .is_some_and(|w| ts.get(pos).is_some_and(|&t| end.saturating_sub(t) <= w));
-            match self.items.iter_mut().find(|it| it.key == key) {
-                Some(it) => {
+            match self.items.iter().position(|it| it.key == key) {
+                Some(i) => {
+                    let it = &mut self.items[i];
                     it.touches = it.touches.saturating_add(1);
                     it.last = pos32;
                     it.recent |= recent;
+                    self.seq.push(i);
                 }
-                None => self.items.push(Item {
-                    key,
-                    ch,
-                    count: 0,
-                    touches: 1,
-                    recent,
-                    rank: 0,
-                    first: pos32,
-                    last: pos32,
-                }),
+                None => {
+                    self.seq.push(self.items.len());
+                    self.items.push(Item {
+                        key,
+                        ch,
+                        count: 0,
+                        touches: 1,
+                        recent,
+                        rank: 0,
+                        first: pos32,
+                        last: pos32,
+                    });
+                }
             }
         }
         for it in &mut self.items {
@@ -92,9 +99,14 @@ impl Shape {
             for (i, a) in self.items.iter().enumerate() {
                 for (j, b) in self.items.iter().enumerate() {
                     if i != j && a.first < b.last && pair_ok(a, b) {
+                        let after = self.seq[a.first as usize + 1..]
+                            .iter()
+                            .filter(|&&x| x == j)
+                            .count();
                         self.pairs.push((
                             u16::try_from(i).unwrap_or(u16::MAX),
                             u16::try_from(j).unwrap_or(u16::MAX),
+                            config.stored_count(after),
                         ));
                     }
                 }
@@ -159,11 +171,11 @@ impl Coefs {
             eta += self.last[ch as usize];
         }
         if !self.pair.is_empty() {
-            for &(i, j) in &shape.pairs {
+            for &(i, j, n) in &shape.pairs {
                 let (a, b) = (&shape.items[i as usize], &shape.items[j as usize]);
                 if a.ch != UNKNOWN && b.ch != UNKNOWN && present(i as usize) && present(j as usize)
                 {
-                    eta += self.pair[a.ch as usize * self.k + b.ch as usize];
+                    eta += self.pair[a.ch as usize * self.k + b.ch as usize] * config.pair_value(n);
                 }
             }
         }
