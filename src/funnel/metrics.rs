@@ -168,6 +168,7 @@ impl SliceAcc {
         );
         let amt = i128::from(amount);
         self.records += 1;
+        let mut last_day = i64::MIN;
         let mut last_key = i64::MIN;
         let mut row: Option<&mut Vec<u64>> = None;
         for s in 0..=r.max {
@@ -176,10 +177,14 @@ impl SliceAcc {
                 continue;
             }
             self.reached[s] += 1;
-            let k = cfg.period.key(t);
-            if k != last_key || row.is_none() {
-                last_key = k;
-                row = Some(self.entered.entry(k).or_insert_with(|| vec![0; p]));
+            let d = t.div_euclid(DAY_MS);
+            if d != last_day || row.is_none() {
+                last_day = d;
+                let k = cfg.period.key(t);
+                if k != last_key || row.is_none() {
+                    last_key = k;
+                    row = Some(self.entered.entry(k).or_insert_with(|| vec![0; p]));
+                }
             }
             if let Some(v) = row.as_deref_mut() {
                 v[s] += 1;
