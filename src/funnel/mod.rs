@@ -32,8 +32,10 @@
 //!    record is re-dated to the earliest later stage ([`OutOfOrder::Repair`],
 //!    default), or rejected ([`OutOfOrder::Reject`]).
 //! 5. **Exits.** A progression entry after an exit (lifetime view)
-//!    supersedes the exit; a second exit supersedes the first; exits after
-//!    the win, or before any progression stage, are ignored. All counted.
+//!    supersedes the exit (a comeback: its entries below the highest stage
+//!    already reached are folded in, not out of order); a second exit
+//!    supersedes the first; exits after the win, or before any progression
+//!    stage, are ignored. All counted.
 //! 6. **Back-population** ([`Backfill::Skipped`], default): a record that
 //!    reached a stage passed all earlier ones, dated at the next reached
 //!    stage. [`Backfill::EnteredOnly`] counts only stages entered.

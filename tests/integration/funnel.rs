@@ -505,6 +505,22 @@ fn cycles_both_views() {
     let a = t.acceptance();
     assert_eq!((a.mqls, a.accepted), (2, 1));
     assert_eq!(a.reasons, vec![("no budget".to_owned(), 1)]);
+    // a comeback at a lower stage never reached before (sal) is folded
+    // into the lifetime record, even under the strict out-of-order rule
+    let k = Lead::new("K")
+        .stage("inquiry", d("01-01"))
+        .stage("sql", d("01-05"))
+        .stage("recycled", d("01-20"))
+        .stage("sal", d("03-01"))
+        .stage("opportunity", d("03-05"));
+    let strict = cfg().with_out_of_order(OutOfOrder::Reject);
+    let m = funnel(strict.clone(), [&k]).unwrap();
+    let r = m.rules();
+    assert_eq!((r.superseded_exits, r.comeback_entries_folded, r.reordered), (1, 1, 0));
+    assert_eq!(m.total().reached("opportunity").unwrap(), 1);
+    assert_eq!(m.total().reached("sal").unwrap(), 1);
+    let m = funnel(strict.with_cycles(Cycles::Sla { days: 30 }).unwrap(), [&k]).unwrap();
+    assert_eq!((m.rules().records, m.rules().comeback_entries_folded), (2, 0));
     // SLA gap: no progress for 60 days starts a new cycle
     let h = Lead::new("H")
         .stage("inquiry", d("01-01"))
