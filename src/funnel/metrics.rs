@@ -347,6 +347,7 @@ impl PartialEq for Scratch {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "PartialWire")]
 pub struct FunnelPartial {
     version: u32,
     config: FunnelConfig,
@@ -354,6 +355,59 @@ pub struct FunnelPartial {
     slices: BTreeMap<String, SliceAcc>,
     #[serde(skip)]
     scratch: Scratch,
+}
+
+/// The serialized form, checked on deserialization (format version, and
+/// every per-stage vector the length of the stages), so a deserialized
+/// partial cannot make later calls panic.
+#[derive(Deserialize)]
+struct PartialWire {
+    version: u32,
+    config: FunnelConfig,
+    rules: RuleCounts,
+    slices: BTreeMap<String, SliceAcc>,
+}
+
+impl TryFrom<PartialWire> for FunnelPartial {
+    type Error = Error;
+    fn try_from(w: PartialWire) -> Result<FunnelPartial> {
+        if w.version != FUNNEL_VERSION {
+            return Err(Error::param(
+                "version",
+                w.version,
+                "a funnel partial of format version 1",
+            ));
+        }
+        let (p, x) = (w.config.stages.len(), w.config.stages.exits().len());
+        for a in w.slices.values() {
+            let ok = [
+                a.reached.len(),
+                a.open.len(),
+                a.open_amount.len(),
+                a.closed_reached.len(),
+                a.won_reached.len(),
+                a.time_in_stage.len(),
+            ]
+            .iter()
+            .all(|&n| n == p)
+                && a.exits.len() == x
+                && a.entered.values().all(|v| v.len() == p);
+            if !ok {
+                return Err(Error::param(
+                    "partial",
+                    "per-stage vectors of the wrong length",
+                    "a partial made with its own stages",
+                ));
+            }
+        }
+        Ok(FunnelPartial {
+            version: w.version,
+            config: w.config,
+            rules: w.rules,
+            slices: w.slices,
+            scratch: Scratch::default(),
+        })
+    }
 }
 
 impl FunnelPartial {

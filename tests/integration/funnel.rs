@@ -516,11 +516,17 @@ fn cycles_both_views() {
     let strict = cfg().with_out_of_order(OutOfOrder::Reject);
     let m = funnel(strict.clone(), [&k]).unwrap();
     let r = m.rules();
-    assert_eq!((r.superseded_exits, r.comeback_entries_folded, r.reordered), (1, 1, 0));
+    assert_eq!(
+        (r.superseded_exits, r.comeback_entries_folded, r.reordered),
+        (1, 1, 0)
+    );
     assert_eq!(m.total().reached("opportunity").unwrap(), 1);
     assert_eq!(m.total().reached("sal").unwrap(), 1);
     let m = funnel(strict.with_cycles(Cycles::Sla { days: 30 }).unwrap(), [&k]).unwrap();
-    assert_eq!((m.rules().records, m.rules().comeback_entries_folded), (2, 0));
+    assert_eq!(
+        (m.rules().records, m.rules().comeback_entries_folded),
+        (2, 0)
+    );
     // SLA gap: no progress for 60 days starts a new cycle
     let h = Lead::new("H")
         .stage("inquiry", d("01-01"))
@@ -661,6 +667,11 @@ fn partial_serde_round_trip_and_config_check() {
     let back: FunnelPartial = serde_json::from_str(&json).unwrap();
     assert_eq!(back.finish(), p.finish());
     assert!(p.size_bytes() > 0);
+    // a tampered partial is refused on deserialization, not a panic later
+    let bad = json.replacen("\"version\":1", "\"version\":9", 1);
+    assert!(serde_json::from_str::<FunnelPartial>(&bad).is_err());
+    let bad = json.replacen("\"mql\":1", "\"mql\":40", 1);
+    assert!(serde_json::from_str::<FunnelPartial>(&bad).is_err());
     let other = FunnelPartial::new(cfg());
     assert!(matches!(
         p.merge(&other),
