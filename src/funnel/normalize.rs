@@ -181,6 +181,7 @@ pub(crate) fn normalize(
         Cycles::Lifetime => None,
     };
     let won = stages.won_index();
+    let opp = stages.opportunity_index();
     let mut cur = Record::new();
     let mut started = false;
     let mut comeback = false;
@@ -189,7 +190,8 @@ pub(crate) fn normalize(
         if kind == 0 {
             if started && let Some(sla) = sla {
                 let closed = cur.reached(won) || cur.exit.is_some();
-                if closed || ts - cur.last > sla {
+                let lead_stage = cur.max < opp;
+                if closed || (lead_stage && ts - cur.last > sla) {
                     out.push(cur);
                     c.cycles_split += 1;
                     cur = Record::new();
@@ -279,6 +281,7 @@ pub(crate) fn normalize(
         if let (Some(sla), Some(as_of)) = (sla, cfg.as_of)
             && !r.reached(won)
             && r.exit.is_none()
+            && r.max < opp
             && as_of - r.last > sla
         {
             r.stalled = true;

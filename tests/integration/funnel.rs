@@ -542,8 +542,19 @@ fn cycles_both_views() {
         m.total().acceptance().reasons,
         vec![("(stalled)".to_owned(), 1)]
     );
-    let m = funnel(cyc.as_of(d("01-20")), [&s]).unwrap();
+    let m = funnel(cyc.clone().as_of(d("01-20")), [&s]).unwrap();
     assert_eq!(m.rules().stalled, 0);
+    // an opportunity is not subject to the lead SLA: 60 quiet days, one cycle
+    let o = Lead::new("O")
+        .stage("opportunity", d("01-05"))
+        .stage("closed_won", d("03-05"));
+    let m = funnel(
+        cyc.as_of(d("06-01")),
+        [&o, &Lead::new("P").stage("opportunity", d("01-05"))],
+    )
+    .unwrap();
+    assert_eq!((m.rules().records, m.rules().stalled), (2, 0));
+    assert_eq!(m.total().revenue().won, 1);
     assert!(cfg().with_cycles(Cycles::Sla { days: 0 }).is_err());
 }
 
@@ -838,6 +849,27 @@ proptest! {
             }
         }
         prop_assert_eq!(rev + report.channels().unassigned().value_minor(), report.value_minor());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn content_partials_merge_exactly(ls in arb_leads(), cut in 0usize..25) {
+        let cut = cut.min(ls.len());
+        let mut one = ContentPartial::new(&Linear, cfg());
+        let mut left = ContentPartial::new(&Linear, cfg());
+        let mut right = ContentPartial::new(&Linear, cfg());
+        for (i, l) in ls.iter().enumerate() {
+            one.observe(&Linear, l).unwrap();
+            if i < cut { left.observe(&Linear, l).unwrap() } else { right.observe(&Linear, l).unwrap() }
+        }
+        right.merge(&left).unwrap();
+        let (a, b) = (one.finish(), right.finish());
+        prop_assert_eq!(&a, &b);
+        let credited: i128 = a.lines.iter().map(|l| l.revenue_minor).sum::<i128>() + a.unassigned_revenue_minor;
+        prop_assert_eq!(credited, a.revenue_minor);
     }
 }
 
