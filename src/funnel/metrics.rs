@@ -701,7 +701,7 @@ pub enum WinRate {
 ///
 /// `per_day = opportunities × win_rate × average_deal / average_cycle_days`.
 /// Opportunities are the records that reached the opportunity stage (or
-/// won); lost opportunities are those that exited or stalled; the average
+/// won); lost opportunities are those that exited (any exit); the average
 /// deal is revenue won / deals won; the average cycle is the mean sales
 /// cycle of won deals (see [`CycleStart`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -710,7 +710,7 @@ pub struct Velocity {
     pub opportunities: u64,
     /// Won.
     pub won: u64,
-    /// Lost (exited or stalled).
+    /// Lost (exited).
     pub lost: u64,
     /// The win-rate definition used.
     pub win_rate_definition: WinRate,

@@ -606,6 +606,19 @@ fn rules_for_bad_entries() {
 }
 
 #[test]
+fn lead_serde_sorts_touches() {
+    let json = r#"{"id":"x","owner":"sales","touches":[
+        {"channel":"b","ts":"2024-02-01T00:00:00Z"},
+        {"channel":"a","ts":"2024-01-01T00:00:00Z"}],
+        "entries":[{"stage":"mql","at":"2024-02-02T00:00:00Z"}]}"#;
+    let l: Lead = serde_json::from_str(json).unwrap();
+    assert_eq!(l.original_source().unwrap().channel, "a");
+    assert_eq!(l.owner(), Owner::Sales);
+    let back: Lead = serde_json::from_str(&serde_json::to_string(&l).unwrap()).unwrap();
+    assert_eq!(back, l);
+}
+
+#[test]
 fn custom_stages() {
     let st = Stages::new(&["lead", "mql", "sql", "opp", "won"], &["lost"])
         .unwrap()
