@@ -879,6 +879,38 @@ pub struct LeadToRevenue {
 }
 
 /// The metrics of one slice.
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::funnel::{funnel, FunnelConfig, Lead, Ratio, StageProbabilities, WinRate};
+///
+/// let t = |d: &str| format!("2024-{d}T00:00:00Z").parse::<chrono::DateTime<chrono::Utc>>();
+/// let leads = [
+///     Lead::new("a").with_amount(1000.0)
+///         .stage("mql", t("01-01")?).stage("sql", t("01-03")?)
+///         .stage("opportunity", t("01-05")?).stage("closed_won", t("01-25")?),
+///     Lead::new("b").stage("mql", t("01-02")?)
+///         .stage_with_reason("disqualified", t("01-04")?, "no budget"),
+///     Lead::new("c").with_amount(500.0)
+///         .stage("mql", t("01-02")?).stage("sql", t("01-04")?)
+///         .stage("opportunity", t("01-06")?),
+/// ];
+/// let m = funnel(FunnelConfig::default(), &leads)?;
+/// let s = m.total();
+/// let a = s.acceptance();
+/// assert_eq!((a.mqls, a.accepted, a.rejected), (3, 2, 1));
+/// assert_eq!(a.reasons, vec![("no budget".to_string(), 1)]);
+/// // each lead spent 2 days as an MQL (a and c until SAL, back-populated at SQL)
+/// assert_eq!(s.time_in_stage("mql")?.median_days, Some(2.0));
+/// // 2 opportunities x 100% (1 won of 1 closed) x $1,000 / 20 days
+/// assert_eq!(s.velocity(WinRate::WonOverClosed).per_day, Ratio::Defined(100.0));
+/// // c is open at the opportunity stage; every closed opportunity won
+/// let p = s.pipeline(&StageProbabilities::Learned)?;
+/// assert_eq!((p.open_minor, p.weighted), (50_000, 500.0));
+/// assert_eq!(s.revenue().marketing_share(), Ratio::Defined(1.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SliceMetrics {
     key: String,
