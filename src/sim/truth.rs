@@ -73,7 +73,9 @@ impl TruthPartial {
     /// 10^20 journeys).
     pub fn observe_range(&mut self, sim: &Simulator, range: Range<u64>) -> Result<()> {
         let fp = sim.config.fingerprint();
-        if fp != self.fingerprint {
+        let n = sim.config.channels.len();
+        if fp != self.fingerprint || self.lost_units.len() != n || self.lost_value_units.len() != n
+        {
             return Err(Error::IncompatiblePartials {
                 left: self.fingerprint.clone(),
                 right: fp,
@@ -180,20 +182,24 @@ impl TruthPartial {
     /// The ground truth of the journeys observed.
     pub fn finish(&self) -> GroundTruth {
         let unit = PROBABILITY_UNITS as f64;
-        let total_lost: i128 = self.lost_units.iter().sum();
-        let total_lost_value: i128 = self.lost_value_units.iter().sum();
+        let sum = |v: &[i128]| v.iter().fold(0i128, |a, &b| a.saturating_add(b));
+        let total_lost = sum(&self.lost_units);
+        let total_lost_value = sum(&self.lost_value_units);
         let share = |x: i128, t: i128| if t == 0 { 0.0 } else { x as f64 / t as f64 };
+        // zip: a deserialized partial with ragged vectors yields the common
+        // prefix rather than panicking
         let channels = self
             .names
             .iter()
-            .enumerate()
-            .map(|(i, name)| ChannelTruth {
+            .zip(&self.betas)
+            .zip(self.lost_units.iter().zip(&self.lost_value_units))
+            .map(|((name, &beta), (&lost, &lost_value))| ChannelTruth {
                 name: name.clone(),
-                beta: f64::from_bits(self.betas[i]),
-                lost_conversions: self.lost_units[i] as f64 / unit,
-                lost_value: self.lost_value_units[i] as f64 / unit / 100.0,
-                share: share(self.lost_units[i], total_lost),
-                value_share: share(self.lost_value_units[i], total_lost_value),
+                beta: f64::from_bits(beta),
+                lost_conversions: lost as f64 / unit,
+                lost_value: lost_value as f64 / unit / 100.0,
+                share: share(lost, total_lost),
+                value_share: share(lost_value, total_lost_value),
             })
             .collect();
         GroundTruth {
