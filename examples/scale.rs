@@ -8,7 +8,10 @@
 //! models are timed as fits (observe every journey, then `finish` solves).
 //!
 //! Run: `cargo run --release --example scale -- --journeys 1000000
-//! [--preset sample_like] [--seed 1] [--chunk 10000]`
+//! [--preset sample_like] [--seed 1] [--chunk 10000] [--only PREFIX,...]`
+//!
+//! `--only` keeps the consumers whose name starts with one of the prefixes
+//! (e.g. `--only linear,markov` to see one model's memory alone).
 
 use std::time::{Duration, Instant};
 
@@ -198,6 +201,7 @@ struct Opts {
     preset: Preset,
     seed: u64,
     chunk: usize,
+    only: Vec<String>,
 }
 
 fn parse_args() -> Result<Opts, String> {
@@ -206,6 +210,7 @@ fn parse_args() -> Result<Opts, String> {
         preset: Preset::SampleLike,
         seed: 1,
         chunk: 10_000,
+        only: Vec::new(),
     };
     let num = |flag: &str, v: Option<String>| -> Result<u64, String> {
         let v = v.ok_or(format!("{flag} needs a number"))?;
@@ -222,6 +227,10 @@ fn parse_args() -> Result<Opts, String> {
             "--journeys" => o.journeys = num(&a, args.next())?,
             "--seed" => o.seed = num(&a, args.next())?,
             "--chunk" => o.chunk = num(&a, args.next())?.min(10_000_000) as usize,
+            "--only" => {
+                let v = args.next().ok_or("--only needs names")?;
+                o.only.extend(v.split(',').map(|x| x.trim().to_owned()));
+            }
             "--preset" => {
                 o.preset = args
                     .next()
@@ -231,7 +240,7 @@ fn parse_args() -> Result<Opts, String> {
             }
             "-h" | "--help" => {
                 return Err(
-                    "usage: scale [--journeys N] [--preset NAME] [--seed S] [--chunk C]".into(),
+                    "usage: scale [--journeys N] [--preset NAME] [--seed S] [--chunk C] [--only PREFIX,...]".into(),
                 );
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
@@ -257,6 +266,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let o = parse_args()?;
     let sim = Simulator::new(o.preset.config(o.seed));
     let mut consumers = consumers(&sim);
+    if !o.only.is_empty() {
+        consumers.retain(|c| o.only.iter().any(|p| c.name().starts_with(p.as_str())));
+    }
     let mut spent = vec![Duration::ZERO; consumers.len()];
     let mut generate = Duration::ZERO;
     let (mut touches, mut conversions) = (0u64, 0u64);
