@@ -17,30 +17,103 @@
 
 use std::time::Instant;
 
+use touchpoint::incremental::{CreditRule, Incremental, IncrementalConfig, Pairs};
+use touchpoint::markov::{self, ChannelCredits, MarkovConfig};
+use touchpoint::shapley::{self, Sampling, ShapleyConfig, ShapleyVariant};
 use touchpoint::sim::{GroundTruth, Preset, Simulator};
-use touchpoint::{AttributionModel, JourneySet, Report, attribute, models};
+use touchpoint::{AttributionModel, JourneySet, attribute, models};
 
 /// Models with the names they are listed under.
 type NamedModels = Vec<(String, Box<dyn AttributionModel>)>;
 
+/// Models whose own output is a global split of conversions per channel
+/// (Markov removal-effect shares, Shapley values, incremental effect
+/// shares): `(name, [(channel, conversions)])`.
+type NamedCredits = Vec<(String, Vec<(String, f64)>)>;
+
 /// Every model of the crate to evaluate: the rule-based ones, then those
-/// fitted on `set`.
-fn models_for(set: &JourneySet) -> Result<NamedModels, Box<dyn std::error::Error>> {
-    let mut list: Vec<(String, Box<dyn AttributionModel>)> = models::all()
+/// fitted on `set`. Entries of the first list are applied journey by
+/// journey through [`attribute`]; entries of the second are global splits.
+fn models_for(set: &JourneySet) -> (NamedModels, NamedCredits) {
+    let mut list: NamedModels = models::all()
         .into_iter()
         .map(|m| (m.name().to_owned(), m))
         .collect();
-    list.extend(fitted_models(set)?);
-    Ok(list)
+    let mut credits = NamedCredits::new();
+    fitted_models(set, &mut list, &mut credits);
+    (list, credits)
 }
 
-/// Models fitted on the simulated set (data-driven and incremental). Add
-/// them here, e.g.
-/// `out.push(("markov_1".into(), Box::new(touchpoint::markov::Markov::fit(set, 1)?)));`
-fn fitted_models(set: &JourneySet) -> Result<NamedModels, Box<dyn std::error::Error>> {
-    let out: NamedModels = Vec::new();
-    let _ = set;
-    Ok(out)
+fn lines(c: &ChannelCredits) -> Vec<(String, f64)> {
+    c.lines()
+        .iter()
+        .map(|l| (l.channel().to_owned(), l.conversions()))
+        .collect()
+}
+
+/// Models fitted on the simulated set: Markov chains of order 1-3 (exact
+/// removal effects), Shapley values (simplified, and coalition conversion
+/// rates: exact up to 20 channels, 20,000 sampled orders beyond), and the
+/// incremental conversion model (default features; single-removal credit;
+/// with last-touch and order-pair features). Markov and Shapley are listed
+/// twice: their textbook global split (`total × effect / Σ effects`) and
+/// applied per journey as an [`AttributionModel`]. A model that cannot be
+/// fitted on a scenario is reported on stderr and shown as `n/a`.
+fn fitted_models(set: &JourneySet, list: &mut NamedModels, credits: &mut NamedCredits) {
+    let skip = |name: &str, e: touchpoint::Error| eprintln!("  {name}: not fitted: {e}");
+    for order in 1..=3u8 {
+        let name = format!("markov_{order}");
+        match MarkovConfig::new(order).and_then(|c| markov::fit(set, c)) {
+            Ok(m) => {
+                match m.credits() {
+                    Ok(c) => credits.push((name.clone(), lines(&c))),
+                    Err(e) => skip(&name, e),
+                }
+                list.push((format!("{name} per journey"), Box::new(m)));
+            }
+            Err(e) => skip(&name, e),
+        }
+    }
+    let rate = ShapleyConfig::new(ShapleyVariant::Rate).sampling(Some(Sampling {
+        permutations: 20_000,
+        seed: 1,
+    }));
+    for (name, config) in [
+        (
+            "shapley_simplified",
+            ShapleyConfig::new(ShapleyVariant::Simplified),
+        ),
+        ("shapley_rate", rate),
+    ] {
+        match shapley::fit(set, config) {
+            Ok(m) => {
+                credits.push((name.to_owned(), lines(m.credits())));
+                list.push((format!("{name} per journey"), Box::new(m)));
+            }
+            Err(e) => skip(name, e),
+        }
+    }
+    for (name, config) in [
+        ("incremental", IncrementalConfig::new()),
+        (
+            "incremental_removal",
+            IncrementalConfig::new().credit(CreditRule::Removal),
+        ),
+        (
+            "incremental_order",
+            IncrementalConfig::new().last_touch(true).pairs(Pairs::All),
+        ),
+    ] {
+        match Incremental::fit(set, &config) {
+            Ok(m) => {
+                if name == "incremental" {
+                    credits.push(("incremental effect shares".into(), m.effect_shares()));
+                }
+                list.push((name.to_owned(), Box::new(m)));
+            }
+            Err(e) => skip(name, e),
+        }
+    }
 }
 
 /// What each preset tests.
@@ -112,21 +185,18 @@ fn parse_args() -> Result<Opts, String> {
     Ok(o)
 }
 
-fn shares(report: &Report, truth: &GroundTruth) -> Vec<f64> {
-    let total: f64 = report
-        .channels()
-        .lines()
-        .iter()
-        .map(|l| l.conversions())
-        .sum();
+/// Each truth channel's share of `credit`.
+fn shares(credit: &[(String, f64)], truth: &GroundTruth) -> Vec<f64> {
+    let total: f64 = credit.iter().map(|(_, x)| x).sum();
     truth
         .channels
         .iter()
         .map(|c| {
-            report
-                .channels()
-                .get(&c.name)
-                .map_or(0.0, |l| l.conversions())
+            credit
+                .iter()
+                .filter(|(n, _)| *n == c.name)
+                .map(|(_, x)| x)
+                .sum::<f64>()
                 / total
         })
         .collect()
@@ -135,26 +205,14 @@ fn shares(report: &Report, truth: &GroundTruth) -> Vec<f64> {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let o = parse_args()?;
     let started = Instant::now();
-    // errors[preset][model]
+    // model names in order of first appearance; errors[preset][model]
     let mut names: Vec<String> = Vec::new();
-    let mut errors: Vec<Vec<f64>> = Vec::new();
+    let mut errors: Vec<Vec<Option<f64>>> = Vec::new();
     for &p in &o.presets {
+        let t0 = Instant::now();
         let sim = Simulator::new(p.config(o.seed));
         let set = sim.journey_set(o.journeys)?;
         let truth = sim.ground_truth(o.journeys)?;
-        let list = models_for(&set)?;
-        if names.is_empty() {
-            names = list.iter().map(|(n, _)| n.clone()).collect();
-        }
-        let mut row = Vec::with_capacity(list.len());
-        let mut detail = Vec::new();
-        for (name, model) in &list {
-            let report = attribute(model.as_ref(), &set)?;
-            row.push(truth.error_pp(&report)?);
-            if o.detail {
-                detail.push((name.clone(), shares(&report, &truth)));
-            }
-        }
         eprintln!(
             "{p}: {} journeys, {} touches, {} conversions ({:.1}%) — {}",
             set.len(),
@@ -163,6 +221,38 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             100.0 * set.conversions() as f64 / set.len() as f64,
             describe(p)
         );
+        let (list, global) = models_for(&set);
+        let mut row = vec![None; names.len()];
+        let mut detail = Vec::new();
+        let mut record = |name: &str, err: f64, shares: Vec<f64>| {
+            let k = match names.iter().position(|n| n == name) {
+                Some(k) => k,
+                None => {
+                    names.push(name.to_owned());
+                    row.push(None);
+                    names.len() - 1
+                }
+            };
+            row[k] = Some(err);
+            detail.push((name.to_owned(), shares));
+        };
+        for (name, model) in &list {
+            let report = attribute(model.as_ref(), &set)?;
+            let credit: Vec<(String, f64)> = report
+                .channels()
+                .lines()
+                .iter()
+                .map(|l| (l.name().to_owned(), l.conversions()))
+                .collect();
+            record(name, truth.error_pp(&report)?, shares(&credit, &truth));
+        }
+        for (name, credit) in &global {
+            match truth.error_pp_of(credit.iter().map(|(c, x)| (c.as_str(), *x))) {
+                Ok(err) => record(name, err, shares(credit, &truth)),
+                Err(e) => eprintln!("  {name}: {e}"),
+            }
+        }
+        eprintln!("  {:.1} s", t0.elapsed().as_secs_f64());
         if o.detail {
             print!(
                 "\n{p}: conversion shares in % (truth first)\n{:<22}",
@@ -189,7 +279,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     println!(
         "\nError against the ground truth: Σ |model share − true share| of conversions, in \
-         percentage points ({} journeys per scenario, seed {}; * = best per scenario)\n",
+         percentage points ({} journeys per scenario, seed {}; * = best per scenario; \
+         mean over the scenarios where the model ran)\n",
         o.journeys, o.seed
     );
     print!("| model |");
@@ -202,23 +293,37 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         print!("---:|");
     }
     println!("---:|");
-    let best: Vec<usize> = errors
+    let best: Vec<Option<usize>> = errors
         .iter()
         .map(|row| {
             (0..row.len())
-                .min_by(|&a, &b| row[a].total_cmp(&row[b]))
-                .unwrap_or(0)
+                .filter(|&m| row[m].is_some())
+                .min_by(|&a, &b| {
+                    row[a]
+                        .unwrap_or(f64::INFINITY)
+                        .total_cmp(&row[b].unwrap_or(f64::INFINITY))
+                })
         })
         .collect();
     for (m, name) in names.iter().enumerate() {
         print!("| {name} |");
-        let mut sum = 0.0;
+        let (mut sum, mut count) = (0.0, 0u32);
         for (k, row) in errors.iter().enumerate() {
-            let mark = if best[k] == m { "*" } else { "" };
-            print!(" {:.1}{mark} |", row[m]);
-            sum += row[m];
+            match row.get(m).copied().flatten() {
+                Some(e) => {
+                    let mark = if best[k] == Some(m) { "*" } else { "" };
+                    print!(" {e:.1}{mark} |");
+                    sum += e;
+                    count += 1;
+                }
+                None => print!(" n/a |"),
+            }
         }
-        println!(" {:.1} |", sum / errors.len() as f64);
+        if count > 0 {
+            println!(" {:.1} |", sum / f64::from(count));
+        } else {
+            println!(" n/a |");
+        }
     }
     eprintln!("\n{:.1} s", started.elapsed().as_secs_f64());
     Ok(())

@@ -4,13 +4,20 @@
 //! with `N`), feeds each journey to every consumer (every attribution
 //! model through a mergeable [`CreditPartial`], and the simulator's own
 //! ground truth), and prints per consumer the time spent in it, journeys/s
-//! and touches/s, then the process's peak resident memory (VmHWM).
+//! and touches/s, then the process's peak resident memory (VmHWM). Data-driven
+//! models are timed as fits (observe every journey, then `finish` solves).
 //!
 //! Run: `cargo run --release --example scale -- --journeys 1000000
-//! [--preset sample_like] [--seed 1] [--chunk 10000]`
+//! [--preset sample_like] [--seed 1] [--chunk 10000] [--only PREFIX,...]`
+//!
+//! `--only` keeps the consumers whose name starts with one of the prefixes
+//! (e.g. `--only linear,markov` to see one model's memory alone).
 
 use std::time::{Duration, Instant};
 
+use touchpoint::incremental::{IncrementalConfig, IncrementalPartial};
+use touchpoint::markov::{MarkovConfig, MarkovFit};
+use touchpoint::shapley::{ShapleyConfig, ShapleyFit, ShapleyVariant};
 use touchpoint::sim::{Preset, Simulator, TruthPartial};
 use touchpoint::{AttributionModel, CreditPartial, SimpleJourney, models};
 
@@ -57,6 +64,34 @@ impl Consumer for ModelConsumer {
     }
 }
 
+/// A data-driven fit streaming journey by journey; `finish` fits the model
+/// (its time is counted by [`run`] separately).
+struct FitConsumer<F> {
+    name: String,
+    fit: F,
+    observe: fn(&mut F, &SimpleJourney) -> touchpoint::Result<()>,
+    finish: fn(&F) -> String,
+}
+
+impl<F> Consumer for FitConsumer<F> {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+    fn observe(
+        &mut self,
+        _first: u64,
+        chunk: &[SimpleJourney],
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        for j in chunk {
+            (self.observe)(&mut self.fit, j)?;
+        }
+        Ok(())
+    }
+    fn finish(&self) -> String {
+        (self.finish)(&self.fit)
+    }
+}
+
 /// The simulator's ground truth, computed on the same index range (it
 /// re-draws journeys itself rather than reading them).
 struct TruthConsumer<'a> {
@@ -91,7 +126,52 @@ fn consumers(sim: &Simulator) -> Vec<Box<dyn Consumer + '_>> {
         let partial = CreditPartial::new(model.as_ref());
         out.push(Box::new(ModelConsumer { model, partial }));
     }
-    // Data-driven models: a consumer per fitted partial goes here.
+    // Data-driven fits: their state grows with distinct paths, not journeys.
+    for order in 1..=3u8 {
+        if let Ok(config) = MarkovConfig::new(order) {
+            out.push(Box::new(FitConsumer {
+                name: format!("markov_{order} fit"),
+                fit: MarkovFit::new(config),
+                observe: |f, j| f.observe_journey(j),
+                finish: |f| match f.finish() {
+                    Ok(m) => format!(
+                        "{} states, fit state {} kB",
+                        m.state_count(),
+                        f.size_bytes() / 1024
+                    ),
+                    Err(e) => format!("error: {e}"),
+                },
+            }));
+        }
+    }
+    for variant in [ShapleyVariant::Simplified, ShapleyVariant::Rate] {
+        out.push(Box::new(FitConsumer {
+            name: format!("shapley {variant:?} fit"),
+            fit: ShapleyFit::new(ShapleyConfig::new(variant)),
+            observe: |f, j| f.observe_journey(j),
+            finish: |f| match f.finish() {
+                Ok(m) => format!(
+                    "{} channels, fit state {} kB",
+                    m.channels().len(),
+                    f.size_bytes() / 1024
+                ),
+                Err(e) => format!("error: {e}"),
+            },
+        }));
+    }
+    out.push(Box::new(FitConsumer {
+        name: "incremental fit".into(),
+        fit: IncrementalPartial::new(&IncrementalConfig::new()),
+        observe: |f, j| f.observe(j),
+        finish: |f| match f.finish() {
+            Ok(m) => format!(
+                "{} channels, fit state {} kB",
+                m.channels().len(),
+                f.size_bytes() / 1024
+            ),
+            Err(e) => format!("error: {e}"),
+        },
+    }));
     // Funnel metrics: a consumer wrapping the funnel partial goes here
     // (observe each journey of the chunk, finish with its headline rates).
     out.push(Box::new(TruthConsumer {
@@ -121,6 +201,7 @@ struct Opts {
     preset: Preset,
     seed: u64,
     chunk: usize,
+    only: Vec<String>,
 }
 
 fn parse_args() -> Result<Opts, String> {
@@ -129,6 +210,7 @@ fn parse_args() -> Result<Opts, String> {
         preset: Preset::SampleLike,
         seed: 1,
         chunk: 10_000,
+        only: Vec::new(),
     };
     let num = |flag: &str, v: Option<String>| -> Result<u64, String> {
         let v = v.ok_or(format!("{flag} needs a number"))?;
@@ -145,6 +227,10 @@ fn parse_args() -> Result<Opts, String> {
             "--journeys" => o.journeys = num(&a, args.next())?,
             "--seed" => o.seed = num(&a, args.next())?,
             "--chunk" => o.chunk = num(&a, args.next())?.min(10_000_000) as usize,
+            "--only" => {
+                let v = args.next().ok_or("--only needs names")?;
+                o.only.extend(v.split(',').map(|x| x.trim().to_owned()));
+            }
             "--preset" => {
                 o.preset = args
                     .next()
@@ -154,7 +240,7 @@ fn parse_args() -> Result<Opts, String> {
             }
             "-h" | "--help" => {
                 return Err(
-                    "usage: scale [--journeys N] [--preset NAME] [--seed S] [--chunk C]".into(),
+                    "usage: scale [--journeys N] [--preset NAME] [--seed S] [--chunk C] [--only PREFIX,...]".into(),
                 );
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
@@ -180,6 +266,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let o = parse_args()?;
     let sim = Simulator::new(o.preset.config(o.seed));
     let mut consumers = consumers(&sim);
+    if !o.only.is_empty() {
+        consumers.retain(|c| o.only.iter().any(|p| c.name().starts_with(p.as_str())));
+    }
     let mut spent = vec![Duration::ZERO; consumers.len()];
     let mut generate = Duration::ZERO;
     let (mut touches, mut conversions) = (0u64, 0u64);
@@ -203,35 +292,42 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         first = end;
     }
-    let total = started.elapsed();
+    let streamed = started.elapsed();
     println!(
         "preset {}, seed {}: {} journeys, {} touches, {} conversions, chunks of {}\n",
         o.preset, o.seed, o.journeys, touches, conversions, o.chunk
     );
-    println!("| step | seconds | journeys/s | touches/s | result |");
+    println!(
+        "| step | seconds (observe + finish) | journeys/s (observe) | touches/s (observe) | result |"
+    );
     println!("|---|---:|---:|---:|---|");
     println!(
-        "| simulate (generate SimpleJourneys) | {:.2} | {} | {} | |",
+        "| simulate (generate SimpleJourneys) | {:.2} + 0 | {} | {} | |",
         generate.as_secs_f64(),
         rate(o.journeys, generate),
         rate(touches, generate)
     );
     for (c, d) in consumers.iter().zip(&spent) {
+        let t = Instant::now();
+        let result = c.finish();
+        let fin = t.elapsed();
         println!(
-            "| {} | {:.2} | {} | {} | {} |",
+            "| {} | {:.2} + {:.2} | {} | {} | {} |",
             c.name(),
             d.as_secs_f64(),
+            fin.as_secs_f64(),
             rate(o.journeys, *d),
             rate(touches, *d),
-            c.finish()
+            result
         );
     }
     let (hwm, rss) = memory_kb();
     let mb =
         |k: Option<u64>| k.map_or("n/a".to_owned(), |k| format!("{:.1} MB", k as f64 / 1024.0));
     println!(
-        "\ntotal {:.2} s; peak memory (VmHWM) {}, resident now {}",
-        total.as_secs_f64(),
+        "\ntotal {:.2} s (streaming {:.2} s); peak memory (VmHWM) {}, resident now {}",
+        started.elapsed().as_secs_f64(),
+        streamed.as_secs_f64(),
         mb(hwm),
         mb(rss)
     );

@@ -73,7 +73,9 @@ impl TruthPartial {
     /// 10^20 journeys).
     pub fn observe_range(&mut self, sim: &Simulator, range: Range<u64>) -> Result<()> {
         let fp = sim.config.fingerprint();
-        if fp != self.fingerprint {
+        let n = sim.config.channels.len();
+        if fp != self.fingerprint || self.lost_units.len() != n || self.lost_value_units.len() != n
+        {
             return Err(Error::IncompatiblePartials {
                 left: self.fingerprint.clone(),
                 right: fp,
@@ -180,20 +182,24 @@ impl TruthPartial {
     /// The ground truth of the journeys observed.
     pub fn finish(&self) -> GroundTruth {
         let unit = PROBABILITY_UNITS as f64;
-        let total_lost: i128 = self.lost_units.iter().sum();
-        let total_lost_value: i128 = self.lost_value_units.iter().sum();
+        let sum = |v: &[i128]| v.iter().fold(0i128, |a, &b| a.saturating_add(b));
+        let total_lost = sum(&self.lost_units);
+        let total_lost_value = sum(&self.lost_value_units);
         let share = |x: i128, t: i128| if t == 0 { 0.0 } else { x as f64 / t as f64 };
+        // zip: a deserialized partial with ragged vectors yields the common
+        // prefix rather than panicking
         let channels = self
             .names
             .iter()
-            .enumerate()
-            .map(|(i, name)| ChannelTruth {
+            .zip(&self.betas)
+            .zip(self.lost_units.iter().zip(&self.lost_value_units))
+            .map(|((name, &beta), (&lost, &lost_value))| ChannelTruth {
                 name: name.clone(),
-                beta: f64::from_bits(self.betas[i]),
-                lost_conversions: self.lost_units[i] as f64 / unit,
-                lost_value: self.lost_value_units[i] as f64 / unit / 100.0,
-                share: share(self.lost_units[i], total_lost),
-                value_share: share(self.lost_value_units[i], total_lost_value),
+                beta: f64::from_bits(beta),
+                lost_conversions: lost as f64 / unit,
+                lost_value: lost_value as f64 / unit / 100.0,
+                share: share(lost, total_lost),
+                value_share: share(lost_value, total_lost_value),
             })
             .collect();
         GroundTruth {
@@ -287,29 +293,73 @@ impl GroundTruth {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn error_pp(&self, report: &Report) -> Result<f64> {
-        let total: f64 = report
-            .channels()
-            .lines()
-            .iter()
-            .map(|l| l.conversions())
-            .sum();
+        self.error_pp_of(
+            report
+                .channels()
+                .lines()
+                .iter()
+                .map(|l| (l.name(), l.conversions())),
+        )
+        .map_err(|_| Error::InsufficientData {
+            reason: format!("report of {} credits no conversion", report.model()),
+        })
+    }
+
+    /// [`error_pp`](Self::error_pp) of any per-channel credit: `(channel,
+    /// credited conversions or share)` pairs (normalized here; a channel
+    /// listed twice counts twice), for models whose output is not a
+    /// [`Report`] (e.g. Markov removal-effect shares or Shapley values).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] (`credit`) if a credit is negative or not
+    /// finite; [`Error::InsufficientData`] if the credits sum to 0.
+    ///
+    /// ```
+    /// use touchpoint::sim::{Channel, Config, Simulator};
+    ///
+    /// let sim = Simulator::new(
+    ///     Config::builder()
+    ///         .channel(Channel::new("a", 1.0, 0.7))
+    ///         .channel(Channel::new("b", 1.0, 0.0))
+    ///         .build()?,
+    /// );
+    /// let truth = sim.ground_truth(1_000)?; // a: 100%, b: 0%
+    /// assert_eq!(truth.error_pp_of([("a", 3.0), ("b", 1.0)])?, 50.0);
+    /// assert_eq!(truth.error_pp_of([("a", 1.0)])?, 0.0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn error_pp_of<'a>(
+        &self,
+        credits: impl IntoIterator<Item = (&'a str, f64)>,
+    ) -> Result<f64> {
+        let credits: Vec<(&str, f64)> = credits.into_iter().collect();
+        if let Some((name, x)) = credits.iter().find(|(_, x)| !(x.is_finite() && *x >= 0.0)) {
+            return Err(Error::param(
+                "credit",
+                format!("{name}: {x}"),
+                "finite credits >= 0",
+            ));
+        }
+        let total: f64 = credits.iter().map(|(_, x)| x).sum();
         if total <= 0.0 || !total.is_finite() {
             return Err(Error::InsufficientData {
-                reason: format!("report of {} credits no conversion", report.model()),
+                reason: "the credits sum to 0".into(),
             });
         }
         let mut err = 0.0;
         for c in &self.channels {
-            let got = report
-                .channels()
-                .get(&c.name)
-                .map_or(0.0, |l| l.conversions())
+            let got: f64 = credits
+                .iter()
+                .filter(|(n, _)| *n == c.name)
+                .map(|(_, x)| x)
+                .sum::<f64>()
                 / total;
             err += (got - c.share).abs();
         }
-        for l in report.channels().lines() {
-            if self.channel(l.name()).is_none() {
-                err += l.conversions() / total;
+        for (name, x) in &credits {
+            if self.channel(name).is_none() {
+                err += x / total;
             }
         }
         Ok(err * 100.0)
