@@ -633,9 +633,12 @@ fn effect_error(model: &Incremental, truth: &touchpoint::sim::GroundTruth) -> f6
     err * 100.0
 }
 
-fn preset_configs() -> Vec<(&'static str, IncrementalConfig)> {
-    use touchpoint::incremental::{Exposure, Pairs};
-    vec![
+/// The configurations measured on each preset: the default, the flexible
+/// exposure, the order features, and the preset's own true model form (the
+/// sampling noise floor).
+fn preset_configs(preset: touchpoint::sim::Preset) -> Vec<(&'static str, IncrementalConfig)> {
+    use touchpoint::sim::Preset;
+    let mut v = vec![
         ("default", IncrementalConfig::new()),
         (
             "levels4",
@@ -648,7 +651,24 @@ fn preset_configs() -> Vec<(&'static str, IncrementalConfig)> {
             "order",
             IncrementalConfig::new().last_touch(true).pairs(Pairs::All),
         ),
-    ]
+    ];
+    let floor = IncrementalConfig::new().l2(1e-6).unwrap();
+    v.push(match preset {
+        // geometric response: not in the family; 10 free levels nest it
+        Preset::B2b => (
+            "floor~",
+            floor.exposure(Exposure::Levels).count_cap(10).unwrap(),
+        ),
+        Preset::OrderMatters => (
+            "floor",
+            floor.last_touch(true).pairs(Pairs::Only(vec![(
+                "display".to_owned(),
+                "retargeting".to_owned(),
+            )])),
+        ),
+        _ => ("floor", floor),
+    });
+    v
 }
 
 /// Share error per simulator preset; run with
@@ -658,31 +678,91 @@ fn preset_configs() -> Vec<(&'static str, IncrementalConfig)> {
 #[ignore = "slow; prints figures"]
 fn preset_accuracy() {
     use touchpoint::sim::{Preset, Simulator};
-    let n: u64 = std::env::var("JOURNEYS").map_or(50_000, |s| s.parse().unwrap());
+    let sizes: Vec<u64> = std::env::var("JOURNEYS").map_or(vec![50_000], |s| {
+        s.split(',').map(|x| x.parse().unwrap()).collect()
+    });
+    let only = std::env::var("PRESET").ok();
     let seed: u64 = std::env::var("SEED").map_or(1, |s| s.parse().unwrap());
+    for preset in Preset::ALL {
+        if only.as_deref().is_some_and(|o| o != preset.name()) {
+            continue;
+        }
+        for &n in &sizes {
+            let sim = Simulator::new(preset.config(seed));
+            let set = sim.journey_set(n).unwrap();
+            let truth = sim.ground_truth(n).unwrap();
+            for (label, cfg) in preset_configs(preset) {
+                let t = std::time::Instant::now();
+                let model = match Incremental::fit(&set, &cfg) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        eprintln!("{:20} {n:>7} {label:8} error {e}", preset.name());
+                        continue;
+                    }
+                };
+                let fit_s = t.elapsed().as_secs_f64();
+                let report = attribute(&model, &set).unwrap();
+                eprintln!(
+                    "{:20} {n:>7} {label:8} effects {:6.2} pp  credited {:6.2} pp  patterns {:6} fit {:.2}s",
+                    preset.name(),
+                    effect_error(&model, &truth),
+                    truth.error_pp(&report).unwrap(),
+                    model.diagnostics().patterns,
+                    fit_s
+                );
+            }
+        }
+    }
+}
+
+/// Coverage of the true shares by the 95% bootstrap intervals of the
+/// effect shares, per preset; run with
+/// `cargo test --release --test integration preset_coverage -- --ignored --nocapture`.
+#[test]
+#[ignore = "slow; prints figures"]
+fn preset_coverage() {
+    use touchpoint::sim::{Preset, Simulator};
+    let n: u64 = std::env::var("JOURNEYS").map_or(50_000, |s| s.parse().unwrap());
+    let reps: u32 = std::env::var("REPS").map_or(100, |s| s.parse().unwrap());
+    let seed: u64 = std::env::var("SEED").map_or(1, |s| s.parse().unwrap());
+    let boot = BootstrapConfig::new().replicates(reps).unwrap().seed(seed);
+    let (mut all_in, mut all_n) = (0, 0);
     for preset in Preset::ALL {
         let sim = Simulator::new(preset.config(seed));
         let set = sim.journey_set(n).unwrap();
         let truth = sim.ground_truth(n).unwrap();
-        for (label, cfg) in preset_configs() {
-            let t = std::time::Instant::now();
-            let model = match Incremental::fit(&set, &cfg) {
-                Ok(m) => m,
-                Err(e) => {
-                    eprintln!("{:20} {n:>7} {label:8} error {e}", preset.name());
-                    continue;
-                }
-            };
-            let fit_s = t.elapsed().as_secs_f64();
-            let report = attribute(&model, &set).unwrap();
-            eprintln!(
-                "{:20} {n:>7} {label:8} effects {:6.2} pp  credited {:6.2} pp  patterns {:6} fit {:.2}s",
-                preset.name(),
-                effect_error(&model, &truth),
-                truth.error_pp(&report).unwrap(),
-                model.diagnostics().patterns,
-                fit_s
-            );
+        let cfg = if preset == Preset::OrderMatters {
+            IncrementalConfig::new().last_touch(true).pairs(Pairs::All)
+        } else {
+            IncrementalConfig::new()
+        };
+        let t = std::time::Instant::now();
+        let ci = touchpoint::incremental::bootstrap_effects(&set, &cfg, &boot).unwrap();
+        let (mut inside, mut out) = (0, Vec::new());
+        for c in &truth.channels {
+            let ok = ci.get(&c.name).is_some_and(|x| x.share().contains(c.share));
+            if ok {
+                inside += 1;
+            } else {
+                let s = ci.get(&c.name).map(|x| x.share());
+                out.push(format!(
+                    "{} truth {:.4} ci {:?}",
+                    c.name,
+                    c.share,
+                    s.map(|s| (s.low(), s.high()))
+                ));
+            }
         }
+        all_in += inside;
+        all_n += truth.channels.len();
+        eprintln!(
+            "{:20} {n} coverage {inside}/{} failed {} ({:.1}s) missed: {}",
+            preset.name(),
+            truth.channels.len(),
+            ci.failed_replicates(),
+            t.elapsed().as_secs_f64(),
+            out.join("; ")
+        );
     }
+    eprintln!("overall coverage {all_in}/{all_n}");
 }
