@@ -210,7 +210,7 @@ mod shape;
 
 pub use self::config::{CreditRule, Exposure, IncrementalConfig, Pairs};
 pub use self::fit::{
-    ChannelEffect, CreditDiagnostics, FitDiagnostics, Incremental, SHAPLEY_EXACT_LIMIT,
-    bootstrap_credit, bootstrap_effects,
+    ChannelEffect, CreditDiagnostics, FitDiagnostics, Incremental, MAX_FEATURES,
+    SHAPLEY_EXACT_LIMIT, bootstrap_credit, bootstrap_effects,
 };
 pub use self::partial::IncrementalPartial;

@@ -544,7 +544,10 @@ impl IncrementalPartial {
     ///   when the features are collinear or separate the outcome so the
     ///   Newton system is singular;
     /// - [`Error::NotConverged`] if the Newton iterations do not reach the
-    ///   tolerance within the iteration limit.
+    ///   tolerance within the iteration limit;
+    /// - [`Error::TooLarge`] with more than
+    ///   [`MAX_FEATURES`](super::MAX_FEATURES) active features, or more than
+    ///   2048 channels with pair features.
     pub fn finish(&self) -> Result<Incremental> {
         fit::fit(&self.canonical())
     }
