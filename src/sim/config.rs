@@ -245,7 +245,9 @@ pub enum ValueDist {
 /// pushed apart so that each touch carries at most one milestone:
 ///
 /// - a converted journey has `closed` on its last touch, `lead_created` if
-///   `n >= 2` and `opportunity_created` if `n >= 3`;
+///   `n >= 2` (on the first touch when `n == 2`, otherwise no later than
+///   the third-to-last touch) and `opportunity_created` if `n >= 3`
+///   (between the lead and the close);
 /// - a journey that does not convert reaches the lead stage with
 ///   probability `lead_rate` and, once a lead (and with a touch left for
 ///   it), the opportunity stage with probability `opportunity_rate`.
@@ -296,6 +298,21 @@ pub struct Config {
     pub(crate) requires_idx: Vec<Option<usize>>,
     pub(crate) cum_early: Vec<f64>,
     pub(crate) cum_late: Option<Vec<f64>>,
+    /// `response.g(n)` for `n < G_TABLE`.
+    pub(crate) g_table: Vec<f64>,
+}
+
+/// Counts whose response is tabulated at build time.
+pub(crate) const G_TABLE: u32 = 64;
+
+impl Config {
+    /// `response.g(n)`, from the table when `n` is small (same bits).
+    pub(crate) fn g(&self, n: u32) -> f64 {
+        match self.g_table.get(n as usize) {
+            Some(&v) => v,
+            None => self.response.g(n),
+        }
+    }
 }
 
 impl Config {
@@ -772,6 +789,7 @@ impl ConfigBuilder {
             requires_idx,
             cum_early,
             cum_late,
+            g_table: (0..G_TABLE).map(|n| self.response.g(n)).collect(),
         })
     }
 }

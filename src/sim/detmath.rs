@@ -14,6 +14,18 @@ const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 const LN2: f64 = core::f64::consts::LN_2;
 
+/// `1 / i` for `i < 32` (IEEE division is exactly rounded, so these are the
+/// same bits everywhere).
+const INV: [f64; 32] = {
+    let mut a = [0.0; 32];
+    let mut i = 1;
+    while i < 32 {
+        a[i] = 1.0 / i as f64;
+        i += 1;
+    }
+    a
+};
+
 /// `2^k` for an integer `k` in the normal range.
 fn pow2i(k: i64) -> f64 {
     debug_assert!((-1022..=1023).contains(&k));
@@ -37,10 +49,8 @@ pub(crate) fn exp(x: f64) -> f64 {
     let r = (x - kf * LN2_HI) - kf * LN2_LO;
     // Taylor series of e^r to degree 17: |r|^18/18! < 1e-18 for |r| <= 0.347.
     let mut p = 1.0;
-    let mut i = 17.0;
-    while i >= 1.0 {
-        p = 1.0 + p * r / i;
-        i -= 1.0;
+    for inv in INV[1..=17].iter().rev() {
+        p = 1.0 + p * r * inv;
     }
     // scale by 2^k in two steps to stay in the normal range
     let k1 = k / 2;
@@ -76,10 +86,8 @@ pub(crate) fn ln(x: f64) -> f64 {
     let s = (m - 1.0) / (m + 1.0);
     let s2 = s * s;
     let mut t = 0.0;
-    let mut n = 27.0;
-    while n >= 3.0 {
-        t = s2 * (1.0 / n + t);
-        n -= 2.0;
+    for inv in INV[3..=27].iter().step_by(2).rev() {
+        t = s2 * (inv + t);
     }
     let ef = e as f64;
     ef * LN2_HI + (2.0 * s * (1.0 + t) + ef * LN2_LO)

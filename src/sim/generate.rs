@@ -172,7 +172,7 @@ impl Config {
             let ci = usize::from(c);
             let n = s.eff[ci];
             if n > 0 {
-                x += self.channels[ci].beta * self.response.g(n);
+                x += self.channels[ci].beta * self.g(n);
             }
             s.seen[ci] = false;
             s.eff[ci] = 0;
@@ -181,6 +181,47 @@ impl Config {
             x += self.channels[l].closing_bonus;
         }
         x
+    }
+}
+
+impl Config {
+    /// Conversion probability of a path (channel names in time order) under
+    /// this configuration's outcome model: `σ(baseline + Σ_c beta_c ·
+    /// g(n_c) + bonus(last))`. Removing a channel from the path and calling
+    /// this again gives its counterfactual effect on that journey.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownName`](crate::Error::UnknownName) (kind `"channel"`)
+    /// for a name that is not a channel of the configuration.
+    ///
+    /// ```
+    /// use touchpoint::sim::Preset;
+    ///
+    /// let config = Preset::SampleLike.config(11);
+    /// let sigmoid = |x: f64| 1.0 / (1.0 + (-x).exp());
+    /// // baseline -3.2; email beta 0.55, twice: 0.55 · log2(3)
+    /// let p = config.conversion_probability(&["email", "video", "email"])?;
+    /// assert!((p - sigmoid(-3.2 + 0.55 * 3f64.log2())).abs() < 1e-12);
+    /// assert!((config.conversion_probability::<&str>(&[])? - sigmoid(-3.2)).abs() < 1e-12);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn conversion_probability<S: AsRef<str>>(&self, path: &[S]) -> Result<f64> {
+        let mut ids = Vec::with_capacity(path.len());
+        for name in path {
+            let name = name.as_ref();
+            let i = self
+                .channels
+                .iter()
+                .position(|c| c.name == name)
+                .ok_or_else(|| crate::Error::UnknownName {
+                    kind: "channel",
+                    name: name.to_owned(),
+                })?;
+            ids.push(i as u16);
+        }
+        let mut s = Scratch::new(self.channels.len());
+        Ok(detmath::sigmoid(self.logit(&ids, None, &mut s)))
     }
 }
 
@@ -283,15 +324,16 @@ impl Simulator {
             let mut mark = |i: usize, ms: Milestone| touches[i].milestone = Some(ms);
             if converted {
                 mark(n - 1, Milestone::Closed);
-                if n >= 2 {
-                    let lead = pos(m.lead_at).min(n - 2);
+                if n == 2 {
+                    mark(0, Milestone::LeadCreated);
+                } else if n >= 3 {
+                    // leave a touch between the lead and the close for the opportunity
+                    let lead = pos(m.lead_at).min(n - 3);
                     mark(lead, Milestone::LeadCreated);
-                    if n >= 3 {
-                        let opp = pos(m.opportunity_at).clamp(lead + 1, n - 2);
-                        if opp > lead {
-                            mark(opp, Milestone::OpportunityCreated);
-                        }
-                    }
+                    mark(
+                        pos(m.opportunity_at).clamp(lead + 1, n - 2),
+                        Milestone::OpportunityCreated,
+                    );
                 }
             } else if d.lead_u < m.lead_rate {
                 let lead = pos(m.lead_at);

@@ -51,7 +51,12 @@
 //! channel with `beta = 0` (and no bonus, and no channel requiring it) has
 //! exactly zero contribution. With `requires`, removing the required
 //! channel also removes the dependent channel's effect, so both are
-//! credited with the interaction; shares still sum to one. Shares do not
+//! credited with the interaction; shares still sum to one. With closing
+//! bonuses a channel's loss can be negative: removing it can hand the last
+//! touch to a channel with a larger bonus (in [`Preset::OrderMatters`],
+//! removing a touch that came after `paid_search` makes `paid_search` the
+//! closer). Its share is then negative, the others' add up to more than
+//! one, and the total is still one. Shares do not
 //! include the baseline (conversions that happen with no channel at all),
 //! so `Σ lost_conversions` is less than the expected conversions. A model's
 //! accuracy is [`GroundTruth::error_pp`]: the sum over channels of the

@@ -259,6 +259,33 @@ impl GroundTruth {
     /// # Errors
     ///
     /// [`Error::InsufficientData`] if the report credits no conversion.
+    ///
+    /// # Example
+    ///
+    /// Two channels on two-touch paths, `a` with an effect and `b` without:
+    /// the truth gives `a` 100%. Last touch gives `b` the conversions where
+    /// it came last (about a third), so its error is twice `b`'s share:
+    /// that much too little for `a`, that much too much for `b`.
+    ///
+    /// ```
+    /// use touchpoint::sim::{Channel, Config, PathLength, Simulator};
+    /// use touchpoint::{attribute, models::LastTouch};
+    ///
+    /// let sim = Simulator::new(
+    ///     Config::builder()
+    ///         .channel(Channel::new("a", 1.0, 0.7))
+    ///         .channel(Channel::new("b", 1.0, 0.0))
+    ///         .path_length(PathLength::Uniform { min: 2, max: 2 })
+    ///         .build()?,
+    /// );
+    /// let truth = sim.ground_truth(5_000)?;
+    /// let report = attribute(&LastTouch, &sim.journey_set(5_000)?)?;
+    /// let b_share = report.channels().get("b").unwrap().conversions() / report.conversions() as f64;
+    /// assert_eq!(truth.channel("a").unwrap().share, 1.0);
+    /// assert!((truth.error_pp(&report)? - 200.0 * b_share).abs() < 1e-9);
+    /// assert!(b_share > 0.3 && b_share < 0.4);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn error_pp(&self, report: &Report) -> Result<f64> {
         let total: f64 = report
             .channels()

@@ -1,4 +1,5 @@
 //! Integration tests: sim.
+#![cfg(feature = "sim")]
 
 use proptest::prelude::*;
 use touchpoint::sim::{
@@ -497,6 +498,56 @@ proptest! {
         if total > 0.0 {
             let s: f64 = t.channels.iter().map(|c| c.share).sum();
             prop_assert!((s - 1.0).abs() < 1e-9);
+        }
+    }
+
+    /// Any split of an index range, generated and truthed separately, equals
+    /// the slice of one run, and merged truth partials equal one pass.
+    #[test]
+    fn any_split_equals_one_run(a in 0u64..200, b in 0u64..200, seed in any::<u64>()) {
+        let (lo, hi) = (a.min(b), a.max(b));
+        let sim = Simulator::new(Preset::OrderMatters.config(seed));
+        let full: Vec<SimpleJourney> = sim.journeys(200).collect();
+        let part: Vec<SimpleJourney> = sim.journeys_in(lo..hi).collect();
+        prop_assert_eq!(&full[lo as usize..hi as usize], &part[..]);
+        let mut t = sim.truth_partial(hi..200).unwrap();
+        t.merge(&sim.truth_partial(0..lo).unwrap()).unwrap();
+        t.merge(&sim.truth_partial(lo..hi).unwrap()).unwrap();
+        prop_assert_eq!(t, sim.truth_partial(0..200).unwrap());
+    }
+
+    /// Milestones stay in funnel order on distinct touches whatever their
+    /// positions and rates, and `closed` marks exactly the conversions.
+    #[test]
+    fn milestones_are_ordered_for_any_parameters(
+        lead_at in 0.0f64..=1.0,
+        opportunity_at in 0.0f64..=1.0,
+        lead_rate in 0.0f64..=1.0,
+        opportunity_rate in 0.0f64..=1.0,
+        max in 1u32..7,
+        seed in any::<u64>(),
+    ) {
+        let cfg = Config::builder()
+            .channel(Channel::new("a", 1.0, 1.0))
+            .channel(Channel::new("b", 1.0, 0.5))
+            .baseline(0.0)
+            .path_length(PathLength::Uniform { min: 1, max })
+            .milestones(Milestones { lead_at, opportunity_at, lead_rate, opportunity_rate })
+            .seed(seed)
+            .build()
+            .unwrap();
+        for j in Simulator::new(cfg).journeys(100) {
+            let ms: Vec<(usize, Milestone)> = j
+                .touchpoints
+                .iter()
+                .enumerate()
+                .filter_map(|(i, t)| t.milestone.map(|m| (i, m)))
+                .collect();
+            prop_assert!(ms.windows(2).all(|w| w[0].1 < w[1].1 && w[0].0 < w[1].0), "{:?}", ms);
+            prop_assert_eq!(ms.iter().any(|m| m.1 == Milestone::Closed), j.converted);
+            if j.converted {
+                prop_assert_eq!(ms.len(), j.touchpoints.len().min(3));
+            }
         }
     }
 }
