@@ -360,8 +360,8 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
             value: inc[i] * mean_value,
         })
         .collect();
-    Ok(Incremental {
-        fingerprint: format!("{};fit", IncrementalPartial::new(config).fingerprint()),
+    let mut model = Incremental {
+        fingerprint: String::new(),
         config: config.clone(),
         channels: c.channels.clone(),
         coefs,
@@ -376,7 +376,14 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
             penalized_log_likelihood: obj,
             capped_journeys: c.capped_journeys,
         },
-    })
+    };
+    // the configuration and the coefficients' bits identify the fitted model
+    let mut fp = format!("{};fit", IncrementalPartial::new(config).fingerprint());
+    for (_, b) in model.coefficients() {
+        fp.push_str(&format!(";{:x}", b.to_bits()));
+    }
+    model.fingerprint = fp;
+    Ok(model)
 }
 
 /// Most fitted coefficients (the Newton system is a dense `P × P` matrix,
@@ -744,12 +751,7 @@ impl AttributionModel for Incremental {
     }
 
     fn fingerprint(&self) -> String {
-        // the coefficients identify the fitted model
-        let mut s = self.fingerprint.clone();
-        for (_, b) in self.coefficients() {
-            s.push_str(&format!(";{:x}", b.to_bits()));
-        }
-        s
+        self.fingerprint.clone()
     }
 }
 
