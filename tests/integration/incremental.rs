@@ -83,7 +83,7 @@ fn one_channel_saturated_fit_reproduces_observed_rates() {
 
 #[test]
 fn two_channels_known_shapley_and_removal_credit() {
-    let set = JourneySet::from_journeys(&two_by_two(13.0)).unwrap();
+    let set = JourneySet::from_journeys(two_by_two(13.0)).unwrap();
     let m = Incremental::fit(&set, &tiny_config()).unwrap();
     assert!((coef(&m, "intercept") - (1.0_f64 / 9.0).ln()).abs() < FIT_EPS);
     assert!((coef(&m, "exposure:a") - 9.0_f64.ln()).abs() < FIT_EPS);
@@ -145,8 +145,8 @@ fn credits_reconcile_exactly() {
 
 #[test]
 fn rescaling_values_rescales_credit() {
-    let a = JourneySet::from_journeys(&two_by_two(10.0)).unwrap();
-    let b = JourneySet::from_journeys(&two_by_two(30.0)).unwrap();
+    let a = JourneySet::from_journeys(two_by_two(10.0)).unwrap();
+    let b = JourneySet::from_journeys(two_by_two(30.0)).unwrap();
     let cfg = IncrementalConfig::new();
     let (ma, mb) = (
         Incremental::fit(&a, &cfg).unwrap(),
@@ -208,12 +208,12 @@ fn degenerate_inputs_are_typed_errors() {
         Incremental::fit(&empty, &IncrementalConfig::new()),
         Err(Error::InsufficientData { .. })
     ));
-    let none = JourneySet::from_journeys(&cell("n", &["a"], 10, 0, 1.0)).unwrap();
+    let none = JourneySet::from_journeys(cell("n", &["a"], 10, 0, 1.0)).unwrap();
     assert!(matches!(
         Incremental::fit(&none, &IncrementalConfig::new()),
         Err(Error::InsufficientData { .. })
     ));
-    let all = JourneySet::from_journeys(&cell("n", &["a"], 10, 10, 1.0)).unwrap();
+    let all = JourneySet::from_journeys(cell("n", &["a"], 10, 10, 1.0)).unwrap();
     assert!(matches!(
         Incremental::fit(&all, &IncrementalConfig::new()),
         Err(Error::InsufficientData { .. })
@@ -226,7 +226,7 @@ fn degenerate_inputs_are_typed_errors() {
     assert!(BootstrapConfig::new().level(1.0).is_err());
     assert!(BootstrapConfig::new().replicates(1).is_err());
     // iteration limit reached -> NotConverged
-    let set = JourneySet::from_journeys(&two_by_two(1.0)).unwrap();
+    let set = JourneySet::from_journeys(two_by_two(1.0)).unwrap();
     let cfg = IncrementalConfig::new().max_iterations(1).unwrap();
     assert!(matches!(
         Incremental::fit(&set, &cfg),
@@ -292,6 +292,41 @@ fn last_touch_feature_sees_the_closer() {
     // is identified: logit(0.5) - logit(0.1) = 2.197
     let d = coef(&m, "last:c") - coef(&m, "last:x");
     assert!(d > 1.5, "{d}");
+}
+
+/// `n` journeys with touches `(channel, day)`, `conv` converting.
+fn timed(tag: &str, touches: &[(&str, u32)], n: usize, conv: usize) -> Vec<SimpleJourney> {
+    (0..n)
+        .map(|i| {
+            let mut j = SimpleJourney::new(format!("{tag}-{i}"));
+            for &(c, d) in touches {
+                j = j.touch(SimpleTouch::new(c, ts(d)));
+            }
+            if i < conv { j.converted(1.0) } else { j }
+        })
+        .collect()
+}
+
+#[test]
+fn recency_feature_separates_recent_from_old_touches() {
+    // x near the end converts at 50%, x 10 days before the end at 10%
+    let mut js = timed("old", &[("x", 0), ("y", 10)], 200, 20);
+    js.extend(timed("new", &[("y", 0), ("x", 10)], 200, 100));
+    js.extend(timed("x", &[("x", 0)], 200, 60));
+    js.extend(timed("y", &[("y", 0)], 200, 20));
+    let set = JourneySet::from_journeys(&js).unwrap();
+    let with = tiny_config().recency_days(3.0).unwrap();
+    let m = Incremental::fit(&set, &with).unwrap();
+    assert_eq!(m.diagnostics().patterns, 4);
+    // four patterns, four free parameters' worth: observed rates reproduced
+    for (i, p) in [(0, 0.1), (200, 0.5), (400, 0.3), (600, 0.1)] {
+        let got = m.predict(&set.get(i).unwrap());
+        assert!((got - p).abs() < 1e-4, "journey {i}: {got} vs {p}");
+    }
+    // without recency the two orders are one pattern: pooled rate 0.3
+    let m = Incremental::fit(&set, &tiny_config()).unwrap();
+    assert_eq!(m.diagnostics().patterns, 3);
+    assert!((m.predict(&set.get(0).unwrap()) - 0.3).abs() < 1e-4);
 }
 
 fn sample_journeys(seed: u64, n: u64) -> Vec<SimpleJourney> {
