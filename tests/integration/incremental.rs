@@ -541,6 +541,13 @@ proptest! {
 // ---------------------------------------------------------------- figures
 // Measurement runs (ignored): they print the figures of the report.
 
+/// The directory of `sample.jsonl` and `sample.truth.json`
+/// (`SAMPLE_DIR`, default `/work/shared/data`).
+fn sample_path(file: &str) -> String {
+    let dir = std::env::var("SAMPLE_DIR").unwrap_or_else(|_| "/work/shared/data".to_owned());
+    format!("{dir}/{file}")
+}
+
 fn load(path: &str) -> JourneySet {
     let text = std::fs::read_to_string(path).expect("read sample");
     let js: Vec<SimpleJourney> = text
@@ -552,14 +559,15 @@ fn load(path: &str) -> JourneySet {
 
 /// Share error (pp) of the sample data; run with
 /// `cargo test --release --test integration sample_accuracy -- --ignored --nocapture`.
+/// Environment: `L2`, `EXPO` (`presence`, `linear`, `levels`, `log1p`),
+/// `CAP`, `REMOVAL`, `LAST`, `PAIRS` change the configuration.
 #[test]
 #[ignore = "needs /work/shared/data; prints figures"]
 fn sample_accuracy() {
-    let set = load("/work/shared/data/sample.jsonl");
-    let truth: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string("/work/shared/data/sample.truth.json").unwrap(),
-    )
-    .unwrap();
+    let set = load(&sample_path("sample.jsonl"));
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_path("sample.truth.json")).unwrap())
+            .unwrap();
     let t = std::time::Instant::now();
     let mut cfg = IncrementalConfig::new();
     if let Ok(l2) = std::env::var("L2") {
@@ -611,22 +619,27 @@ fn sample_accuracy() {
     eprintln!("{:?}", model.credit_diagnostics(&set));
 }
 
-/// Coverage of the truth by the 95% intervals of the effect shares; run with
+/// Coverage of the truth by the 95% intervals of the effect shares (with
+/// `CREDIT=1`: of the credited shares, printing credited conversions and
+/// value with their intervals); `REPS` replicates (200); run with
 /// `cargo test --release --test integration sample_coverage -- --ignored --nocapture`.
 #[test]
 #[ignore = "needs /work/shared/data; prints figures"]
 fn sample_coverage() {
     use touchpoint::bootstrap::BootstrapConfig;
-    let set = load("/work/shared/data/sample.jsonl");
-    let truth: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string("/work/shared/data/sample.truth.json").unwrap(),
-    )
-    .unwrap();
+    let set = load(&sample_path("sample.jsonl"));
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_path("sample.truth.json")).unwrap())
+            .unwrap();
     let t = std::time::Instant::now();
     let reps: u32 = std::env::var("REPS").map_or(200, |s| s.parse().unwrap());
     let boot = BootstrapConfig::new().replicates(reps).unwrap().seed(2026);
-    let ci =
-        touchpoint::incremental::bootstrap_effects(&set, &IncrementalConfig::new(), &boot).unwrap();
+    let credit = std::env::var("CREDIT").is_ok();
+    let ci = if credit {
+        touchpoint::incremental::bootstrap_credit(&set, &IncrementalConfig::new(), &boot).unwrap()
+    } else {
+        touchpoint::incremental::bootstrap_effects(&set, &IncrementalConfig::new(), &boot).unwrap()
+    };
     eprintln!(
         "bootstrap {:?} failed {}",
         t.elapsed(),
@@ -638,6 +651,19 @@ fn sample_coverage() {
         let s = c.share();
         let ok = s.contains(ts);
         inside += usize::from(ok);
+        if credit {
+            let (k, v) = (c.conversions(), c.value());
+            eprintln!(
+                "{:16} credited conversions {:.1} [{:.1}, {:.1}] value {:.2} [{:.2}, {:.2}]",
+                c.name(),
+                k.estimate(),
+                k.low(),
+                k.high(),
+                v.estimate(),
+                v.low(),
+                v.high()
+            );
+        }
         eprintln!(
             "{:16} truth {ts:.4} est {:.4} [{:.4}, {:.4}] {}",
             c.name(),
