@@ -58,6 +58,20 @@ fn coef(m: &Incremental, name: &str) -> f64 {
 }
 
 #[test]
+fn public_types_are_send_sync_and_the_model_is_object_safe() {
+    fn check<T: Send + Sync + std::fmt::Debug>() {}
+    check::<Incremental>();
+    check::<IncrementalPartial>();
+    check::<IncrementalConfig>();
+    check::<touchpoint::bootstrap::Bootstrap>();
+    let set = JourneySet::from_journeys(two_by_two(1.0)).unwrap();
+    let m: Box<dyn touchpoint::AttributionModel> =
+        Box::new(Incremental::fit(&set, &IncrementalConfig::new()).unwrap());
+    assert_eq!(m.name(), "incremental");
+    assert!(m.fingerprint().starts_with("v1;incremental;"));
+}
+
+#[test]
 fn one_channel_saturated_fit_reproduces_observed_rates() {
     // 200 journeys with email (60 convert), 100 with no touch (10 convert)
     let mut js = cell("e", &["email"], 200, 60, 10.0);
