@@ -569,6 +569,23 @@ impl<'de> Deserialize<'de> for IncrementalPartial {
             )));
         }
         let n = c.channels.len();
+        if c.patterns
+            .iter()
+            .any(|(_, cell)| cell.conversions > cell.journeys || cell.value < 0)
+        {
+            return Err(serde::de::Error::custom(
+                "pattern with more conversions than journeys or a negative value",
+            ));
+        }
+        let mut sum = Cell::default();
+        for (_, cell) in &c.patterns {
+            sum.checked_add(cell).map_err(serde::de::Error::custom)?;
+        }
+        if sum != c.totals {
+            return Err(serde::de::Error::custom(
+                "totals differ from the sum of the patterns",
+            ));
+        }
         let bad = c.patterns.iter().any(|(k, _)| {
             k.items.iter().any(|it| it.ch as usize >= n)
                 || k.pairs.iter().any(|&(a, b, _)| {
