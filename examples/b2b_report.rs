@@ -10,8 +10,8 @@ use std::error::Error;
 
 use chrono::{DateTime, Duration, Utc};
 use touchpoint::funnel::{
-    ContentPartial, FunnelConfig, FunnelMetrics, Lead, Owner, Ratio, SliceBy, SourcesReport,
-    StageProbabilities, WinRate, funnel, merge_duplicates, roll_up_accounts,
+    ContentPartial, Cycles, FunnelConfig, FunnelMetrics, Lead, Owner, Ratio, SliceBy,
+    SourcesReport, StageProbabilities, WinRate, funnel, merge_duplicates, roll_up_accounts,
 };
 use touchpoint::models::Linear;
 use touchpoint::roi::{RoiReport, Spend};
@@ -141,6 +141,21 @@ fn person(rng: &mut Rng, i: usize, q: DateTime<Utc>) -> Lead {
         lead = lead.stage("mql", day(q, t));
     }
     if !rng.chance(0.7) {
+        if rng.chance(0.25) && t < 40 {
+            // recycled to nurture; comes back later through another channel
+            lead = lead.stage_with_reason("recycled", day(q, t + 5), "not ready");
+            let (c2, camps2, _, _) = CHANNELS[rng.below(CHANNELS.len() as u64) as usize];
+            let back = t + 35 + rng.below(10) as i64;
+            lead = lead
+                .touch(SimpleTouch::new(c2, day(q, back)).campaign(rng.pick(&camps2)))
+                .stage("mql", day(q, back + 1));
+            if rng.chance(0.5) {
+                lead = lead
+                    .stage("sal", day(q, back + 3))
+                    .stage("sql", day(q, back + 6));
+            }
+            return lead;
+        }
         return if rng.chance(0.7) {
             lead.stage_with_reason("disqualified", day(q, t + 5), rng.pick(&MQL_REJECT))
         } else {
@@ -549,8 +564,8 @@ fn run() -> Result<(), Box<dyn Error>> {
     let acct = funnel(cfg.clone(), &accounts)?;
     let rules = total.rules();
     println!(
-        "Rules applied: {} skipped stages back-populated, {} duplicate entries dropped, {} out-of-order entries re-dated",
-        rules.backfilled, rules.duplicates_dropped, rules.reordered
+        "Rules applied: {} skipped stages back-populated, {} duplicate entries dropped, {} out-of-order entries re-dated, {} exits superseded by a comeback",
+        rules.backfilled, rules.duplicates_dropped, rules.reordered, rules.superseded_exits
     );
 
     funnel_table(&total)?;
@@ -559,6 +574,19 @@ fn run() -> Result<(), Box<dyn Error>> {
         rolled.merged,
         acct.total().reached("mql")?,
         acct.total().revenue().won
+    );
+    let cycles = funnel(
+        cfg.clone()
+            .with_cycles(Cycles::Sla { days: 30 })?
+            .as_of(q + Duration::days(90)),
+        &people,
+    )?;
+    println!(
+        "Cycle view (30-day SLA, as of 2025-04-01): {} cycles from {} people, {} comebacks, {} stalled",
+        cycles.rules().records,
+        people.len(),
+        cycles.rules().cycles_split,
+        cycles.rules().stalled
     );
     lead_to_revenue(&by_channel, &total);
     velocity(&by_segment)?;

@@ -44,10 +44,12 @@ pub enum Cycles {
     #[default]
     Lifetime,
     /// Cycle view: a record ends when the lead wins, exits (closed lost,
-    /// disqualified, recycled) or makes no progress for more than `days`
-    /// (the SLA); its next progression entry starts a new cycle, whose
-    /// source is its first touch after the previous cycle ended (the
-    /// original source stays on the lead).
+    /// disqualified, recycled) or, while it is still before the opportunity
+    /// stage, makes no progress for more than `days` (the lead SLA; an
+    /// opportunity belongs to sales and stays open until won or lost); its
+    /// next progression entry starts a new cycle, whose source is its first
+    /// touch after the previous cycle ended (the original source stays on
+    /// the lead).
     Sla {
         /// The SLA, in days (> 0).
         days: u32,
@@ -226,9 +228,9 @@ impl FunnelConfig {
     pub fn with_currency(self, currency: Currency) -> FunnelConfig {
         FunnelConfig { currency, ..self }
     }
-    /// Sets the as-of date: in the cycle view, open records with no
-    /// progress for longer than the SLA at this date are closed out
-    /// (stalled). Without it, no record is stalled.
+    /// Sets the as-of date: in the cycle view, open records before the
+    /// opportunity stage with no progress for longer than the SLA at this
+    /// date are closed out (stalled). Without it, no record is stalled.
     #[must_use]
     pub fn as_of(self, at: DateTime<Utc>) -> FunnelConfig {
         FunnelConfig {

@@ -71,6 +71,7 @@ pub struct StageEntry {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "LeadWire")]
 pub struct Lead {
     id: String,
     #[serde(default)]
@@ -85,6 +86,40 @@ pub struct Lead {
     entries: Vec<StageEntry>,
     #[serde(default)]
     touches: Vec<SimpleTouch>,
+}
+
+/// The serialized form; touches are sorted by time (stably) when read.
+#[derive(Deserialize)]
+struct LeadWire {
+    id: String,
+    #[serde(default)]
+    owner: Owner,
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(default)]
+    segment: Option<String>,
+    #[serde(default)]
+    amount: Option<f64>,
+    #[serde(default)]
+    entries: Vec<StageEntry>,
+    #[serde(default)]
+    touches: Vec<SimpleTouch>,
+}
+
+impl From<LeadWire> for Lead {
+    fn from(w: LeadWire) -> Lead {
+        let mut touches = w.touches;
+        touches.sort_by_key(|t| t.ts);
+        Lead {
+            id: w.id,
+            owner: w.owner,
+            account: w.account,
+            segment: w.segment,
+            amount: w.amount,
+            entries: w.entries,
+            touches,
+        }
+    }
 }
 
 impl Lead {

@@ -168,6 +168,7 @@ impl SliceAcc {
         );
         let amt = i128::from(amount);
         self.records += 1;
+        let mut last_day = i64::MIN;
         let mut last_key = i64::MIN;
         let mut row: Option<&mut Vec<u64>> = None;
         for s in 0..=r.max {
@@ -176,10 +177,14 @@ impl SliceAcc {
                 continue;
             }
             self.reached[s] += 1;
-            let k = cfg.period.key(t);
-            if k != last_key || row.is_none() {
-                last_key = k;
-                row = Some(self.entered.entry(k).or_insert_with(|| vec![0; p]));
+            let d = t.div_euclid(DAY_MS);
+            if d != last_day || row.is_none() {
+                last_day = d;
+                let k = cfg.period.key(t);
+                if k != last_key || row.is_none() {
+                    last_key = k;
+                    row = Some(self.entered.entry(k).or_insert_with(|| vec![0; p]));
+                }
             }
             if let Some(v) = row.as_deref_mut() {
                 v[s] += 1;
@@ -342,6 +347,7 @@ impl PartialEq for Scratch {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "PartialWire")]
 pub struct FunnelPartial {
     version: u32,
     config: FunnelConfig,
@@ -349,6 +355,59 @@ pub struct FunnelPartial {
     slices: BTreeMap<String, SliceAcc>,
     #[serde(skip)]
     scratch: Scratch,
+}
+
+/// The serialized form, checked on deserialization (format version, and
+/// every per-stage vector the length of the stages), so a deserialized
+/// partial cannot make later calls panic.
+#[derive(Deserialize)]
+struct PartialWire {
+    version: u32,
+    config: FunnelConfig,
+    rules: RuleCounts,
+    slices: BTreeMap<String, SliceAcc>,
+}
+
+impl TryFrom<PartialWire> for FunnelPartial {
+    type Error = Error;
+    fn try_from(w: PartialWire) -> Result<FunnelPartial> {
+        if w.version != FUNNEL_VERSION {
+            return Err(Error::param(
+                "version",
+                w.version,
+                "a funnel partial of format version 1",
+            ));
+        }
+        let (p, x) = (w.config.stages.len(), w.config.stages.exits().len());
+        for a in w.slices.values() {
+            let ok = [
+                a.reached.len(),
+                a.open.len(),
+                a.open_amount.len(),
+                a.closed_reached.len(),
+                a.won_reached.len(),
+                a.time_in_stage.len(),
+            ]
+            .iter()
+            .all(|&n| n == p)
+                && a.exits.len() == x
+                && a.entered.values().all(|v| v.len() == p);
+            if !ok {
+                return Err(Error::param(
+                    "partial",
+                    "per-stage vectors of the wrong length",
+                    "a partial made with its own stages",
+                ));
+            }
+        }
+        Ok(FunnelPartial {
+            version: w.version,
+            config: w.config,
+            rules: w.rules,
+            slices: w.slices,
+            scratch: Scratch::default(),
+        })
+    }
 }
 
 impl FunnelPartial {
@@ -642,7 +701,7 @@ pub enum WinRate {
 ///
 /// `per_day = opportunities × win_rate × average_deal / average_cycle_days`.
 /// Opportunities are the records that reached the opportunity stage (or
-/// won); lost opportunities are those that exited or stalled; the average
+/// won); lost opportunities are those that exited (any exit); the average
 /// deal is revenue won / deals won; the average cycle is the mean sales
 /// cycle of won deals (see [`CycleStart`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -651,7 +710,7 @@ pub struct Velocity {
     pub opportunities: u64,
     /// Won.
     pub won: u64,
-    /// Lost (exited or stalled).
+    /// Lost (exited).
     pub lost: u64,
     /// The win-rate definition used.
     pub win_rate_definition: WinRate,
@@ -820,6 +879,38 @@ pub struct LeadToRevenue {
 }
 
 /// The metrics of one slice.
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::funnel::{funnel, FunnelConfig, Lead, Ratio, StageProbabilities, WinRate};
+///
+/// let t = |d: &str| format!("2024-{d}T00:00:00Z").parse::<chrono::DateTime<chrono::Utc>>();
+/// let leads = [
+///     Lead::new("a").with_amount(1000.0)
+///         .stage("mql", t("01-01")?).stage("sql", t("01-03")?)
+///         .stage("opportunity", t("01-05")?).stage("closed_won", t("01-25")?),
+///     Lead::new("b").stage("mql", t("01-02")?)
+///         .stage_with_reason("disqualified", t("01-04")?, "no budget"),
+///     Lead::new("c").with_amount(500.0)
+///         .stage("mql", t("01-02")?).stage("sql", t("01-04")?)
+///         .stage("opportunity", t("01-06")?),
+/// ];
+/// let m = funnel(FunnelConfig::default(), &leads)?;
+/// let s = m.total();
+/// let a = s.acceptance();
+/// assert_eq!((a.mqls, a.accepted, a.rejected), (3, 2, 1));
+/// assert_eq!(a.reasons, vec![("no budget".to_string(), 1)]);
+/// // each lead spent 2 days as an MQL (a and c until SAL, back-populated at SQL)
+/// assert_eq!(s.time_in_stage("mql")?.median_days, Some(2.0));
+/// // 2 opportunities x 100% (1 won of 1 closed) x $1,000 / 20 days
+/// assert_eq!(s.velocity(WinRate::WonOverClosed).per_day, Ratio::Defined(100.0));
+/// // c is open at the opportunity stage; every closed opportunity won
+/// let p = s.pipeline(&StageProbabilities::Learned)?;
+/// assert_eq!((p.open_minor, p.weighted), (50_000, 500.0));
+/// assert_eq!(s.revenue().marketing_share(), Ratio::Defined(1.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SliceMetrics {
     key: String,

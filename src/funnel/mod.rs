@@ -21,19 +21,22 @@
 //!    An invalid amount is an [`Error::InvalidLead`](crate::Error::InvalidLead).
 //! 2. **Cycles.** In the lifetime view ([`Cycles::Lifetime`], default) a
 //!    lead is one record. In the cycle view ([`Cycles::Sla`]) a record
-//!    ends at a win, an exit, or a gap of more than the SLA between
-//!    progression entries; the next progression entry starts a new cycle
+//!    ends at a win, an exit, or (before the opportunity stage) a gap of
+//!    more than the SLA between progression entries; the next progression
+//!    entry starts a new cycle
 //!    (a comeback) whose first touch is the first touch after the previous
-//!    cycle. With an as-of date, an open record idle for longer than the
-//!    SLA is *stalled* (closed out).
+//!    cycle. With an as-of date, an open pre-opportunity record idle for
+//!    longer than the SLA is *stalled* (closed out).
 //! 3. **Duplicates.** A stage entered again in the same record keeps its
 //!    earliest date; the repeat is dropped and counted.
 //! 4. **Out of order.** A stage dated after a later stage of the same
 //!    record is re-dated to the earliest later stage ([`OutOfOrder::Repair`],
 //!    default), or rejected ([`OutOfOrder::Reject`]).
 //! 5. **Exits.** A progression entry after an exit (lifetime view)
-//!    supersedes the exit; a second exit supersedes the first; exits after
-//!    the win, or before any progression stage, are ignored. All counted.
+//!    supersedes the exit (a comeback: its entries below the highest stage
+//!    already reached are folded in, not out of order); a second exit
+//!    supersedes the first; exits after the win, or before any progression
+//!    stage, are ignored. All counted.
 //! 6. **Back-population** ([`Backfill::Skipped`], default): a record that
 //!    reached a stage passed all earlier ones, dated at the next reached
 //!    stage. [`Backfill::EnteredOnly`] counts only stages entered.

@@ -78,6 +78,11 @@ pub struct RuleCounts {
     /// Exits superseded by a later entry (progress after recycling in the
     /// lifetime view, or a second exit).
     pub superseded_exits: u64,
+    /// Lifetime view: entries of a comeback (after a superseded exit) into
+    /// stages below the highest stage already reached, and not reached
+    /// before. They are folded into the lifetime record (the stage counts
+    /// once, back-populated) instead of being treated as out of order.
+    pub comeback_entries_folded: u64,
     /// Exit entries after the win (ignored).
     pub exits_after_close: u64,
     /// Exit entries with no progression stage before them in their record (ignored).
@@ -101,6 +106,7 @@ impl RuleCounts {
             (&mut self.reordered, o.reordered),
             (&mut self.backfilled, o.backfilled),
             (&mut self.superseded_exits, o.superseded_exits),
+            (&mut self.comeback_entries_folded, o.comeback_entries_folded),
             (&mut self.exits_after_close, o.exits_after_close),
             (&mut self.exits_without_stage, o.exits_without_stage),
             (&mut self.stalled, o.stalled),
@@ -175,28 +181,40 @@ pub(crate) fn normalize(
         Cycles::Lifetime => None,
     };
     let won = stages.won_index();
+    let opp = stages.opportunity_index();
     let mut cur = Record::new();
     let mut started = false;
+    let mut comeback = false;
     for &(ts, kind, idx, orig) in scratch.iter() {
         let idx = usize::from(idx);
         if kind == 0 {
             if started && let Some(sla) = sla {
                 let closed = cur.reached(won) || cur.exit.is_some();
-                if closed || ts - cur.last > sla {
+                let lead_stage = cur.max < opp;
+                if closed || (lead_stage && ts - cur.last > sla) {
                     out.push(cur);
                     c.cycles_split += 1;
                     cur = Record::new();
                     started = false;
+                    comeback = false;
                 }
             }
             if cur.exit.is_some() {
                 c.superseded_exits += 1;
                 cur.exit = None;
+                comeback = true;
             }
             if cur.reached(idx) {
                 c.duplicates_dropped += 1;
                 continue;
             }
+            if comeback && cur.max > idx {
+                // lifetime view: a comeback's entries below the stage the lead
+                // already reached are part of its history, not out of order
+                c.comeback_entries_folded += 1;
+                continue;
+            }
+            comeback = false;
             if started && cur.max > idx {
                 if cfg.out_of_order == OutOfOrder::Reject {
                     return Err(Error::InvalidLead {
@@ -263,6 +281,7 @@ pub(crate) fn normalize(
         if let (Some(sla), Some(as_of)) = (sla, cfg.as_of)
             && !r.reached(won)
             && r.exit.is_none()
+            && r.max < opp
             && as_of - r.last > sla
         {
             r.stalled = true;

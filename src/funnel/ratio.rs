@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(Ratio::of(1.0, 0.0), Ratio::Undefined);
 /// assert_eq!(Ratio::of(1.0, 0.0).value(), None);
 /// assert_eq!(format!("{:.1}", Ratio::Undefined), "n/a");
+/// assert_eq!(format!("{:>5.1}", Ratio::Defined(0.25)), "  0.2");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -73,11 +74,15 @@ impl Ratio {
 }
 
 impl fmt::Display for Ratio {
-    /// The value with the formatter's precision and width, or `n/a`.
+    /// The value with the formatter's precision and width, or `n/a`
+    /// (right-aligned to the width).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Ratio::Defined(v) => fmt::Display::fmt(v, f),
-            Ratio::Undefined => f.pad("n/a"),
+            Ratio::Undefined => {
+                let w = f.width().unwrap_or(0);
+                write!(f, "{:>w$}", "n/a")
+            }
         }
     }
 }

@@ -505,6 +505,28 @@ fn cycles_both_views() {
     let a = t.acceptance();
     assert_eq!((a.mqls, a.accepted), (2, 1));
     assert_eq!(a.reasons, vec![("no budget".to_owned(), 1)]);
+    // a comeback at a lower stage never reached before (sal) is folded
+    // into the lifetime record, even under the strict out-of-order rule
+    let k = Lead::new("K")
+        .stage("inquiry", d("01-01"))
+        .stage("sql", d("01-05"))
+        .stage("recycled", d("01-20"))
+        .stage("sal", d("03-01"))
+        .stage("opportunity", d("03-05"));
+    let strict = cfg().with_out_of_order(OutOfOrder::Reject);
+    let m = funnel(strict.clone(), [&k]).unwrap();
+    let r = m.rules();
+    assert_eq!(
+        (r.superseded_exits, r.comeback_entries_folded, r.reordered),
+        (1, 1, 0)
+    );
+    assert_eq!(m.total().reached("opportunity").unwrap(), 1);
+    assert_eq!(m.total().reached("sal").unwrap(), 1);
+    let m = funnel(strict.with_cycles(Cycles::Sla { days: 30 }).unwrap(), [&k]).unwrap();
+    assert_eq!(
+        (m.rules().records, m.rules().comeback_entries_folded),
+        (2, 0)
+    );
     // SLA gap: no progress for 60 days starts a new cycle
     let h = Lead::new("H")
         .stage("inquiry", d("01-01"))
@@ -520,8 +542,19 @@ fn cycles_both_views() {
         m.total().acceptance().reasons,
         vec![("(stalled)".to_owned(), 1)]
     );
-    let m = funnel(cyc.as_of(d("01-20")), [&s]).unwrap();
+    let m = funnel(cyc.clone().as_of(d("01-20")), [&s]).unwrap();
     assert_eq!(m.rules().stalled, 0);
+    // an opportunity is not subject to the lead SLA: 60 quiet days, one cycle
+    let o = Lead::new("O")
+        .stage("opportunity", d("01-05"))
+        .stage("closed_won", d("03-05"));
+    let m = funnel(
+        cyc.as_of(d("06-01")),
+        [&o, &Lead::new("P").stage("opportunity", d("01-05"))],
+    )
+    .unwrap();
+    assert_eq!((m.rules().records, m.rules().stalled), (2, 0));
+    assert_eq!(m.total().revenue().won, 1);
     assert!(cfg().with_cycles(Cycles::Sla { days: 0 }).is_err());
 }
 
@@ -570,6 +603,19 @@ fn rules_for_bad_entries() {
     let before = p.finish();
     assert!(p.observe(&u).is_err());
     assert_eq!(p.finish(), before);
+}
+
+#[test]
+fn lead_serde_sorts_touches() {
+    let json = r#"{"id":"x","owner":"sales","touches":[
+        {"channel":"b","ts":"2024-02-01T00:00:00Z"},
+        {"channel":"a","ts":"2024-01-01T00:00:00Z"}],
+        "entries":[{"stage":"mql","at":"2024-02-02T00:00:00Z"}]}"#;
+    let l: Lead = serde_json::from_str(json).unwrap();
+    assert_eq!(l.original_source().unwrap().channel, "a");
+    assert_eq!(l.owner(), Owner::Sales);
+    let back: Lead = serde_json::from_str(&serde_json::to_string(&l).unwrap()).unwrap();
+    assert_eq!(back, l);
 }
 
 #[test]
@@ -645,6 +691,11 @@ fn partial_serde_round_trip_and_config_check() {
     let back: FunnelPartial = serde_json::from_str(&json).unwrap();
     assert_eq!(back.finish(), p.finish());
     assert!(p.size_bytes() > 0);
+    // a tampered partial is refused on deserialization, not a panic later
+    let bad = json.replacen("\"version\":1", "\"version\":9", 1);
+    assert!(serde_json::from_str::<FunnelPartial>(&bad).is_err());
+    let bad = json.replacen("\"mql\":1", "\"mql\":40", 1);
+    assert!(serde_json::from_str::<FunnelPartial>(&bad).is_err());
     let other = FunnelPartial::new(cfg());
     assert!(matches!(
         p.merge(&other),
@@ -811,6 +862,27 @@ proptest! {
             }
         }
         prop_assert_eq!(rev + report.channels().unassigned().value_minor(), report.value_minor());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn content_partials_merge_exactly(ls in arb_leads(), cut in 0usize..25) {
+        let cut = cut.min(ls.len());
+        let mut one = ContentPartial::new(&Linear, cfg());
+        let mut left = ContentPartial::new(&Linear, cfg());
+        let mut right = ContentPartial::new(&Linear, cfg());
+        for (i, l) in ls.iter().enumerate() {
+            one.observe(&Linear, l).unwrap();
+            if i < cut { left.observe(&Linear, l).unwrap() } else { right.observe(&Linear, l).unwrap() }
+        }
+        right.merge(&left).unwrap();
+        let (a, b) = (one.finish(), right.finish());
+        prop_assert_eq!(&a, &b);
+        let credited: i128 = a.lines.iter().map(|l| l.revenue_minor).sum::<i128>() + a.unassigned_revenue_minor;
+        prop_assert_eq!(credited, a.revenue_minor);
     }
 }
 
