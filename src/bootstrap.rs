@@ -77,7 +77,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::credit::{CONVERSION_UNITS, Crediter};
-use crate::dataset::JourneySet;
+use crate::dataset::{JourneySet, JourneyView};
 use crate::error::{Error, Result};
 use crate::model::AttributionModel;
 
@@ -231,6 +231,40 @@ impl<'a> Resample<'a> {
     /// The replicate number, or `None` for the full sample.
     pub fn replicate(&self) -> Option<u32> {
         self.replicate
+    }
+
+    /// The drawn journeys with their weights (weight-0 journeys skipped), in
+    /// set order. A fit that only has `observe(journey)` observes each view
+    /// `weight` times:
+    ///
+    /// ```
+    /// # use touchpoint::{JourneySet, SimpleJourney, SimpleTouch};
+    /// # use touchpoint::bootstrap::{bootstrap_fit, BootstrapConfig};
+    /// use touchpoint::markov::{MarkovConfig, MarkovFit};
+    /// # let t = "2024-01-01T00:00:00Z".parse()?;
+    /// # let js: Vec<_> = (0..60).map(|i| {
+    /// #     let j = SimpleJourney::new(format!("j{i}")).touch(SimpleTouch::new(["a", "b"][i % 2], t));
+    /// #     if i % 3 == 0 { j.converted(1.0) } else { j }
+    /// # }).collect();
+    /// # let set = JourneySet::from_journeys(&js)?;
+    /// let ci = bootstrap_fit(&set, &BootstrapConfig::new().replicates(20)?, |rs| {
+    ///     let mut fit = MarkovFit::new(MarkovConfig::new(1)?);
+    ///     for (view, w) in rs.weighted() {
+    ///         for _ in 0..w {
+    ///             fit.observe(&view)?;
+    ///         }
+    ///     }
+    ///     rs.credit(&fit.finish()?)
+    /// })?;
+    /// assert_eq!(ci.channels().len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn weighted(&self) -> impl Iterator<Item = (JourneyView<'a>, u32)> + '_ {
+        self.set
+            .iter()
+            .zip(&self.weights)
+            .filter(|(_, w)| **w > 0)
+            .map(|(v, &w)| (v, w))
     }
 
     /// The credit of `model` over the weighted journeys: each journey's
@@ -545,10 +579,13 @@ fn summarize(
     })
 }
 
-/// Bootstrap intervals for a fixed (rule-based, or already fitted) model:
-/// each journey is credited once, and every replicate re-weights those
-/// credits (exact integer sums, so the result does not depend on the
-/// thread count).
+/// Bootstrap intervals for a fixed (rule-based) model: each journey is
+/// credited once, and every replicate re-weights those credits (exact
+/// integer sums, so the result does not depend on the thread count).
+///
+/// Given an already *fitted* model (Markov, Shapley, incremental) it keeps
+/// the fit fixed, so the intervals leave out the fit's own uncertainty:
+/// use [`bootstrap_fit`] to refit on every replicate.
 ///
 /// # Errors
 ///

@@ -176,7 +176,12 @@ impl IncrementalConfig {
     }
 
     /// The fit has converged when the largest coefficient change of a
-    /// Newton step, `max_j |Δβ_j|`, is at most `tolerance`. Default 1e-9.
+    /// Newton step, `max_j |Δβ_j|`, is at most `tolerance` (default 1e-9),
+    /// or when a full Newton step predicts a gain in the penalized
+    /// log-likelihood `L` below `1e-13 · (1 + |L|)` (rounding level): with
+    /// nearly collinear features and a tiny penalty some directions of `β`
+    /// are determined by the data only to about `1e-7`, while predictions
+    /// and effects are already exact to rounding.
     ///
     /// # Errors
     ///

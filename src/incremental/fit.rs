@@ -62,7 +62,9 @@ pub struct FitDiagnostics {
     pub features: usize,
     /// Newton iterations performed.
     pub iterations: usize,
-    /// Largest coefficient change of the last Newton step (`<= tolerance`).
+    /// Largest coefficient change of the last Newton step (`<= tolerance`,
+    /// unless the fit stopped on the Newton-decrement rule; see
+    /// [`IncrementalConfig::tolerance`]).
     pub last_step: f64,
     /// The penalized log-likelihood at the optimum.
     pub penalized_log_likelihood: f64,
@@ -245,6 +247,13 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
         recent: config.recency_ms.is_some(),
         pairs: !matches!(config.pairs, Pairs::None),
     };
+    if lay.pairs && k.saturating_mul(k) > MAX_PAIR_TABLE {
+        return Err(Error::TooLarge {
+            what: "channels with order-pair features (pairs table)",
+            found: k.saturating_mul(k),
+            limit: MAX_PAIR_TABLE,
+        });
+    }
     // rows over the full layout, then compress to active columns
     let shapes: Vec<Shape> = c.patterns.iter().map(|(key, _)| key_shape(key)).collect();
     let mut active = vec![false; lay.total()];
@@ -270,6 +279,13 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
             index[j] = cols;
             cols += 1;
         }
+    }
+    if cols > MAX_FEATURES {
+        return Err(Error::TooLarge {
+            what: "features of the incremental model",
+            found: cols,
+            limit: MAX_FEATURES,
+        });
     }
     for r in &mut rows {
         for e in r.x.iter_mut() {
@@ -344,8 +360,8 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
             value: inc[i] * mean_value,
         })
         .collect();
-    Ok(Incremental {
-        fingerprint: format!("{};fit", IncrementalPartial::new(config).fingerprint()),
+    let mut model = Incremental {
+        fingerprint: String::new(),
         config: config.clone(),
         channels: c.channels.clone(),
         coefs,
@@ -360,8 +376,26 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
             penalized_log_likelihood: obj,
             capped_journeys: c.capped_journeys,
         },
-    })
+    };
+    // the configuration and the coefficients' bits identify the fitted model
+    let mut fp = format!("{};fit", IncrementalPartial::new(config).fingerprint());
+    for (_, b) in model.coefficients() {
+        fp.push_str(&format!(";{:x}", b.to_bits()));
+    }
+    model.fingerprint = fp;
+    Ok(model)
 }
+
+/// Most fitted coefficients (the Newton system is a dense `P × P` matrix,
+/// factorized in `O(P³)` per step).
+pub const MAX_FEATURES: usize = 4096;
+
+/// Most entries of the `K × K` pair table (`K` channels) with pair features.
+const MAX_PAIR_TABLE: usize = 1 << 22;
+
+/// Relative Newton-decrement level at which the fit stops (see
+/// [`IncrementalConfig::tolerance`]).
+const DECREMENT_EPS: f64 = 1e-13;
 
 /// Penalized Newton-Raphson (IRLS) from β = 0 with step halving.
 /// Returns (β, iterations, last step, objective).
@@ -418,6 +452,8 @@ fn newton(
             }
         };
         let full_step = delta.iter().fold(0.0_f64, |m, d| m.max(d.abs()));
+        // Newton decrement: the gain in L the full step predicts
+        let decrement: f64 = 0.5 * g.iter().zip(delta.iter()).map(|(a, b)| a * b).sum::<f64>();
         // step halving until the objective does not decrease
         let mut t = 1.0;
         let mut accepted = false;
@@ -448,7 +484,12 @@ fn newton(
         }
         std::mem::swap(&mut beta, &mut cand);
         step = t * full_step;
-        if step <= config.tolerance {
+        // converged: the step is below tolerance, or a full Newton step was
+        // taken whose predicted gain is at the level of rounding (the
+        // remaining change lies along directions the data barely determine,
+        // e.g. collinear features under a tiny penalty)
+        if step <= config.tolerance || (t == 1.0 && decrement <= DECREMENT_EPS * (1.0 + obj.abs()))
+        {
             return Ok((beta, iter, step, obj));
         }
     }
@@ -710,12 +751,7 @@ impl AttributionModel for Incremental {
     }
 
     fn fingerprint(&self) -> String {
-        // the coefficients identify the fitted model
-        let mut s = self.fingerprint.clone();
-        for (_, b) in self.coefficients() {
-            s.push_str(&format!(";{:x}", b.to_bits()));
-        }
-        s
+        self.fingerprint.clone()
     }
 }
 
@@ -761,4 +797,192 @@ pub fn bootstrap_credit(
         let m = Incremental::fit_weighted(rs.set(), rs.weights(), config)?;
         rs.credit(&m)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incremental::partial::{Cell, KeyItem};
+
+    /// The design row and the linear predictor must agree for every
+    /// feature family, or the fit and the credit would see different models.
+    #[test]
+    fn design_row_mirrors_eta() {
+        let config = IncrementalConfig::new()
+            .exposure(crate::incremental::Exposure::Levels)
+            .count_cap(3)
+            .unwrap()
+            .last_touch(true)
+            .pairs(Pairs::All)
+            .recency_days(2.0)
+            .unwrap();
+        let k = 3;
+        let lay = Layout {
+            k,
+            width: 3,
+            last: true,
+            recent: true,
+            pairs: true,
+        };
+        let key = Key {
+            items: vec![
+                KeyItem {
+                    ch: 0,
+                    count: 2,
+                    rank: 1,
+                    recent: false,
+                },
+                KeyItem {
+                    ch: 1,
+                    count: 1,
+                    rank: 0,
+                    recent: true,
+                },
+                KeyItem {
+                    ch: 2,
+                    count: 3,
+                    rank: 2,
+                    recent: true,
+                },
+            ],
+            pairs: vec![(0, 1, 1), (2, 0, 2), (2, 1, 1)],
+        };
+        let shape = key_shape(&key);
+        let mut x = Vec::new();
+        row(&config, &lay, &shape, &mut x);
+        // arbitrary distinct coefficients
+        let full: Vec<f64> = (0..lay.total())
+            .map(|i| 0.01 * (i as f64 + 1.0).sqrt())
+            .collect();
+        let coefs = Coefs {
+            k,
+            width: 3,
+            intercept: full[0],
+            exposure: (0..k * 3).map(|i| full[lay.expo(i / 3, i % 3)]).collect(),
+            last: (0..k).map(|c| full[lay.last_col(c)]).collect(),
+            recent: (0..k).map(|c| full[lay.recent_col(c)]).collect(),
+            pair: (0..k * k)
+                .map(|i| full[lay.pair_col(i / k, i % k)])
+                .collect(),
+        };
+        let dot: f64 = x.iter().map(|&(j, v)| full[j] * v).sum();
+        let eta = coefs.eta(&config, &shape, |_| true);
+        assert!((dot - eta).abs() < 1e-12, "{dot} {eta}");
+        // 1 + exposure levels (2 + 1 + 3) + last + 2 recency + 3 pairs
+        assert_eq!(x.len(), 1 + 6 + 1 + 2 + 3);
+        // removing channel 1 (the last touch) moves the last touch to channel 0
+        let without = coefs.eta(&config, &shape, |i| i != 1);
+        let expected = full[0]
+            + full[lay.expo(0, 0)]
+            + full[lay.expo(0, 1)]
+            + full[lay.expo(2, 0)]
+            + full[lay.expo(2, 1)]
+            + full[lay.expo(2, 2)]
+            + full[lay.last_col(0)]
+            + full[lay.recent_col(2)]
+            + full[lay.pair_col(2, 0)];
+        assert!((without - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn shapley_weights_sum_to_full_minus_empty() {
+        // three channels with an interaction through the logistic link
+        let config = IncrementalConfig::new();
+        let c = Canonical {
+            version: 1,
+            config: config.clone(),
+            channels: vec!["a".into(), "b".into(), "c".into()],
+            patterns: vec![
+                (
+                    Key {
+                        items: vec![],
+                        pairs: vec![],
+                    },
+                    Cell {
+                        journeys: 100,
+                        conversions: 5,
+                        value: 500,
+                    },
+                ),
+                (
+                    Key {
+                        items: vec![
+                            KeyItem {
+                                ch: 0,
+                                count: 1,
+                                rank: 0,
+                                recent: false,
+                            },
+                            KeyItem {
+                                ch: 1,
+                                count: 2,
+                                rank: 0,
+                                recent: false,
+                            },
+                            KeyItem {
+                                ch: 2,
+                                count: 1,
+                                rank: 0,
+                                recent: false,
+                            },
+                        ],
+                        pairs: vec![],
+                    },
+                    Cell {
+                        journeys: 100,
+                        conversions: 60,
+                        value: 6000,
+                    },
+                ),
+                (
+                    Key {
+                        items: vec![KeyItem {
+                            ch: 0,
+                            count: 1,
+                            rank: 0,
+                            recent: false,
+                        }],
+                        pairs: vec![],
+                    },
+                    Cell {
+                        journeys: 100,
+                        conversions: 20,
+                        value: 2000,
+                    },
+                ),
+                (
+                    Key {
+                        items: vec![KeyItem {
+                            ch: 1,
+                            count: 1,
+                            rank: 0,
+                            recent: false,
+                        }],
+                        pairs: vec![],
+                    },
+                    Cell {
+                        journeys: 100,
+                        conversions: 15,
+                        value: 1500,
+                    },
+                ),
+            ],
+            totals: Cell {
+                journeys: 400,
+                conversions: 100,
+                value: 10_000,
+            },
+            capped_journeys: 0,
+            currency_decimals: 2,
+        };
+        let m = fit(&c).unwrap();
+        let shape = key_shape(&c.patterns[1].0);
+        let mut phi = Vec::new();
+        m.raw_effects(&shape, &mut phi);
+        let full = sigmoid(m.coefs.eta(&config, &shape, |_| true));
+        let empty = sigmoid(m.coefs.eta(&config, &shape, |_| false));
+        let s: f64 = phi.iter().sum();
+        assert!((s - (full - empty)).abs() < 1e-12, "{s} {}", full - empty);
+        assert!(phi.iter().all(|&x| x > 0.0));
+    }
 }

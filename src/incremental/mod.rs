@@ -1,6 +1,226 @@
 //! Incrementality: a model that credits what each channel *adds*.
 //!
-//! (module docs: see the end of this file's development; filled below)
+//! Rule-based and Markov models credit a channel for being *present* on
+//! converting paths. A display ad that sits on half of all paths but changes
+//! nobody's mind earns them a large share. This model instead fits how the
+//! probability of converting depends on the channels a journey saw, on
+//! converting and non-converting journeys together, and credits each
+//! channel with the probability it adds: a counterfactual "what if this
+//! channel had not been there".
+//!
+//! # The conversion model
+//!
+//! A regularized logistic regression. For journey `j` with `n_c` touches of
+//! channel `c` (counts above [`count_cap`](IncrementalConfig::count_cap)
+//! count as the cap):
+//!
+//! ```text
+//! logit p_j = β₀ + Σ_c Σ_l β_{c,l} · x_l(n_c)          exposure, diminishing returns
+//!               + γ_{last(j)}                           last-touch channel (optional)
+//!               + Σ_c ρ_c · [c within W of the end]     recency (optional)
+//!               + Σ_{a≠b} π_{ab} · g(m_{ab})            "b after a" pairs (optional)
+//! ```
+//!
+//! `x(n)` is the [`Exposure`] transform (`ln(1 + n)` by default; presence,
+//! linear, or free per-level effects), `m_{ab}` the number of `b` touches
+//! after the first `a` touch ([`Pairs`]). The fit maximizes the penalized
+//! log-likelihood
+//!
+//! ```text
+//! L(β) = Σ_j [ y_j η_j − ln(1 + e^{η_j}) ] − λ/2 · Σ_{k≥1} β_k²
+//! ```
+//!
+//! (`λ` = [`l2`](IncrementalConfig::l2), intercept unpenalized) by Newton's
+//! method (iteratively reweighted least squares): start at `β = 0` (no
+//! random initialisation), solve `(XᵀWX + λI) Δ = Xᵀ(y − p) − λβ` by Cholesky
+//! (LU as a fallback) with `nalgebra`, halve the step until `L` does not
+//! decrease, stop when `max |Δβ_k| <= tolerance` ([`Error::NotConverged`](crate::Error::NotConverged)
+//! after `max_iterations`). With `λ > 0`, `L` is strictly concave: the
+//! optimum is unique and finite, even when a channel predicts conversion
+//! perfectly (separable data gives a finite, shrunk coefficient, never NaN).
+//! With `λ = 0` such data give [`Error::NotConverged`](crate::Error::NotConverged) or
+//! [`Error::InsufficientData`](crate::Error::InsufficientData).
+//!
+//! # Sufficient statistics that merge
+//!
+//! All features are discrete (capped counts, a last-touch channel, flags),
+//! so journeys with the same features are interchangeable for the fit: the
+//! [`IncrementalPartial`] keeps one integer row `(journeys, conversions,
+//! value)` per distinct feature *pattern*, keyed by channel names. Partials
+//! merge by adding counts, serialize in name-sorted form, and `finish`
+//! fits on the patterns in sorted order: the fitted model is the same bit
+//! for bit however the journeys were split, ordered or merged, and memory
+//! grows with distinct patterns (about 10,000 on the 50,000-journey sample;
+//! 47,000 at 400,000 journeys), not with journeys. Cost: `O(touches + k²)`
+//! per journey to observe (`k` distinct channels), `O(Σ_patterns nnz²)`
+//! plus one `P × P` factorization per Newton step (5-10 steps).
+//!
+//! # Credit by counterfactual removal
+//!
+//! For a converting journey with distinct channels `C`, let `v(S)` be the
+//! fitted probability of the same journey with only the touches of the
+//! channels in `S ⊆ C` (the others deleted: their exposure and pairs vanish,
+//! the last touch becomes the latest remaining touch; the journey's end
+//! for recency is held fixed). A channel's raw effect is its exact Shapley
+//! value over `v` ([`CreditRule::Shapley`], the default):
+//!
+//! ```text
+//! φ_c = Σ_{S ⊆ C∖{c}} |S|! (k−|S|−1)! / k! · [ v(S ∪ {c}) − v(S) ]      (Σ_c φ_c = v(C) − v(∅))
+//! ```
+//!
+//! or its single-removal effect `v(C) − v(C ∖ {c})` ([`CreditRule::Removal`];
+//! also used beyond [`SHAPLEY_EXACT_LIMIT`] distinct channels). The
+//! journey's value and its one conversion are shared among channels in
+//! proportion to `max(0, φ_c)`, and within a channel equally over its
+//! touches; the engine ([`attribute`](crate::attribute)) turns that into
+//! exact integer credit, so reports reconcile to the cent. **Credited
+//! shares are never negative**: a negative raw effect (a channel whose
+//! fitted effect is below zero, usually noise around no effect) is clamped
+//! to zero. If every effect of a journey is `<= 0`, its credit is split
+//! equally over its touches (the linear rule). Both cases are counted by
+//! [`Incremental::credit_diagnostics`].
+//!
+//! # Expected incremental conversions
+//!
+//! Separately from credit, [`Incremental::effects`] gives each channel's
+//! expected incremental conversions over *all* journeys, converting or not:
+//!
+//! ```text
+//! Δ_c = Σ_j [ p_j(C_j) − p_j(C_j ∖ {c}) ]
+//! ```
+//!
+//! and the incremental value `Δ_c ·` (mean value of a conversion). These raw
+//! estimates **may be negative** (a channel estimated to hurt, or noise
+//! around zero); [`Incremental::effect_shares`] clamps them at zero before
+//! normalizing. This is the quantity a causal ground truth measures (the
+//! simulator's [`GroundTruth`](crate::sim::GroundTruth)): compare models on
+//! it. Credited shares differ from it by design: credit shares out *every*
+//! conversion, including those that would have happened anyway (`v(∅)`),
+//! so channels of short journeys (where the baseline is a larger part of
+//! `p`) get relatively more. On the shipped sample, crediting with the
+//! simulator's *true* coefficients lands 7.8 percentage points from the
+//! true shares; effect shares computed with the true coefficients land at 0.
+//!
+//! # Worked example
+//!
+//! 400 journeys, [`Exposure::Presence`], `λ ≈ 0`: 100 with no touch (10
+//! convert), 100 with `a` only (50), 100 with `b` only (25), 100 with `a`
+//! then `b` (75). The rates lie exactly on a logistic model: odds `1/9`
+//! baseline, `×9` for `a`, `×3` for `b`, so the fit reproduces them:
+//! `β₀ = ln(1/9)`, `β_a = ln 9`, `β_b = ln 3`; `v(∅) = 0.1`, `v(a) = 0.5`,
+//! `v(b) = 0.25`, `v(ab) = 0.75`.
+//!
+//! - A converting `a, b` journey worth 13.00: `φ_a = ((0.5 − 0.1) + (0.75 −
+//!   0.25)) / 2 = 0.45`, `φ_b = ((0.25 − 0.1) + (0.75 − 0.5)) / 2 = 0.20`,
+//!   so `a` gets `13 · 0.45 / 0.65 = 9.00` and `b` 4.00. (Removal rule:
+//!   `0.5 : 0.25`, so 8.67 and 4.33.)
+//! - Expected incremental conversions: `a`: `100 (0.5 − 0.1) + 100 (0.75 −
+//!   0.25) = 90`; `b`: `100 (0.25 − 0.1) + 100 (0.75 − 0.5) = 40`; shares
+//!   69.2% / 30.8%.
+//!
+//! ```
+//! use touchpoint::{Crediter, JourneySet, SimpleJourney, SimpleTouch};
+//! use touchpoint::incremental::{Exposure, Incremental, IncrementalConfig};
+//!
+//! let t = "2024-01-01T00:00:00Z".parse()?;
+//! let mut js = Vec::new();
+//! for (tag, chans, conv) in [("n", vec![], 10), ("a", vec!["a"], 50), ("b", vec!["b"], 25), ("ab", vec!["a", "b"], 75)] {
+//!     for i in 0..100 {
+//!         let mut j = SimpleJourney::new(format!("{tag}{i}"));
+//!         for c in &chans { j = j.touch(SimpleTouch::new(*c, t)); }
+//!         if i < conv { j = j.converted(13.0); }
+//!         js.push(j);
+//!     }
+//! }
+//! let set = JourneySet::from_journeys(&js)?;
+//! let config = IncrementalConfig::new().l2(1e-9)?.exposure(Exposure::Presence);
+//! let model = Incremental::fit(&set, &config)?;
+//! let mut c = Crediter::new();
+//! c.credit(&model, &set.get(300).unwrap())?; // journey "ab0"
+//! assert_eq!(c.values(), &[900, 400]);
+//! let a = &model.effects()[0];
+//! assert!((a.incremental_conversions() - 90.0).abs() < 1e-4);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Assumptions (what the numbers mean)
+//!
+//! - **No unmeasured confounding.** Journeys with and without a channel
+//!   differ, given the other features, only through that channel. If
+//!   engaged buyers both see more channels and convert more for reasons the
+//!   features miss, every effect absorbs part of it. Randomized holdouts
+//!   are the only cure; this model is the best a log of journeys allows.
+//! - **The model form.** Effects add on the log-odds scale with the chosen
+//!   diminishing-returns shape; order effects exist only through the
+//!   optional features. Misspecification biases the effects (compare
+//!   [`Exposure`] choices on your data; [`Exposure::Levels`] is the most
+//!   flexible).
+//! - **Removal deletes touches** and leaves the others as they were.
+//! - **Values do not depend on channels** (for the incremental value).
+//!
+//! # How sure it is
+//!
+//! [`bootstrap_effects`] and [`bootstrap_credit`] refit the model on
+//! Poisson-bootstrap replicates (see [`bootstrap`](crate::bootstrap)) and
+//! give percentile intervals for every channel's share, conversions and
+//! value; reproducible bit for bit, in parallel with the `rayon` feature.
+//!
+//! # Accuracy (simulator ground truth)
+//!
+//! Share error = `Σ_c |share_c − true share_c|` in percentage points, of
+//! [`Incremental::effect_shares`] against the simulator's true shares;
+//! "floor" is the simulator's own model form refitted on the same journeys
+//! (the sampling noise floor; `~`: the true form is not in the feature
+//! family, 10 free exposure levels stand in). Default configuration, except
+//! `order_matters` with `last_touch(true).pairs(Pairs::All)`. Seed 1.
+//!
+//! | data | 50k journeys | floor | 400k journeys | floor |
+//! |---|---|---|---|---|
+//! | shipped sample (50k) | 6.1 | 6.2 | | |
+//! | `sample_like` | 7.0 | 7.0 | 2.5 | 2.5 |
+//! | `weak_effects` | 29.2 | 29.2 | 14.6 | 14.6 |
+//! | `b2b` | 4.6 | 5.4~ | 4.7 (2.4 with `Levels`, cap 4) | 2.5~ |
+//! | `order_matters` | 6.6 | 7.0 | 1.5 | 1.4 |
+//! | `useless_everywhere` | 4.3 | 4.2 | 3.1 | 3.1 |
+//! | `many_channels` | 8.9 | 9.0 | 3.2 | 3.2 |
+//!
+//! The error is the noise floor's: it falls roughly as `1/√journeys`
+//! (`sample_like`: 9.2, 7.0, 3.6, 3.2, 2.5, 1.4 pp at 25k, 50k, 100k,
+//! 200k, 400k, 800k). Without order features `order_matters` stays at
+//! 11-14 pp however many journeys. Credited shares ([`attribute`](crate::attribute))
+//! are further from the truth by design (see above): 8.4 pp on the shipped
+//! sample, 5-12 pp on the presets at 50k (22 on `order_matters`, where the
+//! closer's bonus sits on journeys that would often convert anyway).
+//! Established rule-based and Markov tools are 35-52 pp away on the
+//! sample, coalition Shapley 21. Commands:
+//! `cargo test --release --test integration sample_accuracy -- --ignored --nocapture`,
+//! `JOURNEYS=50000,400000 cargo test --release --test integration preset_accuracy -- --ignored --nocapture`.
+//!
+//! # Example
+//!
+//! ```
+//! use touchpoint::{attribute, JourneySet, SimpleJourney, SimpleTouch};
+//! use touchpoint::incremental::{Incremental, IncrementalConfig, Pairs};
+//!
+//! let t = "2024-01-01T00:00:00Z".parse()?;
+//! let mut js = Vec::new();
+//! for i in 0..400 {
+//!     let mut j = SimpleJourney::new(format!("j{i}")).touch(SimpleTouch::new("display", t));
+//!     if i % 2 == 0 { j = j.touch(SimpleTouch::new("email", t)); }
+//!     if (i % 2 == 0 && i % 8 < 4) || i % 16 == 1 { j = j.converted(40.0); }
+//!     js.push(j);
+//! }
+//! let set = JourneySet::from_journeys(&js)?;
+//! let config = IncrementalConfig::new().last_touch(true).pairs(Pairs::All);
+//! let model = Incremental::fit(&set, &config)?;
+//! assert!(model.diagnostics().iterations < 20);
+//! let report = attribute(&model, &set)?;
+//! assert!(report.channels().get("email").unwrap().value() > report.channels().get("display").unwrap().value());
+//! for e in model.effects() {
+//!     println!("{}: {:+.1} incremental conversions", e.name(), e.incremental_conversions());
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod config;
 mod fit;
@@ -9,7 +229,7 @@ mod shape;
 
 pub use self::config::{CreditRule, Exposure, IncrementalConfig, Pairs};
 pub use self::fit::{
-    ChannelEffect, CreditDiagnostics, FitDiagnostics, Incremental, SHAPLEY_EXACT_LIMIT,
-    bootstrap_credit, bootstrap_effects,
+    ChannelEffect, CreditDiagnostics, FitDiagnostics, Incremental, MAX_FEATURES,
+    SHAPLEY_EXACT_LIMIT, bootstrap_credit, bootstrap_effects,
 };
 pub use self::partial::IncrementalPartial;

@@ -544,7 +544,10 @@ impl IncrementalPartial {
     ///   when the features are collinear or separate the outcome so the
     ///   Newton system is singular;
     /// - [`Error::NotConverged`] if the Newton iterations do not reach the
-    ///   tolerance within the iteration limit.
+    ///   tolerance within the iteration limit;
+    /// - [`Error::TooLarge`] with more than
+    ///   [`MAX_FEATURES`](super::MAX_FEATURES) active features, or more than
+    ///   2048 channels with pair features.
     pub fn finish(&self) -> Result<Incremental> {
         fit::fit(&self.canonical())
     }
@@ -566,6 +569,23 @@ impl<'de> Deserialize<'de> for IncrementalPartial {
             )));
         }
         let n = c.channels.len();
+        if c.patterns
+            .iter()
+            .any(|(_, cell)| cell.conversions > cell.journeys || cell.value < 0)
+        {
+            return Err(serde::de::Error::custom(
+                "pattern with more conversions than journeys or a negative value",
+            ));
+        }
+        let mut sum = Cell::default();
+        for (_, cell) in &c.patterns {
+            sum.checked_add(cell).map_err(serde::de::Error::custom)?;
+        }
+        if sum != c.totals {
+            return Err(serde::de::Error::custom(
+                "totals differ from the sum of the patterns",
+            ));
+        }
         let bad = c.patterns.iter().any(|(k, _)| {
             k.items.iter().any(|it| it.ch as usize >= n)
                 || k.pairs.iter().any(|&(a, b, _)| {

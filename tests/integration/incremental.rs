@@ -58,6 +58,20 @@ fn coef(m: &Incremental, name: &str) -> f64 {
 }
 
 #[test]
+fn public_types_are_send_sync_and_the_model_is_object_safe() {
+    fn check<T: Send + Sync + std::fmt::Debug>() {}
+    check::<Incremental>();
+    check::<IncrementalPartial>();
+    check::<IncrementalConfig>();
+    check::<touchpoint::bootstrap::Bootstrap>();
+    let set = JourneySet::from_journeys(two_by_two(1.0)).unwrap();
+    let m: Box<dyn touchpoint::AttributionModel> =
+        Box::new(Incremental::fit(&set, &IncrementalConfig::new()).unwrap());
+    assert_eq!(m.name(), "incremental");
+    assert!(m.fingerprint().starts_with("v1;incremental;"));
+}
+
+#[test]
 fn one_channel_saturated_fit_reproduces_observed_rates() {
     // 200 journeys with email (60 convert), 100 with no touch (10 convert)
     let mut js = cell("e", &["email"], 200, 60, 10.0);
@@ -83,7 +97,7 @@ fn one_channel_saturated_fit_reproduces_observed_rates() {
 
 #[test]
 fn two_channels_known_shapley_and_removal_credit() {
-    let set = JourneySet::from_journeys(&two_by_two(13.0)).unwrap();
+    let set = JourneySet::from_journeys(two_by_two(13.0)).unwrap();
     let m = Incremental::fit(&set, &tiny_config()).unwrap();
     assert!((coef(&m, "intercept") - (1.0_f64 / 9.0).ln()).abs() < FIT_EPS);
     assert!((coef(&m, "exposure:a") - 9.0_f64.ln()).abs() < FIT_EPS);
@@ -145,8 +159,8 @@ fn credits_reconcile_exactly() {
 
 #[test]
 fn rescaling_values_rescales_credit() {
-    let a = JourneySet::from_journeys(&two_by_two(10.0)).unwrap();
-    let b = JourneySet::from_journeys(&two_by_two(30.0)).unwrap();
+    let a = JourneySet::from_journeys(two_by_two(10.0)).unwrap();
+    let b = JourneySet::from_journeys(two_by_two(30.0)).unwrap();
     let cfg = IncrementalConfig::new();
     let (ma, mb) = (
         Incremental::fit(&a, &cfg).unwrap(),
@@ -208,12 +222,12 @@ fn degenerate_inputs_are_typed_errors() {
         Incremental::fit(&empty, &IncrementalConfig::new()),
         Err(Error::InsufficientData { .. })
     ));
-    let none = JourneySet::from_journeys(&cell("n", &["a"], 10, 0, 1.0)).unwrap();
+    let none = JourneySet::from_journeys(cell("n", &["a"], 10, 0, 1.0)).unwrap();
     assert!(matches!(
         Incremental::fit(&none, &IncrementalConfig::new()),
         Err(Error::InsufficientData { .. })
     ));
-    let all = JourneySet::from_journeys(&cell("n", &["a"], 10, 10, 1.0)).unwrap();
+    let all = JourneySet::from_journeys(cell("n", &["a"], 10, 10, 1.0)).unwrap();
     assert!(matches!(
         Incremental::fit(&all, &IncrementalConfig::new()),
         Err(Error::InsufficientData { .. })
@@ -226,7 +240,7 @@ fn degenerate_inputs_are_typed_errors() {
     assert!(BootstrapConfig::new().level(1.0).is_err());
     assert!(BootstrapConfig::new().replicates(1).is_err());
     // iteration limit reached -> NotConverged
-    let set = JourneySet::from_journeys(&two_by_two(1.0)).unwrap();
+    let set = JourneySet::from_journeys(two_by_two(1.0)).unwrap();
     let cfg = IncrementalConfig::new().max_iterations(1).unwrap();
     assert!(matches!(
         Incremental::fit(&set, &cfg),
@@ -292,6 +306,41 @@ fn last_touch_feature_sees_the_closer() {
     // is identified: logit(0.5) - logit(0.1) = 2.197
     let d = coef(&m, "last:c") - coef(&m, "last:x");
     assert!(d > 1.5, "{d}");
+}
+
+/// `n` journeys with touches `(channel, day)`, `conv` converting.
+fn timed(tag: &str, touches: &[(&str, u32)], n: usize, conv: usize) -> Vec<SimpleJourney> {
+    (0..n)
+        .map(|i| {
+            let mut j = SimpleJourney::new(format!("{tag}-{i}"));
+            for &(c, d) in touches {
+                j = j.touch(SimpleTouch::new(c, ts(d)));
+            }
+            if i < conv { j.converted(1.0) } else { j }
+        })
+        .collect()
+}
+
+#[test]
+fn recency_feature_separates_recent_from_old_touches() {
+    // x near the end converts at 50%, x 10 days before the end at 10%
+    let mut js = timed("old", &[("x", 0), ("y", 10)], 200, 20);
+    js.extend(timed("new", &[("y", 0), ("x", 10)], 200, 100));
+    js.extend(timed("x", &[("x", 0)], 200, 60));
+    js.extend(timed("y", &[("y", 0)], 200, 20));
+    let set = JourneySet::from_journeys(&js).unwrap();
+    let with = tiny_config().recency_days(3.0).unwrap();
+    let m = Incremental::fit(&set, &with).unwrap();
+    assert_eq!(m.diagnostics().patterns, 4);
+    // four patterns, four free parameters' worth: observed rates reproduced
+    for (i, p) in [(0, 0.1), (200, 0.5), (400, 0.3), (600, 0.1)] {
+        let got = m.predict(&set.get(i).unwrap());
+        assert!((got - p).abs() < 1e-4, "journey {i}: {got} vs {p}");
+    }
+    // without recency the two orders are one pattern: pooled rate 0.3
+    let m = Incremental::fit(&set, &tiny_config()).unwrap();
+    assert_eq!(m.diagnostics().patterns, 3);
+    assert!((m.predict(&set.get(0).unwrap()) - 0.3).abs() < 1e-4);
 }
 
 fn sample_journeys(seed: u64, n: u64) -> Vec<SimpleJourney> {
@@ -506,6 +555,13 @@ proptest! {
 // ---------------------------------------------------------------- figures
 // Measurement runs (ignored): they print the figures of the report.
 
+/// The directory of `sample.jsonl` and `sample.truth.json`
+/// (`SAMPLE_DIR`, default `/work/shared/data`).
+fn sample_path(file: &str) -> String {
+    let dir = std::env::var("SAMPLE_DIR").unwrap_or_else(|_| "/work/shared/data".to_owned());
+    format!("{dir}/{file}")
+}
+
 fn load(path: &str) -> JourneySet {
     let text = std::fs::read_to_string(path).expect("read sample");
     let js: Vec<SimpleJourney> = text
@@ -517,14 +573,15 @@ fn load(path: &str) -> JourneySet {
 
 /// Share error (pp) of the sample data; run with
 /// `cargo test --release --test integration sample_accuracy -- --ignored --nocapture`.
+/// Environment: `L2`, `EXPO` (`presence`, `linear`, `levels`, `log1p`),
+/// `CAP`, `REMOVAL`, `LAST`, `PAIRS` change the configuration.
 #[test]
 #[ignore = "needs /work/shared/data; prints figures"]
 fn sample_accuracy() {
-    let set = load("/work/shared/data/sample.jsonl");
-    let truth: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string("/work/shared/data/sample.truth.json").unwrap(),
-    )
-    .unwrap();
+    let set = load(&sample_path("sample.jsonl"));
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_path("sample.truth.json")).unwrap())
+            .unwrap();
     let t = std::time::Instant::now();
     let mut cfg = IncrementalConfig::new();
     if let Ok(l2) = std::env::var("L2") {
@@ -576,22 +633,27 @@ fn sample_accuracy() {
     eprintln!("{:?}", model.credit_diagnostics(&set));
 }
 
-/// Coverage of the truth by the 95% intervals of the effect shares; run with
+/// Coverage of the truth by the 95% intervals of the effect shares (with
+/// `CREDIT=1`: of the credited shares, printing credited conversions and
+/// value with their intervals); `REPS` replicates (200); run with
 /// `cargo test --release --test integration sample_coverage -- --ignored --nocapture`.
 #[test]
 #[ignore = "needs /work/shared/data; prints figures"]
 fn sample_coverage() {
     use touchpoint::bootstrap::BootstrapConfig;
-    let set = load("/work/shared/data/sample.jsonl");
-    let truth: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string("/work/shared/data/sample.truth.json").unwrap(),
-    )
-    .unwrap();
+    let set = load(&sample_path("sample.jsonl"));
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_path("sample.truth.json")).unwrap())
+            .unwrap();
     let t = std::time::Instant::now();
     let reps: u32 = std::env::var("REPS").map_or(200, |s| s.parse().unwrap());
     let boot = BootstrapConfig::new().replicates(reps).unwrap().seed(2026);
-    let ci =
-        touchpoint::incremental::bootstrap_effects(&set, &IncrementalConfig::new(), &boot).unwrap();
+    let credit = std::env::var("CREDIT").is_ok();
+    let ci = if credit {
+        touchpoint::incremental::bootstrap_credit(&set, &IncrementalConfig::new(), &boot).unwrap()
+    } else {
+        touchpoint::incremental::bootstrap_effects(&set, &IncrementalConfig::new(), &boot).unwrap()
+    };
     eprintln!(
         "bootstrap {:?} failed {}",
         t.elapsed(),
@@ -603,6 +665,19 @@ fn sample_coverage() {
         let s = c.share();
         let ok = s.contains(ts);
         inside += usize::from(ok);
+        if credit {
+            let (k, v) = (c.conversions(), c.value());
+            eprintln!(
+                "{:16} credited conversions {:.1} [{:.1}, {:.1}] value {:.2} [{:.2}, {:.2}]",
+                c.name(),
+                k.estimate(),
+                k.low(),
+                k.high(),
+                v.estimate(),
+                v.low(),
+                v.high()
+            );
+        }
         eprintln!(
             "{:16} truth {ts:.4} est {:.4} [{:.4}, {:.4}] {}",
             c.name(),
@@ -633,9 +708,12 @@ fn effect_error(model: &Incremental, truth: &touchpoint::sim::GroundTruth) -> f6
     err * 100.0
 }
 
-fn preset_configs() -> Vec<(&'static str, IncrementalConfig)> {
-    use touchpoint::incremental::{Exposure, Pairs};
-    vec![
+/// The configurations measured on each preset: the default, the flexible
+/// exposure, the order features, and the preset's own true model form (the
+/// sampling noise floor).
+fn preset_configs(preset: touchpoint::sim::Preset) -> Vec<(&'static str, IncrementalConfig)> {
+    use touchpoint::sim::Preset;
+    let mut v = vec![
         ("default", IncrementalConfig::new()),
         (
             "levels4",
@@ -648,7 +726,24 @@ fn preset_configs() -> Vec<(&'static str, IncrementalConfig)> {
             "order",
             IncrementalConfig::new().last_touch(true).pairs(Pairs::All),
         ),
-    ]
+    ];
+    let floor = IncrementalConfig::new().l2(1e-6).unwrap();
+    v.push(match preset {
+        // geometric response: not in the family; 10 free levels nest it
+        Preset::B2b => (
+            "floor~",
+            floor.exposure(Exposure::Levels).count_cap(10).unwrap(),
+        ),
+        Preset::OrderMatters => (
+            "floor",
+            floor.last_touch(true).pairs(Pairs::Only(vec![(
+                "display".to_owned(),
+                "retargeting".to_owned(),
+            )])),
+        ),
+        _ => ("floor", floor),
+    });
+    v
 }
 
 /// Share error per simulator preset; run with
@@ -658,31 +753,91 @@ fn preset_configs() -> Vec<(&'static str, IncrementalConfig)> {
 #[ignore = "slow; prints figures"]
 fn preset_accuracy() {
     use touchpoint::sim::{Preset, Simulator};
-    let n: u64 = std::env::var("JOURNEYS").map_or(50_000, |s| s.parse().unwrap());
+    let sizes: Vec<u64> = std::env::var("JOURNEYS").map_or(vec![50_000], |s| {
+        s.split(',').map(|x| x.parse().unwrap()).collect()
+    });
+    let only = std::env::var("PRESET").ok();
     let seed: u64 = std::env::var("SEED").map_or(1, |s| s.parse().unwrap());
+    for preset in Preset::ALL {
+        if only.as_deref().is_some_and(|o| o != preset.name()) {
+            continue;
+        }
+        for &n in &sizes {
+            let sim = Simulator::new(preset.config(seed));
+            let set = sim.journey_set(n).unwrap();
+            let truth = sim.ground_truth(n).unwrap();
+            for (label, cfg) in preset_configs(preset) {
+                let t = std::time::Instant::now();
+                let model = match Incremental::fit(&set, &cfg) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        eprintln!("{:20} {n:>7} {label:8} error {e}", preset.name());
+                        continue;
+                    }
+                };
+                let fit_s = t.elapsed().as_secs_f64();
+                let report = attribute(&model, &set).unwrap();
+                eprintln!(
+                    "{:20} {n:>7} {label:8} effects {:6.2} pp  credited {:6.2} pp  patterns {:6} fit {:.2}s",
+                    preset.name(),
+                    effect_error(&model, &truth),
+                    truth.error_pp(&report).unwrap(),
+                    model.diagnostics().patterns,
+                    fit_s
+                );
+            }
+        }
+    }
+}
+
+/// Coverage of the true shares by the 95% bootstrap intervals of the
+/// effect shares, per preset; run with
+/// `cargo test --release --test integration preset_coverage -- --ignored --nocapture`.
+#[test]
+#[ignore = "slow; prints figures"]
+fn preset_coverage() {
+    use touchpoint::sim::{Preset, Simulator};
+    let n: u64 = std::env::var("JOURNEYS").map_or(50_000, |s| s.parse().unwrap());
+    let reps: u32 = std::env::var("REPS").map_or(100, |s| s.parse().unwrap());
+    let seed: u64 = std::env::var("SEED").map_or(1, |s| s.parse().unwrap());
+    let boot = BootstrapConfig::new().replicates(reps).unwrap().seed(seed);
+    let (mut all_in, mut all_n) = (0, 0);
     for preset in Preset::ALL {
         let sim = Simulator::new(preset.config(seed));
         let set = sim.journey_set(n).unwrap();
         let truth = sim.ground_truth(n).unwrap();
-        for (label, cfg) in preset_configs() {
-            let t = std::time::Instant::now();
-            let model = match Incremental::fit(&set, &cfg) {
-                Ok(m) => m,
-                Err(e) => {
-                    eprintln!("{:20} {n:>7} {label:8} error {e}", preset.name());
-                    continue;
-                }
-            };
-            let fit_s = t.elapsed().as_secs_f64();
-            let report = attribute(&model, &set).unwrap();
-            eprintln!(
-                "{:20} {n:>7} {label:8} effects {:6.2} pp  credited {:6.2} pp  patterns {:6} fit {:.2}s",
-                preset.name(),
-                effect_error(&model, &truth),
-                truth.error_pp(&report).unwrap(),
-                model.diagnostics().patterns,
-                fit_s
-            );
+        let cfg = if preset == Preset::OrderMatters {
+            IncrementalConfig::new().last_touch(true).pairs(Pairs::All)
+        } else {
+            IncrementalConfig::new()
+        };
+        let t = std::time::Instant::now();
+        let ci = touchpoint::incremental::bootstrap_effects(&set, &cfg, &boot).unwrap();
+        let (mut inside, mut out) = (0, Vec::new());
+        for c in &truth.channels {
+            let ok = ci.get(&c.name).is_some_and(|x| x.share().contains(c.share));
+            if ok {
+                inside += 1;
+            } else {
+                let s = ci.get(&c.name).map(|x| x.share());
+                out.push(format!(
+                    "{} truth {:.4} ci {:?}",
+                    c.name,
+                    c.share,
+                    s.map(|s| (s.low(), s.high()))
+                ));
+            }
         }
+        all_in += inside;
+        all_n += truth.channels.len();
+        eprintln!(
+            "{:20} {n} coverage {inside}/{} failed {} ({:.1}s) missed: {}",
+            preset.name(),
+            truth.channels.len(),
+            ci.failed_replicates(),
+            t.elapsed().as_secs_f64(),
+            out.join("; ")
+        );
     }
+    eprintln!("overall coverage {all_in}/{all_n}");
 }
