@@ -78,6 +78,30 @@ pub(crate) fn apportion_weighted(
         let mut left = total - assigned;
         if left >= 0 && (left as usize) <= n {
             let key = &mut key[..n];
+            #[expect(clippy::cast_possible_wrap, reason = "n <= SMALL")]
+            let mut keep = n as i64 - left;
+            if keep < left {
+                // cheaper from the other end: every part gets a unit, then
+                // the `n - left` last in (key desc, index asc) order give
+                // theirs back: smallest key, ties to the later touch
+                for o in out.iter_mut() {
+                    *o += 1;
+                }
+                while keep > 0 {
+                    let mut worst = 0;
+                    let mut worst_key = key[0];
+                    for (i, &k) in key.iter().enumerate().skip(1) {
+                        if k <= worst_key {
+                            worst = i;
+                            worst_key = k;
+                        }
+                    }
+                    out[worst] -= 1;
+                    key[worst] = i64::MAX;
+                    keep -= 1;
+                }
+                return;
+            }
             while left > 0 {
                 let mut best = 0;
                 let mut best_key = key[0];
