@@ -24,17 +24,20 @@ fn anchored_weights<const A: usize>(
     // positions of the anchors; position 0 always exists
     let mut pos = [None; A];
     pos[0] = Some(0usize);
+    // anchor slot of each milestone (lead, opportunity, close), if any
+    let mut slot = [usize::MAX; 3];
+    for (k, m) in milestones.iter().enumerate() {
+        slot[milestone_index(*m)] = k + 1;
+    }
     let mut missing = A - 1;
     for (i, m) in j.milestones().iter().enumerate() {
-        if let Some(m) = m {
-            if let Some(k) = milestones.iter().position(|x| x == m) {
-                if pos[k + 1].is_none() {
-                    pos[k + 1] = Some(i);
-                    missing -= 1;
-                    if missing == 0 {
-                        break;
-                    }
-                }
+        let Some(m) = *m else { continue };
+        let k = slot[milestone_index(m)];
+        if k < A && pos[k].is_none() {
+            pos[k] = Some(i);
+            missing -= 1;
+            if missing == 0 {
+                break;
             }
         }
     }
@@ -78,6 +81,16 @@ fn anchored_weights<const A: usize>(
         if let Some(p) = *p {
             w[p] += s * scale;
         }
+    }
+}
+
+/// A dense index for a milestone.
+#[inline]
+fn milestone_index(m: Milestone) -> usize {
+    match m {
+        Milestone::LeadCreated => 0,
+        Milestone::OpportunityCreated => 1,
+        Milestone::Closed => 2,
     }
 }
 
