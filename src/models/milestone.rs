@@ -139,6 +139,10 @@ fn check_shares(names: &[&'static str], shares: &[f64]) -> Result<f64> {
 ///   the anchors in proportion to their shares (3 anchor touches: 1/3 each).
 /// - **One touch**: 100%. **Two touches**, no milestone: 90% / 10%
 ///   (first / rest) — a missing milestone's share goes to the first touch.
+/// - **Equal timestamps** keep input order (stable sort), which decides
+///   "first touch" and "first touch carrying a milestone".
+/// - **No touch**: a converted journey with no touch never reaches the
+///   model; the engine credits it to the report's unassigned bucket.
 ///
 /// Formula: with anchor shares `a_k`, present anchors `P`, `r` rest touches,
 /// an anchor touch gets `Σ_{k at it} a_k · (Σ_all a / Σ_P a)` and each rest
