@@ -19,6 +19,19 @@
 //! never lost: `Σ lines + unassigned = total` holds exactly, in every
 //! breakdown. Touches without a campaign (or content asset) put their credit
 //! in that breakdown's unassigned bucket too.
+//!
+//! # Performance
+//!
+//! One pass over the journeys, no allocation per journey. The engine
+//! branches on the shape of the weights a model sets: "all to touch k"
+//! (first, last, last non-direct) credits one touch in O(1) whatever the
+//! journey's length, "equal" (linear) splits inline, and general weights go
+//! through the largest-remainder split, which for journeys of up to 24
+//! touches runs on stack buffers and hands out leftover units without
+//! sorting (the same result as the sort, tested against it). Non-converted
+//! journeys cost a counter increment. Models are monomorphized when
+//! [`attribute`] is called with a concrete type; through
+//! `&dyn AttributionModel` each journey costs one virtual call.
 
 use std::collections::BTreeMap;
 use std::fmt;
