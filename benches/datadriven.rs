@@ -1,5 +1,149 @@
-//! Benchmarks (placeholder).
+//! Benchmarks of the data-driven models on generated journeys.
+//!
+//! Inputs come from a fixed-seed splitmix64 generator (below), so every run
+//! sees the same journeys. Each bench asserts its result inside the loop.
+//! Names read as paths: `markov/fit_solve/order=1/journeys=1M`.
+
+use std::hint::black_box;
+
 use criterion::{Criterion, criterion_group, criterion_main};
-fn none(_c: &mut Criterion) {}
-criterion_group!(benches, none);
+use touchpoint::markov::{self, MarkovConfig};
+use touchpoint::shapley::{self, ShapleyConfig, ShapleyVariant};
+use touchpoint::{JourneySet, SimpleJourney, SimpleTouch};
+
+const NAMES: [&str; 16] = [
+    "paid_search",
+    "organic_search",
+    "email",
+    "direct",
+    "display",
+    "paid_social",
+    "referral",
+    "video",
+    "affiliate",
+    "webinar",
+    "events",
+    "partner",
+    "podcast",
+    "print",
+    "sms",
+    "tv",
+];
+
+fn splitmix64(s: &mut u64) -> u64 {
+    *s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *s;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// `n` journeys over `channels` channels: lengths 1 to 12 (mean about 2.6),
+/// skewed channel popularity, conversion odds rising with length and with
+/// the first three channels.
+fn generate(n: usize, channels: usize, seed: u64) -> JourneySet {
+    let mut s = seed;
+    let t0 = "2024-01-01T00:00:00Z"
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .expect("timestamp");
+    let mut set = JourneySet::new();
+    let tri = (channels * (channels + 1) / 2) as u64;
+    for i in 0..n {
+        let mut j = SimpleJourney::new(format!("j{i}"));
+        let mut len = 1;
+        while len < 12 && splitmix64(&mut s) % 10 < 6 {
+            len += 1;
+        }
+        let mut p = 30 + 15 * len as u64;
+        for k in 0..len {
+            // triangular: channel c has weight channels - c
+            let mut r = splitmix64(&mut s) % tri;
+            let mut c = 0;
+            while r >= (channels - c) as u64 {
+                r -= (channels - c) as u64;
+                c += 1;
+            }
+            if c < 3 {
+                p += 40;
+            }
+            j = j.touch(SimpleTouch::new(
+                NAMES[c],
+                t0 + chrono::Duration::seconds((i * 16 + k) as i64),
+            ));
+        }
+        if splitmix64(&mut s) % 1000 < p {
+            let cents = 1000 + splitmix64(&mut s) % 50_000;
+            j = j.converted(cents as f64 / 100.0);
+        }
+        set.push(&j).expect("valid journey");
+    }
+    set
+}
+
+/// Markov fit (counting) plus exact solve, on 1M journeys, 12 channels.
+fn markov_1m(c: &mut Criterion) {
+    let set = generate(1_000_000, 12, 1);
+    let mut g = c.benchmark_group("markov");
+    g.sample_size(10);
+    for order in [1u8, 2, 3, 4] {
+        let config = MarkovConfig::new(order).expect("order");
+        g.bench_function(format!("fit_solve/order={order}/journeys=1M"), |b| {
+            b.iter(|| {
+                let m = markov::fit(black_box(&set), config).expect("fit");
+                assert_eq!(m.journeys(), 1_000_000);
+                m
+            });
+        });
+    }
+    let fit3 = markov::fit_partial(&set, MarkovConfig::new(3).expect("order")).expect("fit");
+    g.bench_function("solve_only/order=3/journeys=1M", |b| {
+        b.iter(|| {
+            let m = black_box(&fit3).finish().expect("solve");
+            assert!(m.conversion_probability() > 0.0);
+            m
+        });
+    });
+    g.finish();
+}
+
+/// Markov on 100k journeys (the size of the side-by-side comparison).
+fn markov_100k(c: &mut Criterion) {
+    let set = generate(100_000, 12, 2);
+    let mut g = c.benchmark_group("markov");
+    for order in [1u8, 3] {
+        let config = MarkovConfig::new(order).expect("order");
+        g.bench_function(format!("fit_solve/order={order}/journeys=100k"), |b| {
+            b.iter(|| {
+                let m = markov::fit(black_box(&set), config).expect("fit");
+                assert_eq!(m.journeys(), 100_000);
+                m
+            });
+        });
+    }
+    g.finish();
+}
+
+/// Exact rate Shapley (all 2^15 coalitions) over 15 channels, 1M journeys:
+/// counting coalitions plus the subset sums.
+fn shapley_1m(c: &mut Criterion) {
+    let set = generate(1_000_000, 15, 3);
+    let mut g = c.benchmark_group("shapley");
+    g.sample_size(10);
+    for variant in [ShapleyVariant::Rate, ShapleyVariant::Simplified] {
+        let config = ShapleyConfig::new(variant);
+        g.bench_function(
+            format!("fit_solve/{variant:?}/channels=15/journeys=1M"),
+            |b| {
+                b.iter(|| {
+                    let m = shapley::fit(black_box(&set), config).expect("fit");
+                    assert_eq!(m.channels().len(), 15);
+                    m
+                });
+            },
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, markov_1m, markov_100k, shapley_1m);
 criterion_main!(benches);
