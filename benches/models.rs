@@ -5,7 +5,10 @@
 //!
 //! The set is built once; each benchmark measures `attribute(&model, &set)`
 //! (credit, aggregation by channel, campaign and content, and the final
-//! report) and checks that the report conserves value.
+//! report) and checks that the report conserves value. Group `model` uses
+//! the realistic mix (about 26% of journeys and 37% of touches converted;
+//! non-converted journeys cost almost nothing); group `model_all_converted`
+//! repeats four models with every journey converted, the engine's worst case.
 
 use std::hint::black_box;
 
@@ -61,7 +64,7 @@ const POPULARITY: [u64; 12] = [30, 27, 20, 20, 17, 14, 10, 7, 7, 7, 5, 5];
 /// campaign, a fifth a content asset; longer journeys convert more often
 /// (about 30% overall); converted journeys of 3+ touches carry lead,
 /// opportunity and close milestones with decreasing probability.
-fn generate() -> JourneySet {
+fn generate(all_converted: bool) -> JourneySet {
     let mut rng = SplitMix(0x5EED_2024);
     let total: u64 = POPULARITY.iter().sum();
     let campaigns: Vec<String> = (0..40).map(|i| format!("campaign_{i:02}")).collect();
@@ -72,7 +75,7 @@ fn generate() -> JourneySet {
         while len < 20 && rng.unit() < 0.72 {
             len += 1;
         }
-        let converted = rng.unit() < 0.12 + 0.04 * len as f64;
+        let converted = rng.unit() < 0.12 + 0.04 * len as f64 || all_converted;
         let mut ts = 1_700_000_000 + rng.below(365 * 86_400) as i64;
         let mut j = SimpleJourney::new(format!("j{id}"));
         // milestone positions (converted B2B-like journeys only)
@@ -126,7 +129,7 @@ fn generate() -> JourneySet {
 }
 
 fn models(c: &mut Criterion) {
-    let set = generate();
+    let set = generate(false);
     let total_value: i128 = set.iter().map(|j| i128::from(j.value_minor())).sum();
     let list: Vec<Box<dyn AttributionModel>> = vec![
         Box::new(FirstTouch),
@@ -162,6 +165,32 @@ fn models(c: &mut Criterion) {
                 } else {
                     assert_eq!(sum, total_value);
                 }
+                r
+            });
+        });
+    }
+    g.finish();
+
+    // The worst case for the engine: every journey converted, so every
+    // touch goes through the weights and the apportionment.
+    let set = generate(true);
+    let total_value: i128 = set.iter().map(|j| i128::from(j.value_minor())).sum();
+    let mut g = c.benchmark_group("model_all_converted");
+    g.throughput(Throughput::Elements(set.touch_count() as u64));
+    let worst: [Box<dyn AttributionModel>; 4] = [
+        Box::new(Linear),
+        Box::new(TimeDecay::default()),
+        Box::new(PositionBased::u_shaped()),
+        Box::new(WShaped::default()),
+    ];
+    for m in &worst {
+        g.bench_function(m.name().to_owned(), |b| {
+            b.iter(|| {
+                let r = attribute(black_box(m.as_ref()), black_box(&set)).unwrap();
+                let ch = r.channels();
+                let sum: i128 = ch.lines().iter().map(|l| l.value_minor()).sum::<i128>()
+                    + ch.unassigned().value_minor();
+                assert_eq!(sum, total_value);
                 r
             });
         });

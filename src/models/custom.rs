@@ -28,6 +28,8 @@ enum From {
 ///
 /// Edge cases: one touch gets 100% (its weight is `p_0 > 0`). Equal
 /// timestamps keep input order.
+/// A converted journey with no touch never reaches the model: the engine
+/// credits it to the report's unassigned bucket.
 ///
 /// # Worked example
 ///

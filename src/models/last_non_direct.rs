@@ -21,6 +21,8 @@ const INLINE_IDS: usize = 8;
 /// Edge cases: one touch gets 100% (direct or not). Two touches
 /// `email, direct` credit e-mail; `direct, direct` credits the last direct
 /// touch (fallback). With equal timestamps, "last" is the one given last.
+/// A converted journey with no touch never reaches the model: the engine
+/// credits it to the report's unassigned bucket.
 ///
 /// # Worked example
 ///

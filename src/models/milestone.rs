@@ -24,17 +24,20 @@ fn anchored_weights<const A: usize>(
     // positions of the anchors; position 0 always exists
     let mut pos = [None; A];
     pos[0] = Some(0usize);
+    // anchor slot of each milestone (lead, opportunity, close), if any
+    let mut slot = [usize::MAX; 3];
+    for (k, m) in milestones.iter().enumerate() {
+        slot[milestone_index(*m)] = k + 1;
+    }
     let mut missing = A - 1;
     for (i, m) in j.milestones().iter().enumerate() {
-        if let Some(m) = m {
-            if let Some(k) = milestones.iter().position(|x| x == m) {
-                if pos[k + 1].is_none() {
-                    pos[k + 1] = Some(i);
-                    missing -= 1;
-                    if missing == 0 {
-                        break;
-                    }
-                }
+        let Some(m) = *m else { continue };
+        let k = slot[milestone_index(m)];
+        if k < A && pos[k].is_none() {
+            pos[k] = Some(i);
+            missing -= 1;
+            if missing == 0 {
+                break;
             }
         }
     }
@@ -78,6 +81,16 @@ fn anchored_weights<const A: usize>(
         if let Some(p) = *p {
             w[p] += s * scale;
         }
+    }
+}
+
+/// A dense index for a milestone.
+#[inline]
+fn milestone_index(m: Milestone) -> usize {
+    match m {
+        Milestone::LeadCreated => 0,
+        Milestone::OpportunityCreated => 1,
+        Milestone::Closed => 2,
     }
 }
 
@@ -126,6 +139,10 @@ fn check_shares(names: &[&'static str], shares: &[f64]) -> Result<f64> {
 ///   the anchors in proportion to their shares (3 anchor touches: 1/3 each).
 /// - **One touch**: 100%. **Two touches**, no milestone: 90% / 10%
 ///   (first / rest) — a missing milestone's share goes to the first touch.
+/// - **Equal timestamps** keep input order (stable sort), which decides
+///   "first touch" and "first touch carrying a milestone".
+/// - **No touch**: a converted journey with no touch never reaches the
+///   model; the engine credits it to the report's unassigned bucket.
 ///
 /// Formula: with anchor shares `a_k`, present anchors `P`, `r` rest touches,
 /// an anchor touch gets `Σ_{k at it} a_k · (Σ_all a / Σ_P a)` and each rest

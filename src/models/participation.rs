@@ -19,6 +19,8 @@ const SCAN_LIMIT: usize = 32;
 ///
 /// Edge cases: one touch gets 100%; `email, email` gives e-mail 100% once
 /// (not 200%); `email, display` gives each 100%.
+/// A converted journey with no touch never reaches the model: the engine
+/// credits it to the report's unassigned bucket.
 ///
 /// # Worked example
 ///

@@ -41,6 +41,8 @@ use crate::{AttributionModel, JourneyView, Milestone, Result, Weights};
 ///
 /// Edge cases: one touch gets 100%; equal timestamps keep input order, so
 /// "first" and "last" are the first and last given.
+/// A converted journey with no touch never reaches the model: the engine
+/// credits it to the report's unassigned bucket.
 ///
 /// # Worked example (the published J-shaped one)
 ///

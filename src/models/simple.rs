@@ -47,6 +47,8 @@ impl AttributionModel for FirstTouch {
 ///
 /// Edge cases: one touch gets 100%. With equal timestamps the last touch is
 /// the one given last (sorting is stable).
+/// A converted journey with no touch never reaches the model: the engine
+/// credits it to the report's unassigned bucket.
 ///
 /// # Worked example
 ///
@@ -87,6 +89,8 @@ impl AttributionModel for LastTouch {
 /// Edge cases: one touch gets 100%, two get 50% each. In minor units the
 /// value splits as evenly as integers allow; leftover units go one each to
 /// the earliest touches (largest remainder, ties to the earlier touch).
+/// A converted journey with no touch never reaches the model: the engine
+/// credits it to the report's unassigned bucket.
 ///
 /// # Worked example
 ///

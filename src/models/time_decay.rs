@@ -19,6 +19,9 @@ const MS_PER_DAY: f64 = 86_400_000.0;
 /// measured from the youngest touch internally, so very old journeys never
 /// underflow to all-zero weights. A later touch never gets less than an
 /// earlier one.
+/// Of two touches `Δ` apart the later gets `1 / (1 + 2^(-Δ/h))` and the
+/// earlier the rest (`Δ = h`: 2/3 and 1/3). A converted journey with no touch never reaches the model: the
+/// engine credits it to the report's unassigned bucket.
 ///
 /// # Worked example (the published one)
 ///
