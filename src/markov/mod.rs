@@ -981,7 +981,7 @@ pub fn fit(set: &JourneySet, config: MarkovConfig) -> Result<Markov> {
 }
 
 /// Counts every journey of `set` into a fresh [`MarkovFit`]. With the
-/// `rayon` feature, fixed chunks of 65,536 journeys are counted in parallel
+/// `rayon` feature, fixed chunks of 16,384 journeys are counted in parallel
 /// and merged in chunk order (the result is the same bit for bit).
 ///
 /// # Errors
@@ -991,7 +991,7 @@ pub fn fit_partial(set: &JourneySet, config: MarkovConfig) -> Result<MarkovFit> 
     #[cfg(feature = "rayon")]
     {
         use rayon::prelude::*;
-        const CHUNK: usize = 1 << 16;
+        const CHUNK: usize = 1 << 14;
         if set.len() > CHUNK {
             let chunks: Vec<usize> = (0..set.len().div_ceil(CHUNK)).collect();
             let parts: Vec<MarkovFit> = chunks

@@ -614,3 +614,120 @@ proptest! {
         }
     }
 }
+
+/// Expands the first sample rows into single journeys (all rows: 50k).
+fn expanded_sample(limit_rows: usize) -> (JourneySet, Vec<Row>) {
+    let data: Vec<Row> = sample_rows().into_iter().take(limit_rows).collect();
+    let t = "2024-01-01T00:00:00Z"
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
+    let mut set = JourneySet::new();
+    let mut rows = Vec::new();
+    for (k, (p, c, v, n)) in data.iter().enumerate() {
+        let mk = |id: String| {
+            p.iter()
+                .enumerate()
+                .fold(SimpleJourney::new(id), |j, (i, ch)| {
+                    j.touch(SimpleTouch::new(
+                        ch.as_str(),
+                        t + chrono::Duration::seconds(i64::try_from(i).unwrap()),
+                    ))
+                })
+        };
+        for i in 0..*n {
+            set.push(&mk(format!("{k}-n{i}"))).unwrap();
+        }
+        // one converting journey carries the row's whole value, the others 0
+        for i in 0..*c {
+            let value = if i == 0 { *v } else { 0 };
+            #[expect(clippy::cast_precision_loss, reason = "cents")]
+            let j = mk(format!("{k}-c{i}")).converted(value as f64 / 100.0);
+            set.push(&j).unwrap();
+        }
+        rows.push((p.clone(), *c, *v, *n));
+    }
+    (set, rows)
+}
+
+/// With `--features rayon` this runs the parallel chunked fit (chunks of
+/// 16,384 journeys); without, the serial one: both equal the path fit.
+#[test]
+fn chunked_and_parallel_fits_equal_the_serial_fit() {
+    let (set, rows) = expanded_sample(usize::MAX);
+    assert!(set.len() > 2 * (1 << 14), "{}", set.len());
+    for order in [1u8, 3] {
+        let config = MarkovConfig::new(order).unwrap();
+        let a = markov::fit_partial(&set, config).unwrap();
+        let b = fit_rows(&rows, config);
+        assert_eq!(a, b);
+        assert_eq!(a.finish().unwrap(), b.finish().unwrap());
+    }
+}
+
+/// Streams 10 million generated journeys through an order-3 fit in batches
+/// of 100k; run it under `/usr/bin/time -v` to read the peak memory:
+/// `cargo test --release --test integration stream_10m -- --ignored`.
+#[test]
+#[ignore = "takes about a minute; a memory measurement"]
+fn stream_10m_journeys_through_a_fit() {
+    let mut s = 99u64;
+    let mut next = || {
+        s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let names = [
+        "paid_search",
+        "organic_search",
+        "email",
+        "direct",
+        "display",
+        "paid_social",
+        "referral",
+        "video",
+        "affiliate",
+        "webinar",
+        "events",
+        "partner",
+    ];
+    let t = "2024-01-01T00:00:00Z"
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
+    let config = MarkovConfig::new(3).unwrap();
+    let mut fit = MarkovFit::new(config);
+    let mut shap = ShapleyFit::new(ShapleyConfig::new(ShapleyVariant::Rate));
+    for batch in 0..100 {
+        let mut set = JourneySet::new();
+        for i in 0..100_000u64 {
+            let mut j = SimpleJourney::new(format!("{batch}-{i}"));
+            let mut len = 1;
+            while len < 12 && next() % 10 < 6 {
+                len += 1;
+            }
+            for k in 0..len {
+                let c = usize::try_from(next() % 12).unwrap();
+                j = j.touch(SimpleTouch::new(names[c], t + chrono::Duration::seconds(k)));
+            }
+            if next() % 10 == 0 {
+                j = j.converted(12.5);
+            }
+            set.push(&j).unwrap();
+        }
+        fit.observe_set(&set).unwrap();
+        shap.observe_set(&set).unwrap();
+    }
+    assert_eq!(fit.journeys(), 10_000_000);
+    eprintln!(
+        "markov order 3: {} states, {} bytes; shapley: {} coalitions, {} bytes",
+        fit.state_count(),
+        fit.size_bytes(),
+        shap.coalition_count(),
+        shap.size_bytes()
+    );
+    assert!(fit.size_bytes() < 100 << 20);
+    let m = fit.finish().unwrap();
+    assert!(m.conversion_probability() > 0.0);
+    shap.finish().unwrap();
+}
