@@ -622,7 +622,7 @@ pub struct PositionCredit {
     /// (1 = first).
     pub position: usize,
     /// Attributed conversions at that position, in
-    /// [`CONVERSION_UNITS`](crate::CONVERSION_UNITS).
+    /// [`CONVERSION_UNITS`].
     pub conversion_units: i64,
     /// Attributed value at that position, minor units.
     pub value_minor: i64,

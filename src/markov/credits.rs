@@ -32,7 +32,7 @@ impl ChannelCredit {
         let c = self.units as f64 / CONVERSION_UNITS as f64;
         c
     }
-    /// Attributed conversions in [`CONVERSION_UNITS`](crate::CONVERSION_UNITS) (exact).
+    /// Attributed conversions in [`CONVERSION_UNITS`] (exact).
     pub fn conversion_units(&self) -> i64 {
         self.units
     }
