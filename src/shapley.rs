@@ -79,7 +79,7 @@ use crate::credit::CONVERSION_UNITS;
 use crate::dataset::{JourneySet, JourneyView};
 use crate::error::{Error, Result};
 use crate::journey::Journey;
-use crate::markov::{ChannelCredits, per_channel_weights, validate_path};
+use crate::markov::{ChannelCredits, per_channel_weights, validate_path, walk_columns};
 use crate::model::{AttributionModel, Weights};
 use crate::money::Currency;
 
@@ -460,6 +460,55 @@ impl ShapleyFit {
                 conversions,
                 nulls,
                 value_minor: i128::from(value_minor),
+            },
+        );
+        self.buf = buf;
+        r
+    }
+
+    /// Observes journeys given as Arrow-layout columns (see
+    /// [`MarkovFit::observe_columns`](crate::markov::MarkovFit::observe_columns)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] for inconsistent columns,
+    /// [`Error::InvalidValue`] for a bad value, [`Error::Overflow`].
+    pub fn observe_columns(
+        &mut self,
+        offsets: &[i32],
+        codes: &[u32],
+        names: &[&str],
+        converted: &[bool],
+        values_minor: &[i64],
+    ) -> Result<()> {
+        if names.iter().any(|n| n.is_empty()) {
+            return Err(Error::param("names", "\"\"", "non-empty channel names"));
+        }
+        let map: Vec<u32> = names.iter().map(|n| self.intern(n)).collect();
+        let mut buf = std::mem::take(&mut self.buf);
+        let r = walk_columns(
+            offsets,
+            codes,
+            names.len(),
+            converted,
+            values_minor,
+            |path, conv, v| {
+                buf.clear();
+                buf.extend(path.iter().map(|&c| map[c as usize]));
+                let cell = if conv {
+                    Cell {
+                        conversions: 1,
+                        nulls: 0,
+                        value_minor: i128::from(v),
+                    }
+                } else {
+                    Cell {
+                        conversions: 0,
+                        nulls: 1,
+                        value_minor: 0,
+                    }
+                };
+                self.feed(&buf, cell)
             },
         );
         self.buf = buf;

@@ -727,14 +727,6 @@ impl MarkovFit {
         converted: &[bool],
         values_minor: &[i64],
     ) -> Result<()> {
-        let n = converted.len();
-        if offsets.len() != n + 1 || values_minor.len() != n {
-            return Err(Error::param(
-                "offsets",
-                offsets.len(),
-                "journeys + 1 offsets and one value per journey",
-            ));
-        }
         let mut map = Vec::with_capacity(names.len());
         for name in names {
             if name.is_empty() {
@@ -742,45 +734,21 @@ impl MarkovFit {
             }
             map.push(self.intern(name)?);
         }
-        let mut buf = std::mem::take(&mut self.buf);
-        let r = (|| {
-            for i in 0..n {
-                let (a, b) = (offsets[i], offsets[i + 1]);
-                let (Ok(a), Ok(b)) = (usize::try_from(a), usize::try_from(b)) else {
-                    return Err(Error::param("offsets", a, "non-negative offsets"));
-                };
-                if a > b || b > codes.len() {
-                    return Err(Error::param(
-                        "offsets",
-                        b,
-                        "non-decreasing offsets within codes",
-                    ));
-                }
-                buf.clear();
-                for &c in &codes[a..b] {
-                    let Some(&id) = map.get(c as usize) else {
-                        return Err(Error::param("codes", c, "indices into names"));
-                    };
-                    buf.push(id);
-                }
-                if converted[i] {
-                    let v = values_minor[i];
-                    if !(0..=MAX_MINOR).contains(&v) {
-                        return Err(Error::InvalidValue {
-                            journey: format!("#{i}"),
-                            #[expect(clippy::cast_precision_loss, reason = "message")]
-                            value: v as f64,
-                        });
-                    }
-                    self.feed(buf.iter().copied(), 1, 0, v)?;
+        walk_columns(
+            offsets,
+            codes,
+            names.len(),
+            converted,
+            values_minor,
+            |path, conv, v| {
+                let ids = path.iter().map(|&c| map[c as usize]);
+                if conv {
+                    self.feed(ids, 1, 0, v)
                 } else {
-                    self.feed(buf.iter().copied(), 0, 1, 0)?;
+                    self.feed(ids, 0, 1, 0)
                 }
-            }
-            Ok(())
-        })();
-        self.buf = buf;
-        r
+            },
+        )
     }
 
     /// Adds `other`'s counts into `self`.
@@ -1013,6 +981,52 @@ pub fn fit_partial(set: &JourneySet, config: MarkovConfig) -> Result<MarkovFit> 
     let mut f = MarkovFit::new(config);
     f.observe_set(set)?;
     Ok(f)
+}
+
+/// Validates Arrow-layout journey columns and calls `f(codes, converted,
+/// value)` per journey.
+pub(crate) fn walk_columns(
+    offsets: &[i32],
+    codes: &[u32],
+    names: usize,
+    converted: &[bool],
+    values_minor: &[i64],
+    mut f: impl FnMut(&[u32], bool, i64) -> Result<()>,
+) -> Result<()> {
+    let n = converted.len();
+    if offsets.len() != n + 1 || values_minor.len() != n {
+        return Err(Error::param(
+            "offsets",
+            offsets.len(),
+            "journeys + 1 offsets and one value per journey",
+        ));
+    }
+    if let Some(&c) = codes.iter().find(|&&c| c as usize >= names) {
+        return Err(Error::param("codes", c, "indices into names"));
+    }
+    for i in 0..n {
+        let (a, b) = (offsets[i], offsets[i + 1]);
+        let (Ok(a), Ok(b)) = (usize::try_from(a), usize::try_from(b)) else {
+            return Err(Error::param("offsets", a.min(b), "non-negative offsets"));
+        };
+        if a > b || b > codes.len() {
+            return Err(Error::param(
+                "offsets",
+                b,
+                "non-decreasing offsets within codes",
+            ));
+        }
+        let v = if converted[i] { values_minor[i] } else { 0 };
+        if !(0..=MAX_MINOR).contains(&v) {
+            return Err(Error::InvalidValue {
+                journey: format!("#{i}"),
+                #[expect(clippy::cast_precision_loss, reason = "message")]
+                value: v as f64,
+            });
+        }
+        f(&codes[a..b], converted[i], v)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn validate_path<S: AsRef<str>>(

@@ -365,6 +365,49 @@ fn errors_are_typed() {
 }
 
 #[test]
+fn arrow_columns_equal_paths() {
+    // journeys: a>b (converted, 5.00), b (not), [] (converted, 1.00), b>b>a (not)
+    let offsets = [0, 2, 3, 3, 6];
+    let codes = [0, 1, 1, 1, 1, 0];
+    let names = ["a", "b"];
+    let converted = [true, false, true, false];
+    let values = [500, 0, 100, 0];
+    let config = MarkovConfig::new(2).unwrap();
+    let mut f = MarkovFit::new(config);
+    f.observe_columns(&offsets, &codes, &names, &converted, &values)
+        .unwrap();
+    let mut g = MarkovFit::new(config);
+    g.observe_path(&["b"], 0, 0, 1).unwrap();
+    g.observe_path(&["b", "b", "a"], 0, 0, 1).unwrap();
+    g.observe_path::<&str>(&[], 1, 100, 0).unwrap();
+    g.observe_path(&["a", "b"], 1, 500, 0).unwrap();
+    assert_eq!(f, g);
+    let m = f.finish().unwrap();
+    assert_eq!(m.empty_journeys(), (1, 0));
+    let c = m.credits().unwrap();
+    assert_eq!(c.unassigned_value_minor(), 100);
+    assert_eq!(c.value_minor(), 500);
+    let sc = ShapleyConfig::new(ShapleyVariant::Rate);
+    let mut s = ShapleyFit::new(sc);
+    s.observe_columns(&offsets, &codes, &names, &converted, &values)
+        .unwrap();
+    let mut t = ShapleyFit::new(sc);
+    t.observe_path(&["a", "b"], 1, 500, 0).unwrap();
+    t.observe_path(&["b", "b", "a"], 0, 0, 1).unwrap();
+    t.observe_path(&["b"], 0, 0, 1).unwrap();
+    t.observe_path::<&str>(&[], 1, 100, 0).unwrap();
+    assert_eq!(s, t);
+    assert!(matches!(
+        f.observe_columns(&[0, 3], &[0, 1], &names, &[true], &[1]),
+        Err(Error::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        f.observe_columns(&[0, 1], &[7], &names, &[true], &[1]),
+        Err(Error::InvalidParameter { .. })
+    ));
+}
+
+#[test]
 fn all_converting_input_works() {
     let m = markov_of(
         &[
