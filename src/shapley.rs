@@ -12,7 +12,8 @@
 //!   exactly `S`, `conv(S) / (conv(S) + null(S))` (non-converting journeys
 //!   needed). Computed exactly over all `2ⁿ` subsets of the `n` observed
 //!   channels with `O(2ⁿ n)` subset sums, up to
-//!   [`ShapleyConfig::exact_limit`] channels (default 20, at most 24).
+//!   [`ShapleyConfig::exact_limit`] channels (default 20, at most 22;
+//!   the tables take `24 · 2ⁿ` bytes, 100 MB at 22).
 //!   **Never-observed coalitions** take the best rate of an observed
 //!   sub-coalition (0 if none): a mix nobody saw is assumed to do as well as
 //!   the best mix of its channels that was seen, never better. This keeps
@@ -86,7 +87,7 @@ use crate::money::Currency;
 /// Format version of serialized [`ShapleyFit`]s.
 pub const FORMAT_VERSION: u32 = 1;
 /// The largest [`ShapleyConfig::exact_limit`] accepted.
-pub const MAX_EXACT_LIMIT: u8 = 24;
+pub const MAX_EXACT_LIMIT: u8 = 22;
 /// Most channels permutation sampling handles.
 pub const MAX_SAMPLED_CHANNELS: usize = 128;
 
@@ -168,7 +169,7 @@ impl ShapleyConfig {
     /// [`Error::InvalidParameter`] above [`MAX_EXACT_LIMIT`].
     pub fn exact_limit(self, limit: u8) -> Result<ShapleyConfig> {
         if limit > MAX_EXACT_LIMIT {
-            return Err(Error::param("exact_limit", limit, "at most 24 channels"));
+            return Err(Error::param("exact_limit", limit, "at most 22 channels"));
         }
         Ok(ShapleyConfig {
             exact_limit: limit,

@@ -894,6 +894,7 @@ impl MarkovFit {
             if e.from.len() > usize::from(w.config.order)
                 || e.from.iter().any(|&c| c >= n)
                 || e.to > n + 1
+                || e.count == 0
             {
                 return Err(bad(format!("transition {:?} -> {}", e.from, e.to)));
             }
