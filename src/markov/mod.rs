@@ -666,9 +666,17 @@ impl MarkovFit {
             }
         }
         if r.is_ok() {
+            let (offsets, channels, converted, values) = set.fit_columns();
+            let to = to.min(converted.len());
             for i in from..to {
-                let Some(j) = set.get(i) else { break };
-                r = self.feed_journey(j.channels().iter().map(|c| cache[c.index()]), &j);
+                let ids = channels[offsets[i]..offsets[i + 1]]
+                    .iter()
+                    .map(|c| cache[c.index()]);
+                r = if converted[i] {
+                    self.feed(ids, 1, 0, values[i])
+                } else {
+                    self.feed(ids, 0, 1, 0)
+                };
                 if r.is_err() {
                     break;
                 }
