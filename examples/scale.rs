@@ -1,2 +1,246 @@
-//! Placeholder: filled by the simulator work.
-fn main() {}
+//! Throughput and memory of every model on streamed simulated journeys.
+//!
+//! Streams `N` journeys from the simulator in chunks (memory does not grow
+//! with `N`), feeds each journey to every consumer (every attribution
+//! model through a mergeable [`CreditPartial`], and the simulator's own
+//! ground truth), and prints per consumer the time spent in it, journeys/s
+//! and touches/s, then the process's peak resident memory (VmHWM).
+//!
+//! Run: `cargo run --release --example scale -- --journeys 1000000
+//! [--preset sample_like] [--seed 1] [--chunk 10000]`
+
+use std::time::{Duration, Instant};
+
+use touchpoint::sim::{Preset, Simulator, TruthPartial};
+use touchpoint::{AttributionModel, CreditPartial, SimpleJourney, models};
+
+/// Something that observes a stream of journeys and finishes with a summary.
+trait Consumer {
+    fn name(&self) -> String;
+    /// Observes one chunk of consecutive journeys, starting at index `first`.
+    fn observe(
+        &mut self,
+        first: u64,
+        chunk: &[SimpleJourney],
+    ) -> Result<(), Box<dyn std::error::Error>>;
+    /// A one-line summary of the finished result.
+    fn finish(&self) -> String;
+}
+
+/// An attribution model streaming through a [`CreditPartial`].
+struct ModelConsumer {
+    model: Box<dyn AttributionModel>,
+    partial: CreditPartial,
+}
+
+impl Consumer for ModelConsumer {
+    fn name(&self) -> String {
+        self.model.name().to_owned()
+    }
+    fn observe(
+        &mut self,
+        _first: u64,
+        chunk: &[SimpleJourney],
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        for j in chunk {
+            self.partial.observe(self.model.as_ref(), j)?;
+        }
+        Ok(())
+    }
+    fn finish(&self) -> String {
+        let r = self.partial.finish();
+        format!(
+            "{} conversions credited over {} channels",
+            r.conversions(),
+            r.channels().lines().len()
+        )
+    }
+}
+
+/// The simulator's ground truth, computed on the same index range (it
+/// re-draws journeys itself rather than reading them).
+struct TruthConsumer<'a> {
+    sim: &'a Simulator,
+    partial: TruthPartial,
+}
+
+impl Consumer for TruthConsumer<'_> {
+    fn name(&self) -> String {
+        "ground_truth (sim)".into()
+    }
+    fn observe(
+        &mut self,
+        first: u64,
+        chunk: &[SimpleJourney],
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        self.partial
+            .observe_range(self.sim, first..first + chunk.len() as u64)?;
+        Ok(())
+    }
+    fn finish(&self) -> String {
+        let t = self.partial.finish();
+        format!("{:.1} expected conversions", t.expected_conversions)
+    }
+}
+
+/// Every consumer: one per model, the ground truth, and (to come) the
+/// funnel metrics.
+fn consumers(sim: &Simulator) -> Vec<Box<dyn Consumer + '_>> {
+    let mut out: Vec<Box<dyn Consumer + '_>> = Vec::new();
+    for model in models::all() {
+        let partial = CreditPartial::new(model.as_ref());
+        out.push(Box::new(ModelConsumer { model, partial }));
+    }
+    // Data-driven models: a consumer per fitted partial goes here.
+    // Funnel metrics: a consumer wrapping the funnel partial goes here
+    // (observe each journey of the chunk, finish with its headline rates).
+    out.push(Box::new(TruthConsumer {
+        sim,
+        partial: TruthPartial::new(sim),
+    }));
+    out
+}
+
+/// Peak and current resident set size in kB, from /proc/self/status (Linux).
+fn memory_kb() -> (Option<u64>, Option<u64>) {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return (None, None);
+    };
+    let field = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+struct Opts {
+    journeys: u64,
+    preset: Preset,
+    seed: u64,
+    chunk: usize,
+}
+
+fn parse_args() -> Result<Opts, String> {
+    let mut o = Opts {
+        journeys: 100_000,
+        preset: Preset::SampleLike,
+        seed: 1,
+        chunk: 10_000,
+    };
+    let num = |flag: &str, v: Option<String>| -> Result<u64, String> {
+        let v = v.ok_or(format!("{flag} needs a number"))?;
+        v.replace('_', "")
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite() && *n >= 1.0 && n.fract() == 0.0 && *n < 1e18)
+            .map(|n| n as u64)
+            .ok_or(format!("{flag}: {v:?} is not a whole number >= 1"))
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--journeys" => o.journeys = num(&a, args.next())?,
+            "--seed" => o.seed = num(&a, args.next())?,
+            "--chunk" => o.chunk = num(&a, args.next())?.min(10_000_000) as usize,
+            "--preset" => {
+                o.preset = args
+                    .next()
+                    .ok_or("--preset needs a name")?
+                    .parse()
+                    .map_err(|e| format!("{e}"))?;
+            }
+            "-h" | "--help" => {
+                return Err(
+                    "usage: scale [--journeys N] [--preset NAME] [--seed S] [--chunk C]".into(),
+                );
+            }
+            other => return Err(format!("unknown argument {other:?} (try --help)")),
+        }
+    }
+    Ok(o)
+}
+
+fn rate(count: u64, d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s == 0.0 {
+        return "-".into();
+    }
+    let r = count as f64 / s;
+    if r >= 1e6 {
+        format!("{:.2} M", r / 1e6)
+    } else {
+        format!("{:.1} k", r / 1e3)
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let o = parse_args()?;
+    let sim = Simulator::new(o.preset.config(o.seed));
+    let mut consumers = consumers(&sim);
+    let mut spent = vec![Duration::ZERO; consumers.len()];
+    let mut generate = Duration::ZERO;
+    let (mut touches, mut conversions) = (0u64, 0u64);
+    let mut chunk: Vec<SimpleJourney> = Vec::with_capacity(o.chunk);
+    let started = Instant::now();
+    let mut first = 0u64;
+    while first < o.journeys {
+        let end = (first + o.chunk as u64).min(o.journeys);
+        let t = Instant::now();
+        chunk.clear();
+        chunk.extend(sim.journeys_in(first..end));
+        generate += t.elapsed();
+        for j in &chunk {
+            touches += j.touchpoints.len() as u64;
+            conversions += u64::from(j.converted);
+        }
+        for (c, d) in consumers.iter_mut().zip(&mut spent) {
+            let t = Instant::now();
+            c.observe(first, &chunk)?;
+            *d += t.elapsed();
+        }
+        first = end;
+    }
+    let total = started.elapsed();
+    println!(
+        "preset {}, seed {}: {} journeys, {} touches, {} conversions, chunks of {}\n",
+        o.preset, o.seed, o.journeys, touches, conversions, o.chunk
+    );
+    println!("| step | seconds | journeys/s | touches/s | result |");
+    println!("|---|---:|---:|---:|---|");
+    println!(
+        "| simulate (generate SimpleJourneys) | {:.2} | {} | {} | |",
+        generate.as_secs_f64(),
+        rate(o.journeys, generate),
+        rate(touches, generate)
+    );
+    for (c, d) in consumers.iter().zip(&spent) {
+        println!(
+            "| {} | {:.2} | {} | {} | {} |",
+            c.name(),
+            d.as_secs_f64(),
+            rate(o.journeys, *d),
+            rate(touches, *d),
+            c.finish()
+        );
+    }
+    let (hwm, rss) = memory_kb();
+    let mb =
+        |k: Option<u64>| k.map_or("n/a".to_owned(), |k| format!("{:.1} MB", k as f64 / 1024.0));
+    println!(
+        "\ntotal {:.2} s; peak memory (VmHWM) {}, resident now {}",
+        total.as_secs_f64(),
+        mb(hwm),
+        mb(rss)
+    );
+    Ok(())
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("scale: {e}");
+        std::process::exit(2);
+    }
+}

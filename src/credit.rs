@@ -39,6 +39,9 @@ pub const CONVERSION_UNITS: u64 = 1_000_000_000;
 /// Format version of serialized partials.
 const PARTIAL_VERSION: u32 = 1;
 
+/// Journeys up to this length apportion leftovers without sorting.
+const SMALL: usize = 24;
+
 /// Splits `total` into `out.len()` integer parts by the largest-remainder
 /// method over `weights` (which must be finite, `>= 0`, with positive sum
 /// `sum`). Leftover units go to the largest fractional parts, ties to the
@@ -52,11 +55,51 @@ pub(crate) fn apportion_weighted(
 ) {
     #[expect(clippy::cast_precision_loss, reason = "totals are below 2^53")]
     let factor = total as f64 / sum;
+    let n = out.len();
+    if n <= SMALL {
+        // Same result as the general path below, without sorting: the
+        // fractional parts are kept as the integer keys of their bit
+        // patterns (for floats >= 0, including -0.0 < +0.0, integer order is
+        // `total_cmp` order), and the leftover units are handed out one by
+        // one to the largest remaining key, ties to the earlier touch.
+        let mut key = [i64::MIN; SMALL];
+        let mut assigned: i64 = 0;
+        for ((o, k), &w) in out.iter_mut().zip(key.iter_mut()).zip(weights) {
+            let x = w * factor;
+            // x >= 0, so truncation is the floor
+            #[expect(clippy::cast_possible_truncation, reason = "clamped to [0, total]")]
+            let f = (x as i64).clamp(0, total);
+            *o = f;
+            assigned += f;
+            #[expect(clippy::cast_precision_loss, reason = "parts are below 2^53")]
+            let frac = x - f as f64;
+            *k = ordered_bits(frac);
+        }
+        let mut left = total - assigned;
+        if left >= 0 && (left as usize) <= n {
+            let key = &mut key[..n];
+            while left > 0 {
+                let mut best = 0;
+                let mut best_key = key[0];
+                for (i, &k) in key.iter().enumerate().skip(1) {
+                    if k > best_key {
+                        best = i;
+                        best_key = k;
+                    }
+                }
+                out[best] += 1;
+                key[best] = i64::MIN;
+                left -= 1;
+            }
+            return;
+        }
+        // rare floating-point overshoot: the general path below
+    }
     let mut assigned: i64 = 0;
     for (o, &w) in out.iter_mut().zip(weights) {
         let x = w * factor;
         #[expect(clippy::cast_possible_truncation, reason = "clamped to [0, total]")]
-        let f = (x.floor() as i64).clamp(0, total);
+        let f = (x as i64).clamp(0, total);
         *o = f;
         assigned += f;
     }
@@ -97,6 +140,15 @@ pub(crate) fn apportion_weighted(
             }
         }
     }
+}
+
+/// An integer whose order is [`f64::total_cmp`]'s order.
+#[inline]
+fn ordered_bits(x: f64) -> i64 {
+    #[expect(clippy::cast_possible_wrap, reason = "reinterpreting the bits")]
+    let b = x.to_bits() as i64;
+    // negative floats: flip the magnitude bits so larger magnitudes sort lower
+    b ^ (((b >> 63) as u64) >> 1) as i64
 }
 
 /// Splits `total` equally over `out.len()` parts; the remainder goes one unit
@@ -168,13 +220,37 @@ impl Crediter {
         if n == 0 || !journey.converted() {
             return Ok(());
         }
+        let sum = self.weigh(model, journey)?;
+        self.fill(model.kind(), journey.value_minor(), sum);
+        Ok(())
+    }
+
+    /// Runs the model on a journey with at least one touch and checks its
+    /// weights; returns their sum (1 for the single and equal shapes).
+    #[inline]
+    fn weigh<M: AttributionModel + ?Sized>(
+        &mut self,
+        model: &M,
+        journey: &JourneyView<'_>,
+    ) -> Result<f64> {
         self.weights.clear();
         model.weights(journey, &mut self.weights)?;
-        self.weights.validate(model.name(), journey.id(), n)?;
-        let v = journey.value_minor();
+        self.weights
+            .check(journey.len())
+            .map_err(|reason| Error::InvalidWeights {
+                model: model.name().to_owned(),
+                journey: journey.id().to_owned(),
+                reason,
+            })
+    }
+
+    /// After [`weigh`](Self::weigh): per-touch credit of value `v` into
+    /// `self.value` and `self.units` (already sized to the journey, zeroed).
+    fn fill(&mut self, kind: CreditKind, v: i64, sum: f64) {
+        let n = self.value.len();
         #[expect(clippy::cast_possible_wrap, reason = "10^9 fits")]
         let u = CONVERSION_UNITS as i64;
-        match (model.kind(), self.weights.shape()) {
+        match (kind, self.weights.shape()) {
             (CreditKind::Full, shape) => {
                 for i in 0..n {
                     let on = match shape {
@@ -199,12 +275,10 @@ impl Crediter {
             }
             (_, _) => {
                 let w = self.weights.raw();
-                let sum: f64 = w.iter().sum();
                 apportion_weighted(v, w, sum, &mut self.value, &mut self.scratch);
                 apportion_weighted(u, w, sum, &mut self.units, &mut self.scratch);
             }
         }
-        Ok(())
     }
 
     /// Credited value per touch, in minor units, after [`credit`](Self::credit).
@@ -256,11 +330,17 @@ impl Dim {
             self.unassigned.add(units, value);
         } else {
             let i = id as usize;
-            if i >= self.lines.len() {
-                self.lines.resize(i + 1, Acc::default());
+            match self.lines.get_mut(i) {
+                Some(acc) => acc.add(units, value),
+                None => self.grow_add(i, units, value),
             }
-            self.lines[i].add(units, value);
         }
+    }
+
+    #[cold]
+    fn grow_add(&mut self, i: usize, units: i64, value: i64) {
+        self.lines.resize(i + 1, Acc::default());
+        self.lines[i].add(units, value);
     }
 }
 
@@ -388,6 +468,16 @@ impl CreditPartial {
     ) -> Result<()> {
         debug_assert!(self.scratch.is_empty() && self.channel.lines.is_empty());
         self.scratch = set.catalog_only();
+        let cat = set.catalog();
+        self.channel
+            .lines
+            .resize(cat.channels.len(), Acc::default());
+        self.campaign
+            .lines
+            .resize(cat.campaigns.len(), Acc::default());
+        self.content
+            .lines
+            .resize(cat.contents.len(), Acc::default());
         for view in set.iter() {
             self.observe_local(model, &view)?;
         }
@@ -416,20 +506,72 @@ impl CreditPartial {
             self.content.unassigned.add(u, v);
             return Ok(());
         }
-        self.crediter.credit(model, view)?;
+        let sum = self.crediter.weigh(model, view)?;
         let ch = view.channels();
-        let cp = view.campaign_ids();
-        let ct = view.content_ids();
-        for i in 0..view.len() {
-            let (u, v) = (self.crediter.units[i], self.crediter.value[i]);
-            if u == 0 && v == 0 {
-                continue;
+        let n = ch.len();
+        let cp = &view.campaign_ids()[..n];
+        let ct = &view.content_ids()[..n];
+        #[expect(clippy::cast_possible_wrap, reason = "10^9 fits")]
+        let units = CONVERSION_UNITS as i64;
+        let value = view.value_minor();
+        match (self.kind, self.crediter.weights.shape()) {
+            (CreditKind::Shares, Shape::Single(k)) => {
+                // `check` made sure k < n
+                self.add_touch(ch[k].0, cp[k], ct[k], units, value);
             }
-            self.channel.add(ch[i].0, u, v);
-            self.campaign.add(cp[i], u, v);
-            self.content.add(ct[i], u, v);
+            (CreditKind::Shares, Shape::Equal) => {
+                // the largest-remainder split of `apportion_equal`, inline
+                let n64 = n as i64;
+                let (qu, ru) = (units / n64, units % n64);
+                let (qv, rv) = (value / n64, value % n64);
+                for (i, ((c, &p), &t)) in ch.iter().zip(cp).zip(ct).enumerate() {
+                    let i = i as i64;
+                    let u = qu + i64::from(i < ru);
+                    let v = qv + i64::from(i < rv);
+                    self.add_touch(c.0, p, t, u, v);
+                }
+            }
+            (CreditKind::Shares, Shape::Weighted) if n <= SMALL => {
+                // stack buffers: no resizing, no bounds checks in the loop
+                let mut vals = [0_i64; SMALL];
+                let mut us = [0_i64; SMALL];
+                let (vals, us) = (&mut vals[..n], &mut us[..n]);
+                let c = &mut self.crediter;
+                let w = c.weights.raw();
+                apportion_weighted(value, w, sum, vals, &mut c.scratch);
+                apportion_weighted(units, w, sum, us, &mut c.scratch);
+                let touches = ch.iter().zip(cp).zip(ct);
+                for (((c, &p), &t), (&u, &v)) in touches.zip(us.iter().zip(vals.iter())) {
+                    if u != 0 || v != 0 {
+                        self.add_touch(c.0, p, t, u, v);
+                    }
+                }
+            }
+            _ => {
+                let c = &mut self.crediter;
+                c.value.clear();
+                c.units.clear();
+                c.value.resize(n, 0);
+                c.units.resize(n, 0);
+                c.fill(self.kind, value, sum);
+                for i in 0..n {
+                    let (u, v) = (self.crediter.units[i], self.crediter.value[i]);
+                    if u == 0 && v == 0 {
+                        continue;
+                    }
+                    self.add_touch(ch[i].0, cp[i], ct[i], u, v);
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Adds one touch's credit to the three breakdowns.
+    #[inline]
+    fn add_touch(&mut self, channel: u32, campaign: u32, content: u32, units: i64, value: i64) {
+        self.channel.add(channel, units, value);
+        self.campaign.add(campaign, units, value);
+        self.content.add(content, units, value);
     }
 
     fn named(&self) -> NamedPartial {
@@ -903,6 +1045,59 @@ mod tests {
         let mut eq = vec![0; 4];
         apportion_equal(7, &mut eq);
         assert_eq!(eq, vec![2, 2, 2, 1]);
+    }
+
+    /// The reference: sort by (fraction desc, index asc), hand out leftovers.
+    fn apportion_by_sort(total: i64, weights: &[f64]) -> Vec<i64> {
+        let sum: f64 = weights.iter().sum();
+        let factor = total as f64 / sum;
+        let mut out: Vec<i64> = weights
+            .iter()
+            .map(|w| ((w * factor).floor() as i64).clamp(0, total))
+            .collect();
+        let left = total - out.iter().sum::<i64>();
+        let mut order: Vec<(f64, usize)> = weights
+            .iter()
+            .zip(&out)
+            .enumerate()
+            .map(|(i, (w, &o))| (w * factor - o as f64, i))
+            .collect();
+        order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        for k in 0..left.max(0) as usize {
+            out[order[k % order.len()].1] += 1;
+        }
+        out
+    }
+
+    #[test]
+    fn small_path_matches_sorting() {
+        let mut state = 12345_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut s = Vec::new();
+        for _ in 0..2000 {
+            let n = 1 + (next() % 30) as usize;
+            let w: Vec<f64> = (0..n)
+                .map(|_| match next() % 4 {
+                    0 => 0.0,
+                    1 => 1.0,
+                    _ => (next() % 1000) as f64 / 7.0,
+                })
+                .collect();
+            if w.iter().sum::<f64>() <= 0.0 {
+                continue;
+            }
+            for total in [1_i64, 99, 12_345, 1_000_000_000] {
+                let sum: f64 = w.iter().sum();
+                let mut out = vec![0; n];
+                apportion_weighted(total, &w, sum, &mut out, &mut s);
+                assert_eq!(out, apportion_by_sort(total, &w), "{total} {w:?}");
+            }
+        }
     }
 
     #[test]

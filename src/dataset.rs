@@ -7,6 +7,8 @@
 //! [`JourneyView`] borrows one journey's slices of those columns; it is what
 //! an [`AttributionModel`](crate::AttributionModel) sees.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use indexmap::IndexSet;
 use serde::{Deserialize, Serialize};
@@ -373,146 +375,180 @@ impl JourneySet {
     }
 
     /// The `i`-th journey, in insertion order.
+    #[inline]
     pub fn get(&self, i: usize) -> Option<JourneyView<'_>> {
         if i >= self.ids.len() {
             return None;
         }
         let (a, b) = (self.offsets[i], self.offsets[i + 1]);
         Some(JourneyView {
-            catalog: &self.catalog,
-            currency: self.currency,
+            set: self,
             index: i,
-            id: &self.ids[i],
-            converted: self.converted[i],
-            value_minor: self.value[i],
-            conversion_ts: self.conversion_ts[i],
-            channels: &self.channel[a..b],
-            timestamps: &self.ts[a..b],
-            campaigns: &self.campaign[a..b],
-            contents: &self.content[a..b],
-            milestones: &self.milestone[a..b],
-            costs: &self.cost[a..b],
+            start: a,
+            end: b,
         })
     }
 
     /// All journeys, in insertion order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = JourneyView<'_>> + '_ {
-        (0..self.len()).map(|i| self.get(i).expect("index in range"))
+        // walk the offsets pairwise: no per-journey bounds checks
+        self.offsets
+            .windows(2)
+            .take(self.ids.len())
+            .enumerate()
+            .map(move |(index, w)| JourneyView {
+                set: self,
+                index,
+                start: w[0],
+                end: w[1],
+            })
     }
 }
 
 /// One journey of a [`JourneySet`], borrowed: its touches sorted by time,
 /// channels as [`ChannelId`]s, times as Unix milliseconds, the value in
 /// minor currency units.
-#[derive(Debug, Clone, Copy)]
+///
+/// A view is a small `Copy` handle (the set, the journey's index and its
+/// range of touches); its accessors slice the set's columns.
+#[derive(Clone, Copy)]
 pub struct JourneyView<'a> {
-    catalog: &'a Catalog,
-    currency: Currency,
+    set: &'a JourneySet,
     index: usize,
-    id: &'a str,
-    converted: bool,
-    value_minor: i64,
-    conversion_ts: Option<i64>,
-    channels: &'a [ChannelId],
-    timestamps: &'a [i64],
-    campaigns: &'a [u32],
-    contents: &'a [u32],
-    milestones: &'a [Option<Milestone>],
-    costs: &'a [Option<i64>],
+    start: usize,
+    end: usize,
+}
+
+impl fmt::Debug for JourneyView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JourneyView")
+            .field("index", &self.index)
+            .field("id", &self.id())
+            .field("converted", &self.converted())
+            .field("value_minor", &self.value_minor())
+            .field("conversion_ts", &self.conversion_ts())
+            .field("channels", &self.channels())
+            .field("timestamps", &self.timestamps())
+            .field("campaigns", &self.campaign_ids())
+            .field("contents", &self.content_ids())
+            .field("milestones", &self.milestones())
+            .field("costs", &self.costs())
+            .finish()
+    }
 }
 
 impl<'a> JourneyView<'a> {
     /// Position of the journey in its set.
+    #[inline]
     pub fn index(&self) -> usize {
         self.index
     }
     /// The journey's id.
+    #[inline]
     pub fn id(&self) -> &'a str {
-        self.id
+        &self.set.ids[self.index]
     }
     /// Whether it converted.
+    #[inline]
     pub fn converted(&self) -> bool {
-        self.converted
+        self.set.converted[self.index]
     }
     /// Its conversion value in minor units (0 when not converted).
+    #[inline]
     pub fn value_minor(&self) -> i64 {
-        self.value_minor
+        self.set.value[self.index]
     }
     /// The currency of [`value_minor`](Self::value_minor).
+    #[inline]
     pub fn currency(&self) -> Currency {
-        self.currency
+        self.set.currency
     }
     /// When it converted (Unix ms), if known.
+    #[inline]
     pub fn conversion_ts(&self) -> Option<i64> {
-        self.conversion_ts
+        self.set.conversion_ts[self.index]
     }
     /// The moment time-based rules measure back from: the conversion time,
     /// else the last touch, else `None` for an empty journey.
+    #[inline]
     pub fn reference_ts(&self) -> Option<i64> {
-        self.conversion_ts
-            .or_else(|| self.timestamps.last().copied())
+        self.conversion_ts()
+            .or_else(|| self.timestamps().last().copied())
     }
     /// Number of touches.
+    #[inline]
     pub fn len(&self) -> usize {
-        self.channels.len()
+        self.end - self.start
     }
     /// Whether it has no touch.
+    #[inline]
     pub fn is_empty(&self) -> bool {
-        self.channels.is_empty()
+        self.end == self.start
     }
     /// Channel ids, in time order.
+    #[inline]
     pub fn channels(&self) -> &'a [ChannelId] {
-        self.channels
+        &self.set.channel[self.start..self.end]
     }
     /// Touch times (Unix ms), ascending.
+    #[inline]
     pub fn timestamps(&self) -> &'a [i64] {
-        self.timestamps
+        &self.set.ts[self.start..self.end]
     }
     /// Milestones per touch.
+    #[inline]
     pub fn milestones(&self) -> &'a [Option<Milestone>] {
-        self.milestones
+        &self.set.milestone[self.start..self.end]
     }
     /// Costs per touch in minor units.
+    #[inline]
     pub fn costs(&self) -> &'a [Option<i64>] {
-        self.costs
+        &self.set.cost[self.start..self.end]
     }
     /// The catalog the ids refer to.
+    #[inline]
     pub fn catalog(&self) -> &'a Catalog {
-        self.catalog
+        &self.set.catalog
     }
     /// The channel name of touch `i`.
     ///
     /// # Panics
     ///
     /// Panics if `i >= self.len()`.
+    #[inline]
     pub fn channel_name(&self, i: usize) -> &'a str {
-        self.catalog.channel_name(self.channels[i])
+        self.set.catalog.channel_name(self.channels()[i])
     }
     /// The campaign of touch `i`, if any.
+    #[inline]
     pub fn campaign(&self, i: usize) -> Option<&'a str> {
-        self.campaigns
+        self.campaign_ids()
             .get(i)
             .filter(|&&c| c != NONE_ID)
-            .and_then(|&c| self.catalog.campaigns.name(c))
+            .and_then(|&c| self.set.catalog.campaigns.name(c))
     }
     /// The content asset of touch `i`, if any.
+    #[inline]
     pub fn content(&self, i: usize) -> Option<&'a str> {
-        self.contents
+        self.content_ids()
             .get(i)
             .filter(|&&c| c != NONE_ID)
-            .and_then(|&c| self.catalog.contents.name(c))
+            .and_then(|&c| self.set.catalog.contents.name(c))
     }
     /// Campaign ids per touch (`u32::MAX` = none).
+    #[inline]
     pub(crate) fn campaign_ids(&self) -> &'a [u32] {
-        self.campaigns
+        &self.set.campaign[self.start..self.end]
     }
     /// Content ids per touch (`u32::MAX` = none).
+    #[inline]
     pub(crate) fn content_ids(&self) -> &'a [u32] {
-        self.contents
+        &self.set.content[self.start..self.end]
     }
     /// Touch time `i` as a `DateTime`.
+    #[inline]
     pub fn timestamp(&self, i: usize) -> Option<DateTime<Utc>> {
-        self.timestamps
+        self.timestamps()
             .get(i)
             .and_then(|&ms| DateTime::from_timestamp_millis(ms))
     }

@@ -73,3 +73,8 @@ pub use crate::journey::{Journey, Outcome, SimpleJourney};
 pub use crate::model::{AttributionModel, CreditKind, Weights};
 pub use crate::money::{Currency, MAX_MINOR};
 pub use crate::touchpoint::{Milestone, SimpleTouch, Touchpoint};
+
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,7 +1,7 @@
 //! The [`AttributionModel`] trait and the [`Weights`] buffer models fill.
 
 use crate::dataset::JourneyView;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// How a model's weights turn into credit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -124,37 +124,50 @@ impl Weights {
         out
     }
 
-    /// Checks the buffer against a journey of `len` touches.
-    pub(crate) fn validate(&self, model: &str, journey: &str, len: usize) -> Result<()> {
-        let bad = |reason: String| Error::InvalidWeights {
-            model: model.to_owned(),
-            journey: journey.to_owned(),
-            reason,
-        };
+    /// Checks the buffer against a journey of `len` touches; returns the sum
+    /// of the weights (1 for the single and equal shapes) or what is wrong.
+    #[inline]
+    pub(crate) fn check(&self, len: usize) -> std::result::Result<f64, String> {
         match self.shape {
-            Shape::Unset => Err(bad("the model set no weights".into())),
-            Shape::Single(i) if i >= len => Err(bad(format!(
-                "touch index {i} out of range for {len} touches"
-            ))),
-            Shape::Single(_) | Shape::Equal => Ok(()),
-            Shape::Weighted => {
-                if self.buf.len() != len {
-                    return Err(bad(format!("{} weights for {len} touches", self.buf.len())));
-                }
+            Shape::Single(i) if i < len => Ok(1.0),
+            Shape::Equal => Ok(1.0),
+            Shape::Weighted if self.buf.len() == len => {
                 let mut sum = 0.0;
-                for (i, &w) in self.buf.iter().enumerate() {
-                    if !(w.is_finite() && w >= 0.0) {
-                        return Err(bad(format!(
-                            "weight {w} at touch {i} is not finite and >= 0"
-                        )));
-                    }
+                let mut ok = true;
+                for &w in &self.buf {
+                    ok &= w.is_finite() && w >= 0.0;
                     sum += w;
                 }
-                if sum > 0.0 && sum.is_finite() {
-                    Ok(())
+                if ok && sum > 0.0 && sum.is_finite() {
+                    Ok(sum)
                 } else {
-                    Err(bad(format!("weights sum to {sum}")))
+                    Err(self.problem(len))
                 }
+            }
+            _ => Err(self.problem(len)),
+        }
+    }
+
+    /// Describes why [`check`](Self::check) failed.
+    #[cold]
+    fn problem(&self, len: usize) -> String {
+        match self.shape {
+            Shape::Unset => "the model set no weights".into(),
+            Shape::Single(i) => format!("touch index {i} out of range for {len} touches"),
+            Shape::Equal => "no problem".into(),
+            Shape::Weighted => {
+                if self.buf.len() != len {
+                    return format!("{} weights for {len} touches", self.buf.len());
+                }
+                if let Some((i, w)) = self
+                    .buf
+                    .iter()
+                    .enumerate()
+                    .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
+                {
+                    return format!("weight {w} at touch {i} is not finite and >= 0");
+                }
+                format!("weights sum to {}", self.buf.iter().sum::<f64>())
             }
         }
     }
@@ -254,16 +267,16 @@ mod tests {
     #[test]
     fn validate_rejects_bad_weights() {
         let mut w = Weights::new();
-        assert!(w.validate("m", "j", 2).is_err());
+        assert!(w.check(2).is_err());
         w.weighted().extend([1.0, f64::NAN]);
-        assert!(w.validate("m", "j", 2).is_err());
+        assert!(w.check(2).is_err());
         w.weighted().extend([0.0, 0.0]);
-        assert!(w.validate("m", "j", 2).is_err());
+        assert!(w.check(2).is_err());
         w.weighted().extend([1.0]);
-        assert!(w.validate("m", "j", 2).is_err());
+        assert!(w.check(2).is_err());
         w.all_to(2);
-        assert!(w.validate("m", "j", 2).is_err());
+        assert!(w.check(2).is_err());
         w.all_to(1);
-        assert!(w.validate("m", "j", 2).is_ok());
+        assert!(w.check(2).is_ok());
     }
 }

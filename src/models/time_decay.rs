@@ -8,14 +8,49 @@ const MS_PER_DAY: f64 = 86_400_000.0;
 /// Credit halves for every half-life a touch lies before the conversion.
 ///
 /// Formula: `w(i) = 2^(-age(i) / half_life)`, `share(i) = w(i) / Σ w`, where
-/// `age` is measured back from the conversion time (or the last touch when
-/// the journey has none). Default half-life: 7 days.
+/// `age(i) = reference − t(i)` is measured back from the conversion time, or
+/// from the last touch when the journey has no conversion time
+/// ([`JourneyView::reference_ts`]). Default half-life: 7 days.
+///
+/// Edge cases: one touch gets 100%. Touches with equal timestamps get equal
+/// shares. A touch *after* the conversion time counts as age 0 (full
+/// weight; drop such touches first with the journey rules if they should
+/// not count). Because shares are invariant to a common factor, ages are
+/// measured from the youngest touch internally, so very old journeys never
+/// underflow to all-zero weights. A later touch never gets less than an
+/// earlier one.
+///
+/// # Worked example (the published one)
+///
+/// Half-life 7 days, touches 9, 6, 0 and 0 days before a $100 conversion:
+/// weights `2^(-9/7) = 0.4102`, `2^(-6/7) = 0.5520`, `1`, `1`, sum `2.9622`,
+/// so shares 13.85%, 18.64%, 33.76%, 33.76% (the published 13.8%, 18.6%,
+/// 33.8%, 33.8%): $13.85, $18.63, $33.76, $33.76 after largest-remainder
+/// rounding (exact values 1384.67, 1863.62, 3375.86, 3375.86 cents).
+///
+/// ```
+/// # use touchpoint::{Crediter, JourneySet, SimpleJourney, SimpleTouch, models::TimeDecay};
+/// let day = |d: i64| chrono::DateTime::from_timestamp(d * 86_400, 0).unwrap();
+/// let j = SimpleJourney::new("j")
+///     .touch(SimpleTouch::new("display", day(1)))
+///     .touch(SimpleTouch::new("social", day(4)))
+///     .touch(SimpleTouch::new("email", day(10)))
+///     .touch(SimpleTouch::new("search", day(10)))
+///     .converted(100.0)
+///     .converted_at(day(10));
+/// # let set = JourneySet::from_journeys([&j])?;
+/// # let mut c = Crediter::new();
+/// c.credit(&TimeDecay::default(), &set.get(0).unwrap())?;
+/// assert_eq!(c.values(), &[1385, 1863, 3376, 3376]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimeDecay {
     half_life_ms: f64,
 }
 
 impl Default for TimeDecay {
+    /// A half-life of 7 days.
     fn default() -> TimeDecay {
         TimeDecay {
             half_life_ms: 7.0 * MS_PER_DAY,
@@ -29,17 +64,26 @@ impl TimeDecay {
     /// # Errors
     ///
     /// [`Error::InvalidParameter`] (`half_life`) if `days` is not finite and > 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use touchpoint::models::TimeDecay;
+    ///
+    /// assert_eq!(TimeDecay::with_half_life_days(30.0)?.half_life_days(), 30.0);
+    /// assert!(TimeDecay::with_half_life_days(-1.0).is_err());
+    /// # Ok::<(), touchpoint::Error>(())
+    /// ```
     pub fn with_half_life_days(days: f64) -> Result<TimeDecay> {
-        if !(days.is_finite() && days > 0.0) {
+        let ms = days * MS_PER_DAY;
+        if !(days.is_finite() && days > 0.0 && ms.is_finite() && ms > 0.0) {
             return Err(Error::param(
                 "half_life",
                 days,
                 "a finite number of days > 0",
             ));
         }
-        Ok(TimeDecay {
-            half_life_ms: days * MS_PER_DAY,
-        })
+        Ok(TimeDecay { half_life_ms: ms })
     }
 
     /// The half-life in days.
@@ -52,24 +96,32 @@ impl AttributionModel for TimeDecay {
     fn name(&self) -> &str {
         "time_decay"
     }
+
+    #[inline]
     fn weights(&self, j: &JourneyView<'_>, out: &mut Weights) -> Result<()> {
-        // Shares are invariant to a common factor, so measure ages from the
-        // youngest touch: the largest weight is 1 and none underflows to an
-        // all-zero journey, however old the touches.
-        let reference = j.reference_ts().unwrap_or(0);
         let ts = j.timestamps();
-        let youngest = ts
-            .iter()
-            .map(|&t| (reference - t).max(0))
-            .min()
-            .unwrap_or(0);
-        let w = out.weighted();
-        for &t in ts {
-            let age = ((reference - t).max(0) - youngest) as f64;
-            w.push((-age / self.half_life_ms).exp2());
+        let Some(&last) = ts.last() else {
+            out.all_to(0);
+            return Ok(());
+        };
+        if ts.len() == 1 {
+            out.all_to(0);
+            return Ok(());
         }
+        // Touches are sorted, so the youngest is the last; shares do not
+        // change when every age drops by the same amount.
+        let reference = j.reference_ts().unwrap_or(last);
+        let youngest = reference.saturating_sub(last).max(0);
+        let scale = -1.0 / self.half_life_ms;
+        let w = out.weighted();
+        w.extend(ts.iter().map(|&t| {
+            #[expect(clippy::cast_precision_loss, reason = "ages are far below 2^53 ms")]
+            let age = (reference.saturating_sub(t).max(0) - youngest) as f64;
+            (age * scale).exp2()
+        }));
         Ok(())
     }
+
     fn fingerprint(&self) -> String {
         format!("time_decay(half_life_ms={})", self.half_life_ms)
     }

@@ -3,5 +3,6 @@ mod datadriven;
 mod funnel;
 mod incremental;
 mod models;
+mod peers;
 mod rules;
 mod sim;

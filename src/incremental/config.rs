@@ -1,0 +1,364 @@
+//! [`IncrementalConfig`] and its option enums.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+const MS_PER_DAY: f64 = 86_400_000.0;
+
+/// How a channel's exposure count `n` (touches of that channel in one
+/// journey, capped at [`IncrementalConfig::count_cap`]) enters the model.
+///
+/// Every transform gives 0 for `n = 0`, so removing a channel means setting
+/// its features to zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Exposure {
+    /// `x = 1` if the channel is present (`n >= 1`), else 0: one touch or
+    /// ten, the same effect.
+    Presence,
+    /// `x = ln(1 + n)`: each extra touch adds less (diminishing returns).
+    /// The default.
+    #[default]
+    Log1p,
+    /// `x = n`: every touch adds the same on the logit scale.
+    Linear,
+    /// One indicator per level, `x_l = [n >= l]` for `l = 1..=cap`: presence
+    /// plus a free extra effect for the 2nd, 3rd, ... touch. The most
+    /// flexible shape (it nests the three others when `n <= cap`), with
+    /// `cap` coefficients per channel.
+    Levels,
+}
+
+impl Exposure {
+    fn as_str(self) -> &'static str {
+        match self {
+            Exposure::Presence => "presence",
+            Exposure::Log1p => "log1p",
+            Exposure::Linear => "linear",
+            Exposure::Levels => "levels",
+        }
+    }
+}
+
+/// Which "a before b" order features the model gets.
+///
+/// The feature for the ordered pair `(a, b)` is the exposure of `b`
+/// *after* the first touch of `a`: with `m` touches of `b` later than the
+/// first `a` touch (time order, ties in input order), it is `ln(1 + m)` for
+/// [`Exposure::Log1p`], `m` for [`Exposure::Linear`], and `[m >= 1]` for
+/// [`Exposure::Presence`] and [`Exposure::Levels`] (`m` capped like any
+/// count). It is 0 when `a` or `b` is removed. It lets the model learn
+/// "b works only after a": `b`'s own exposure coefficient near 0 and the
+/// pair's coefficient carrying the effect.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Pairs {
+    /// No order-pair features (the default).
+    #[default]
+    None,
+    /// Every ordered pair of channels seen together (up to `K (K - 1)`
+    /// features for `K` channels; pairs never seen get no feature).
+    All,
+    /// Only these ordered pairs `(a, b)`, by channel name.
+    Only(Vec<(String, String)>),
+}
+
+/// How one converting journey's value is shared among its channels, given
+/// the fitted probability `p(S)` of converting with only the channels in
+/// `S` (see the [module docs](crate::incremental)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum CreditRule {
+    /// Exact Shapley value of `p` over the journey's distinct channels (the
+    /// default). Journeys with more than
+    /// [`SHAPLEY_EXACT_LIMIT`](crate::incremental::SHAPLEY_EXACT_LIMIT)
+    /// distinct channels use [`CreditRule::Removal`] instead (counted in
+    /// [`CreditDiagnostics`](crate::incremental::CreditDiagnostics)).
+    #[default]
+    Shapley,
+    /// Proportional to each channel's single-removal effect
+    /// `p(all) - p(all without c)`.
+    Removal,
+}
+
+/// Configuration of the [`incremental`](crate::incremental) model: the
+/// penalty, the solver's limits, and the features.
+///
+/// Setters take and return the value; those that can reject a value return
+/// [`Result`]. Defaults: `l2 = 1`, `max_iterations = 100`,
+/// `tolerance = 1e-9`, [`Exposure::Log1p`], `count_cap = 10`, no last-touch,
+/// pair or recency features, [`CreditRule::Shapley`].
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::incremental::{Exposure, IncrementalConfig, Pairs};
+///
+/// let config = IncrementalConfig::new()
+///     .l2(0.5)?
+///     .exposure(Exposure::Levels)
+///     .count_cap(3)?
+///     .last_touch(true)
+///     .pairs(Pairs::All)
+///     .recency_days(7.0)?;
+/// assert_eq!(config.get_count_cap(), 3);
+/// assert!(IncrementalConfig::new().l2(-1.0).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncrementalConfig {
+    pub(crate) l2: f64,
+    pub(crate) max_iterations: usize,
+    pub(crate) tolerance: f64,
+    pub(crate) exposure: Exposure,
+    pub(crate) count_cap: u16,
+    pub(crate) last_touch: bool,
+    pub(crate) pairs: Pairs,
+    pub(crate) recency_ms: Option<i64>,
+    pub(crate) credit: CreditRule,
+}
+
+impl Default for IncrementalConfig {
+    fn default() -> IncrementalConfig {
+        IncrementalConfig {
+            l2: 1.0,
+            max_iterations: 100,
+            tolerance: 1e-9,
+            exposure: Exposure::Log1p,
+            count_cap: 10,
+            last_touch: false,
+            pairs: Pairs::None,
+            recency_ms: None,
+            credit: CreditRule::Shapley,
+        }
+    }
+}
+
+impl IncrementalConfig {
+    /// The default configuration.
+    pub fn new() -> IncrementalConfig {
+        IncrementalConfig::default()
+    }
+
+    /// The L2 (ridge) penalty `λ` on every coefficient but the intercept:
+    /// the fit maximizes `loglik(β) - λ/2 · Σ β_j²`, the posterior mode under
+    /// independent normal priors `β_j ~ N(0, 1/λ)`. It is absolute, not per
+    /// journey, so its pull fades as data grows. With `λ > 0` the optimum is
+    /// unique and finite even when a channel predicts conversion perfectly
+    /// (separable data). `λ = 0` is plain maximum likelihood: it fails with
+    /// a typed error on separable or collinear data. Default 1.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] (`l2`) unless finite and `>= 0`.
+    pub fn l2(self, l2: f64) -> Result<IncrementalConfig> {
+        if !(l2.is_finite() && l2 >= 0.0) {
+            return Err(Error::param("l2", l2, "a finite penalty >= 0"));
+        }
+        Ok(IncrementalConfig { l2, ..self })
+    }
+
+    /// The most Newton iterations before the fit gives up with
+    /// [`Error::NotConverged`]. Default 100 (a well-posed fit needs 5-10).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] (`max_iterations`) if 0.
+    pub fn max_iterations(self, max_iterations: usize) -> Result<IncrementalConfig> {
+        if max_iterations == 0 {
+            return Err(Error::param("max_iterations", 0, "at least 1"));
+        }
+        Ok(IncrementalConfig {
+            max_iterations,
+            ..self
+        })
+    }
+
+    /// The fit has converged when the largest coefficient change of a
+    /// Newton step, `max_j |Δβ_j|`, is at most `tolerance`. Default 1e-9.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] (`tolerance`) unless finite and > 0.
+    pub fn tolerance(self, tolerance: f64) -> Result<IncrementalConfig> {
+        if !(tolerance.is_finite() && tolerance > 0.0) {
+            return Err(Error::param("tolerance", tolerance, "a finite number > 0"));
+        }
+        Ok(IncrementalConfig { tolerance, ..self })
+    }
+
+    /// The exposure transform (default [`Exposure::Log1p`]).
+    #[must_use]
+    pub fn exposure(self, exposure: Exposure) -> IncrementalConfig {
+        IncrementalConfig { exposure, ..self }
+    }
+
+    /// Counts above `cap` touches of one channel in one journey count as
+    /// `cap` (default 10; the number of journeys affected is reported in
+    /// [`FitDiagnostics::capped_journeys`](crate::incremental::FitDiagnostics)).
+    /// Also the number of levels of [`Exposure::Levels`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] (`count_cap`) unless in `1..=64`.
+    pub fn count_cap(self, count_cap: u16) -> Result<IncrementalConfig> {
+        if !(1..=64).contains(&count_cap) {
+            return Err(Error::param("count_cap", count_cap, "1 to 64"));
+        }
+        Ok(IncrementalConfig { count_cap, ..self })
+    }
+
+    /// Adds one feature per channel: "this channel made the journey's last
+    /// touch" (a closing bonus). Removing the last channel moves the last
+    /// touch to the latest remaining channel. Default off.
+    #[must_use]
+    pub fn last_touch(self, on: bool) -> IncrementalConfig {
+        IncrementalConfig {
+            last_touch: on,
+            ..self
+        }
+    }
+
+    /// Order-pair features (default [`Pairs::None`]).
+    #[must_use]
+    pub fn pairs(self, pairs: Pairs) -> IncrementalConfig {
+        IncrementalConfig { pairs, ..self }
+    }
+
+    /// Adds one feature per channel: "touched within `days` of the
+    /// journey's last touch". The journey's end (its last touch) is held
+    /// fixed when channels are removed, and the outcome (conversion time)
+    /// is never used, so the feature cannot leak the label. Default off.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] (`recency_days`) unless finite and > 0.
+    pub fn recency_days(self, days: f64) -> Result<IncrementalConfig> {
+        if !(days.is_finite() && days > 0.0 && days * MS_PER_DAY < 9.0e18) {
+            return Err(Error::param(
+                "recency_days",
+                days,
+                "a finite number of days > 0",
+            ));
+        }
+        #[expect(clippy::cast_possible_truncation, reason = "range checked above")]
+        let ms = (days * MS_PER_DAY).round() as i64;
+        Ok(IncrementalConfig {
+            recency_ms: Some(ms.max(1)),
+            ..self
+        })
+    }
+
+    /// How converting journeys' value is shared (default
+    /// [`CreditRule::Shapley`]).
+    #[must_use]
+    pub fn credit(self, credit: CreditRule) -> IncrementalConfig {
+        IncrementalConfig { credit, ..self }
+    }
+
+    /// The L2 penalty.
+    pub fn get_l2(&self) -> f64 {
+        self.l2
+    }
+    /// The iteration limit.
+    pub fn get_max_iterations(&self) -> usize {
+        self.max_iterations
+    }
+    /// The convergence tolerance.
+    pub fn get_tolerance(&self) -> f64 {
+        self.tolerance
+    }
+    /// The exposure transform.
+    pub fn get_exposure(&self) -> Exposure {
+        self.exposure
+    }
+    /// The count cap.
+    pub fn get_count_cap(&self) -> u16 {
+        self.count_cap
+    }
+    /// Whether the last-touch features are on.
+    pub fn get_last_touch(&self) -> bool {
+        self.last_touch
+    }
+    /// The order-pair features.
+    pub fn get_pairs(&self) -> &Pairs {
+        &self.pairs
+    }
+    /// The recency window in days, if on.
+    pub fn get_recency_days(&self) -> Option<f64> {
+        #[expect(clippy::cast_precision_loss, reason = "display of a window")]
+        self.recency_ms.map(|ms| ms as f64 / MS_PER_DAY)
+    }
+    /// The credit rule.
+    pub fn get_credit(&self) -> CreditRule {
+        self.credit
+    }
+
+    /// The count as stored in a pattern: capped, and 1 for presence.
+    pub(crate) fn stored_count(&self, n: usize) -> u16 {
+        let cap = if self.exposure == Exposure::Presence {
+            1
+        } else {
+            self.count_cap
+        };
+        u16::try_from(n).unwrap_or(u16::MAX).min(cap)
+    }
+
+    /// Number of exposure features per channel.
+    pub(crate) fn exposure_width(&self) -> usize {
+        match self.exposure {
+            Exposure::Levels => usize::from(self.count_cap),
+            _ => 1,
+        }
+    }
+
+    /// The value of exposure feature `level` (0-based) for a stored count.
+    pub(crate) fn exposure_value(&self, level: usize, count: u16) -> f64 {
+        match self.exposure {
+            Exposure::Presence => f64::from(u8::from(count > 0)),
+            Exposure::Log1p => f64::from(count).ln_1p(),
+            Exposure::Linear => f64::from(count),
+            Exposure::Levels => f64::from(u8::from(usize::from(count) > level)),
+        }
+    }
+
+    /// The value of a pair feature whose second channel has `count`
+    /// (stored) touches after the first touch of the first channel.
+    pub(crate) fn pair_value(&self, count: u16) -> f64 {
+        match self.exposure {
+            Exposure::Presence | Exposure::Levels => f64::from(u8::from(count > 0)),
+            Exposure::Log1p => f64::from(count).ln_1p(),
+            Exposure::Linear => f64::from(count),
+        }
+    }
+
+    /// The configuration as a canonical string.
+    pub(crate) fn fingerprint(&self) -> String {
+        let pairs = match &self.pairs {
+            Pairs::None => "none".to_owned(),
+            Pairs::All => "all".to_owned(),
+            Pairs::Only(list) => {
+                let mut v: Vec<String> = list.iter().map(|(a, b)| format!("{a}>{b}")).collect();
+                v.sort();
+                v.dedup();
+                format!("[{}]", v.join(","))
+            }
+        };
+        format!(
+            "incremental;l2={:e};max_iterations={};tolerance={:e};exposure={};count_cap={};last_touch={};pairs={};recency_ms={};credit={}",
+            self.l2,
+            self.max_iterations,
+            self.tolerance,
+            self.exposure.as_str(),
+            self.count_cap,
+            self.last_touch,
+            pairs,
+            self.recency_ms.map_or("off".to_owned(), |m| m.to_string()),
+            match self.credit {
+                CreditRule::Shapley => "shapley",
+                CreditRule::Removal => "removal",
+            }
+        )
+    }
+}

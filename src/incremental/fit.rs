@@ -1,0 +1,764 @@
+//! The penalized Newton (IRLS) fit and the fitted model [`Incremental`].
+
+use nalgebra::{DMatrix, DVector};
+use serde::{Deserialize, Serialize};
+
+use super::config::{CreditRule, IncrementalConfig, Pairs};
+use super::partial::{Canonical, IncrementalPartial, Key};
+use super::shape::{Coefs, Item, Shape, UNKNOWN, sigmoid, softplus};
+use crate::dataset::{JourneySet, JourneyView};
+use crate::error::{Error, Result};
+use crate::model::{AttributionModel, Weights};
+
+/// Journeys with at most this many distinct channels get exact Shapley
+/// credit (`2^k` model evaluations); longer ones fall back to
+/// [`CreditRule::Removal`].
+pub const SHAPLEY_EXACT_LIMIT: usize = 14;
+
+/// One channel's expected incremental effect over all journeys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelEffect {
+    name: String,
+    journeys: u64,
+    conversions: f64,
+    value: f64,
+}
+
+impl ChannelEffect {
+    /// The channel's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Journeys (converting or not) in which the channel appears.
+    pub fn journeys(&self) -> u64 {
+        self.journeys
+    }
+    /// Expected incremental conversions, `Σ_j p_j(all) - p_j(all without c)`
+    /// over every journey `j` with the channel. A raw estimate: it is
+    /// negative when the fitted effect is negative (often noise around a
+    /// zero effect).
+    pub fn incremental_conversions(&self) -> f64 {
+        self.conversions
+    }
+    /// Expected incremental value: the incremental conversions times the
+    /// mean value of a conversion in the data (major units). Assumes the
+    /// value of a conversion does not depend on the channels; may be
+    /// negative like the conversions.
+    pub fn incremental_value(&self) -> f64 {
+        self.value
+    }
+}
+
+/// How the fit went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitDiagnostics {
+    /// Journeys fitted on.
+    pub journeys: u64,
+    /// Converted journeys among them.
+    pub conversions: u64,
+    /// Distinct feature patterns (rows of the fit).
+    pub patterns: usize,
+    /// Coefficients fitted (the intercept and every feature seen non-zero).
+    pub features: usize,
+    /// Newton iterations performed.
+    pub iterations: usize,
+    /// Largest coefficient change of the last Newton step (`<= tolerance`).
+    pub last_step: f64,
+    /// The penalized log-likelihood at the optimum.
+    pub penalized_log_likelihood: f64,
+    /// Journeys in which some channel's count exceeded the count cap (and
+    /// was counted as the cap).
+    pub capped_journeys: u64,
+}
+
+/// How the credit of some journeys was decided (see
+/// [`Incremental::credit_diagnostics`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditDiagnostics {
+    /// Converted journeys with at least one touch.
+    pub credited: u64,
+    /// Journeys where some channel's raw effect was negative and was
+    /// clamped to zero.
+    pub clamped: u64,
+    /// Journeys where every channel's effect was `<= 0`: split equally over
+    /// the touches instead (the linear rule).
+    pub equal_split: u64,
+    /// Journeys with more than [`SHAPLEY_EXACT_LIMIT`] distinct channels,
+    /// credited by single-removal effects instead of Shapley values.
+    pub removal_fallback: u64,
+}
+
+/// A fitted incremental model: regularized logistic conversion model plus
+/// counterfactual credit. Implements [`AttributionModel`], so
+/// [`attribute`](crate::attribute) gives a report that reconciles to the
+/// cent; [`effects`](Self::effects) gives each channel's expected
+/// incremental conversions over all journeys.
+///
+/// See the [module docs](crate::incremental) for the formulas and a worked
+/// example.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incremental {
+    config: IncrementalConfig,
+    fingerprint: String,
+    channels: Vec<String>,
+    coefs: Coefs,
+    effects: Vec<ChannelEffect>,
+    diagnostics: FitDiagnostics,
+}
+
+/// Column layout of the full design (before dropping inactive columns).
+struct Layout {
+    k: usize,
+    width: usize,
+    last: bool,
+    recent: bool,
+    pairs: bool,
+}
+
+impl Layout {
+    fn expo(&self, c: usize, l: usize) -> usize {
+        1 + c * self.width + l
+    }
+    fn last_col(&self, c: usize) -> usize {
+        1 + self.k * self.width + c
+    }
+    fn recent_col(&self, c: usize) -> usize {
+        1 + self.k * self.width + usize::from(self.last) * self.k + c
+    }
+    fn pair_col(&self, a: usize, b: usize) -> usize {
+        1 + self.k * self.width
+            + (usize::from(self.last) + usize::from(self.recent)) * self.k
+            + a * self.k
+            + b
+    }
+    fn total(&self) -> usize {
+        1 + self.k * self.width
+            + (usize::from(self.last) + usize::from(self.recent)) * self.k
+            + usize::from(self.pairs) * self.k * self.k
+    }
+}
+
+/// The shape of a canonical pattern (channel ids are indices into the
+/// sorted names).
+fn key_shape(key: &Key) -> Shape {
+    let items: Vec<Item> = key
+        .items
+        .iter()
+        .map(|it| Item {
+            key: it.ch,
+            ch: it.ch,
+            count: it.count,
+            touches: u32::from(it.count),
+            recent: it.recent,
+            rank: it.rank,
+            first: 0,
+            last: 0,
+        })
+        .collect();
+    let pos = |ch: u32| {
+        key.items
+            .binary_search_by_key(&ch, |it| it.ch)
+            .map_or(u16::MAX, |i| u16::try_from(i).unwrap_or(u16::MAX))
+    };
+    let pairs = key
+        .pairs
+        .iter()
+        .map(|&(a, b, n)| (pos(a), pos(b), n))
+        .collect();
+    Shape {
+        items,
+        pairs,
+        ..Shape::default()
+    }
+}
+
+/// The full-design feature vector of a shape (sparse), mirroring
+/// [`Coefs::eta`] with every item present.
+fn row(config: &IncrementalConfig, lay: &Layout, shape: &Shape, out: &mut Vec<(usize, f64)>) {
+    out.clear();
+    out.push((0, 1.0));
+    let mut last: Option<(u16, u32)> = None;
+    for it in &shape.items {
+        if last.is_none_or(|(r, _)| it.rank < r) {
+            last = Some((it.rank, it.ch));
+        }
+        let c = it.ch as usize;
+        for l in 0..lay.width {
+            let x = config.exposure_value(l, it.count);
+            if x != 0.0 {
+                out.push((lay.expo(c, l), x));
+            }
+        }
+        if lay.recent && it.recent {
+            out.push((lay.recent_col(c), 1.0));
+        }
+    }
+    if lay.last
+        && let Some((_, ch)) = last
+    {
+        out.push((lay.last_col(ch as usize), 1.0));
+    }
+    if lay.pairs {
+        for &(i, j, n) in &shape.pairs {
+            let (a, b) = (shape.items[i as usize].ch, shape.items[j as usize].ch);
+            out.push((lay.pair_col(a as usize, b as usize), config.pair_value(n)));
+        }
+    }
+}
+
+/// Penalized log-likelihood.
+/// One row of the fit: sparse features, journeys, conversions.
+struct Row {
+    x: Vec<(usize, f64)>,
+    n: f64,
+    y: f64,
+}
+
+fn objective(rows: &[Row], beta: &[f64], l2: f64) -> f64 {
+    let mut ll = 0.0;
+    for Row { x, n, y } in rows {
+        let eta: f64 = x.iter().map(|&(j, v)| beta[j] * v).sum();
+        ll += y * eta - n * softplus(eta);
+    }
+    let pen: f64 = beta.iter().skip(1).map(|b| b * b).sum();
+    ll - 0.5 * l2 * pen
+}
+
+pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
+    let config = &c.config;
+    if c.totals.journeys == 0 {
+        return Err(Error::InsufficientData {
+            reason: "no journeys to fit the incremental model on".into(),
+        });
+    }
+    if c.totals.conversions == 0 || c.totals.conversions == c.totals.journeys {
+        return Err(Error::InsufficientData {
+            reason: "the incremental model needs both converting and non-converting journeys"
+                .into(),
+        });
+    }
+    let k = c.channels.len();
+    let lay = Layout {
+        k,
+        width: config.exposure_width(),
+        last: config.last_touch,
+        recent: config.recency_ms.is_some(),
+        pairs: !matches!(config.pairs, Pairs::None),
+    };
+    // rows over the full layout, then compress to active columns
+    let shapes: Vec<Shape> = c.patterns.iter().map(|(key, _)| key_shape(key)).collect();
+    let mut active = vec![false; lay.total()];
+    active[0] = true;
+    let mut buf = Vec::new();
+    let mut rows: Vec<Row> = Vec::with_capacity(shapes.len());
+    for (shape, (_, cell)) in shapes.iter().zip(&c.patterns) {
+        row(config, &lay, shape, &mut buf);
+        for &(j, _) in &buf {
+            active[j] = true;
+        }
+        #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
+        rows.push(Row {
+            x: buf.clone(),
+            n: cell.journeys as f64,
+            y: cell.conversions as f64,
+        });
+    }
+    let mut index = vec![usize::MAX; lay.total()];
+    let mut cols = 0;
+    for (j, &a) in active.iter().enumerate() {
+        if a {
+            index[j] = cols;
+            cols += 1;
+        }
+    }
+    for r in &mut rows {
+        for e in r.x.iter_mut() {
+            e.0 = index[e.0];
+        }
+    }
+    let (beta, iterations, last_step, obj) = newton(&rows, cols, config)?;
+    // back to the full layout
+    let full: Vec<f64> = index
+        .iter()
+        .map(|&i| if i == usize::MAX { 0.0 } else { beta[i] })
+        .collect();
+    let take =
+        |f: &dyn Fn(usize) -> usize, n: usize| -> Vec<f64> { (0..n).map(|c| full[f(c)]).collect() };
+    let mut exposure = vec![0.0; k * lay.width];
+    for ch in 0..k {
+        for l in 0..lay.width {
+            exposure[ch * lay.width + l] = full[lay.expo(ch, l)];
+        }
+    }
+    let coefs = Coefs {
+        k,
+        width: lay.width,
+        intercept: full[0],
+        exposure,
+        last: if lay.last {
+            take(&|c| lay.last_col(c), k)
+        } else {
+            Vec::new()
+        },
+        recent: if lay.recent {
+            take(&|c| lay.recent_col(c), k)
+        } else {
+            Vec::new()
+        },
+        pair: if lay.pairs {
+            (0..k * k)
+                .map(|i| full[lay.pair_col(i / k, i % k)])
+                .collect()
+        } else {
+            Vec::new()
+        },
+    };
+    // expected incremental conversions over all journeys, patterns in order
+    let mut inc = vec![0.0_f64; k];
+    let mut exposed = vec![0_u64; k];
+    for (shape, (_, cell)) in shapes.iter().zip(&c.patterns) {
+        if shape.items.is_empty() {
+            continue;
+        }
+        let full_p = sigmoid(coefs.eta(config, shape, |_| true));
+        #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
+        let n = cell.journeys as f64;
+        for (i, it) in shape.items.iter().enumerate() {
+            let without = sigmoid(coefs.eta(config, shape, |x| x != i));
+            inc[it.ch as usize] += n * (full_p - without);
+            exposed[it.ch as usize] += cell.journeys;
+        }
+    }
+    #[expect(clippy::cast_precision_loss, reason = "display amounts")]
+    let mean_value = c.totals.value as f64
+        / c.totals.conversions as f64
+        / 10_f64.powi(i32::from(c.currency_decimals));
+    let effects = c
+        .channels
+        .iter()
+        .enumerate()
+        .map(|(i, name)| ChannelEffect {
+            name: name.clone(),
+            journeys: exposed[i],
+            conversions: inc[i],
+            value: inc[i] * mean_value,
+        })
+        .collect();
+    Ok(Incremental {
+        fingerprint: format!("{};fit", IncrementalPartial::new(config).fingerprint()),
+        config: config.clone(),
+        channels: c.channels.clone(),
+        coefs,
+        effects,
+        diagnostics: FitDiagnostics {
+            journeys: c.totals.journeys,
+            conversions: c.totals.conversions,
+            patterns: c.patterns.len(),
+            features: cols,
+            iterations,
+            last_step,
+            penalized_log_likelihood: obj,
+            capped_journeys: c.capped_journeys,
+        },
+    })
+}
+
+/// Penalized Newton-Raphson (IRLS) from β = 0 with step halving.
+/// Returns (β, iterations, last step, objective).
+fn newton(
+    rows: &[Row],
+    p: usize,
+    config: &IncrementalConfig,
+) -> Result<(Vec<f64>, usize, f64, f64)> {
+    let l2 = config.l2;
+    let mut beta = vec![0.0; p];
+    let mut obj = objective(rows, &beta, l2);
+    let mut h = vec![0.0; p * p];
+    let mut g = vec![0.0; p];
+    let mut step = f64::INFINITY;
+    for iter in 1..=config.max_iterations {
+        h.fill(0.0);
+        g.fill(0.0);
+        for Row { x, n, y } in rows {
+            let eta: f64 = x.iter().map(|&(j, v)| beta[j] * v).sum();
+            let mu = sigmoid(eta);
+            let w = n * mu * (1.0 - mu);
+            let r = y - n * mu;
+            for (a, &(ja, va)) in x.iter().enumerate() {
+                g[ja] += va * r;
+                for &(jb, vb) in &x[a..] {
+                    let (lo, hi) = if ja <= jb { (ja, jb) } else { (jb, ja) };
+                    h[lo * p + hi] += w * va * vb;
+                }
+            }
+        }
+        for j in 1..p {
+            g[j] -= l2 * beta[j];
+            h[j * p + j] += l2;
+        }
+        for a in 0..p {
+            for b in 0..a {
+                h[a * p + b] = h[b * p + a];
+            }
+        }
+        let hm = DMatrix::from_row_slice(p, p, &h);
+        let gv = DVector::from_column_slice(&g);
+        let delta = match hm.clone().cholesky() {
+            Some(ch) => Some(ch.solve(&gv)),
+            None => hm.lu().solve(&gv),
+        };
+        let delta = match delta {
+            Some(d) if d.iter().all(|x| x.is_finite()) => d,
+            _ => {
+                return Err(Error::InsufficientData {
+                    reason: "the Newton system of the incremental fit is singular: features are \
+                             collinear or separate the outcome; use l2 > 0"
+                        .into(),
+                });
+            }
+        };
+        let full_step = delta.iter().fold(0.0_f64, |m, d| m.max(d.abs()));
+        // step halving until the objective does not decrease
+        let mut t = 1.0;
+        let mut accepted = false;
+        let mut cand = vec![0.0; p];
+        for _ in 0..60 {
+            for j in 0..p {
+                cand[j] = beta[j] + t * delta[j];
+            }
+            let o = objective(rows, &cand, l2);
+            if o.is_finite() && o >= obj - 1e-12 * obj.abs() {
+                obj = o;
+                accepted = true;
+                break;
+            }
+            t *= 0.5;
+        }
+        if !accepted {
+            // no improvement representable: at the optimum to machine
+            // precision if the Newton step is already tiny
+            if full_step <= config.tolerance.max(1e-7) {
+                return Ok((beta, iter, full_step, obj));
+            }
+            return Err(Error::NotConverged {
+                what: "incremental logistic fit (line search)",
+                iterations: iter,
+                residual: full_step,
+            });
+        }
+        std::mem::swap(&mut beta, &mut cand);
+        step = t * full_step;
+        if step <= config.tolerance {
+            return Ok((beta, iter, step, obj));
+        }
+    }
+    Err(Error::NotConverged {
+        what: "incremental logistic fit",
+        iterations: config.max_iterations,
+        residual: step,
+    })
+}
+
+impl Incremental {
+    /// Fits the model on every journey of `set` (one partial, then
+    /// [`IncrementalPartial::finish`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`IncrementalPartial::finish`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use touchpoint::{attribute, JourneySet, SimpleJourney, SimpleTouch};
+    /// use touchpoint::incremental::{Incremental, IncrementalConfig};
+    ///
+    /// let t = "2024-01-01T00:00:00Z".parse()?;
+    /// let mut journeys = Vec::new();
+    /// for i in 0..100 {
+    ///     let mut j = SimpleJourney::new(format!("j{i}"));
+    ///     if i % 2 == 0 { j = j.touch(SimpleTouch::new("email", t)); }
+    ///     j = j.touch(SimpleTouch::new("display", t));
+    ///     // email converts 60% of journeys, display alone 10%
+    ///     if (i % 2 == 0 && i % 10 < 6) || i % 20 == 1 { j = j.converted(10.0); }
+    ///     journeys.push(j);
+    /// }
+    /// let set = JourneySet::from_journeys(&journeys)?;
+    /// let model = Incremental::fit(&set, &IncrementalConfig::new())?;
+    /// let report = attribute(&model, &set)?;
+    /// let email = report.channels().get("email").unwrap();
+    /// assert!(email.value() > report.channels().get("display").unwrap().value());
+    /// let total: i128 = report.channels().lines().iter().map(|c| c.value_minor()).sum();
+    /// assert_eq!(total, report.value_minor()); // reconciles to the cent
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fit(set: &JourneySet, config: &IncrementalConfig) -> Result<Incremental> {
+        let mut p = IncrementalPartial::new(config);
+        p.observe_set(set)?;
+        p.finish()
+    }
+
+    /// Fits on `set` with integer frequency weights per journey (see
+    /// [`IncrementalPartial::observe_weighted`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`IncrementalPartial::observe_weighted`] and
+    /// [`IncrementalPartial::finish`].
+    pub fn fit_weighted(
+        set: &JourneySet,
+        weights: &[u32],
+        config: &IncrementalConfig,
+    ) -> Result<Incremental> {
+        let mut p = IncrementalPartial::new(config);
+        p.observe_weighted(set, weights)?;
+        p.finish()
+    }
+
+    /// The configuration it was fitted with.
+    pub fn config(&self) -> &IncrementalConfig {
+        &self.config
+    }
+
+    /// The channels it knows, sorted by name.
+    pub fn channels(&self) -> &[String] {
+        &self.channels
+    }
+
+    /// Each channel's expected incremental conversions and value over all
+    /// fitted journeys, sorted by channel name. Raw estimates: may be
+    /// negative.
+    pub fn effects(&self) -> &[ChannelEffect] {
+        &self.effects
+    }
+
+    /// Each channel's share of the expected incremental conversions, with
+    /// negative estimates counted as zero: `max(0, Δ_c) / Σ_d max(0, Δ_d)`
+    /// (all zero if no estimate is positive). This is the quantity the
+    /// simulator's ground truth measures.
+    pub fn effect_shares(&self) -> Vec<(String, f64)> {
+        let total: f64 = self.effects.iter().map(|e| e.conversions.max(0.0)).sum();
+        self.effects
+            .iter()
+            .map(|e| {
+                let s = if total > 0.0 {
+                    e.conversions.max(0.0) / total
+                } else {
+                    0.0
+                };
+                (e.name.clone(), s)
+            })
+            .collect()
+    }
+
+    /// How the fit went.
+    pub fn diagnostics(&self) -> &FitDiagnostics {
+        &self.diagnostics
+    }
+
+    /// The fitted coefficients with readable names, in layout order:
+    /// `intercept`, `exposure:<channel>` (or `exposure:<channel>:<level>`
+    /// for [`Exposure::Levels`](super::Exposure::Levels)), `last:<channel>`,
+    /// `recent:<channel>`, `before:<a>><b>`. Features never seen are 0 and
+    /// omitted for pairs.
+    pub fn coefficients(&self) -> Vec<(String, f64)> {
+        let c = &self.coefs;
+        let mut out = vec![("intercept".to_owned(), c.intercept)];
+        for (i, name) in self.channels.iter().enumerate() {
+            for l in 0..c.width {
+                let label = if c.width == 1 {
+                    format!("exposure:{name}")
+                } else {
+                    format!("exposure:{name}:{}", l + 1)
+                };
+                out.push((label, c.exposure[i * c.width + l]));
+            }
+        }
+        for (i, name) in self.channels.iter().enumerate() {
+            if let Some(&b) = c.last.get(i) {
+                out.push((format!("last:{name}"), b));
+            }
+        }
+        for (i, name) in self.channels.iter().enumerate() {
+            if let Some(&b) = c.recent.get(i) {
+                out.push((format!("recent:{name}"), b));
+            }
+        }
+        for (a, na) in self.channels.iter().enumerate() {
+            for (b, nb) in self.channels.iter().enumerate() {
+                if let Some(&v) = c.pair.get(a * c.k + b)
+                    && v != 0.0
+                {
+                    out.push((format!("before:{na}>{nb}"), v));
+                }
+            }
+        }
+        out
+    }
+
+    fn view_shape(&self, j: &JourneyView<'_>, shape: &mut Shape) {
+        let cat = j.catalog();
+        let chans = &self.channels;
+        let lookup = |id: crate::ChannelId| -> u32 {
+            chans
+                .binary_search_by(|n| n.as_str().cmp(cat.channel_name(id)))
+                .map_or(UNKNOWN, |i| u32::try_from(i).unwrap_or(UNKNOWN))
+        };
+        shape.build(
+            &self.config,
+            j.channels().iter().map(|&c| (c.0, lookup(c))),
+            j.timestamps(),
+            |_, _| true,
+        );
+    }
+
+    /// The fitted conversion probability of a journey.
+    pub fn predict(&self, journey: &JourneyView<'_>) -> f64 {
+        let mut shape = Shape::default();
+        self.view_shape(journey, &mut shape);
+        sigmoid(self.coefs.eta(&self.config, &shape, |_| true))
+    }
+
+    /// Per distinct channel raw effects (Shapley or removal), and whether
+    /// the removal fallback was used.
+    fn raw_effects(&self, shape: &Shape, out: &mut Vec<f64>) -> bool {
+        let k = shape.items.len();
+        out.clear();
+        let cfg = &self.config;
+        if self.config.credit == CreditRule::Shapley && k <= SHAPLEY_EXACT_LIMIT {
+            let n = 1_usize << k;
+            let v: Vec<f64> = (0..n)
+                .map(|m| sigmoid(self.coefs.eta(cfg, shape, |i| m >> i & 1 == 1)))
+                .collect();
+            // weight of a coalition of size s: s! (k-s-1)! / k!
+            let mut w = vec![0.0; k];
+            for (s, ws) in w.iter_mut().enumerate() {
+                let mut x = 1.0 / k as f64;
+                // 1 / (k * C(k-1, s))
+                for t in 0..s {
+                    x *= (t + 1) as f64 / (k - 1 - t) as f64;
+                }
+                *ws = x;
+            }
+            out.resize(k, 0.0);
+            for m in 0..n {
+                let s = (m as u64).count_ones() as usize;
+                for (i, o) in out.iter_mut().enumerate() {
+                    if m >> i & 1 == 0 {
+                        *o += w[s] * (v[m | 1 << i] - v[m]);
+                    }
+                }
+            }
+            false
+        } else {
+            let full = sigmoid(self.coefs.eta(cfg, shape, |_| true));
+            out.extend((0..k).map(|i| full - sigmoid(self.coefs.eta(cfg, shape, |x| x != i))));
+            self.config.credit == CreditRule::Shapley
+        }
+    }
+
+    /// Counts, over the converted journeys of `set`, how credit was decided:
+    /// clamped negative effects, equal-split fallbacks, removal fallbacks.
+    pub fn credit_diagnostics(&self, set: &JourneySet) -> CreditDiagnostics {
+        let mut d = CreditDiagnostics::default();
+        let mut shape = Shape::default();
+        let mut raw = Vec::new();
+        for j in set.iter() {
+            if !j.converted() || j.is_empty() {
+                continue;
+            }
+            d.credited += 1;
+            self.view_shape(&j, &mut shape);
+            d.removal_fallback += u64::from(self.raw_effects(&shape, &mut raw));
+            if raw.iter().any(|&x| x < 0.0) {
+                d.clamped += 1;
+            }
+            if raw.iter().all(|&x| x <= 0.0) {
+                d.equal_split += 1;
+            }
+        }
+        d
+    }
+}
+
+impl AttributionModel for Incremental {
+    fn name(&self) -> &str {
+        "incremental"
+    }
+
+    fn weights(&self, journey: &JourneyView<'_>, out: &mut Weights) -> Result<()> {
+        let mut shape = Shape::default();
+        self.view_shape(journey, &mut shape);
+        let mut raw = Vec::new();
+        self.raw_effects(&shape, &mut raw);
+        if raw.iter().all(|&x| x <= 0.0 || x.is_nan()) {
+            out.equal();
+            return Ok(());
+        }
+        let w = out.weighted();
+        let cat_ids = journey.channels();
+        for id in cat_ids {
+            let i = shape
+                .items
+                .iter()
+                .position(|it| it.key == id.0)
+                .unwrap_or(0);
+            let it = &shape.items[i];
+            w.push(raw[i].max(0.0) / f64::from(it.touches));
+        }
+        Ok(())
+    }
+
+    fn fingerprint(&self) -> String {
+        // the coefficients identify the fitted model
+        let mut s = self.fingerprint.clone();
+        for (_, b) in self.coefficients() {
+            s.push_str(&format!(";{:x}", b.to_bits()));
+        }
+        s
+    }
+}
+
+/// Bootstrap intervals of the expected incremental effects
+/// ([`Incremental::effects`], negative estimates counted as zero, so the
+/// interval shares are those of [`Incremental::effect_shares`]): the model
+/// is refitted on every replicate.
+///
+/// # Errors
+///
+/// As [`bootstrap_fit`](crate::bootstrap::bootstrap_fit).
+pub fn bootstrap_effects(
+    set: &JourneySet,
+    config: &IncrementalConfig,
+    boot: &crate::bootstrap::BootstrapConfig,
+) -> Result<crate::bootstrap::Bootstrap> {
+    crate::bootstrap::bootstrap_fit(set, boot, |rs| {
+        let m = Incremental::fit_weighted(rs.set(), rs.weights(), config)?;
+        Ok(m.effects()
+            .iter()
+            .map(|e| crate::bootstrap::ChannelAmount {
+                name: e.name.clone(),
+                conversions: e.conversions.max(0.0),
+                value: e.value.max(0.0),
+            })
+            .collect())
+    })
+}
+
+/// Bootstrap intervals of the credited conversions, shares and value
+/// ([`attribute`](crate::attribute) with the fitted model): the model is
+/// refitted on every replicate and the replicate's journeys credited with it.
+///
+/// # Errors
+///
+/// As [`bootstrap_fit`](crate::bootstrap::bootstrap_fit).
+pub fn bootstrap_credit(
+    set: &JourneySet,
+    config: &IncrementalConfig,
+    boot: &crate::bootstrap::BootstrapConfig,
+) -> Result<crate::bootstrap::Bootstrap> {
+    crate::bootstrap::bootstrap_fit(set, boot, |rs| {
+        let m = Incremental::fit_weighted(rs.set(), rs.weights(), config)?;
+        rs.credit(&m)
+    })
+}

@@ -1,0 +1,203 @@
+//! One journey as the model sees it: its distinct channels with their
+//! exposure counts, recency flags, last-touch ranks and order pairs; and the
+//! linear predictor of a channel subset.
+
+use super::config::IncrementalConfig;
+
+/// A channel index the fitted model does not know (no coefficients).
+pub(crate) const UNKNOWN: u32 = u32::MAX;
+
+/// One distinct channel of a journey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Item {
+    /// Grouping key (catalog id of the journey's channel).
+    pub(crate) key: u32,
+    /// Index into the coefficient tables, or [`UNKNOWN`].
+    pub(crate) ch: u32,
+    /// Count as stored (capped; 1 for presence).
+    pub(crate) count: u16,
+    /// Actual number of touches (for splitting credit over touches).
+    pub(crate) touches: u32,
+    /// Touched within the recency window of the journey's last touch.
+    pub(crate) recent: bool,
+    /// 0 = channel of the last touch, 1 = the latest other one, ...
+    pub(crate) rank: u16,
+    pub(crate) first: u32,
+    pub(crate) last: u32,
+}
+
+/// A journey's distinct channels and its "i before j" pairs: indices into
+/// `items` and the (stored) count of `j` touches after the first `i` touch.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Shape {
+    pub(crate) items: Vec<Item>,
+    pub(crate) pairs: Vec<(u16, u16, u16)>,
+    pub(crate) seq: Vec<usize>,
+    /// Whether some channel's count was capped.
+    pub(crate) capped: bool,
+}
+
+impl Shape {
+    /// Builds the shape of a journey given as `(key, ch)` per touch in time
+    /// order, with timestamps `ts`. `pair_ok(ch_a, ch_b)` says whether the
+    /// configuration wants the pair feature `(a, b)`.
+    pub(crate) fn build(
+        &mut self,
+        config: &IncrementalConfig,
+        touches: impl Iterator<Item = (u32, u32)>,
+        ts: &[i64],
+        pair_ok: impl Fn(&Item, &Item) -> bool,
+    ) {
+        self.items.clear();
+        self.pairs.clear();
+        self.capped = false;
+        self.seq.clear();
+        let end = ts.last().copied().unwrap_or(0);
+        for (pos, (key, ch)) in touches.enumerate() {
+            let pos32 = u32::try_from(pos).unwrap_or(u32::MAX);
+            let recent = config
+                .recency_ms
+                .is_some_and(|w| ts.get(pos).is_some_and(|&t| end.saturating_sub(t) <= w));
+            match self.items.iter().position(|it| it.key == key) {
+                Some(i) => {
+                    let it = &mut self.items[i];
+                    it.touches = it.touches.saturating_add(1);
+                    it.last = pos32;
+                    it.recent |= recent;
+                    self.seq.push(i);
+                }
+                None => {
+                    self.seq.push(self.items.len());
+                    self.items.push(Item {
+                        key,
+                        ch,
+                        count: 0,
+                        touches: 1,
+                        recent,
+                        rank: 0,
+                        first: pos32,
+                        last: pos32,
+                    });
+                }
+            }
+        }
+        for it in &mut self.items {
+            it.count = config.stored_count(it.touches as usize);
+            if u32::from(it.count) < it.touches && config.exposure != super::Exposure::Presence {
+                self.capped = true;
+            }
+        }
+        if config.last_touch {
+            // rank by last occurrence, latest first
+            let mut order: Vec<usize> = (0..self.items.len()).collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(self.items[i].last));
+            for (r, i) in order.into_iter().enumerate() {
+                self.items[i].rank = u16::try_from(r).unwrap_or(u16::MAX);
+            }
+        }
+        if !matches!(config.pairs, super::Pairs::None) {
+            for (i, a) in self.items.iter().enumerate() {
+                for (j, b) in self.items.iter().enumerate() {
+                    if i != j && a.first < b.last && pair_ok(a, b) {
+                        let after = self.seq[a.first as usize + 1..]
+                            .iter()
+                            .filter(|&&x| x == j)
+                            .count();
+                        self.pairs.push((
+                            u16::try_from(i).unwrap_or(u16::MAX),
+                            u16::try_from(j).unwrap_or(u16::MAX),
+                            config.stored_count(after),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Fitted coefficients laid out by channel index.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Coefs {
+    pub(crate) k: usize,
+    pub(crate) width: usize,
+    pub(crate) intercept: f64,
+    /// `k * width` exposure coefficients.
+    pub(crate) exposure: Vec<f64>,
+    /// `k` last-touch coefficients (empty when off).
+    pub(crate) last: Vec<f64>,
+    /// `k` recency coefficients (empty when off).
+    pub(crate) recent: Vec<f64>,
+    /// `k * k` pair coefficients, `[a * k + b]` for "a before b" (empty when off).
+    pub(crate) pair: Vec<f64>,
+}
+
+impl Coefs {
+    /// The linear predictor of `shape` restricted to the items for which
+    /// `present(i)` holds.
+    pub(crate) fn eta(
+        &self,
+        config: &IncrementalConfig,
+        shape: &Shape,
+        present: impl Fn(usize) -> bool,
+    ) -> f64 {
+        let mut eta = self.intercept;
+        let mut last: Option<(u16, u32)> = None;
+        for (i, it) in shape.items.iter().enumerate() {
+            if !present(i) {
+                continue;
+            }
+            if last.is_none_or(|(r, _)| it.rank < r) {
+                last = Some((it.rank, it.ch));
+            }
+            if it.ch == UNKNOWN {
+                continue;
+            }
+            let c = it.ch as usize;
+            let base = c * self.width;
+            for l in 0..self.width {
+                let x = config.exposure_value(l, it.count);
+                if x != 0.0 {
+                    eta += self.exposure[base + l] * x;
+                }
+            }
+            if it.recent && !self.recent.is_empty() {
+                eta += self.recent[c];
+            }
+        }
+        if let Some((_, ch)) = last
+            && ch != UNKNOWN
+            && !self.last.is_empty()
+        {
+            eta += self.last[ch as usize];
+        }
+        if !self.pair.is_empty() {
+            for &(i, j, n) in &shape.pairs {
+                let (a, b) = (&shape.items[i as usize], &shape.items[j as usize]);
+                if a.ch != UNKNOWN && b.ch != UNKNOWN && present(i as usize) && present(j as usize)
+                {
+                    eta += self.pair[a.ch as usize * self.k + b.ch as usize] * config.pair_value(n);
+                }
+            }
+        }
+        eta
+    }
+}
+
+/// The logistic function, stable for every finite or infinite input.
+pub(crate) fn sigmoid(eta: f64) -> f64 {
+    if eta >= 0.0 {
+        1.0 / (1.0 + (-eta).exp())
+    } else {
+        let e = eta.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// `ln(1 + e^eta)`, stable.
+pub(crate) fn softplus(eta: f64) -> f64 {
+    if eta > 0.0 {
+        eta + (-eta).exp().ln_1p()
+    } else {
+        eta.exp().ln_1p()
+    }
+}
