@@ -104,6 +104,11 @@ use crate::journey::Journey;
 use crate::model::{AttributionModel, Weights};
 use crate::money::{Currency, MAX_MINOR};
 
+/// The crate's fixed, seedless 64-bit mixer (fmix64).
+pub(crate) fn mix(k: u64) -> u64 {
+    mix64(k)
+}
+
 /// Format version of serialized [`MarkovFit`]s.
 pub const FORMAT_VERSION: u32 = 1;
 /// The highest supported order.

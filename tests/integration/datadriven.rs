@@ -461,14 +461,33 @@ fn shapley_known_answers() {
         .collect();
     assert_eq!(pos, vec![("A", 1), ("B", 1), ("B", 2)]);
 
-    // rate: {A} 1/2, {B} 1/4, {A,B} never seen -> best subset 1/2
+    // rate: {A} 1/2, {B} 1/4, {A,B} 1 (2 conversions, value 8.00)
     let mut f = ShapleyFit::new(ShapleyConfig::new(ShapleyVariant::Rate));
     f.observe_path(&["A"], 1, 100, 1).unwrap();
     f.observe_path(&["B", "B"], 1, 100, 3).unwrap();
+    f.observe_path(&["B", "A"], 2, 800, 0).unwrap();
     let m = f.finish().unwrap();
-    // φ(A) = ½(½ - 0) + ½(½ - ¼) = 3/8, φ(B) = ½(¼) + ½(½ - ½) = 1/8
-    assert_eq!(m.values(), &[0.375, 0.125]);
-    assert_eq!(m.credits().get("A").unwrap().conversions(), 1.5);
+    // game of {A,B}: φ(A) = ½(½) + ½(1 - ¼) = 5/8, φ(B) = ½(¼) + ½(1 - ½) = 3/8
+    assert_eq!(m.values(), &[1.0 + 1.25, 1.0 + 0.75]);
+    let c = m.credits();
+    assert_eq!(c.get("A").unwrap().conversion_units(), 2_250_000_000);
+    assert_eq!(c.get("B").unwrap().value_minor(), 100 + 300);
+    // a journey {A, C}: C unknown to the model, A takes it all
+    let t = "2024-01-01T00:00:00Z".parse().unwrap();
+    let j = SimpleJourney::new("x")
+        .touch(SimpleTouch::new("A", t))
+        .touch(SimpleTouch::new("C", t))
+        .converted(1.0);
+    let set = JourneySet::from_journeys([&j]).unwrap();
+    let r = attribute(&m, &set).unwrap();
+    assert_eq!(r.channels().get("A").unwrap().value_minor(), 100);
+    // a {A, B} journey shares 5/8 : 3/8
+    let j = SimpleJourney::new("y")
+        .touch(SimpleTouch::new("B", t))
+        .touch(SimpleTouch::new("A", t))
+        .converted(8.0);
+    let r = attribute(&m, &JourneySet::from_journeys([&j]).unwrap()).unwrap();
+    assert_eq!(r.channels().get("A").unwrap().value_minor(), 500);
 }
 
 #[test]
@@ -488,7 +507,7 @@ fn shapley_rate_over_sample_and_sampling() {
         .sum();
     assert_eq!(units, 6326 * CONVERSION_UNITS as i64);
     let sampled_cfg = ShapleyConfig::new(ShapleyVariant::Rate)
-        .exact_limit(8)
+        .exact_limit(3)
         .unwrap()
         .sampling(Some(Sampling {
             permutations: 3000,
