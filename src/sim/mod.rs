@@ -131,6 +131,7 @@
 mod config;
 mod detmath;
 mod generate;
+mod leads;
 mod presets;
 mod rng;
 mod truth;
@@ -139,5 +140,6 @@ pub use self::config::{
     Channel, Config, ConfigBuilder, Delay, Milestones, PathLength, Response, ValueDist,
 };
 pub use self::generate::{Journeys, Simulator};
+pub use self::leads::{FunnelSpec, Leads};
 pub use self::presets::Preset;
 pub use self::truth::{ChannelTruth, GroundTruth, PROBABILITY_UNITS, TruthPartial};

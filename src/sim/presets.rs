@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::config::{Channel, Config, Delay, Milestones, PathLength, Response, ValueDist};
+use super::leads::FunnelSpec;
 use crate::{Error, Result};
 
 const HOUR: i64 = 3_600;
@@ -221,6 +222,7 @@ impl Preset {
                     lead_rate: 0.5,
                     opportunity_rate: 0.3,
                 })
+                .funnel(FunnelSpec::new().sales_channels(["sales_call"]))
                 .id_prefix("b2b")
                 .seed(seed)
                 .build(),
