@@ -276,7 +276,10 @@ impl FunnelSpec {
         if !(unit(self.lost_rate) && unit(self.disqualify_rate)) {
             return Err(Error::param(
                 "funnel.exits",
-                format!("lost {}, disqualified {}", self.lost_rate, self.disqualify_rate),
+                format!(
+                    "lost {}, disqualified {}",
+                    self.lost_rate, self.disqualify_rate
+                ),
                 "probabilities in [0, 1]",
             ));
         }
@@ -315,11 +318,7 @@ impl FunnelSpec {
             ));
         }
         if self.reasons.iter().any(String::is_empty) {
-            return Err(Error::param(
-                "funnel.reasons",
-                "\"\"",
-                "non-empty reasons",
-            ));
+            return Err(Error::param("funnel.reasons", "\"\"", "non-empty reasons"));
         }
         super::config::check_delay("funnel.exit_delay", self.exit_delay)
     }
@@ -512,7 +511,9 @@ impl Simulator {
             lead = lead.stage("opportunity", at(opp));
         }
         if depth == 5 {
-            let won = conversion_ts.map_or(last, |t| t.timestamp_millis()).max(opp);
+            let won = conversion_ts
+                .map_or(last, |t| t.timestamp_millis())
+                .max(opp);
             lead = lead.stage("closed_won", at(won)).with_amount(value);
         } else if depth == 4 {
             lead = lead.with_amount(self.open_amount(&mut rng));
