@@ -310,7 +310,8 @@ impl FunnelSpec {
             ));
         }
         let total: f64 = self.segments.iter().map(|s| s.1).sum();
-        if !self.segments.is_empty() && !(total > 0.0 && total.is_finite()) {
+        let usable = total > 0.0 && total.is_finite();
+        if !self.segments.is_empty() && !usable {
             return Err(Error::param(
                 "funnel.segments",
                 "all zero",
@@ -583,5 +584,43 @@ impl Iterator for Leads<'_> {
     fn nth(&mut self, n: usize) -> Option<Lead> {
         self.next = self.next.saturating_add(n as u64).min(self.end);
         self.next()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn funnel_key_is_not_the_journey_key() {
+        for seed in [0, 1, 42, u64::MAX] {
+            let (j, f) = (key_of(seed), funnel_key(seed));
+            assert_ne!(j, f);
+            // every word differs (XOR with a nonzero tag output)
+            assert!(j.chunks(8).zip(f.chunks(8)).all(|(a, b)| a != b));
+            assert_eq!(funnel_key(seed), f);
+        }
+    }
+
+    #[test]
+    fn between_stays_in_its_interval() {
+        assert_eq!(between(10, 20, 0.0), 10);
+        assert_eq!(between(10, 20, 0.5), 15);
+        assert_eq!(between(10, 20, 0.999_999), 19);
+        assert_eq!(between(10, 10, 0.7), 10);
+        assert_eq!(between(20, 10, 0.7), 20); // empty interval: the start
+        // saturating at the extremes, never out of the interval
+        let x = between(i64::MIN, i64::MAX, 0.9);
+        assert!(x > i64::MIN && x < i64::MAX);
+    }
+
+    #[test]
+    fn segment_draw_by_weight() {
+        let spec = FunnelSpec::new().segments([("a", 1.0), ("b", 0.0), ("c", 3.0)]);
+        assert_eq!(spec.segment(0.0), Some("a"));
+        assert_eq!(spec.segment(0.2499), Some("a"));
+        assert_eq!(spec.segment(0.25), Some("c"));
+        assert_eq!(spec.segment(0.999_999_9), Some("c"));
+        assert_eq!(FunnelSpec::new().segments::<&str>([]).segment(0.5), None);
     }
 }
