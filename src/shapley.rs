@@ -1067,10 +1067,12 @@ impl RateGame {
     fn new(n: usize, cells: &[(Vec<u32>, Cell)]) -> RateGame {
         let mut observed: Vec<(u128, f64)> = cells
             .iter()
-            .filter(|(_, c)| c.conversions + c.nulls > 0)
+            .filter(|(_, c)| c.conversions > 0 || c.nulls > 0)
             .map(|(k, c)| {
+                // widened: both counts may be near u64::MAX (aggregated paths)
+                let total = u128::from(c.conversions) + u128::from(c.nulls);
                 #[expect(clippy::cast_precision_loss, reason = "rates")]
-                let r = c.conversions as f64 / (c.conversions + c.nulls) as f64;
+                let r = c.conversions as f64 / total as f64;
                 (k.iter().fold(0u128, |m, &i| m | (1 << i)), r)
             })
             .collect();
