@@ -1,0 +1,612 @@
+//! Robustness: no public entry point panics on user data. Arbitrary
+//! journeys (extreme timestamps, equal timestamps, empty journeys, empty
+//! channel names, huge, zero and NaN values and costs), arbitrary leads and
+//! mangled serialized partials go through every public entry point; each
+//! call must return `Ok` or `Err`, never panic.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use proptest::prelude::*;
+use touchpoint::funnel::{
+    Backfill, ContentPartial, CycleStart, Cycles, FunnelConfig, FunnelPartial, Lead, OutOfOrder,
+    Owner, Period, SliceBy, SourceView, Stages, WinRate, funnel, merge_duplicates,
+    pipeline_velocity, roll_up_accounts,
+};
+use touchpoint::markov::{self, MarkovConfig, MarkovFit};
+use touchpoint::models::{self, PositionWeights, TimeDecay};
+use touchpoint::roi::{RoiReport, Spend};
+use touchpoint::rules::{ChannelMap, Rule, Rules, Unmapped};
+use touchpoint::shapley::{self, Sampling, ShapleyConfig, ShapleyFit, ShapleyVariant};
+use touchpoint::{
+    AttributionModel, CreditPartial, Currency, JourneySet, Milestone, SimpleJourney, SimpleTouch,
+    attribute, compare,
+};
+
+fn cfg(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Timestamps: ordinary dates, the representable extremes, and a few
+/// repeated values (equal timestamps).
+fn ts() -> impl Strategy<Value = DateTime<Utc>> {
+    let base = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+    prop_oneof![
+        4 => (0_i64..2_000_000).prop_map(move |s| base + TimeDelta::seconds(s)),
+        1 => Just(DateTime::<Utc>::MIN_UTC),
+        1 => Just(DateTime::<Utc>::MAX_UTC),
+        1 => Just(base),
+        1 => Just(DateTime::<Utc>::UNIX_EPOCH),
+        1 => Just("9999-12-31T23:59:59Z".parse::<DateTime<Utc>>().unwrap()),
+        1 => Just("0000-01-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap()),
+    ]
+}
+
+/// Amounts: ordinary, zero, huge, negative and non-finite.
+fn amount() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        4 => 0.0..10_000.0_f64,
+        1 => Just(0.0),
+        1 => Just(f64::NAN),
+        1 => Just(f64::INFINITY),
+        1 => Just(-1.0),
+        1 => Just(9.0e13),
+        1 => Just(1.0e300),
+        1 => Just(f64::MIN_POSITIVE),
+    ]
+}
+
+fn channel() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => prop::sample::select(vec!["email", "direct", "paid_search", "webinar", "sales_call"])
+            .prop_map(str::to_owned),
+        1 => Just(String::new()),
+        1 => Just("(direct)".to_owned()),
+    ]
+}
+
+fn milestone() -> impl Strategy<Value = Option<Milestone>> {
+    prop_oneof![
+        4 => Just(None),
+        1 => Just(Some(Milestone::LeadCreated)),
+        1 => Just(Some(Milestone::OpportunityCreated)),
+        1 => Just(Some(Milestone::Closed)),
+    ]
+}
+
+fn touch() -> impl Strategy<Value = SimpleTouch> {
+    (
+        channel(),
+        ts(),
+        prop::option::of(prop::sample::select(vec!["q1", "", "q2"])),
+        prop::option::of(prop::sample::select(vec!["ebook", "", "demo"])),
+        prop::option::weighted(0.3, amount()),
+        milestone(),
+    )
+        .prop_map(|(c, t, cp, ct, cost, m)| {
+            let mut s = SimpleTouch::new(c, t);
+            if let Some(cp) = cp {
+                s = s.campaign(cp);
+            }
+            if let Some(ct) = ct {
+                s = s.content(ct);
+            }
+            if let Some(cost) = cost {
+                s = s.cost(cost);
+            }
+            if let Some(m) = m {
+                s = s.milestone(m);
+            }
+            s
+        })
+}
+
+fn journey() -> impl Strategy<Value = SimpleJourney> {
+    (
+        prop::collection::vec(touch(), 0..7),
+        prop::option::of(amount()),
+        prop::option::of(ts()),
+        "[a-c]{0,2}",
+    )
+        .prop_map(|(touches, value, at, id)| {
+            let mut j = SimpleJourney::new(id);
+            for t in touches {
+                j = j.touch(t);
+            }
+            match (value, at) {
+                (Some(v), Some(at)) => j.converted(v).converted_at(at),
+                (Some(v), None) => j.converted(v),
+                _ => j,
+            }
+        })
+}
+
+/// Pushes every journey, keeping those the set accepts.
+fn set_of(journeys: &[SimpleJourney]) -> JourneySet {
+    let mut set = JourneySet::new();
+    for j in journeys {
+        let _ = set.push(j);
+    }
+    set
+}
+
+fn all_rules() -> Vec<Rules> {
+    let map = ChannelMap::new()
+        .exact("email", "owned")
+        .prefix("paid", "paid")
+        .prefix("", "everything")
+        .otherwise(Unmapped::Rename("other".into()));
+    let mut v = vec![
+        Rules::new().drop_after_conversion(),
+        Rules::new().collapse_repeats(),
+        Rules::new().map_channels(map.clone()),
+        Rules::new().then(Rule::Lookback { window_ms: -5 }),
+        Rules::new().then(Rule::Lookback { window_ms: i64::MAX }),
+        Rules::new().then(Rule::Lookback { window_ms: i64::MIN }),
+        Rules::new().then(Rule::DormancySplit { gap_ms: -1 }),
+        Rules::new().then(Rule::DormancySplit { gap_ms: 0 }),
+        Rules::new().then(Rule::DormancySplit { gap_ms: i64::MIN }),
+        Rules::new().then(Rule::MapChannels(ChannelMap::new().exact("email", ""))),
+    ];
+    for d in [1e-12, 0.5, 30.0, 1e8, 1e14] {
+        if let Ok(r) = Rules::new().lookback_days(d) {
+            v.push(r);
+        }
+        if let Ok(r) = Rules::new().dormancy_split_days(d) {
+            v.push(r.collapse_repeats().map_channels(map.clone()));
+        }
+    }
+    for d in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e300] {
+        assert!(Rules::new().lookback_days(d).is_err());
+        assert!(Rules::new().dormancy_split_days(d).is_err());
+    }
+    v
+}
+
+fn extra_models() -> Vec<Box<dyn AttributionModel>> {
+    let mut v: Vec<Box<dyn AttributionModel>> = Vec::new();
+    for d in [1e-9, 1e-300, 1e300, 5e-324] {
+        if let Ok(m) = TimeDecay::with_half_life_days(d) {
+            v.push(Box::new(m));
+        }
+    }
+    for w in [vec![1.0], vec![0.0, 1.0], vec![0.5, 0.0, 0.5], vec![1e-300, 1.0]] {
+        if let Ok(m) = PositionWeights::new(w.clone()) {
+            v.push(Box::new(m));
+        }
+        if let Ok(m) = PositionWeights::from_end(w) {
+            v.push(Box::new(m));
+        }
+    }
+    for w in [
+        vec![],
+        vec![f64::NAN],
+        vec![-1.0, 2.0],
+        vec![f64::INFINITY],
+    ] {
+        let _ = PositionWeights::new(w.clone());
+        let _ = PositionWeights::from_end(w);
+    }
+    for (a, b, c) in [(0.4, 0.4, 0.5), (1.0, 0.0, 0.0), (f64::NAN, 0.0, 0.0), (0.0, 0.0, 1.0)] {
+        if let Ok(m) = models::PositionBased::new(a, b, c) {
+            v.push(Box::new(m));
+        }
+        if let Ok(m) = models::WShaped::new(a, b, c) {
+            v.push(Box::new(m));
+        }
+        if let Ok(m) = models::FullPath::new(a, b, c, 1.0 - a - b - c) {
+            v.push(Box::new(m));
+        }
+    }
+    let _ = models::LastNonDirect::new(Vec::<String>::new());
+    if let Ok(m) = models::LastNonDirect::new(["", "email"]) {
+        v.push(Box::new(m));
+    }
+    v
+}
+
+proptest! {
+    #![proptest_config(cfg(48))]
+
+    #[test]
+    fn journeys_through_models_and_partials(journeys in prop::collection::vec(journey(), 0..10)) {
+        let set = set_of(&journeys);
+        let mut ms = models::all();
+        ms.extend(extra_models());
+        for m in &ms {
+            let _ = attribute(m.as_ref(), &set);
+            let mut left = CreditPartial::new(m.as_ref());
+            let mut right = CreditPartial::new(m.as_ref());
+            for (i, j) in journeys.iter().enumerate() {
+                let p = if i % 2 == 0 { &mut left } else { &mut right };
+                let _ = p.observe(m.as_ref(), j);
+            }
+            if left.merge(&right).is_ok() {
+                let report = left.finish();
+                let _ = report.value();
+                for l in report.channels().lines() {
+                    let _ = (l.value(), l.conversions());
+                }
+                let text = serde_json::to_string(&left).unwrap();
+                let back: CreditPartial = serde_json::from_str(&text).unwrap();
+                prop_assert_eq!(back.finish(), report);
+            }
+        }
+        let refs: Vec<&dyn AttributionModel> = ms.iter().map(|m| m.as_ref()).collect();
+        let _ = compare(&refs, &set);
+        for rules in all_rules() {
+            if let Ok((out, _)) = rules.apply(&set) {
+                let _ = attribute(&models::Linear, &out);
+            }
+        }
+        let text = serde_json::to_string(&set).unwrap();
+        let back: JourneySet = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(back, set);
+    }
+
+    #[test]
+    fn journeys_through_data_driven_fits(journeys in prop::collection::vec(journey(), 0..10)) {
+        let set = set_of(&journeys);
+        for order in 1..=4 {
+            for collapse in [false, true] {
+                let config = MarkovConfig::new(order).unwrap().collapse_repeats(collapse);
+                if let Ok(m) = markov::fit(&set, config.clone()) {
+                    let _ = m.credits();
+                    let _ = m.removal_effects();
+                    let _ = m.transitions();
+                    let _ = m.sequence_removal_effects(2);
+                    let _ = m.sequence_removal_effect(&["email", "direct"]);
+                    let _ = m.sequence_removal_effect::<&str>(&[]);
+                    let _ = attribute(&m, &set);
+                }
+                let mut a = MarkovFit::new(config.clone());
+                let mut b = MarkovFit::new(config);
+                for (i, j) in journeys.iter().enumerate() {
+                    let f = if i % 2 == 0 { &mut a } else { &mut b };
+                    let _ = f.observe_journey(j);
+                }
+                let _ = a.observe_path(&["", "email"], 1, 5, 0);
+                let _ = a.observe_path::<&str>(&[], 0, 0, u64::MAX);
+                let _ = a.observe_path(&["email"], u64::MAX, i64::MAX, u64::MAX);
+                let _ = a.observe_path(&["email"], 1, -1, 0);
+                if a.merge(&b).is_ok() {
+                    let text = serde_json::to_string(&a).unwrap();
+                    let back: MarkovFit = serde_json::from_str(&text).unwrap();
+                    let _ = back.finish();
+                    let _ = a.finish();
+                }
+            }
+        }
+        let _ = markov::select_order(&set, 4, false);
+        let _ = markov::select_order(&set, 0, true);
+        let _ = markov::select_order(&set, 200, true);
+        for variant in [ShapleyVariant::Simplified, ShapleyVariant::Rate, ShapleyVariant::Ordered] {
+            for sampling in [None, Some(Sampling { permutations: 0, seed: 0 }), Some(Sampling { permutations: 3, seed: u64::MAX })] {
+                for limit in [0_u8, 1, 2, 22, 23, 255] {
+                    let Ok(config) = ShapleyConfig::new(variant).exact_limit(limit) else {
+                        continue;
+                    };
+                    let config = config.sampling(sampling);
+                    if let Ok(s) = shapley::fit(&set, config) {
+                        let _ = s.credits();
+                        let _ = attribute(&s, &set);
+                    }
+                    let mut a = ShapleyFit::new(config);
+                    let mut b = ShapleyFit::new(config);
+                    for (i, j) in journeys.iter().enumerate() {
+                        let f = if i % 2 == 0 { &mut a } else { &mut b };
+                        let _ = f.observe_journey(j);
+                    }
+                    let _ = a.observe_path(&["", "email", "email"], 1, 5, 0);
+                    let _ = a.observe_path(&["email", "direct"], u64::MAX, 1 << 53, u64::MAX);
+                    if a.merge(&b).is_ok() {
+                        let text = serde_json::to_string(&a).unwrap();
+                        let back: ShapleyFit = serde_json::from_str(&text).unwrap();
+                        let _ = back.finish();
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn stage_name() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "inquiry",
+        "mql",
+        "sal",
+        "sql",
+        "opportunity",
+        "closed_won",
+        "closed_lost",
+        "disqualified",
+        "nonsense",
+        "",
+        "MQL",
+    ])
+    .prop_map(str::to_owned)
+}
+
+fn lead() -> impl Strategy<Value = Lead> {
+    (
+        "[a-c]{0,2}",
+        prop::option::of("[x-y]{0,1}"),
+        prop::option::of(amount()),
+        prop::bool::ANY,
+        prop::collection::vec((stage_name(), ts(), prop::option::of("[r-s]{0,1}")), 0..8),
+        prop::collection::vec(touch(), 0..4),
+    )
+        .prop_map(|(id, account, amt, sales, entries, touches)| {
+            let mut l = Lead::new(id);
+            if let Some(a) = account {
+                l = l.with_account(a).with_segment("seg");
+            }
+            if let Some(a) = amt {
+                l = l.with_amount(a);
+            }
+            if sales {
+                l = l.with_owner(Owner::Sales);
+            }
+            for (s, at, reason) in entries {
+                l = match reason {
+                    Some(r) => l.stage_with_reason(s, at, r),
+                    None => l.stage(s, at),
+                };
+            }
+            for t in touches {
+                l = l.touch(t);
+            }
+            l
+        })
+}
+
+fn funnel_configs() -> Vec<FunnelConfig> {
+    let mut v = Vec::new();
+    let slices = [
+        SliceBy::Total,
+        SliceBy::Channel,
+        SliceBy::Campaign,
+        SliceBy::Content,
+        SliceBy::Segment,
+        SliceBy::Owner,
+        SliceBy::Period,
+    ];
+    let periods = [Period::Day, Period::Week, Period::Month, Period::Quarter, Period::Year];
+    for (i, slice) in slices.into_iter().enumerate() {
+        let base = FunnelConfig::default()
+            .with_sales_channels(["sales_call", ""])
+            .slice_by(slice)
+            .with_period(periods[i % periods.len()])
+            .with_backfill(if i % 2 == 0 { Backfill::Skipped } else { Backfill::EnteredOnly })
+            .with_out_of_order(if i % 3 == 0 { OutOfOrder::Reject } else { OutOfOrder::Repair })
+            .with_source(if i % 2 == 0 { SourceView::Original } else { SourceView::CycleFirstTouch })
+            .with_cycle_start(if i % 2 == 0 { CycleStart::Opportunity } else { CycleStart::Created });
+        v.push(base.clone());
+        for days in [1_u32, 30, u32::MAX] {
+            v.push(base.clone().with_cycles(Cycles::Sla { days }).unwrap());
+        }
+        v.push(base.clone().as_of(DateTime::<Utc>::MIN_UTC));
+        v.push(base.as_of(DateTime::<Utc>::MAX_UTC));
+    }
+    assert!(FunnelConfig::default().with_cycles(Cycles::Sla { days: 0 }).is_err());
+    v
+}
+
+proptest! {
+    #![proptest_config(cfg(32))]
+
+    #[test]
+    fn leads_through_funnel_and_roi(leads in prop::collection::vec(lead(), 0..8)) {
+        for config in funnel_configs() {
+            if let Ok(m) = funnel(config.clone(), &leads) {
+                for s in std::iter::once(m.total()).chain(m.slices()) {
+                    let _ = s.stage_counts();
+                    let _ = s.cohort_conversions();
+                    let _ = s.period_conversions();
+                    let _ = s.acceptance();
+                    let _ = s.time_to_close();
+                    let _ = s.sales_cycle();
+                    let _ = s.time_in_stage("mql");
+                    let _ = s.time_in_stage("nope");
+                    let _ = s.cohort_rate("inquiry", "closed_won");
+                    let _ = s.cohort_rate("closed_won", "inquiry");
+                    let _ = s.velocity(WinRate::WonOverClosed);
+                    let _ = s.velocity(WinRate::WonOverAll);
+                }
+            }
+            let mut a = FunnelPartial::new(config.clone());
+            let mut b = FunnelPartial::new(config.clone());
+            for (i, l) in leads.iter().enumerate() {
+                let p = if i % 2 == 0 { &mut a } else { &mut b };
+                let _ = p.observe(l);
+            }
+            if a.merge(&b).is_ok() {
+                let text = serde_json::to_string(&a).unwrap();
+                let back: FunnelPartial = serde_json::from_str(&text).unwrap();
+                let _ = back.finish();
+                let m = a.finish();
+                let mut report = CreditPartial::new(&models::Linear);
+                for l in &leads {
+                    let j = SimpleJourney::new(l.id());
+                    let _ = report.observe(&models::Linear, &j);
+                }
+                let report = report.finish();
+                let mut spend = Spend::new();
+                for (c, amt) in [("email", 0.0), ("webinar", f64::NAN), ("", 1.0), ("direct", 1e300), ("paid_search", 5.0)] {
+                    let _ = spend.add(c, Some("q1"), "2024-01", amt);
+                    let _ = spend.add(c, None, "", amt);
+                }
+                for f in [None, Some(&m)] {
+                    for r in [RoiReport::by_channel(&report, &spend, f), RoiReport::by_campaign(&report, &spend, f)] {
+                        if let Ok(r) = r {
+                            for amt in [0.0, -1.0, f64::NAN, 1e300, 3.0] {
+                                let _ = r.move_spend("email", "paid_search", amt);
+                                let _ = r.move_spend("nope", "email", amt);
+                                let _ = r.move_spend("email", "email", amt);
+                            }
+                        }
+                    }
+                }
+            }
+            let mut c = ContentPartial::new(&models::Linear, config);
+            for l in &leads {
+                let _ = c.observe(&models::Linear, l);
+            }
+            let c2 = c.clone();
+            if c.merge(&c2).is_ok() {
+                let _ = c.finish();
+            }
+        }
+        let pairs: Vec<(String, String)> = leads
+            .iter()
+            .zip(leads.iter().rev())
+            .map(|(a, b)| (a.id().to_owned(), b.id().to_owned()))
+            .collect();
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let _ = merge_duplicates(leads.clone(), &pairs);
+        let _ = merge_duplicates(leads.clone(), &[("a", "b"), ("b", "a")]);
+        let (rolled, _) = roll_up_accounts(leads);
+        let _ = funnel(FunnelConfig::default(), &rolled);
+    }
+}
+
+#[test]
+fn scalar_entry_points_reject_bad_numbers() {
+    for x in [f64::NAN, f64::INFINITY, -1.0, 0.0, 1e300, f64::MAX] {
+        let _ = pipeline_velocity(x, 0.5, 1.0, 1.0);
+        let _ = pipeline_velocity(1.0, x, 1.0, 1.0);
+        let _ = pipeline_velocity(1.0, 0.5, x, 1.0);
+        let _ = pipeline_velocity(1.0, 0.5, 1.0, x);
+    }
+    assert!(Currency::new(7).is_err());
+    let c = Currency::new(6).unwrap();
+    assert_eq!(c.to_minor(f64::MAX).unwrap(), None);
+    for order in [0_u8, 5, 255] {
+        assert!(MarkovConfig::new(order).is_err());
+    }
+    let _ = Stages::default();
+}
+
+#[cfg(feature = "sim")]
+#[test]
+fn simulator_with_extreme_parameters() {
+    use touchpoint::sim::{
+        Channel, Config, Delay, FunnelSpec, Milestones, PathLength, Response, Simulator, ValueDist,
+    };
+    let xs = [f64::NAN, f64::INFINITY, -1.0, 0.0, 1e-300, 1.0, 1e300];
+    let channels = |w: f64, b: f64| {
+        vec![
+            Channel::new("a", w, b).late_weight(w).closing_bonus(b).cost(w),
+            Channel::new("b", 1.0, 0.5).requires("a"),
+        ]
+    };
+    let mut built = Vec::new();
+    for &x in &xs {
+        let attempts = [
+            Config::builder().channels(channels(x, 0.5)).build(),
+            Config::builder().channels(channels(1.0, x)).build(),
+            Config::builder().channels(channels(1.0, 0.5)).baseline(x).build(),
+            Config::builder()
+                .channels(channels(1.0, 0.5))
+                .response(Response::Geometric { decay: x })
+                .build(),
+            Config::builder()
+                .channels(channels(1.0, 0.5))
+                .value(ValueDist::Fixed(x))
+                .build(),
+            Config::builder()
+                .channels(channels(1.0, 0.5))
+                .value(ValueDist::LogNormal { mu: x, sigma: x })
+                .build(),
+            Config::builder()
+                .channels(channels(1.0, 0.5))
+                .value(ValueDist::Uniform { min: x, max: 1.0 })
+                .build(),
+            Config::builder()
+                .channels(channels(1.0, 0.5))
+                .window(DateTime::<Utc>::MAX_UTC, x)
+                .build(),
+            Config::builder()
+                .channels(channels(1.0, 0.5))
+                .window(DateTime::<Utc>::MIN_UTC, x)
+                .build(),
+            Config::builder()
+                .channels(channels(1.0, 0.5))
+                .gap(Delay::Exponential { mean_secs: x, max_secs: i64::MAX })
+                .conversion_lag(Delay::Exponential { mean_secs: x, max_secs: i64::MAX })
+                .build(),
+            Config::builder()
+                .channels(channels(1.0, 0.5))
+                .path_length(PathLength::Geometric { min: 0, continue_prob: x, max: u32::MAX })
+                .build(),
+            Config::builder()
+                .channels(channels(1.0, 0.5))
+                .milestones(Milestones { lead_at: x, opportunity_at: x, lead_rate: x, opportunity_rate: x })
+                .build(),
+            Config::builder()
+                .channels(channels(1.0, 0.5))
+                .funnel(
+                    FunnelSpec::new()
+                        .sales_share(x)
+                        .progression(x, x, x, x)
+                        .exits(x, x)
+                        .segments([("s", x)])
+                        .exit_delay(Delay::Exponential { mean_secs: x, max_secs: i64::MAX }),
+                )
+                .build(),
+        ];
+        built.extend(attempts.into_iter().flatten());
+    }
+    for (lo, hi) in [(i64::MIN, i64::MAX), (0, i64::MAX), (i64::MAX, i64::MAX), (5, 1), (-5, 0)] {
+        built.extend(
+            Config::builder()
+                .channels(channels(1.0, 0.5))
+                .gap(Delay::Uniform { min_secs: lo, max_secs: hi })
+                .conversion_lag(Delay::Uniform { min_secs: lo, max_secs: hi })
+                .window(DateTime::<Utc>::MAX_UTC, 1.0)
+                .build(),
+        );
+    }
+    for (lo, hi) in [(0, 0), (5, 1), (0, u32::MAX), (u32::MAX, u32::MAX)] {
+        built.extend(
+            Config::builder()
+                .channels(channels(1.0, 0.5))
+                .path_length(PathLength::Uniform { min: lo, max: hi })
+                .build(),
+        );
+    }
+    assert!(Config::builder().build().is_err() || Config::builder().build().is_ok());
+    assert!(!built.is_empty());
+    for config in built {
+        let sim = Simulator::new(config.with_seed(u64::MAX));
+        for j in sim.journeys(4) {
+            let _ = JourneySet::from_journeys([&j]);
+        }
+        let _ = sim.journey_set(4);
+        let _ = sim.config().conversion_probability(&["a", "b", "nope", ""]);
+        let _ = sim.conversion_probability(u64::MAX);
+        if sim.config().funnel().is_some() {
+            for l in sim.leads(4) {
+                let _ = funnel(sim.funnel_config(), &[l]);
+            }
+        }
+    }
+}
+
+#[test]
+fn shapley_rate_with_saturated_path_counts() {
+    // conversions + nulls above u64::MAX used to overflow in the rate game
+    let config = ShapleyConfig::new(ShapleyVariant::Rate);
+    let mut fit = ShapleyFit::new(config);
+    fit.observe_path(&["email", "direct"], 4, 400, u64::MAX)
+        .unwrap();
+    let s = fit.finish().unwrap();
+    assert_eq!(s.channels().len(), 2);
+    assert_eq!(s.credits().conversions(), 4);
+    let mut fit = ShapleyFit::new(config);
+    fit.observe_path(&["email", "direct"], u64::MAX, 1 << 53, u64::MAX)
+        .unwrap();
+    assert!(matches!(fit.finish(), Err(touchpoint::Error::Overflow { .. })));
+}
