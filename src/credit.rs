@@ -337,9 +337,14 @@ struct Acc {
 }
 
 impl Acc {
-    fn add(&mut self, units: i64, value: i64) {
-        self.units += u128::from(units.unsigned_abs());
-        self.value += i128::from(value);
+    /// Checked: a deserialized partial can carry sums near the limits.
+    #[inline]
+    fn add(&mut self, units: i64, value: i64) -> Result<()> {
+        let other = Acc {
+            units: u128::from(units.unsigned_abs()),
+            value: i128::from(value),
+        };
+        self.checked_merge(&other)
     }
 
     fn checked_merge(&mut self, other: &Acc) -> Result<()> {
@@ -362,9 +367,9 @@ struct Dim {
 
 impl Dim {
     #[inline]
-    fn add(&mut self, id: u32, units: i64, value: i64) {
+    fn add(&mut self, id: u32, units: i64, value: i64) -> Result<()> {
         if id == NONE_ID {
-            self.unassigned.add(units, value);
+            self.unassigned.add(units, value)
         } else {
             let i = id as usize;
             match self.lines.get_mut(i) {
@@ -375,9 +380,9 @@ impl Dim {
     }
 
     #[cold]
-    fn grow_add(&mut self, i: usize, units: i64, value: i64) {
+    fn grow_add(&mut self, i: usize, units: i64, value: i64) -> Result<()> {
         self.lines.resize(i + 1, Acc::default());
-        self.lines[i].add(units, value);
+        self.lines[i].add(units, value)
     }
 }
 
@@ -528,19 +533,29 @@ impl CreditPartial {
         model: &M,
         view: &JourneyView<'_>,
     ) -> Result<()> {
-        self.journeys += 1;
+        // checked: a deserialized partial can carry counts near the limits
+        self.journeys = self.journeys.checked_add(1).ok_or(Error::Overflow {
+            what: "journey count",
+        })?;
         if !view.converted() {
             return Ok(());
         }
-        self.conversions += 1;
-        self.value += i128::from(view.value_minor());
+        self.conversions = self.conversions.checked_add(1).ok_or(Error::Overflow {
+            what: "conversion count",
+        })?;
+        self.value = self
+            .value
+            .checked_add(i128::from(view.value_minor()))
+            .ok_or(Error::Overflow {
+                what: "total value",
+            })?;
         if view.is_empty() {
             #[expect(clippy::cast_possible_wrap, reason = "10^9 fits")]
             let u = CONVERSION_UNITS as i64;
             let v = view.value_minor();
-            self.channel.unassigned.add(u, v);
-            self.campaign.unassigned.add(u, v);
-            self.content.unassigned.add(u, v);
+            self.channel.unassigned.add(u, v)?;
+            self.campaign.unassigned.add(u, v)?;
+            self.content.unassigned.add(u, v)?;
             return Ok(());
         }
         let sum = self.crediter.weigh(model, view)?;
@@ -554,7 +569,7 @@ impl CreditPartial {
         match (self.kind, self.crediter.weights.shape()) {
             (CreditKind::Shares, Shape::Single(k)) => {
                 // `check` made sure k < n
-                self.add_touch(ch[k].0, cp[k], ct[k], units, value);
+                self.add_touch(ch[k].0, cp[k], ct[k], units, value)?;
             }
             (CreditKind::Shares, Shape::Equal) => {
                 // the largest-remainder split of `apportion_equal`, inline
@@ -565,7 +580,7 @@ impl CreditPartial {
                     let i = i as i64;
                     let u = qu + i64::from(i < ru);
                     let v = qv + i64::from(i < rv);
-                    self.add_touch(c.0, p, t, u, v);
+                    self.add_touch(c.0, p, t, u, v)?;
                 }
             }
             (CreditKind::Shares, Shape::Weighted) if n <= SMALL => {
@@ -580,7 +595,7 @@ impl CreditPartial {
                 let touches = ch.iter().zip(cp).zip(ct);
                 for (((c, &p), &t), (&u, &v)) in touches.zip(us.iter().zip(vals.iter())) {
                     if u != 0 || v != 0 {
-                        self.add_touch(c.0, p, t, u, v);
+                        self.add_touch(c.0, p, t, u, v)?;
                     }
                 }
             }
@@ -596,7 +611,7 @@ impl CreditPartial {
                     if u == 0 && v == 0 {
                         continue;
                     }
-                    self.add_touch(ch[i].0, cp[i], ct[i], u, v);
+                    self.add_touch(ch[i].0, cp[i], ct[i], u, v)?;
                 }
             }
         }
@@ -605,10 +620,17 @@ impl CreditPartial {
 
     /// Adds one touch's credit to the three breakdowns.
     #[inline]
-    fn add_touch(&mut self, channel: u32, campaign: u32, content: u32, units: i64, value: i64) {
-        self.channel.add(channel, units, value);
-        self.campaign.add(campaign, units, value);
-        self.content.add(content, units, value);
+    fn add_touch(
+        &mut self,
+        channel: u32,
+        campaign: u32,
+        content: u32,
+        units: i64,
+        value: i64,
+    ) -> Result<()> {
+        self.channel.add(channel, units, value)?;
+        self.campaign.add(campaign, units, value)?;
+        self.content.add(content, units, value)
     }
 
     fn named(&self) -> NamedPartial {
@@ -1067,6 +1089,42 @@ pub fn compare(models: &[&dyn AttributionModel], set: &JourneySet) -> Result<Com
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn observe_into_saturated_partial_is_an_error() {
+        use crate::journey::SimpleJourney;
+        use crate::models::Linear;
+        use crate::touchpoint::SimpleTouch;
+        let t = "2024-01-01T00:00:00Z".parse().unwrap();
+        let j = SimpleJourney::new("a")
+            .touch(SimpleTouch::new("email", t))
+            .converted(1.0);
+        let mut p = CreditPartial::new(&Linear);
+        p.observe(&Linear, &j).unwrap();
+        // counts and sums at their limits, as a hostile serialized partial can carry
+        let mut json: serde_json::Value = serde_json::to_value(&p).unwrap();
+        json["journeys"] = serde_json::json!(u64::MAX);
+        let mut full: CreditPartial = serde_json::from_value(json).unwrap();
+        assert!(matches!(
+            full.observe(&Linear, &j),
+            Err(Error::Overflow {
+                what: "journey count"
+            })
+        ));
+        let text = serde_json::to_string(&p).unwrap().replace(
+            r#""email":{"units":1000000000"#,
+            r#""email":{"units":340282366920938463463374607431768211455"#,
+        );
+        let mut full: CreditPartial = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            full.finish().channels().lines()[0].conversion_units(),
+            u128::MAX
+        );
+        assert!(matches!(
+            full.observe(&Linear, &j),
+            Err(Error::Overflow { .. })
+        ));
+    }
 
     #[test]
     fn largest_remainder_known_answer() {
