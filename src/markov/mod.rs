@@ -900,7 +900,14 @@ impl MarkovFit {
         }
         let mut fit = MarkovFit::new(w.config);
         for c in &w.channels {
+            if c.is_empty() {
+                return Err(bad("an empty channel name".to_owned()));
+            }
             fit.intern(c)?;
+        }
+        // a repeated name would leave indices past the interned channels
+        if fit.names.len() != w.channels.len() {
+            return Err(bad("a repeated channel name".to_owned()));
         }
         let n = u32::try_from(w.channels.len()).unwrap_or(u32::MAX);
         for e in &w.transitions {
@@ -920,6 +927,10 @@ impl MarkovFit {
                 e.to
             };
             fit.add(s, sym, e.count)?;
+        }
+        let t = &w.totals;
+        if t.value_minor < 0 || t.empty_value_minor < 0 {
+            return Err(bad("a negative total value".to_owned()));
         }
         fit.totals = w.totals;
         Ok(fit)
