@@ -652,9 +652,19 @@ impl<'de> Deserialize<'de> for ShapleyFit {
         }
         let mut f = ShapleyFit::new(w.config);
         for c in &w.channels {
+            if c.is_empty() {
+                return Err(D::Error::custom("an empty channel name"));
+            }
             f.intern(c);
         }
+        // a repeated name would leave indices past the interned channels
+        if f.names.len() != w.channels.len() {
+            return Err(D::Error::custom("a repeated channel name"));
+        }
         let n = u32::try_from(w.channels.len()).unwrap_or(u32::MAX);
+        if w.empty.value_minor < 0 || w.coalitions.iter().any(|(_, c)| c.value_minor < 0) {
+            return Err(D::Error::custom("a negative value"));
+        }
         for (k, c) in w.coalitions {
             if k.is_empty() || k.iter().any(|&i| i >= n) {
                 return Err(D::Error::custom("coalition out of range"));

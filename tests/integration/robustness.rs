@@ -143,8 +143,12 @@ fn all_rules() -> Vec<Rules> {
         Rules::new().collapse_repeats(),
         Rules::new().map_channels(map.clone()),
         Rules::new().then(Rule::Lookback { window_ms: -5 }),
-        Rules::new().then(Rule::Lookback { window_ms: i64::MAX }),
-        Rules::new().then(Rule::Lookback { window_ms: i64::MIN }),
+        Rules::new().then(Rule::Lookback {
+            window_ms: i64::MAX,
+        }),
+        Rules::new().then(Rule::Lookback {
+            window_ms: i64::MIN,
+        }),
         Rules::new().then(Rule::DormancySplit { gap_ms: -1 }),
         Rules::new().then(Rule::DormancySplit { gap_ms: 0 }),
         Rules::new().then(Rule::DormancySplit { gap_ms: i64::MIN }),
@@ -172,7 +176,12 @@ fn extra_models() -> Vec<Box<dyn AttributionModel>> {
             v.push(Box::new(m));
         }
     }
-    for w in [vec![1.0], vec![0.0, 1.0], vec![0.5, 0.0, 0.5], vec![1e-300, 1.0]] {
+    for w in [
+        vec![1.0],
+        vec![0.0, 1.0],
+        vec![0.5, 0.0, 0.5],
+        vec![1e-300, 1.0],
+    ] {
         if let Ok(m) = PositionWeights::new(w.clone()) {
             v.push(Box::new(m));
         }
@@ -180,16 +189,16 @@ fn extra_models() -> Vec<Box<dyn AttributionModel>> {
             v.push(Box::new(m));
         }
     }
-    for w in [
-        vec![],
-        vec![f64::NAN],
-        vec![-1.0, 2.0],
-        vec![f64::INFINITY],
-    ] {
+    for w in [vec![], vec![f64::NAN], vec![-1.0, 2.0], vec![f64::INFINITY]] {
         let _ = PositionWeights::new(w.clone());
         let _ = PositionWeights::from_end(w);
     }
-    for (a, b, c) in [(0.4, 0.4, 0.5), (1.0, 0.0, 0.0), (f64::NAN, 0.0, 0.0), (0.0, 0.0, 1.0)] {
+    for (a, b, c) in [
+        (0.4, 0.4, 0.5),
+        (1.0, 0.0, 0.0),
+        (f64::NAN, 0.0, 0.0),
+        (0.0, 0.0, 1.0),
+    ] {
         if let Ok(m) = models::PositionBased::new(a, b, c) {
             v.push(Box::new(m));
         }
@@ -373,16 +382,38 @@ fn funnel_configs() -> Vec<FunnelConfig> {
         SliceBy::Owner,
         SliceBy::Period,
     ];
-    let periods = [Period::Day, Period::Week, Period::Month, Period::Quarter, Period::Year];
+    let periods = [
+        Period::Day,
+        Period::Week,
+        Period::Month,
+        Period::Quarter,
+        Period::Year,
+    ];
     for (i, slice) in slices.into_iter().enumerate() {
         let base = FunnelConfig::default()
             .with_sales_channels(["sales_call", ""])
             .slice_by(slice)
             .with_period(periods[i % periods.len()])
-            .with_backfill(if i % 2 == 0 { Backfill::Skipped } else { Backfill::EnteredOnly })
-            .with_out_of_order(if i % 3 == 0 { OutOfOrder::Reject } else { OutOfOrder::Repair })
-            .with_source(if i % 2 == 0 { SourceView::Original } else { SourceView::CycleFirstTouch })
-            .with_cycle_start(if i % 2 == 0 { CycleStart::Opportunity } else { CycleStart::Created });
+            .with_backfill(if i % 2 == 0 {
+                Backfill::Skipped
+            } else {
+                Backfill::EnteredOnly
+            })
+            .with_out_of_order(if i % 3 == 0 {
+                OutOfOrder::Reject
+            } else {
+                OutOfOrder::Repair
+            })
+            .with_source(if i % 2 == 0 {
+                SourceView::Original
+            } else {
+                SourceView::CycleFirstTouch
+            })
+            .with_cycle_start(if i % 2 == 0 {
+                CycleStart::Opportunity
+            } else {
+                CycleStart::Created
+            });
         v.push(base.clone());
         for days in [1_u32, 30, u32::MAX] {
             v.push(base.clone().with_cycles(Cycles::Sla { days }).unwrap());
@@ -390,7 +421,11 @@ fn funnel_configs() -> Vec<FunnelConfig> {
         v.push(base.clone().as_of(DateTime::<Utc>::MIN_UTC));
         v.push(base.as_of(DateTime::<Utc>::MAX_UTC));
     }
-    assert!(FunnelConfig::default().with_cycles(Cycles::Sla { days: 0 }).is_err());
+    assert!(
+        FunnelConfig::default()
+            .with_cycles(Cycles::Sla { days: 0 })
+            .is_err()
+    );
     v
 }
 
@@ -498,7 +533,10 @@ fn simulator_with_extreme_parameters() {
     let xs = [f64::NAN, f64::INFINITY, -1.0, 0.0, 1e-300, 1.0, 1e300];
     let channels = |w: f64, b: f64| {
         vec![
-            Channel::new("a", w, b).late_weight(w).closing_bonus(b).cost(w),
+            Channel::new("a", w, b)
+                .late_weight(w)
+                .closing_bonus(b)
+                .cost(w),
             Channel::new("b", 1.0, 0.5).requires("a"),
         ]
     };
@@ -507,7 +545,10 @@ fn simulator_with_extreme_parameters() {
         let attempts = [
             Config::builder().channels(channels(x, 0.5)).build(),
             Config::builder().channels(channels(1.0, x)).build(),
-            Config::builder().channels(channels(1.0, 0.5)).baseline(x).build(),
+            Config::builder()
+                .channels(channels(1.0, 0.5))
+                .baseline(x)
+                .build(),
             Config::builder()
                 .channels(channels(1.0, 0.5))
                 .response(Response::Geometric { decay: x })
@@ -534,16 +575,31 @@ fn simulator_with_extreme_parameters() {
                 .build(),
             Config::builder()
                 .channels(channels(1.0, 0.5))
-                .gap(Delay::Exponential { mean_secs: x, max_secs: i64::MAX })
-                .conversion_lag(Delay::Exponential { mean_secs: x, max_secs: i64::MAX })
+                .gap(Delay::Exponential {
+                    mean_secs: x,
+                    max_secs: i64::MAX,
+                })
+                .conversion_lag(Delay::Exponential {
+                    mean_secs: x,
+                    max_secs: i64::MAX,
+                })
                 .build(),
             Config::builder()
                 .channels(channels(1.0, 0.5))
-                .path_length(PathLength::Geometric { min: 0, continue_prob: x, max: u32::MAX })
+                .path_length(PathLength::Geometric {
+                    min: 0,
+                    continue_prob: x,
+                    max: u32::MAX,
+                })
                 .build(),
             Config::builder()
                 .channels(channels(1.0, 0.5))
-                .milestones(Milestones { lead_at: x, opportunity_at: x, lead_rate: x, opportunity_rate: x })
+                .milestones(Milestones {
+                    lead_at: x,
+                    opportunity_at: x,
+                    lead_rate: x,
+                    opportunity_rate: x,
+                })
                 .build(),
             Config::builder()
                 .channels(channels(1.0, 0.5))
@@ -553,18 +609,33 @@ fn simulator_with_extreme_parameters() {
                         .progression(x, x, x, x)
                         .exits(x, x)
                         .segments([("s", x)])
-                        .exit_delay(Delay::Exponential { mean_secs: x, max_secs: i64::MAX }),
+                        .exit_delay(Delay::Exponential {
+                            mean_secs: x,
+                            max_secs: i64::MAX,
+                        }),
                 )
                 .build(),
         ];
         built.extend(attempts.into_iter().flatten());
     }
-    for (lo, hi) in [(i64::MIN, i64::MAX), (0, i64::MAX), (i64::MAX, i64::MAX), (5, 1), (-5, 0)] {
+    for (lo, hi) in [
+        (i64::MIN, i64::MAX),
+        (0, i64::MAX),
+        (i64::MAX, i64::MAX),
+        (5, 1),
+        (-5, 0),
+    ] {
         built.extend(
             Config::builder()
                 .channels(channels(1.0, 0.5))
-                .gap(Delay::Uniform { min_secs: lo, max_secs: hi })
-                .conversion_lag(Delay::Uniform { min_secs: lo, max_secs: hi })
+                .gap(Delay::Uniform {
+                    min_secs: lo,
+                    max_secs: hi,
+                })
+                .conversion_lag(Delay::Uniform {
+                    min_secs: lo,
+                    max_secs: hi,
+                })
                 .window(DateTime::<Utc>::MAX_UTC, 1.0)
                 .build(),
         );
@@ -608,5 +679,363 @@ fn shapley_rate_with_saturated_path_counts() {
     let mut fit = ShapleyFit::new(config);
     fit.observe_path(&["email", "direct"], u64::MAX, 1 << 53, u64::MAX)
         .unwrap();
-    assert!(matches!(fit.finish(), Err(touchpoint::Error::Overflow { .. })));
+    assert!(matches!(
+        fit.finish(),
+        Err(touchpoint::Error::Overflow { .. })
+    ));
+}
+
+/// Every single-point mutation of a JSON document: each number replaced by
+/// extremes, each string emptied or renamed, each array shortened,
+/// duplicated or emptied, each object field removed.
+fn mutations(v: &serde_json::Value) -> Vec<serde_json::Value> {
+    use serde_json::Value;
+    fn paths(v: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(at.clone());
+        match v {
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    at.push(i.to_string());
+                    paths(x, at, out);
+                    at.pop();
+                }
+            }
+            Value::Object(o) => {
+                for (k, x) in o {
+                    at.push(k.clone());
+                    paths(x, at, out);
+                    at.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    fn get_mut<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
+        path.iter().fold(v, |v, k| match v {
+            Value::Array(a) => &mut a[k.parse::<usize>().unwrap()],
+            Value::Object(o) => o.get_mut(k).unwrap(),
+            _ => unreachable!(),
+        })
+    }
+    let mut all = Vec::new();
+    paths(v, &mut Vec::new(), &mut all);
+    let mut out = Vec::new();
+    for path in all {
+        let node = {
+            let mut c = v.clone();
+            get_mut(&mut c, &path).clone()
+        };
+        let mut replacements: Vec<Value> = Vec::new();
+        match &node {
+            Value::Number(_) => {
+                replacements.extend([
+                    serde_json::json!(0),
+                    serde_json::json!(1),
+                    serde_json::json!(-1),
+                    serde_json::json!(255),
+                    serde_json::json!(u32::MAX),
+                    serde_json::json!(u64::MAX),
+                    serde_json::json!(i64::MIN),
+                    serde_json::json!(1e300),
+                    serde_json::json!(-1e300),
+                    serde_json::json!(0.5),
+                ]);
+                // u128 / i128 extremes as raw numbers
+                for raw in [
+                    "340282366920938463463374607431768211455",
+                    "170141183460469231731687303715884105727",
+                    "-170141183460469231731687303715884105728",
+                ] {
+                    replacements.push(serde_json::from_str(raw).unwrap());
+                }
+            }
+            Value::String(s) => {
+                replacements.extend([
+                    serde_json::json!(""),
+                    serde_json::json!("email"),
+                    serde_json::json!(format!("{s}x")),
+                ]);
+            }
+            Value::Array(a) if !a.is_empty() => {
+                let mut shorter = a.clone();
+                shorter.pop();
+                let mut longer = a.clone();
+                longer.push(a[0].clone());
+                let mut swapped = a.clone();
+                swapped.reverse();
+                replacements.extend([
+                    Value::Array(Vec::new()),
+                    Value::Array(shorter),
+                    Value::Array(longer),
+                    Value::Array(swapped),
+                ]);
+            }
+            Value::Bool(b) => replacements.push(Value::Bool(!b)),
+            _ => {}
+        }
+        for r in replacements {
+            let mut c = v.clone();
+            *get_mut(&mut c, &path) = r;
+            out.push(c);
+        }
+        if let Some((last, parent)) = path.split_last() {
+            let mut c = v.clone();
+            if let Value::Object(o) = get_mut(&mut c, parent) {
+                o.remove(last);
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// Deserializes each mutation of `good`; those accepted are merged with
+/// themselves and with `good`, observed into and finished: none may panic.
+fn mangle<T, F>(good: &T, mut exercise: F) -> usize
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+    F: FnMut(T, &T),
+{
+    let v = serde_json::to_value(good).unwrap();
+    let mut accepted = 0;
+    for m in mutations(&v) {
+        if let Ok(t) = serde_json::from_value::<T>(m) {
+            accepted += 1;
+            exercise(t, good);
+        }
+    }
+    accepted
+}
+
+fn mangle_journeys() -> Vec<SimpleJourney> {
+    let t = |s: i64| DateTime::<Utc>::from_timestamp(1_700_000_000 + s * 3600, 0).unwrap();
+    vec![
+        SimpleJourney::new("a")
+            .touch(
+                SimpleTouch::new("email", t(0))
+                    .campaign("q1")
+                    .content("ebook"),
+            )
+            .touch(SimpleTouch::new("paid_search", t(1)).cost(2.5))
+            .touch(SimpleTouch::new("email", t(2)).milestone(Milestone::LeadCreated))
+            .converted(100.0)
+            .converted_at(t(3)),
+        SimpleJourney::new("b")
+            .touch(SimpleTouch::new("direct", t(0)))
+            .touch(SimpleTouch::new("email", t(5))),
+        SimpleJourney::new("c")
+            .touch(SimpleTouch::new("webinar", t(1)))
+            .touch(SimpleTouch::new("direct", t(2)))
+            .converted(7.5),
+        SimpleJourney::new("d").converted(1.0),
+    ]
+}
+
+#[test]
+fn mangled_credit_partials_never_panic() {
+    let journeys = mangle_journeys();
+    for m in [
+        Box::new(models::Linear) as Box<dyn AttributionModel>,
+        Box::new(models::WShaped::default()),
+    ] {
+        let mut good = CreditPartial::new(m.as_ref());
+        for j in &journeys {
+            good.observe(m.as_ref(), j).unwrap();
+        }
+        let accepted = mangle(&good, |mut p: CreditPartial, good| {
+            let r = p.finish();
+            let _ = (
+                r.value(),
+                r.channels().lines().iter().map(|l| l.value()).sum::<f64>(),
+            );
+            let _ = p.clone().merge(&p);
+            let _ = p.merge(good);
+            for j in &journeys {
+                let _ = p.observe(m.as_ref(), j);
+            }
+            let _ = p.finish().value();
+        });
+        assert!(accepted > 0);
+    }
+}
+
+#[test]
+fn mangled_journey_sets_never_panic() {
+    let set = JourneySet::from_journeys(&mangle_journeys()).unwrap();
+    let accepted = mangle(&set, |s: JourneySet, _| {
+        for v in s.iter() {
+            let _ = format!("{v:?}");
+        }
+        for i in 0..s.len() + 1 {
+            if let Some(v) = s.get(i) {
+                let _ = (v.channels(), v.timestamps(), v.costs(), v.milestones());
+                for k in 0..v.len() {
+                    let _ = (
+                        v.channel_name(k),
+                        v.campaign(k),
+                        v.content(k),
+                        v.timestamp(k),
+                    );
+                }
+            }
+        }
+        for m in models::all() {
+            let _ = attribute(m.as_ref(), &s);
+        }
+        let _ = markov::fit(&s, MarkovConfig::default());
+        let _ = shapley::fit(&s, ShapleyConfig::default());
+        if let Ok((out, _)) = Rules::new().collapse_repeats().apply(&s) {
+            let _ = attribute(&models::Linear, &out);
+        }
+    });
+    assert!(accepted > 0);
+}
+
+#[test]
+fn mangled_markov_fits_never_panic() {
+    let set = JourneySet::from_journeys(&mangle_journeys()).unwrap();
+    for order in [1, 2] {
+        let good = markov::fit_partial(&set, MarkovConfig::new(order).unwrap()).unwrap();
+        let accepted = mangle(&good, |mut f: MarkovFit, good| {
+            if let Ok(m) = f.finish() {
+                let _ = m.credits();
+                let _ = m.transitions();
+                let _ = m.sequence_removal_effects(2);
+                let _ = attribute(&m, &set);
+            }
+            let _ = f.clone().merge(&f);
+            let _ = f.merge(good);
+            let _ = f.observe_set(&set);
+            let _ = f.finish();
+        });
+        assert!(accepted > 0);
+    }
+}
+
+#[test]
+fn mangled_shapley_fits_never_panic() {
+    let set = JourneySet::from_journeys(&mangle_journeys()).unwrap();
+    for variant in [
+        ShapleyVariant::Simplified,
+        ShapleyVariant::Rate,
+        ShapleyVariant::Ordered,
+    ] {
+        let good = {
+            let mut f = ShapleyFit::new(ShapleyConfig::new(variant));
+            f.observe_set(&set).unwrap();
+            f
+        };
+        let accepted = mangle(&good, |mut f: ShapleyFit, good| {
+            if let Ok(s) = f.finish() {
+                let _ = s.credits();
+                let _ = attribute(&s, &set);
+            }
+            let _ = f.clone().merge(&f);
+            let _ = f.merge(good);
+            let _ = f.observe_set(&set);
+            let _ = f.finish();
+        });
+        assert!(accepted > 0);
+    }
+}
+
+#[test]
+fn mangled_funnel_partials_never_panic() {
+    let t = |d: i64| DateTime::<Utc>::from_timestamp(1_700_000_000 + d * 86_400, 0).unwrap();
+    let leads = vec![
+        Lead::new("A")
+            .with_amount(50.0)
+            .with_segment("ent")
+            .touch(
+                SimpleTouch::new("webinar", t(0))
+                    .content("ebook")
+                    .campaign("q1"),
+            )
+            .stage("inquiry", t(0))
+            .stage("mql", t(2))
+            .stage("sql", t(5))
+            .stage("opportunity", t(9))
+            .stage("closed_won", t(40)),
+        Lead::new("B")
+            .with_owner(Owner::Sales)
+            .touch(SimpleTouch::new("sales_call", t(1)))
+            .stage("inquiry", t(1))
+            .stage_with_reason("disqualified", t(3), "student"),
+        Lead::new("C")
+            .touch(SimpleTouch::new("email", t(2)))
+            .stage("mql", t(2))
+            .stage("opportunity", t(4))
+            .stage_with_reason("closed_lost", t(30), "price"),
+    ];
+    for slice in [SliceBy::Total, SliceBy::Channel, SliceBy::Period] {
+        let config = FunnelConfig::default()
+            .slice_by(slice)
+            .with_cycles(Cycles::Sla { days: 30 })
+            .unwrap();
+        let mut good = FunnelPartial::new(config);
+        for l in &leads {
+            good.observe(l).unwrap();
+        }
+        let accepted = mangle(&good, |mut p: FunnelPartial, good| {
+            let m = p.finish();
+            for s in std::iter::once(m.total()).chain(m.slices()) {
+                let _ = s.stage_counts();
+                let _ = s.cohort_conversions();
+                let _ = s.period_conversions();
+                let _ = s.acceptance();
+                let _ = s.time_to_close();
+                let _ = s.sales_cycle();
+                let _ = s.time_in_stage("mql");
+                let _ = s.velocity(WinRate::WonOverClosed);
+            }
+            let _ = p.size_bytes();
+            let _ = p.clone().merge(&p);
+            let _ = p.merge(good);
+            for l in &leads {
+                let _ = p.observe(l);
+            }
+            let _ = p.finish();
+        });
+        assert!(accepted > 0);
+    }
+}
+
+#[test]
+fn markov_fit_read_rejects_repeated_channels_and_negative_values() {
+    let mut fit = MarkovFit::new(MarkovConfig::default());
+    fit.observe_path(&["email", "direct"], 2, 500, 1).unwrap();
+    let good = serde_json::to_value(&fit).unwrap();
+    let back: MarkovFit = serde_json::from_value(good.clone()).unwrap();
+    assert_eq!(back, fit);
+    // a repeated name left a transition index past the interned channels
+    let mut dup = good.clone();
+    let first = dup["channels"][0].clone();
+    dup["channels"][1] = first;
+    assert!(serde_json::from_value::<MarkovFit>(dup).is_err());
+    let mut empty = good.clone();
+    empty["channels"][0] = serde_json::json!("");
+    assert!(serde_json::from_value::<MarkovFit>(empty).is_err());
+    // a negative total value panicked in the apportionment of `finish`
+    let mut neg = good;
+    neg["totals"]["value_minor"] = serde_json::json!(-1);
+    assert!(serde_json::from_value::<MarkovFit>(neg).is_err());
+}
+
+#[test]
+fn shapley_fit_read_rejects_repeated_channels_and_negative_values() {
+    for variant in [ShapleyVariant::Simplified, ShapleyVariant::Rate] {
+        let mut fit = ShapleyFit::new(ShapleyConfig::new(variant));
+        fit.observe_path(&["email", "direct"], 2, 500, 1).unwrap();
+        fit.observe_path(&["direct"], 1, 100, 1).unwrap();
+        let good = serde_json::to_value(&fit).unwrap();
+        let back: ShapleyFit = serde_json::from_value(good.clone()).unwrap();
+        assert_eq!(back, fit);
+        let mut dup = good.clone();
+        let first = dup["channels"][0].clone();
+        dup["channels"][1] = first;
+        assert!(serde_json::from_value::<ShapleyFit>(dup).is_err());
+        let mut neg = good;
+        neg["coalitions"][0][1]["value_minor"] = serde_json::json!(-1);
+        assert!(serde_json::from_value::<ShapleyFit>(neg).is_err());
+    }
 }
