@@ -652,9 +652,6 @@ impl<'de> Deserialize<'de> for ShapleyFit {
         }
         let mut f = ShapleyFit::new(w.config);
         for c in &w.channels {
-            if c.is_empty() {
-                return Err(D::Error::custom("an empty channel name"));
-            }
             f.intern(c);
         }
         // a repeated name would leave indices past the interned channels

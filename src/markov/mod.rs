@@ -900,9 +900,6 @@ impl MarkovFit {
         }
         let mut fit = MarkovFit::new(w.config);
         for c in &w.channels {
-            if c.is_empty() {
-                return Err(bad("an empty channel name".to_owned()));
-            }
             fit.intern(c)?;
         }
         // a repeated name would leave indices past the interned channels
