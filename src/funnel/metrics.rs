@@ -156,6 +156,53 @@ impl SliceAcc {
         Ok(())
     }
 
+    /// Whether every count is at most `records` and every sum at most
+    /// `records` amounts of 2^53 minor units (each observed record adds at
+    /// most 1 to a count and one amount to a sum). Holds for any partial
+    /// made by observing and merging; checked on deserialization, so that
+    /// [`observe`](Self::observe) cannot overflow while `records` does not.
+    fn fits_records(&self) -> bool {
+        let r = self.records;
+        let most = i128::from(r) << 53;
+        let counts = [
+            self.stalled,
+            self.accepted,
+            self.opportunities,
+            self.won,
+            self.lost,
+            self.marketing_won,
+            self.sales_won,
+            self.influenced_won,
+            self.influenced_sales_won,
+        ];
+        let amounts = [
+            self.opportunity_amount,
+            self.revenue,
+            self.marketing_revenue,
+            self.sales_revenue,
+            self.influenced_revenue,
+            self.influenced_sales_revenue,
+        ];
+        let vecs = [
+            &self.reached,
+            &self.exits,
+            &self.open,
+            &self.closed_reached,
+            &self.won_reached,
+        ];
+        counts.iter().all(|&c| c <= r)
+            && vecs.iter().all(|v| v.iter().all(|&c| c <= r))
+            && self.entered.values().all(|v| v.iter().all(|&c| c <= r))
+            && self.rejections.values().all(|&c| c <= r)
+            && amounts
+                .iter()
+                .chain(&self.open_amount)
+                .all(|a| a.unsigned_abs() <= most.unsigned_abs())
+            && self.time_in_stage.iter().all(|h| h.fits(r))
+            && self.time_to_close.fits(r)
+            && self.sales_cycle.fits(r)
+    }
+
     #[inline]
     fn observe(&mut self, cfg: &FunnelConfig, lead: &Lead, r: &Record, amount: i64) {
         let st = &cfg.stages;
@@ -399,6 +446,13 @@ impl TryFrom<PartialWire> for FunnelPartial {
                     "a partial made with its own stages",
                 ));
             }
+            if !a.fits_records() {
+                return Err(Error::param(
+                    "partial",
+                    "a count or sum larger than its records allow",
+                    "a partial made by observing and merging",
+                ));
+            }
         }
         Ok(FunnelPartial {
             version: w.version,
@@ -458,7 +512,23 @@ impl FunnelPartial {
                 return Err(e);
             }
         };
-        let merged = self.rules.merge(&rules);
+        // Every count and sum of a slice is bounded by its record count
+        // (checked when a partial is read), so only that count can overflow:
+        // check it for every slice this lead adds to before changing anything.
+        let n = u64::try_from(sc.records.len()).unwrap_or(u64::MAX);
+        let full = sc.records.iter().any(|r| {
+            let key = slice_key(&self.config, lead, r);
+            self.slices
+                .get(key.as_ref())
+                .is_some_and(|a| a.records.checked_add(n).is_none())
+        });
+        let merged = if full {
+            Err(Error::Overflow {
+                what: "funnel records",
+            })
+        } else {
+            self.rules.merge(&rules)
+        };
         if let Err(e) = merged {
             self.scratch = sc;
             return Err(e);

@@ -1036,3 +1036,42 @@ fn shapley_fit_read_rejects_repeated_channels_and_negative_values() {
         assert!(serde_json::from_value::<ShapleyFit>(neg).is_err());
     }
 }
+
+#[test]
+fn funnel_partial_read_bounds_counts_by_records() {
+    let t = |d: i64| DateTime::<Utc>::from_timestamp(1_700_000_000 + d * 86_400, 0).unwrap();
+    let lead = Lead::new("a")
+        .stage("mql", t(0))
+        .stage("sql", t(2))
+        .stage("closed_won", t(9));
+    let mut p = FunnelPartial::new(FunnelConfig::default());
+    p.observe(&lead).unwrap();
+    let good = serde_json::to_value(&p).unwrap();
+    let back: FunnelPartial = serde_json::from_value(good.clone()).unwrap();
+    assert_eq!(back, p);
+    // a count above the records: observing used to overflow it (`accepted += 1`)
+    let mut bad = good.clone();
+    bad["slices"]["(all)"]["accepted"] = serde_json::json!(u64::MAX);
+    assert!(serde_json::from_value::<FunnelPartial>(bad).is_err());
+    // records and counts at the limit: observing is an error, not a panic
+    let mut full = good.clone();
+    let slice = &mut full["slices"]["(all)"];
+    slice["records"] = serde_json::json!(u64::MAX);
+    slice["accepted"] = serde_json::json!(u64::MAX);
+    let mut full: FunnelPartial = serde_json::from_value(full).unwrap();
+    let before = full.clone();
+    assert!(matches!(
+        full.observe(&lead),
+        Err(touchpoint::Error::Overflow { .. })
+    ));
+    assert_eq!(full, before);
+    // a histogram of 2^63 durations: the p90 rank (`n * 9`) overflowed
+    let mut many = good;
+    let slice = &mut many["slices"]["(all)"];
+    slice["records"] = serde_json::json!(u64::MAX);
+    slice["time_to_close"] =
+        serde_json::json!({"count": u64::MAX, "sum_ms": 0, "buckets": {"0": [u64::MAX, 0]}});
+    let many: FunnelPartial = serde_json::from_value(many).unwrap();
+    let m = many.finish();
+    assert_eq!(m.total().time_to_close().p90_days, Some(0.0));
+}
