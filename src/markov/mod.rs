@@ -133,10 +133,29 @@ const LANE: u32 = 16;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "MarkovConfigWire")]
 pub struct MarkovConfig {
     order: u8,
     collapse_repeats: bool,
     currency: Currency,
+}
+
+/// The serialized form of a [`MarkovConfig`], whose order is checked as by
+/// [`MarkovConfig::new`] when read (order 0 underflowed the state keys).
+#[derive(Deserialize)]
+struct MarkovConfigWire {
+    order: u8,
+    collapse_repeats: bool,
+    currency: Currency,
+}
+
+impl TryFrom<MarkovConfigWire> for MarkovConfig {
+    type Error = Error;
+    fn try_from(w: MarkovConfigWire) -> Result<MarkovConfig> {
+        Ok(MarkovConfig::new(w.order)?
+            .collapse_repeats(w.collapse_repeats)
+            .with_currency(w.currency))
+    }
 }
 
 impl Default for MarkovConfig {
@@ -1660,6 +1679,17 @@ pub fn select_order(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_read_checks_the_order() {
+        let c = MarkovConfig::new(3).unwrap().collapse_repeats(true);
+        let text = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<MarkovConfig>(&text).unwrap(), c);
+        for order in ["0", "5", "255"] {
+            let bad = text.replace("\"order\":3", &format!("\"order\":{order}"));
+            assert!(serde_json::from_str::<MarkovConfig>(&bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn packing_round_trips() {
