@@ -1075,3 +1075,123 @@ fn funnel_partial_read_bounds_counts_by_records() {
     let m = many.finish();
     assert_eq!(m.total().time_to_close().p90_days, Some(0.0));
 }
+
+#[test]
+fn mangled_configs_never_panic() {
+    let set = JourneySet::from_journeys(&mangle_journeys()).unwrap();
+    for variant in [
+        ShapleyVariant::Simplified,
+        ShapleyVariant::Rate,
+        ShapleyVariant::Ordered,
+    ] {
+        let good = ShapleyConfig::new(variant).sampling(Some(Sampling {
+            permutations: 8,
+            seed: 1,
+        }));
+        mangle(&good, |c: ShapleyConfig, _| {
+            let _ = shapley::fit(&set, c);
+            let mut f = ShapleyFit::new(c);
+            let _ = f.observe_set(&set);
+            let _ = f.observe_path(&["a", "b", "c"], 1, 1, 1);
+            let _ = f.finish();
+        });
+    }
+    for order in [1, 3] {
+        let good = MarkovConfig::new(order).unwrap();
+        mangle(&good, |c: MarkovConfig, _| {
+            let _ = markov::fit(&set, c.clone());
+            let mut f = MarkovFit::new(c);
+            let _ = f.observe_set(&set);
+            let _ = f.observe_path(&["a", "b", "c", "d", "e"], 1, 1, 1);
+            let _ = f.finish();
+        });
+    }
+    let t = |d: i64| DateTime::<Utc>::from_timestamp(1_700_000_000 + d * 86_400, 0).unwrap();
+    let leads = [
+        Lead::new("a")
+            .with_amount(3.0)
+            .touch(SimpleTouch::new("email", t(0)).content("ebook"))
+            .stage("mql", t(0))
+            .stage("sql", t(2))
+            .stage("opportunity", t(3))
+            .stage("closed_won", t(9)),
+        Lead::new("b")
+            .stage("inquiry", t(1))
+            .stage_with_reason("disqualified", t(2), "x"),
+    ];
+    let good = FunnelConfig::default()
+        .with_cycles(Cycles::Sla { days: 30 })
+        .unwrap()
+        .with_sales_channels(["sales_call"])
+        .as_of(t(5));
+    mangle(&good, |c: FunnelConfig, _| {
+        if let Ok(m) = funnel(c.clone(), &leads) {
+            let s = m.total();
+            let _ = (
+                s.stage_counts(),
+                s.cohort_conversions(),
+                s.period_conversions(),
+            );
+            let _ = (
+                s.acceptance(),
+                s.time_to_close(),
+                s.velocity(WinRate::WonOverAll),
+            );
+        }
+        let mut cp = ContentPartial::new(&models::Linear, c);
+        for l in &leads {
+            let _ = cp.observe(&models::Linear, l);
+        }
+        let _ = cp.finish();
+    });
+    let mut cp = ContentPartial::new(&models::Linear, FunnelConfig::default());
+    for l in &leads {
+        cp.observe(&models::Linear, l).unwrap();
+    }
+    mangle(&cp, |mut p: ContentPartial, good| {
+        let _ = p.finish();
+        let _ = p.clone().merge(&p);
+        let _ = p.merge(good);
+        for l in &leads {
+            let _ = p.observe(&models::Linear, l);
+        }
+        let _ = p.finish();
+    });
+    let report = attribute(&models::Linear, &set).unwrap();
+    let mut spend = Spend::new();
+    spend.add("email", Some("q1"), "2024-01", 10.0).unwrap();
+    spend.add("direct", None, "2024-02", 0.0).unwrap();
+    let m = funnel(FunnelConfig::default().slice_by(SliceBy::Channel), &leads).unwrap();
+    // `Spend` keys its map by tuples: JSON cannot hold it (reported, not a panic)
+    assert!(serde_json::to_value(&spend).is_err());
+    let roi = RoiReport::by_channel(&report, &spend, Some(&m)).unwrap();
+    mangle(&roi, |r: RoiReport, _| {
+        for l in r.lines() {
+            let _ = r.move_spend(&l.name, "email", 1.0);
+        }
+        let _ = r.move_spend("email", "direct", 5.0);
+        let _ = r.total();
+    });
+    mangle(&report, |r: touchpoint::Report, _| {
+        let _ = (r.value(), r.channels().get("email").map(|c| c.value()));
+        let _ = RoiReport::by_channel(&r, &spend, Some(&m));
+        let _ = RoiReport::by_campaign(&r, &spend, None);
+    });
+}
+
+#[test]
+fn content_partial_observe_into_saturated_counts_is_an_error() {
+    let t = |d: i64| DateTime::<Utc>::from_timestamp(1_700_000_000 + d * 86_400, 0).unwrap();
+    let lead = Lead::new("a")
+        .touch(SimpleTouch::new("email", t(0)).content("ebook"))
+        .stage("mql", t(1));
+    let mut p = ContentPartial::new(&models::Linear, FunnelConfig::default());
+    p.observe(&models::Linear, &lead).unwrap();
+    let mut v = serde_json::to_value(&p).unwrap();
+    v["mqls"] = serde_json::json!(u64::MAX);
+    let mut p: ContentPartial = serde_json::from_value(v).unwrap();
+    assert!(matches!(
+        p.observe(&models::Linear, &lead),
+        Err(touchpoint::Error::Overflow { .. })
+    ));
+}
