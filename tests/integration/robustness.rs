@@ -1195,3 +1195,71 @@ fn content_partial_observe_into_saturated_counts_is_an_error() {
         Err(touchpoint::Error::Overflow { .. })
     ));
 }
+
+#[test]
+fn mangled_results_never_panic() {
+    let t = |d: i64| DateTime::<Utc>::from_timestamp(1_700_000_000 + d * 86_400, 0).unwrap();
+    let leads = [
+        Lead::new("a")
+            .with_amount(3.0)
+            .touch(SimpleTouch::new("email", t(0)).content("ebook"))
+            .stage("mql", t(0))
+            .stage("sql", t(2))
+            .stage("opportunity", t(3))
+            .stage("closed_won", t(9)),
+        Lead::new("b")
+            .touch(SimpleTouch::new("direct", t(0)))
+            .stage("inquiry", t(1))
+            .stage_with_reason("disqualified", t(2), "x"),
+    ];
+    for slice in [SliceBy::Total, SliceBy::Channel] {
+        let m = funnel(FunnelConfig::default().slice_by(slice), &leads).unwrap();
+        let accepted = mangle(&m, |m: touchpoint::funnel::FunnelMetrics, _| {
+            let _ = (
+                m.config(),
+                m.rules(),
+                m.total_overflowed(),
+                m.slice("email"),
+            );
+            for s in std::iter::once(m.total()).chain(m.slices()) {
+                let _ = (s.stage_counts(), s.exit_counts(), s.cohort_conversions());
+                let _ = (s.period_conversions(), s.acceptance(), s.time_to_close());
+                let _ = (s.sales_cycle(), s.velocity(WinRate::WonOverClosed));
+                for st in [
+                    "inquiry",
+                    "mql",
+                    "sql",
+                    "opportunity",
+                    "closed_won",
+                    "disqualified",
+                    "x",
+                ] {
+                    let _ = s.reached(st);
+                    let _ = s.time_in_stage(st);
+                    let _ = s.cohort_rate(st, "closed_won");
+                    let _ = s.cohort_rate("inquiry", st);
+                }
+            }
+        });
+        assert!(accepted > 0);
+    }
+    let set = JourneySet::from_journeys(&mangle_journeys()).unwrap();
+    let credits = markov::fit(&set, MarkovConfig::default())
+        .unwrap()
+        .credits()
+        .unwrap();
+    mangle(&credits, |c: touchpoint::markov::ChannelCredits, _| {
+        for l in c.lines() {
+            let _ = (l.value(), l.conversions(), c.get(l.channel()));
+        }
+        let _ = (c.conversions(), c.value_minor(), c.get("email"));
+    });
+    let mut cp = ContentPartial::new(&models::Linear, FunnelConfig::default());
+    for l in &leads {
+        cp.observe(&models::Linear, l).unwrap();
+    }
+    mangle(&cp.finish(), |r: touchpoint::funnel::ContentReport, _| {
+        let _ = r.line("ebook");
+        let _ = format!("{r:?}");
+    });
+}
