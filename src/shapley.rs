@@ -147,11 +147,33 @@ pub struct Sampling {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "ShapleyConfigWire")]
 pub struct ShapleyConfig {
     variant: ShapleyVariant,
     exact_limit: u8,
     sampling: Option<Sampling>,
     currency: Currency,
+}
+
+/// The serialized form of a [`ShapleyConfig`], whose exact limit is checked
+/// as by [`ShapleyConfig::exact_limit`] when read (an unchecked limit let
+/// the rate game enumerate `2^|J|` subsets of up to 128 channels).
+#[derive(Deserialize)]
+struct ShapleyConfigWire {
+    variant: ShapleyVariant,
+    exact_limit: u8,
+    sampling: Option<Sampling>,
+    currency: Currency,
+}
+
+impl TryFrom<ShapleyConfigWire> for ShapleyConfig {
+    type Error = Error;
+    fn try_from(w: ShapleyConfigWire) -> Result<ShapleyConfig> {
+        Ok(ShapleyConfig::new(w.variant)
+            .exact_limit(w.exact_limit)?
+            .sampling(w.sampling)
+            .with_currency(w.currency))
+    }
 }
 
 impl Default for ShapleyConfig {

@@ -1263,3 +1263,15 @@ fn mangled_results_never_panic() {
         let _ = format!("{r:?}");
     });
 }
+
+#[test]
+fn shapley_config_read_checks_the_exact_limit() {
+    let c = ShapleyConfig::new(ShapleyVariant::Rate)
+        .exact_limit(22)
+        .unwrap();
+    let text = serde_json::to_string(&c).unwrap();
+    assert_eq!(serde_json::from_str::<ShapleyConfig>(&text).unwrap(), c);
+    // 255 let the rate game enumerate 2^|J| subsets of a 64-channel journey
+    let bad = text.replace("\"exact_limit\":22", "\"exact_limit\":255");
+    assert!(serde_json::from_str::<ShapleyConfig>(&bad).is_err());
+}
