@@ -69,6 +69,14 @@ pub(crate) fn apportion_weighted(
     #[expect(clippy::cast_precision_loss, reason = "totals are below 2^53")]
     let factor = total as f64 / sum;
     let n = out.len();
+    if !factor.is_finite() {
+        // weights so small (all below ~1e-292) that `total / sum` overflows:
+        // every positive weight would floor to the whole total and the
+        // overshoot loop below would hand units back one by one (`total`
+        // iterations). Scale by the share `w / sum` instead.
+        apportion_tiny(total, weights, sum, out, scratch);
+        return;
+    }
     if n <= SMALL {
         // Same result as the general path below, without sorting: the
         // fractional parts are kept as the integer keys of their bit
@@ -176,6 +184,41 @@ pub(crate) fn apportion_weighted(
                 k = scratch.len();
             }
         }
+    }
+}
+
+/// [`apportion_weighted`] when `total / sum` overflows: the parts are
+/// `floor(w / sum · total)`, leftovers by the largest remainder.
+#[cold]
+fn apportion_tiny(
+    total: i64,
+    weights: &[f64],
+    sum: f64,
+    out: &mut [i64],
+    scratch: &mut Vec<(f64, usize)>,
+) {
+    #[expect(clippy::cast_precision_loss, reason = "totals are below 2^53")]
+    let t = total as f64;
+    let mut assigned: i64 = 0;
+    scratch.clear();
+    for (i, (o, &w)) in out.iter_mut().zip(weights).enumerate() {
+        let x = w / sum * t;
+        #[expect(clippy::cast_possible_truncation, reason = "clamped to [0, total]")]
+        let f = (x as i64).clamp(0, total - assigned);
+        *o = f;
+        assigned += f;
+        #[expect(clippy::cast_precision_loss, reason = "parts are below 2^53")]
+        scratch.push((x - f as f64, i));
+    }
+    // largest fraction first, ties to the earlier touch; the floors sum to
+    // at most `total`, and short of it by less than one unit per touch
+    scratch.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut left = total - assigned;
+    let mut k = 0;
+    while left > 0 && !scratch.is_empty() {
+        out[scratch[k % scratch.len()].1] += 1;
+        left -= 1;
+        k += 1;
     }
 }
 
@@ -1089,6 +1132,36 @@ pub fn compare(models: &[&dyn AttributionModel], set: &JourneySet) -> Result<Com
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn apportion_tiny_weights_is_exact_and_fast() {
+        // `total / sum` overflows to infinity: this used to loop `total` times
+        let total = 9_000_000_000_000_000_i64;
+        let mut scratch = Vec::new();
+        for w in [
+            vec![5e-324, 0.0, 5e-324],
+            vec![1e-300, 3e-300],
+            vec![5e-324; 30],
+        ] {
+            let sum: f64 = w.iter().sum();
+            let mut out = vec![0; w.len()];
+            apportion_weighted(total, &w, sum, &mut out, &mut scratch);
+            assert_eq!(out.iter().sum::<i64>(), total, "{w:?}");
+            assert!(out.iter().all(|&o| o >= 0));
+        }
+        let mut out = vec![0; 3];
+        apportion_weighted(
+            total,
+            &[5e-324, 0.0, 5e-324],
+            1e-323,
+            &mut out,
+            &mut scratch,
+        );
+        assert_eq!(out, [total / 2, 0, total / 2]);
+        let mut out = vec![0; 2];
+        apportion_weighted(total, &[1e-300, 3e-300], 4e-300, &mut out, &mut scratch);
+        assert_eq!(out, [total / 4, total / 4 * 3]);
+    }
 
     #[test]
     fn observe_into_saturated_partial_is_an_error() {

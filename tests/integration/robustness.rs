@@ -209,6 +209,38 @@ fn extra_models() -> Vec<Box<dyn AttributionModel>> {
             v.push(Box::new(m));
         }
     }
+    // custom models: odd, tiny, huge, wrong-length and out-of-range weights
+    for (k, pattern) in [
+        vec![5e-324, 0.0],
+        vec![1e308, 1e308],
+        vec![1e-300, 1.0, 5e-324],
+        vec![0.0],
+        vec![f64::NAN],
+        vec![-0.0, 1.0],
+        vec![1.0; 40],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        v.push(Box::new(
+            models::FnModel::new("weird", move |j, w| {
+                let n = j.len();
+                let out = w.weighted();
+                out.extend((0..n).map(|i| pattern[i % pattern.len()]));
+                Ok(())
+            })
+            .with_fingerprint(format!("weird{k}")),
+        ));
+    }
+    v.push(Box::new(models::FnModel::new("short", |j, w| {
+        w.weighted().extend(std::iter::repeat_n(1.0, j.len() / 2));
+        Ok(())
+    })));
+    v.push(Box::new(models::FnModel::new("past_end", |j, w| {
+        w.all_to(j.len());
+        Ok(())
+    })));
+    v.push(Box::new(models::FnModel::new("unset", |_, _| Ok(()))));
     let _ = models::LastNonDirect::new(Vec::<String>::new());
     if let Ok(m) = models::LastNonDirect::new(["", "email"]) {
         v.push(Box::new(m));
