@@ -293,7 +293,7 @@ proptest! {
         for order in 1..=4 {
             for collapse in [false, true] {
                 let config = MarkovConfig::new(order).unwrap().collapse_repeats(collapse);
-                if let Ok(m) = markov::fit(&set, config.clone()) {
+                if let Ok(m) = markov::fit(&set, config) {
                     let _ = m.credits();
                     let _ = m.removal_effects();
                     let _ = m.transitions();
@@ -302,7 +302,7 @@ proptest! {
                     let _ = m.sequence_removal_effect::<&str>(&[]);
                     let _ = attribute(&m, &set);
                 }
-                let mut a = MarkovFit::new(config.clone());
+                let mut a = MarkovFit::new(config);
                 let mut b = MarkovFit::new(config);
                 for (i, j) in journeys.iter().enumerate() {
                     let f = if i % 2 == 0 { &mut a } else { &mut b };
@@ -506,13 +506,12 @@ proptest! {
                     let _ = spend.add(c, None, "", amt);
                 }
                 for f in [None, Some(&m)] {
-                    for r in [RoiReport::by_channel(&report, &spend, f), RoiReport::by_campaign(&report, &spend, f)] {
-                        if let Ok(r) = r {
-                            for amt in [0.0, -1.0, f64::NAN, 1e300, 3.0] {
-                                let _ = r.move_spend("email", "paid_search", amt);
-                                let _ = r.move_spend("nope", "email", amt);
-                                let _ = r.move_spend("email", "email", amt);
-                            }
+                    let reports = [RoiReport::by_channel(&report, &spend, f), RoiReport::by_campaign(&report, &spend, f)];
+                    for r in reports.into_iter().flatten() {
+                        for amt in [0.0, -1.0, f64::NAN, 1e300, 3.0] {
+                            let _ = r.move_spend("email", "paid_search", amt);
+                            let _ = r.move_spend("nope", "email", amt);
+                            let _ = r.move_spend("email", "email", amt);
                         }
                     }
                 }
@@ -893,7 +892,7 @@ fn mangled_credit_partials_never_panic() {
 
 #[test]
 fn mangled_journey_sets_never_panic() {
-    let set = JourneySet::from_journeys(&mangle_journeys()).unwrap();
+    let set = JourneySet::from_journeys(mangle_journeys()).unwrap();
     let accepted = mangle(&set, |s: JourneySet, _| {
         for v in s.iter() {
             let _ = format!("{v:?}");
@@ -925,7 +924,7 @@ fn mangled_journey_sets_never_panic() {
 
 #[test]
 fn mangled_markov_fits_never_panic() {
-    let set = JourneySet::from_journeys(&mangle_journeys()).unwrap();
+    let set = JourneySet::from_journeys(mangle_journeys()).unwrap();
     for order in [1, 2] {
         let good = markov::fit_partial(&set, MarkovConfig::new(order).unwrap()).unwrap();
         let accepted = mangle(&good, |mut f: MarkovFit, good| {
@@ -946,7 +945,7 @@ fn mangled_markov_fits_never_panic() {
 
 #[test]
 fn mangled_shapley_fits_never_panic() {
-    let set = JourneySet::from_journeys(&mangle_journeys()).unwrap();
+    let set = JourneySet::from_journeys(mangle_journeys()).unwrap();
     for variant in [
         ShapleyVariant::Simplified,
         ShapleyVariant::Rate,
@@ -1110,7 +1109,7 @@ fn funnel_partial_read_bounds_counts_by_records() {
 
 #[test]
 fn mangled_configs_never_panic() {
-    let set = JourneySet::from_journeys(&mangle_journeys()).unwrap();
+    let set = JourneySet::from_journeys(mangle_journeys()).unwrap();
     for variant in [
         ShapleyVariant::Simplified,
         ShapleyVariant::Rate,
@@ -1131,7 +1130,7 @@ fn mangled_configs_never_panic() {
     for order in [1, 3] {
         let good = MarkovConfig::new(order).unwrap();
         mangle(&good, |c: MarkovConfig, _| {
-            let _ = markov::fit(&set, c.clone());
+            let _ = markov::fit(&set, c);
             let mut f = MarkovFit::new(c);
             let _ = f.observe_set(&set);
             let _ = f.observe_path(&["a", "b", "c", "d", "e"], 1, 1, 1);
@@ -1275,7 +1274,7 @@ fn mangled_results_never_panic() {
         });
         assert!(accepted > 0);
     }
-    let set = JourneySet::from_journeys(&mangle_journeys()).unwrap();
+    let set = JourneySet::from_journeys(mangle_journeys()).unwrap();
     let credits = markov::fit(&set, MarkovConfig::default())
         .unwrap()
         .credits()
