@@ -1306,3 +1306,75 @@ fn shapley_config_read_checks_the_exact_limit() {
     let bad = text.replace("\"exact_limit\":22", "\"exact_limit\":255");
     assert!(serde_json::from_str::<ShapleyConfig>(&bad).is_err());
 }
+
+// ---- incrementality and bootstrap: exercised only (their source is being
+// changed on another branch); a panic found here is reported, not fixed.
+
+proptest! {
+    #![proptest_config(cfg(24))]
+
+    #[test]
+    fn journeys_through_incremental_and_bootstrap(journeys in prop::collection::vec(journey(), 0..10)) {
+        use touchpoint::bootstrap::{BootstrapConfig, bootstrap_model, replicate_weights};
+        use touchpoint::incremental::{IncrementalConfig, IncrementalPartial};
+        let set = set_of(&journeys);
+        let config = IncrementalConfig::new();
+        let mut a = IncrementalPartial::new(&config);
+        let mut b = IncrementalPartial::new(&config);
+        for (i, j) in journeys.iter().enumerate() {
+            let p = if i % 2 == 0 { &mut a } else { &mut b };
+            let _ = p.observe(j);
+        }
+        let w = replicate_weights(&set, u64::MAX, u32::MAX);
+        let _ = a.observe_weighted(&set, &w);
+        let _ = a.observe_weighted(&set, &[u32::MAX; 3]);
+        if a.merge(&b).is_ok() {
+            let text = serde_json::to_string(&a).unwrap();
+            let back: IncrementalPartial = serde_json::from_str(&text).unwrap();
+            if let Ok(m) = back.finish() {
+                let _ = attribute(&m, &set);
+            }
+        }
+        for reps in [1_u32, 3] {
+            if let Ok(c) = BootstrapConfig::new().replicates(reps) {
+                let _ = bootstrap_model(&models::Linear, &set, &c.seed(u64::MAX));
+            }
+        }
+    }
+}
+
+/// Reported, not fixed (src/incremental is being changed on another
+/// branch): a serialized partial whose `channels` repeat a name is accepted,
+/// and the next `merge`/`finish`/`serialize` indexes past the interned
+/// channels (src/incremental/partial.rs `canonical`). Run with `--ignored`.
+#[test]
+#[ignore = "panics in src/incremental/partial.rs (owned by another branch); see the report"]
+fn incremental_partial_read_rejects_repeated_channels() {
+    use touchpoint::incremental::{IncrementalConfig, IncrementalPartial};
+    let set = JourneySet::from_journeys(mangle_journeys()).unwrap();
+    let mut p = IncrementalPartial::new(&IncrementalConfig::new());
+    p.observe_set(&set).unwrap();
+    let mut v = serde_json::to_value(&p).unwrap();
+    let first = v["channels"][0].clone();
+    v["channels"][1] = first;
+    if let Ok(bad) = serde_json::from_value::<IncrementalPartial>(v) {
+        let _ = bad.finish();
+    }
+}
+
+#[test]
+#[ignore = "panics in src/incremental/partial.rs (owned by another branch); see the report"]
+fn mangled_incremental_partials_never_panic() {
+    use touchpoint::incremental::{IncrementalConfig, IncrementalPartial};
+    let set = JourneySet::from_journeys(mangle_journeys()).unwrap();
+    let mut good = IncrementalPartial::new(&IncrementalConfig::new());
+    good.observe_set(&set).unwrap();
+    let accepted = mangle(&good, |mut p: IncrementalPartial, good| {
+        let _ = p.finish();
+        let _ = p.clone().merge(&p);
+        let _ = p.merge(good);
+        let _ = p.observe_set(&set);
+        let _ = p.finish();
+    });
+    assert!(accepted > 0);
+}
