@@ -4,7 +4,7 @@ use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
 use super::config::{CreditRule, IncrementalConfig, Pairs};
-use super::partial::{Canonical, IncrementalPartial, Key};
+use super::partial::{IncrementalPartial, Sorted, item_of, key_parts, pair_of};
 use super::shape::{Coefs, Item, Shape, UNKNOWN, sigmoid, softplus};
 use crate::dataset::{JourneySet, JourneyView};
 use crate::error::{Error, Result};
@@ -140,13 +140,15 @@ impl Layout {
     }
 }
 
-/// The shape of a canonical pattern (channel ids are indices into the
-/// sorted names).
-fn key_shape(key: &Key) -> Shape {
-    let items: Vec<Item> = key
-        .items
-        .iter()
-        .map(|it| Item {
+/// The shape of a canonical packed key (channel ids are indices into the
+/// sorted names), into `shape`.
+fn key_shape(key: &[u32], shape: &mut Shape) {
+    let (items, pairs) = key_parts(key);
+    shape.items.clear();
+    shape.pairs.clear();
+    shape.items.extend(items.iter().map(|&w| {
+        let it = item_of(w);
+        Item {
             key: it.ch,
             ch: it.ch,
             count: it.count,
@@ -155,32 +157,29 @@ fn key_shape(key: &Key) -> Shape {
             rank: it.rank,
             first: 0,
             last: 0,
-        })
-        .collect();
+        }
+    }));
+    // items are sorted by channel (the channel id is the top of the word)
     let pos = |ch: u32| {
-        key.items
-            .binary_search_by_key(&ch, |it| it.ch)
+        items
+            .binary_search_by_key(&ch, |&w| item_of(w).ch)
             .map_or(u16::MAX, |i| u16::try_from(i).unwrap_or(u16::MAX))
     };
-    let pairs = key
-        .pairs
-        .iter()
-        .map(|&(a, b, n)| (pos(a), pos(b), n))
-        .collect();
-    Shape {
-        items,
-        pairs,
-        ..Shape::default()
-    }
+    shape.pairs.extend(pairs.chunks_exact(2).map(|p| {
+        let (a, b, n) = pair_of(p);
+        (pos(a), pos(b), n)
+    }));
 }
 
-/// The full-design feature vector of a shape (sparse), mirroring
-/// [`Coefs::eta`] with every item present.
-fn row(config: &IncrementalConfig, lay: &Layout, shape: &Shape, out: &mut Vec<(usize, f64)>) {
+/// The full-design feature vector of a canonical packed key (sparse),
+/// mirroring [`Coefs::eta`] with every item present.
+fn row(config: &IncrementalConfig, lay: &Layout, key: &[u32], out: &mut Vec<(usize, f64)>) {
+    let (items, pairs) = key_parts(key);
     out.clear();
     out.push((0, 1.0));
     let mut last: Option<(u16, u32)> = None;
-    for it in &shape.items {
+    for &w in items {
+        let it = item_of(w);
         if last.is_none_or(|(r, _)| it.rank < r) {
             last = Some((it.rank, it.ch));
         }
@@ -201,39 +200,59 @@ fn row(config: &IncrementalConfig, lay: &Layout, shape: &Shape, out: &mut Vec<(u
         out.push((lay.last_col(ch as usize), 1.0));
     }
     if lay.pairs {
-        for &(i, j, n) in &shape.pairs {
-            let (a, b) = (shape.items[i as usize].ch, shape.items[j as usize].ch);
+        for p in pairs.chunks_exact(2) {
+            let (a, b, n) = pair_of(p);
             out.push((lay.pair_col(a as usize, b as usize), config.pair_value(n)));
         }
     }
 }
 
-/// Penalized log-likelihood.
-/// One row of the fit: sparse features, journeys, conversions.
-struct Row {
-    x: Vec<(usize, f64)>,
-    n: f64,
-    y: f64,
+/// The rows of the fit, generated pattern by pattern in sorted order from
+/// the packed keys (no design matrix is stored): features in active-column
+/// indices, journeys, conversions.
+struct Rows<'a> {
+    sorted: &'a Sorted<'a>,
+    lay: &'a Layout,
+    /// Full-layout column -> active column.
+    index: &'a [usize],
+    /// Journeys and conversions per sorted pattern, as floats.
+    ny: &'a [(f64, f64)],
 }
 
-fn objective(rows: &[Row], beta: &[f64], l2: f64) -> f64 {
+impl Rows<'_> {
+    /// Calls `f(row, journeys, conversions)` for every pattern in order.
+    fn for_each(&self, buf: &mut Vec<(usize, f64)>, mut f: impl FnMut(&[(usize, f64)], f64, f64)) {
+        let config = self.sorted.config();
+        for (i, &(n, y)) in self.ny.iter().enumerate() {
+            row(config, self.lay, self.sorted.keys.key(i), buf);
+            for e in buf.iter_mut() {
+                e.0 = self.index[e.0];
+            }
+            f(buf, n, y);
+        }
+    }
+}
+
+/// Penalized log-likelihood.
+fn objective(rows: &Rows<'_>, buf: &mut Vec<(usize, f64)>, beta: &[f64], l2: f64) -> f64 {
     let mut ll = 0.0;
-    for Row { x, n, y } in rows {
+    rows.for_each(buf, |x, n, y| {
         let eta: f64 = x.iter().map(|&(j, v)| beta[j] * v).sum();
         ll += y * eta - n * softplus(eta);
-    }
+    });
     let pen: f64 = beta.iter().skip(1).map(|b| b * b).sum();
     ll - 0.5 * l2 * pen
 }
 
-pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
-    let config = &c.config;
-    if c.totals.journeys == 0 {
+pub(crate) fn fit(c: &Sorted<'_>) -> Result<Incremental> {
+    let config = c.config();
+    let totals = *c.totals();
+    if totals.journeys == 0 {
         return Err(Error::InsufficientData {
             reason: "no journeys to fit the incremental model on".into(),
         });
     }
-    if c.totals.conversions == 0 || c.totals.conversions == c.totals.journeys {
+    if totals.conversions == 0 || totals.conversions == totals.journeys {
         return Err(Error::InsufficientData {
             reason: "the incremental model needs both converting and non-converting journeys"
                 .into(),
@@ -254,23 +273,21 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
             limit: MAX_PAIR_TABLE,
         });
     }
-    // rows over the full layout, then compress to active columns
-    let shapes: Vec<Shape> = c.patterns.iter().map(|(key, _)| key_shape(key)).collect();
+    // active columns over the full layout; rows are regenerated from the
+    // packed keys on every pass instead of being stored
+    let npat = c.keys.len();
     let mut active = vec![false; lay.total()];
     active[0] = true;
     let mut buf = Vec::new();
-    let mut rows: Vec<Row> = Vec::with_capacity(shapes.len());
-    for (shape, (_, cell)) in shapes.iter().zip(&c.patterns) {
-        row(config, &lay, shape, &mut buf);
+    let mut ny: Vec<(f64, f64)> = Vec::with_capacity(npat);
+    for i in 0..npat {
+        row(config, &lay, c.keys.key(i), &mut buf);
         for &(j, _) in &buf {
             active[j] = true;
         }
+        let cell = c.cell(i);
         #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
-        rows.push(Row {
-            x: buf.clone(),
-            n: cell.journeys as f64,
-            y: cell.conversions as f64,
-        });
+        ny.push((cell.journeys as f64, cell.conversions as f64));
     }
     let mut index = vec![usize::MAX; lay.total()];
     let mut cols = 0;
@@ -287,12 +304,14 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
             limit: MAX_FEATURES,
         });
     }
-    for r in &mut rows {
-        for e in r.x.iter_mut() {
-            e.0 = index[e.0];
-        }
-    }
+    let rows = Rows {
+        sorted: c,
+        lay: &lay,
+        index: &index,
+        ny: &ny,
+    };
     let (beta, iterations, last_step, obj) = newton(&rows, cols, config)?;
+    drop(rows);
     // back to the full layout
     let full: Vec<f64> = index
         .iter()
@@ -332,23 +351,24 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
     // expected incremental conversions over all journeys, patterns in order
     let mut inc = vec![0.0_f64; k];
     let mut exposed = vec![0_u64; k];
-    for (shape, (_, cell)) in shapes.iter().zip(&c.patterns) {
+    let mut shape = Shape::default();
+    for (i, &(n, _)) in ny.iter().enumerate() {
+        key_shape(c.keys.key(i), &mut shape);
         if shape.items.is_empty() {
             continue;
         }
-        let full_p = sigmoid(coefs.eta(config, shape, |_| true));
-        #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
-        let n = cell.journeys as f64;
+        let cell = c.cell(i);
+        let full_p = sigmoid(coefs.eta(config, &shape, |_| true));
         for (i, it) in shape.items.iter().enumerate() {
-            let without = sigmoid(coefs.eta(config, shape, |x| x != i));
+            let without = sigmoid(coefs.eta(config, &shape, |x| x != i));
             inc[it.ch as usize] += n * (full_p - without);
             exposed[it.ch as usize] += cell.journeys;
         }
     }
     #[expect(clippy::cast_precision_loss, reason = "display amounts")]
-    let mean_value = c.totals.value as f64
-        / c.totals.conversions as f64
-        / 10_f64.powi(i32::from(c.currency_decimals));
+    let mean_value = totals.value as f64
+        / totals.conversions as f64
+        / 10_f64.powi(i32::from(c.currency_decimals()));
     let effects = c
         .channels
         .iter()
@@ -367,14 +387,14 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
         coefs,
         effects,
         diagnostics: FitDiagnostics {
-            journeys: c.totals.journeys,
-            conversions: c.totals.conversions,
-            patterns: c.patterns.len(),
+            journeys: totals.journeys,
+            conversions: totals.conversions,
+            patterns: npat,
             features: cols,
             iterations,
             last_step,
             penalized_log_likelihood: obj,
-            capped_journeys: c.capped_journeys,
+            capped_journeys: c.capped_journeys(),
         },
     };
     // the configuration and the coefficients' bits identify the fitted model
@@ -400,20 +420,21 @@ const DECREMENT_EPS: f64 = 1e-13;
 /// Penalized Newton-Raphson (IRLS) from β = 0 with step halving.
 /// Returns (β, iterations, last step, objective).
 fn newton(
-    rows: &[Row],
+    rows: &Rows<'_>,
     p: usize,
     config: &IncrementalConfig,
 ) -> Result<(Vec<f64>, usize, f64, f64)> {
     let l2 = config.l2;
+    let mut buf = Vec::new();
     let mut beta = vec![0.0; p];
-    let mut obj = objective(rows, &beta, l2);
+    let mut obj = objective(rows, &mut buf, &beta, l2);
     let mut h = vec![0.0; p * p];
     let mut g = vec![0.0; p];
     let mut step = f64::INFINITY;
     for iter in 1..=config.max_iterations {
         h.fill(0.0);
         g.fill(0.0);
-        for Row { x, n, y } in rows {
+        rows.for_each(&mut buf, |x, n, y| {
             let eta: f64 = x.iter().map(|&(j, v)| beta[j] * v).sum();
             let mu = sigmoid(eta);
             let w = n * mu * (1.0 - mu);
@@ -425,7 +446,7 @@ fn newton(
                     h[lo * p + hi] += w * va * vb;
                 }
             }
-        }
+        });
         for j in 1..p {
             g[j] -= l2 * beta[j];
             h[j * p + j] += l2;
@@ -462,7 +483,7 @@ fn newton(
             for j in 0..p {
                 cand[j] = beta[j] + t * delta[j];
             }
-            let o = objective(rows, &cand, l2);
+            let o = objective(rows, &mut buf, &cand, l2);
             if o.is_finite() && o >= obj - 1e-12 * obj.abs() {
                 obj = o;
                 accepted = true;
@@ -802,7 +823,7 @@ pub fn bootstrap_credit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::incremental::partial::{Cell, KeyItem};
+    use crate::incremental::partial::{Canonical, Cell, Key, KeyItem};
 
     /// The design row and the linear predictor must agree for every
     /// feature family, or the fit and the credit would see different models.
@@ -847,9 +868,11 @@ mod tests {
             ],
             pairs: vec![(0, 1, 1), (2, 0, 2), (2, 1, 1)],
         };
-        let shape = key_shape(&key);
+        let words = key.pack().unwrap();
+        let mut shape = Shape::default();
+        key_shape(&words, &mut shape);
         let mut x = Vec::new();
-        row(&config, &lay, &shape, &mut x);
+        row(&config, &lay, &words, &mut x);
         // arbitrary distinct coefficients
         let full: Vec<f64> = (0..lay.total())
             .map(|i| 0.01 * (i as f64 + 1.0).sqrt())
@@ -975,8 +998,12 @@ mod tests {
             capped_journeys: 0,
             currency_decimals: 2,
         };
-        let m = fit(&c).unwrap();
-        let shape = key_shape(&c.patterns[1].0);
+        let m = IncrementalPartial::from_canonical(c.clone())
+            .unwrap()
+            .finish()
+            .unwrap();
+        let mut shape = Shape::default();
+        key_shape(&c.patterns[1].0.pack().unwrap(), &mut shape);
         let mut phi = Vec::new();
         m.raw_effects(&shape, &mut phi);
         let full = sigmoid(m.coefs.eta(&config, &shape, |_| true));
