@@ -631,6 +631,38 @@ fn sample_accuracy() {
         err_cred * 100.0
     );
     eprintln!("{:?}", model.credit_diagnostics(&set));
+    // What the credited shares would be if each converting journey gave its
+    // channels only the incremental part of its conversion, (p - v(∅)) / p,
+    // and left the baseline part v(∅) / p unassigned (v(∅) = sigmoid of the
+    // intercept with these features): the gap between the two credited
+    // figures is the baseline conversions shared out.
+    use touchpoint::AttributionModel;
+    let p0 = 1.0 / (1.0 + (-coef(&model, "intercept")).exp());
+    let mut inc: std::collections::BTreeMap<String, f64> = Default::default();
+    let mut w = touchpoint::Weights::new();
+    let mut baseline = 0.0;
+    for j in set.iter().filter(|j| j.converted() && !j.is_empty()) {
+        let p = model.predict(&j);
+        let f = ((p - p0) / p).max(0.0);
+        baseline += 1.0 - f;
+        w.clear();
+        model.weights(&j, &mut w).unwrap();
+        for (i, s) in w.shares(j.len()).into_iter().enumerate() {
+            *inc.entry(j.channel_name(i).to_owned()).or_default() += s * f;
+        }
+    }
+    let total: f64 = inc.values().sum();
+    let mut err_inc = 0.0;
+    for (name, x) in &inc {
+        let ts = truth["channels"][name]["share"].as_f64().unwrap();
+        err_inc += (x / total - ts).abs();
+    }
+    eprintln!(
+        "incremental part of credit only: error {:.2} pp; baseline part {:.1} of {} conversions",
+        err_inc * 100.0,
+        baseline,
+        report.conversions()
+    );
 }
 
 /// Coverage of the truth by the 95% intervals of the effect shares (with
