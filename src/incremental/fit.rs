@@ -311,7 +311,6 @@ pub(crate) fn fit(c: &Sorted<'_>) -> Result<Incremental> {
         ny: &ny,
     };
     let (beta, iterations, last_step, obj) = newton(&rows, cols, config)?;
-    drop(rows);
     // back to the full layout
     let full: Vec<f64> = index
         .iter()

@@ -59,9 +59,7 @@ pub(crate) fn key_parts(key: &[u32]) -> (&[u32], &[u32]) {
 pub(crate) fn item_of(w: u32) -> KeyItem {
     KeyItem {
         ch: w >> ITEM_LOW,
-        #[expect(clippy::cast_possible_truncation, reason = "7-bit field")]
         count: (w >> 3 & 0x7F) as u16,
-        #[expect(clippy::cast_possible_truncation, reason = "2-bit field")]
         rank: (w >> 1 & 3) as u16,
         recent: w & 1 == 1,
     }
@@ -69,7 +67,6 @@ pub(crate) fn item_of(w: u32) -> KeyItem {
 
 /// Decodes the pair starting at `pair[0]`: `(a, b, count)`.
 pub(crate) fn pair_of(pair: &[u32]) -> (u32, u32, u16) {
-    #[expect(clippy::cast_possible_truncation, reason = "7-bit field")]
     (pair[0], pair[1] >> PAIR_LOW, (pair[1] & PAIR_MASK) as u16)
 }
 
