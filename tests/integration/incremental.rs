@@ -387,6 +387,35 @@ fn partials_merge_to_the_same_bits_in_any_split() {
     ));
 }
 
+/// A serialized partial whose packed fields are out of range (a rank above
+/// 2, a count above 64) is refused with an error, never stored truncated.
+#[test]
+fn serialized_partial_rejects_out_of_range_fields() {
+    let cfg = IncrementalConfig::new().last_touch(true);
+    let mut p = IncrementalPartial::new(&cfg);
+    p.observe_set(&JourneySet::from_journeys(two_by_two(5.0)).unwrap())
+        .unwrap();
+    let v = serde_json::to_value(&p).unwrap();
+    let back: IncrementalPartial = serde_json::from_value(v.clone()).unwrap();
+    assert_eq!(back.patterns(), 3 + 1);
+    assert_eq!(back.finish().unwrap(), p.finish().unwrap());
+    // the pattern "a then b": items sorted by channel, b (rank 0) last
+    let ab = v["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|x| x[0]["items"].as_array().unwrap().len() == 2)
+        .unwrap();
+    for (field, bad) in [("rank", 3), ("count", 65)] {
+        let mut w = v.clone();
+        w["patterns"][ab][0]["items"][0][field] = serde_json::json!(bad);
+        assert!(
+            serde_json::from_value::<IncrementalPartial>(w).is_err(),
+            "{field}"
+        );
+    }
+}
+
 #[test]
 fn columns_input_matches_journey_input() {
     let js = cell("ab", &["a", "b"], 30, 10, 2.0)
