@@ -108,6 +108,27 @@ pub struct Incremental {
     diagnostics: FitDiagnostics,
 }
 
+/// Reusable buffers of the per-journey credit (no allocation per journey).
+#[derive(Debug, Default)]
+struct Scratch {
+    shape: Shape,
+    /// Raw effects per distinct channel.
+    raw: Vec<f64>,
+    /// Coalition values `v(S)`.
+    v: Vec<f64>,
+    /// Shapley weights by coalition size.
+    w: Vec<f64>,
+    /// Per-item terms of the linear predictor.
+    terms: Vec<f64>,
+    ends: Vec<usize>,
+}
+
+thread_local! {
+    /// One [`Scratch`] per thread for [`AttributionModel::weights`] (which
+    /// takes `&self`): no locking, no allocation per journey.
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 /// Column layout of the full design (before dropping inactive columns).
 struct Layout {
     k: usize,
@@ -682,17 +703,32 @@ impl Incremental {
 
     /// Per distinct channel raw effects (Shapley or removal), and whether
     /// the removal fallback was used.
-    fn raw_effects(&self, shape: &Shape, out: &mut Vec<f64>) -> bool {
+    fn raw_effects(&self, scratch: &mut Scratch) -> bool {
+        let Scratch {
+            shape,
+            raw: out,
+            v,
+            w,
+            terms,
+            ends,
+        } = scratch;
+        let shape = &*shape;
         let k = shape.items.len();
         out.clear();
         let cfg = &self.config;
         if self.config.credit == CreditRule::Shapley && k <= SHAPLEY_EXACT_LIMIT {
             let n = 1_usize << k;
-            let v: Vec<f64> = (0..n)
-                .map(|m| sigmoid(self.coefs.eta(cfg, shape, |i| m >> i & 1 == 1)))
-                .collect();
+            self.coefs.item_terms(cfg, shape, terms, ends);
+            v.clear();
+            v.extend((0..n).map(|m| {
+                sigmoid(
+                    self.coefs
+                        .eta_terms(cfg, shape, terms, ends, |i| m >> i & 1 == 1),
+                )
+            }));
             // weight of a coalition of size s: s! (k-s-1)! / k!
-            let mut w = vec![0.0; k];
+            w.clear();
+            w.resize(k, 0.0);
             for (s, ws) in w.iter_mut().enumerate() {
                 let mut x = 1.0 / k as f64;
                 // 1 / (k * C(k-1, s))
@@ -722,15 +758,15 @@ impl Incremental {
     /// clamped negative effects, equal-split fallbacks, removal fallbacks.
     pub fn credit_diagnostics(&self, set: &JourneySet) -> CreditDiagnostics {
         let mut d = CreditDiagnostics::default();
-        let mut shape = Shape::default();
-        let mut raw = Vec::new();
+        let mut scratch = Scratch::default();
         for j in set.iter() {
             if !j.converted() || j.is_empty() {
                 continue;
             }
             d.credited += 1;
-            self.view_shape(&j, &mut shape);
-            d.removal_fallback += u64::from(self.raw_effects(&shape, &mut raw));
+            self.view_shape(&j, &mut scratch.shape);
+            d.removal_fallback += u64::from(self.raw_effects(&mut scratch));
+            let raw = &scratch.raw;
             if raw.iter().any(|&x| x < 0.0) {
                 d.clamped += 1;
             }
@@ -748,26 +784,27 @@ impl AttributionModel for Incremental {
     }
 
     fn weights(&self, journey: &JourneyView<'_>, out: &mut Weights) -> Result<()> {
-        let mut shape = Shape::default();
-        self.view_shape(journey, &mut shape);
-        let mut raw = Vec::new();
-        self.raw_effects(&shape, &mut raw);
-        if raw.iter().all(|&x| x <= 0.0 || x.is_nan()) {
-            out.equal();
-            return Ok(());
-        }
-        let w = out.weighted();
-        let cat_ids = journey.channels();
-        for id in cat_ids {
-            let i = shape
-                .items
-                .iter()
-                .position(|it| it.key == id.0)
-                .unwrap_or(0);
-            let it = &shape.items[i];
-            w.push(raw[i].max(0.0) / f64::from(it.touches));
-        }
-        Ok(())
+        SCRATCH.with_borrow_mut(|scratch| {
+            self.view_shape(journey, &mut scratch.shape);
+            self.raw_effects(scratch);
+            let (shape, raw) = (&scratch.shape, &scratch.raw);
+            if raw.iter().all(|&x| x <= 0.0 || x.is_nan()) {
+                out.equal();
+                return Ok(());
+            }
+            let w = out.weighted();
+            let cat_ids = journey.channels();
+            for id in cat_ids {
+                let i = shape
+                    .items
+                    .iter()
+                    .position(|it| it.key == id.0)
+                    .unwrap_or(0);
+                let it = &shape.items[i];
+                w.push(raw[i].max(0.0) / f64::from(it.touches));
+            }
+            Ok(())
+        })
     }
 
     fn fingerprint(&self) -> String {
@@ -889,6 +926,18 @@ mod tests {
         };
         let dot: f64 = x.iter().map(|&(j, v)| full[j] * v).sum();
         let eta = coefs.eta(&config, &shape, |_| true);
+        // the cached-terms predictor gives the same bits for every subset
+        let (mut terms, mut ends) = (Vec::new(), Vec::new());
+        coefs.item_terms(&config, &shape, &mut terms, &mut ends);
+        for m in 0..8_usize {
+            let present = |i: usize| m >> i & 1 == 1;
+            assert_eq!(
+                coefs.eta(&config, &shape, present).to_bits(),
+                coefs
+                    .eta_terms(&config, &shape, &terms, &ends, present)
+                    .to_bits()
+            );
+        }
         assert!((dot - eta).abs() < 1e-12, "{dot} {eta}");
         // 1 + exposure levels (2 + 1 + 3) + last + 2 recency + 3 pairs
         assert_eq!(x.len(), 1 + 6 + 1 + 2 + 3);
@@ -1003,8 +1052,12 @@ mod tests {
             .unwrap();
         let mut shape = Shape::default();
         key_shape(&c.patterns[1].0.pack().unwrap(), &mut shape);
-        let mut phi = Vec::new();
-        m.raw_effects(&shape, &mut phi);
+        let mut scratch = Scratch {
+            shape: shape.clone(),
+            ..Scratch::default()
+        };
+        m.raw_effects(&mut scratch);
+        let phi = scratch.raw;
         let full = sigmoid(m.coefs.eta(&config, &shape, |_| true));
         let empty = sigmoid(m.coefs.eta(&config, &shape, |_| false));
         let s: f64 = phi.iter().sum();
