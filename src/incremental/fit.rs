@@ -136,9 +136,28 @@ struct Layout {
     last: bool,
     recent: bool,
     pairs: bool,
+    /// `exposure_value(l, count)` at `[l * 65 + count]` (stored counts are
+    /// at most 64): the rows are regenerated on every Newton pass.
+    expo_values: Vec<f64>,
+    /// `pair_value(count)` at `[count]`.
+    pair_values: Vec<f64>,
 }
 
 impl Layout {
+    fn new(config: &IncrementalConfig, k: usize) -> Layout {
+        let width = config.exposure_width();
+        Layout {
+            k,
+            width,
+            last: config.last_touch,
+            recent: config.recency_ms.is_some(),
+            pairs: !matches!(config.pairs, Pairs::None),
+            expo_values: (0..width * 65)
+                .map(|i| config.exposure_value(i / 65, (i % 65) as u16))
+                .collect(),
+            pair_values: (0..65_u16).map(|n| config.pair_value(n)).collect(),
+        }
+    }
     fn expo(&self, c: usize, l: usize) -> usize {
         1 + c * self.width + l
     }
@@ -194,7 +213,7 @@ fn key_shape(key: &[u32], shape: &mut Shape) {
 
 /// The full-design feature vector of a canonical packed key (sparse),
 /// mirroring [`Coefs::eta`] with every item present.
-fn row(config: &IncrementalConfig, lay: &Layout, key: &[u32], out: &mut Vec<(usize, f64)>) {
+fn row(lay: &Layout, key: &[u32], out: &mut Vec<(usize, f64)>) {
     let (items, pairs) = key_parts(key);
     out.clear();
     out.push((0, 1.0));
@@ -206,7 +225,7 @@ fn row(config: &IncrementalConfig, lay: &Layout, key: &[u32], out: &mut Vec<(usi
         }
         let c = it.ch as usize;
         for l in 0..lay.width {
-            let x = config.exposure_value(l, it.count);
+            let x = lay.expo_values[l * 65 + usize::from(it.count)];
             if x != 0.0 {
                 out.push((lay.expo(c, l), x));
             }
@@ -223,7 +242,10 @@ fn row(config: &IncrementalConfig, lay: &Layout, key: &[u32], out: &mut Vec<(usi
     if lay.pairs {
         for p in pairs.chunks_exact(2) {
             let (a, b, n) = pair_of(p);
-            out.push((lay.pair_col(a as usize, b as usize), config.pair_value(n)));
+            out.push((
+                lay.pair_col(a as usize, b as usize),
+                lay.pair_values[usize::from(n)],
+            ));
         }
     }
 }
@@ -243,9 +265,8 @@ struct Rows<'a> {
 impl Rows<'_> {
     /// Calls `f(row, journeys, conversions)` for every pattern in order.
     fn for_each(&self, buf: &mut Vec<(usize, f64)>, mut f: impl FnMut(&[(usize, f64)], f64, f64)) {
-        let config = self.sorted.config();
         for (i, &(n, y)) in self.ny.iter().enumerate() {
-            row(config, self.lay, self.sorted.keys.key(i), buf);
+            row(self.lay, self.sorted.keys.key(i), buf);
             for e in buf.iter_mut() {
                 e.0 = self.index[e.0];
             }
@@ -280,13 +301,7 @@ pub(crate) fn fit(c: &Sorted<'_>) -> Result<Incremental> {
         });
     }
     let k = c.channels.len();
-    let lay = Layout {
-        k,
-        width: config.exposure_width(),
-        last: config.last_touch,
-        recent: config.recency_ms.is_some(),
-        pairs: !matches!(config.pairs, Pairs::None),
-    };
+    let lay = Layout::new(config, k);
     if lay.pairs && k.saturating_mul(k) > MAX_PAIR_TABLE {
         return Err(Error::TooLarge {
             what: "channels with order-pair features (pairs table)",
@@ -302,7 +317,7 @@ pub(crate) fn fit(c: &Sorted<'_>) -> Result<Incremental> {
     let mut buf = Vec::new();
     let mut ny: Vec<(f64, f64)> = Vec::with_capacity(npat);
     for i in 0..npat {
-        row(config, &lay, c.keys.key(i), &mut buf);
+        row(&lay, c.keys.key(i), &mut buf);
         for &(j, _) in &buf {
             active[j] = true;
         }
@@ -874,13 +889,11 @@ mod tests {
             .recency_days(2.0)
             .unwrap();
         let k = 3;
-        let lay = Layout {
-            k,
-            width: 3,
-            last: true,
-            recent: true,
-            pairs: true,
-        };
+        let lay = Layout::new(&config, k);
+        assert_eq!(
+            (lay.width, lay.last, lay.recent, lay.pairs),
+            (3, true, true, true)
+        );
         let key = Key {
             items: vec![
                 KeyItem {
@@ -908,7 +921,7 @@ mod tests {
         let mut shape = Shape::default();
         key_shape(&words, &mut shape);
         let mut x = Vec::new();
-        row(&config, &lay, &words, &mut x);
+        row(&lay, &words, &mut x);
         // arbitrary distinct coefficients
         let full: Vec<f64> = (0..lay.total())
             .map(|i| 0.01 * (i as f64 + 1.0).sqrt())
