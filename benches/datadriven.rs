@@ -95,14 +95,16 @@ fn markov_1m(c: &mut Criterion) {
             });
         });
     }
-    let fit3 = markov::fit_partial(&set, MarkovConfig::new(3).expect("order")).expect("fit");
-    g.bench_function("solve_only/order=3/journeys=1M", |b| {
-        b.iter(|| {
-            let m = black_box(&fit3).finish().expect("solve");
-            assert!(m.conversion_probability() > 0.0);
-            m
+    for order in [3u8, 4] {
+        let fit = markov::fit_partial(&set, MarkovConfig::new(order).expect("order")).expect("fit");
+        g.bench_function(format!("solve_only/order={order}/journeys=1M"), |b| {
+            b.iter(|| {
+                let m = black_box(&fit).finish().expect("solve");
+                assert!(m.conversion_probability() > 0.0);
+                m
+            });
         });
-    });
+    }
     g.finish();
 }
 

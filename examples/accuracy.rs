@@ -14,6 +14,9 @@
 //! `--preset` may be repeated (or comma-separated); names: sample_like,
 //! weak_effects, b2b, order_matters, useless_everywhere, many_channels.
 //! `--detail` also prints each scenario's true shares next to every model's.
+//! `--intervals R` adds, per scenario and channel, the incremental model's
+//! effect share with a 95% bootstrap interval (R replicates) and whether it
+//! covers the true share.
 
 use std::time::Instant;
 
@@ -106,8 +109,8 @@ fn fitted_models(set: &JourneySet, list: &mut NamedModels, credits: &mut NamedCr
     ] {
         match Incremental::fit(set, &config) {
             Ok(m) => {
-                if name == "incremental" {
-                    credits.push(("incremental effect shares".into(), m.effect_shares()));
+                if name == "incremental" || name == "incremental_order" {
+                    credits.push((format!("{name} effect shares"), m.effect_shares()));
                 }
                 list.push((name.to_owned(), Box::new(m)));
             }
@@ -134,6 +137,8 @@ struct Opts {
     seed: u64,
     presets: Vec<Preset>,
     detail: bool,
+    /// Bootstrap replicates for the interval table (0: no table).
+    intervals: u32,
 }
 
 fn parse_args() -> Result<Opts, String> {
@@ -142,6 +147,7 @@ fn parse_args() -> Result<Opts, String> {
         seed: 1,
         presets: Vec::new(),
         detail: false,
+        intervals: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -170,9 +176,15 @@ fn parse_args() -> Result<Opts, String> {
                 }
             }
             "--detail" => o.detail = true,
+            "--intervals" => {
+                let v = args.next().ok_or("--intervals needs a replicate count")?;
+                o.intervals = v
+                    .parse()
+                    .map_err(|_| format!("--intervals: {v:?} is not a whole number"))?;
+            }
             "-h" | "--help" => {
                 return Err(
-                    "usage: accuracy [--journeys N] [--preset NAME]... [--seed S] [--detail]"
+                    "usage: accuracy [--journeys N] [--preset NAME]... [--seed S] [--detail] [--intervals REPLICATES]"
                         .into(),
                 );
             }
@@ -325,7 +337,59 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             println!(" n/a |");
         }
     }
+    if o.intervals > 0 {
+        intervals(&o)?;
+    }
     eprintln!("\n{:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The incremental model's 95% bootstrap intervals against the truth, per
+/// channel, on each preset, and how often they cover it.
+fn intervals(o: &Opts) -> Result<(), Box<dyn std::error::Error>> {
+    use touchpoint::bootstrap::BootstrapConfig;
+    use touchpoint::incremental::{IncrementalConfig, bootstrap_effects};
+    let boot = BootstrapConfig::new().replicates(o.intervals)?.seed(o.seed);
+    let (mut covered, mut total) = (0u32, 0u32);
+    println!(
+        "\nIncremental-effect shares with 95% bootstrap intervals ({} replicates, {} journeys, seed {}; \
+         order features on order_matters):\n",
+        o.intervals, o.journeys, o.seed
+    );
+    println!("| preset | channel | true share | estimate | 95% interval | covered |");
+    println!("|---|---|---:|---:|---|---|");
+    for &p in &o.presets {
+        let sim = Simulator::new(p.config(o.seed));
+        let set = sim.journey_set(o.journeys)?;
+        let truth = sim.ground_truth(o.journeys)?;
+        // order effects need the order features (last touch, "b after a")
+        let config = if p == Preset::OrderMatters {
+            IncrementalConfig::new().last_touch(true).pairs(Pairs::All)
+        } else {
+            IncrementalConfig::new()
+        };
+        let ci = bootstrap_effects(&set, &config, &boot)?;
+        for t in &truth.channels {
+            let Some(c) = ci.get(&t.name) else { continue };
+            let s = c.share();
+            let inside = s.contains(t.share);
+            covered += u32::from(inside);
+            total += 1;
+            println!(
+                "| {p} | {} | {:.2}% | {:.2}% | [{:.2}%, {:.2}%] | {} |",
+                t.name,
+                100.0 * t.share,
+                100.0 * s.estimate(),
+                100.0 * s.low(),
+                100.0 * s.high(),
+                if inside { "yes" } else { "no" }
+            );
+        }
+    }
+    println!(
+        "\nCoverage: {covered} of {total} channels ({:.0}%) have their true share inside the 95% interval.",
+        100.0 * f64::from(covered) / f64::from(total.max(1))
+    );
     Ok(())
 }
 

@@ -2,8 +2,8 @@
 //!
 //! Streams `N` journeys from the simulator in chunks (memory does not grow
 //! with `N`), feeds each journey to every consumer (every attribution
-//! model through a mergeable [`CreditPartial`], and the simulator's own
-//! ground truth), and prints per consumer the time spent in it, journeys/s
+//! model through a mergeable [`CreditPartial`], the funnel metrics on each
+//! journey's simulated lead, and the simulator's own ground truth), and prints per consumer the time spent in it, journeys/s
 //! and touches/s, then the process's peak resident memory (VmHWM). Data-driven
 //! models are timed as fits (observe every journey, then `finish` solves).
 //!
@@ -15,6 +15,7 @@
 
 use std::time::{Duration, Instant};
 
+use touchpoint::funnel::{FunnelPartial, SliceBy, WinRate};
 use touchpoint::incremental::{IncrementalConfig, IncrementalPartial};
 use touchpoint::markov::{MarkovConfig, MarkovFit};
 use touchpoint::shapley::{ShapleyConfig, ShapleyFit, ShapleyVariant};
@@ -118,8 +119,57 @@ impl Consumer for TruthConsumer<'_> {
     }
 }
 
-/// Every consumer: one per model, the ground truth, and (to come) the
-/// funnel metrics.
+/// The funnel metrics: each journey becomes its simulated lead
+/// ([`Simulator::lead_of`], no second draw of the journey) and streams
+/// through one [`FunnelPartial`] sliced by the channel of the lead's
+/// original source. The partial holds per-slice counters and day-bucket
+/// histograms only, so its size depends on channels and periods, not leads.
+struct FunnelConsumer<'a> {
+    sim: &'a Simulator,
+    partial: FunnelPartial,
+}
+
+impl Consumer for FunnelConsumer<'_> {
+    fn name(&self) -> String {
+        "funnel metrics (leads by channel)".into()
+    }
+    fn observe(
+        &mut self,
+        first: u64,
+        chunk: &[SimpleJourney],
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        for (i, j) in (first..).zip(chunk) {
+            let lead = self.sim.lead_of(i, j.clone());
+            self.partial.observe(&lead)?;
+        }
+        Ok(())
+    }
+    fn finish(&self) -> String {
+        let m = self.partial.finish();
+        let t = m.total();
+        let mql_to_won = t
+            .cohort_rate("mql", "closed_won")
+            .ok()
+            .and_then(|r| r.value())
+            .map_or("-".to_owned(), |r| format!("{:.1}%", 100.0 * r));
+        let velocity = t
+            .velocity(WinRate::WonOverClosed)
+            .per_day
+            .value()
+            .map_or("-".to_owned(), |v| format!("{v:.0}"));
+        format!(
+            "{} leads, {} MQLs, {} won, MQL->won {mql_to_won}, velocity {velocity}/day, {} slices, state {} kB",
+            t.records(),
+            t.reached("mql").unwrap_or(0),
+            t.reached("closed_won").unwrap_or(0),
+            m.slices().len(),
+            self.partial.size_bytes() / 1024
+        )
+    }
+}
+
+/// Every consumer: one per model, the data-driven fits, the funnel
+/// metrics and the ground truth.
 fn consumers(sim: &Simulator) -> Vec<Box<dyn Consumer + '_>> {
     let mut out: Vec<Box<dyn Consumer + '_>> = Vec::new();
     for model in models::all() {
@@ -172,8 +222,10 @@ fn consumers(sim: &Simulator) -> Vec<Box<dyn Consumer + '_>> {
             Err(e) => format!("error: {e}"),
         },
     }));
-    // Funnel metrics: a consumer wrapping the funnel partial goes here
-    // (observe each journey of the chunk, finish with its headline rates).
+    out.push(Box::new(FunnelConsumer {
+        sim,
+        partial: FunnelPartial::new(sim.funnel_config().slice_by(SliceBy::Channel)),
+    }));
     out.push(Box::new(TruthConsumer {
         sim,
         partial: TruthPartial::new(sim),

@@ -336,6 +336,14 @@ impl JourneySet {
         &mut self.catalog
     }
 
+    /// The raw columns data-driven fits count from, without building a view
+    /// per journey: journey offsets into the touch columns (`len() + 1`
+    /// entries), channel ids per touch, converted flags and values (minor
+    /// units) per journey.
+    pub(crate) fn fit_columns(&self) -> (&[usize], &[ChannelId], &[bool], &[i64]) {
+        (&self.offsets, &self.channel, &self.converted, &self.value)
+    }
+
     /// Number of journeys.
     pub fn len(&self) -> usize {
         self.ids.len()

@@ -32,7 +32,7 @@ impl ChannelCredit {
         let c = self.units as f64 / CONVERSION_UNITS as f64;
         c
     }
-    /// Attributed conversions in [`CONVERSION_UNITS`](crate::CONVERSION_UNITS) (exact).
+    /// Attributed conversions in [`CONVERSION_UNITS`] (exact).
     pub fn conversion_units(&self) -> i64 {
         self.units
     }
@@ -55,6 +55,23 @@ impl ChannelCredit {
 /// currency units, ties to the channel first by name. So
 /// `Σ lines + unassigned == totals` holds exactly, in integers.
 /// Converted journeys with no touch are in [`unassigned`](Self::unassigned_value_minor).
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::markov::{MarkovConfig, MarkovFit};
+///
+/// let mut fit = MarkovFit::new(MarkovConfig::new(1)?);
+/// fit.observe_path(&["C1", "C2", "C3"], 1, 10_000, 0)?; // 100.00
+/// fit.observe_path(&["C1"], 0, 0, 1)?;
+/// fit.observe_path(&["C2", "C3"], 0, 0, 1)?;
+/// let credits = fit.finish()?.credits()?;
+/// // removal effects 0.5 / 1 / 1: shares 0.2 / 0.4 / 0.4
+/// let cents: Vec<i64> = credits.lines().iter().map(|l| l.value_minor()).collect();
+/// assert_eq!(cents, [2000, 4000, 4000]);
+/// assert_eq!(credits.get("C2").unwrap().conversions(), 0.4);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChannelCredits {
     model: String,

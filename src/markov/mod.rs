@@ -104,6 +104,11 @@ use crate::journey::Journey;
 use crate::model::{AttributionModel, Weights};
 use crate::money::{Currency, MAX_MINOR};
 
+/// The crate's fixed, seedless 64-bit mixer (fmix64).
+pub(crate) fn mix(k: u64) -> u64 {
+    mix64(k)
+}
+
 /// Format version of serialized [`MarkovFit`]s.
 pub const FORMAT_VERSION: u32 = 1;
 /// The highest supported order.
@@ -666,9 +671,17 @@ impl MarkovFit {
             }
         }
         if r.is_ok() {
+            let (offsets, channels, converted, values) = set.fit_columns();
+            let to = to.min(converted.len());
             for i in from..to {
-                let Some(j) = set.get(i) else { break };
-                r = self.feed_journey(j.channels().iter().map(|c| cache[c.index()]), &j);
+                let ids = channels[offsets[i]..offsets[i + 1]]
+                    .iter()
+                    .map(|c| cache[c.index()]);
+                r = if converted[i] {
+                    self.feed(ids, 1, 0, values[i])
+                } else {
+                    self.feed(ids, 0, 1, 0)
+                };
                 if r.is_err() {
                     break;
                 }
@@ -727,14 +740,6 @@ impl MarkovFit {
         converted: &[bool],
         values_minor: &[i64],
     ) -> Result<()> {
-        let n = converted.len();
-        if offsets.len() != n + 1 || values_minor.len() != n {
-            return Err(Error::param(
-                "offsets",
-                offsets.len(),
-                "journeys + 1 offsets and one value per journey",
-            ));
-        }
         let mut map = Vec::with_capacity(names.len());
         for name in names {
             if name.is_empty() {
@@ -742,45 +747,21 @@ impl MarkovFit {
             }
             map.push(self.intern(name)?);
         }
-        let mut buf = std::mem::take(&mut self.buf);
-        let r = (|| {
-            for i in 0..n {
-                let (a, b) = (offsets[i], offsets[i + 1]);
-                let (Ok(a), Ok(b)) = (usize::try_from(a), usize::try_from(b)) else {
-                    return Err(Error::param("offsets", a, "non-negative offsets"));
-                };
-                if a > b || b > codes.len() {
-                    return Err(Error::param(
-                        "offsets",
-                        b,
-                        "non-decreasing offsets within codes",
-                    ));
-                }
-                buf.clear();
-                for &c in &codes[a..b] {
-                    let Some(&id) = map.get(c as usize) else {
-                        return Err(Error::param("codes", c, "indices into names"));
-                    };
-                    buf.push(id);
-                }
-                if converted[i] {
-                    let v = values_minor[i];
-                    if !(0..=MAX_MINOR).contains(&v) {
-                        return Err(Error::InvalidValue {
-                            journey: format!("#{i}"),
-                            #[expect(clippy::cast_precision_loss, reason = "message")]
-                            value: v as f64,
-                        });
-                    }
-                    self.feed(buf.iter().copied(), 1, 0, v)?;
+        walk_columns(
+            offsets,
+            codes,
+            names.len(),
+            converted,
+            values_minor,
+            |path, conv, v| {
+                let ids = path.iter().map(|&c| map[c as usize]);
+                if conv {
+                    self.feed(ids, 1, 0, v)
                 } else {
-                    self.feed(buf.iter().copied(), 0, 1, 0)?;
+                    self.feed(ids, 0, 1, 0)
                 }
-            }
-            Ok(())
-        })();
-        self.buf = buf;
-        r
+            },
+        )
     }
 
     /// Adds `other`'s counts into `self`.
@@ -926,6 +907,7 @@ impl MarkovFit {
             if e.from.len() > usize::from(w.config.order)
                 || e.from.iter().any(|&c| c >= n)
                 || e.to > n + 1
+                || e.count == 0
             {
                 return Err(bad(format!("transition {:?} -> {}", e.from, e.to)));
             }
@@ -981,7 +963,7 @@ pub fn fit(set: &JourneySet, config: MarkovConfig) -> Result<Markov> {
 }
 
 /// Counts every journey of `set` into a fresh [`MarkovFit`]. With the
-/// `rayon` feature, fixed chunks of 65,536 journeys are counted in parallel
+/// `rayon` feature, fixed chunks of 16,384 journeys are counted in parallel
 /// and merged in chunk order (the result is the same bit for bit).
 ///
 /// # Errors
@@ -991,7 +973,7 @@ pub fn fit_partial(set: &JourneySet, config: MarkovConfig) -> Result<MarkovFit> 
     #[cfg(feature = "rayon")]
     {
         use rayon::prelude::*;
-        const CHUNK: usize = 1 << 16;
+        const CHUNK: usize = 1 << 14;
         if set.len() > CHUNK {
             let chunks: Vec<usize> = (0..set.len().div_ceil(CHUNK)).collect();
             let parts: Vec<MarkovFit> = chunks
@@ -1013,6 +995,52 @@ pub fn fit_partial(set: &JourneySet, config: MarkovConfig) -> Result<MarkovFit> 
     let mut f = MarkovFit::new(config);
     f.observe_set(set)?;
     Ok(f)
+}
+
+/// Validates Arrow-layout journey columns and calls `f(codes, converted,
+/// value)` per journey.
+pub(crate) fn walk_columns(
+    offsets: &[i32],
+    codes: &[u32],
+    names: usize,
+    converted: &[bool],
+    values_minor: &[i64],
+    mut f: impl FnMut(&[u32], bool, i64) -> Result<()>,
+) -> Result<()> {
+    let n = converted.len();
+    if offsets.len() != n + 1 || values_minor.len() != n {
+        return Err(Error::param(
+            "offsets",
+            offsets.len(),
+            "journeys + 1 offsets and one value per journey",
+        ));
+    }
+    if let Some(&c) = codes.iter().find(|&&c| c as usize >= names) {
+        return Err(Error::param("codes", c, "indices into names"));
+    }
+    for i in 0..n {
+        let (a, b) = (offsets[i], offsets[i + 1]);
+        let (Ok(a), Ok(b)) = (usize::try_from(a), usize::try_from(b)) else {
+            return Err(Error::param("offsets", a.min(b), "non-negative offsets"));
+        };
+        if a > b || b > codes.len() {
+            return Err(Error::param(
+                "offsets",
+                b,
+                "non-decreasing offsets within codes",
+            ));
+        }
+        let v = if converted[i] { values_minor[i] } else { 0 };
+        if !(0..=MAX_MINOR).contains(&v) {
+            return Err(Error::InvalidValue {
+                journey: format!("#{i}"),
+                #[expect(clippy::cast_precision_loss, reason = "message")]
+                value: v as f64,
+            });
+        }
+        f(&codes[a..b], converted[i], v)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn validate_path<S: AsRef<str>>(

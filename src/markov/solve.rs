@@ -32,8 +32,22 @@ pub(crate) struct Chain {
     p: Vec<f64>,
     p_conv: Vec<f64>,
     p_self: Vec<f64>,
-    /// Components, sinks first; members in ascending state order.
+    /// Components, sinks first; members in Tarjan pop order (downstream first).
     comps: Vec<Vec<u32>>,
+    /// For components solved iteratively: their edges in local indices.
+    blocks: Vec<Option<Block>>,
+}
+
+/// A large component's edges, split into internal (local column indices,
+/// contiguous in sweep order) and external (already solved) ones.
+#[derive(Debug, Clone, PartialEq)]
+struct Block {
+    ptr: Vec<usize>,
+    col: Vec<u32>,
+    p: Vec<f64>,
+    ext_ptr: Vec<usize>,
+    ext_to: Vec<u32>,
+    ext_p: Vec<f64>,
 }
 
 impl Chain {
@@ -53,6 +67,45 @@ impl Chain {
             ptr.push(to.len());
         }
         let comps = tarjan(n, &ptr, &to);
+        let mut local = vec![u32::MAX; n];
+        let blocks = comps
+            .iter()
+            .map(|comp| {
+                if comp.len() <= DENSE_LIMIT {
+                    return None;
+                }
+                for (i, &s) in comp.iter().enumerate() {
+                    local[s as usize] = u32::try_from(i).unwrap_or(u32::MAX);
+                }
+                let mut b = Block {
+                    ptr: vec![0],
+                    col: Vec::new(),
+                    p: Vec::new(),
+                    ext_ptr: vec![0],
+                    ext_to: Vec::new(),
+                    ext_p: Vec::new(),
+                };
+                for &s in comp {
+                    let s = s as usize;
+                    for e in ptr[s]..ptr[s + 1] {
+                        let t = to[e] as usize;
+                        if local[t] == u32::MAX {
+                            b.ext_to.push(to[e]);
+                            b.ext_p.push(p[e]);
+                        } else {
+                            b.col.push(local[t]);
+                            b.p.push(p[e]);
+                        }
+                    }
+                    b.ptr.push(b.col.len());
+                    b.ext_ptr.push(b.ext_to.len());
+                }
+                for &s in comp {
+                    local[s as usize] = u32::MAX;
+                }
+                Some(b)
+            })
+            .collect();
         Chain {
             ptr,
             to,
@@ -60,6 +113,7 @@ impl Chain {
             p_conv,
             p_self,
             comps,
+            blocks,
         }
     }
 
@@ -78,8 +132,10 @@ impl Chain {
         let n = self.len();
         let mut x = vec![0.0; n];
         let mut local = vec![u32::MAX; n];
-        for comp in &self.comps {
-            if comp.len() == 1 {
+        for (comp, block) in self.comps.iter().zip(&self.blocks) {
+            if let Some(block) = block {
+                self.gauss_seidel(comp, block, removed, &mut x)?;
+            } else if comp.len() == 1 {
                 let s = comp[0] as usize;
                 if removed[s] {
                     continue;
@@ -94,10 +150,8 @@ impl Chain {
                 } else {
                     0.0
                 };
-            } else if comp.len() <= DENSE_LIMIT {
-                self.dense(comp, removed, &mut x, &mut local);
             } else {
-                self.gauss_seidel(comp, removed, &mut x, &mut local)?;
+                self.dense(comp, removed, &mut x, &mut local);
             }
         }
         Ok(x)
@@ -179,36 +233,31 @@ impl Chain {
     fn gauss_seidel(
         &self,
         comp: &[u32],
+        block: &Block,
         removed: &[bool],
         x: &mut [f64],
-        local: &mut [u32],
     ) -> Result<()> {
-        // external contributions are fixed: fold them into b once
-        for &s in comp {
-            local[s as usize] = 0;
-        }
-        let mut b = vec![0.0; comp.len()];
+        let m = comp.len();
+        // removed states stay at 0 (so their terms vanish); d = 0 marks them
+        let mut b = vec![0.0; m];
+        let mut d = vec![0.0; m];
         for (i, &s) in comp.iter().enumerate() {
             let s = s as usize;
             if removed[s] {
                 continue;
             }
             let mut v = self.p_conv[s];
-            for e in self.ptr[s]..self.ptr[s + 1] {
-                let t = self.to[e] as usize;
-                if local[t] == u32::MAX && !removed[t] {
-                    v += self.p[e] * x[t];
-                }
+            for e in block.ext_ptr[i]..block.ext_ptr[i + 1] {
+                v += block.ext_p[e] * x[block.ext_to[e] as usize];
             }
             b[i] = v;
+            d[i] = 1.0 - self.p_self[s];
         }
+        let mut xl = vec![0.0; m];
         let mut sweeps = 0;
         let mut delta = f64::INFINITY;
         while delta > TOLERANCE {
             if sweeps == MAX_SWEEPS {
-                for &s in comp {
-                    local[s as usize] = u32::MAX;
-                }
                 return Err(Error::NotConverged {
                     what: "markov absorbing-chain solve",
                     iterations: sweeps,
@@ -217,33 +266,28 @@ impl Chain {
             }
             sweeps += 1;
             delta = 0.0;
-            for (i, &s) in comp.iter().enumerate() {
-                let s = s as usize;
-                if removed[s] {
+            for i in 0..m {
+                if d[i] <= 0.0 {
                     continue;
                 }
                 let mut v = b[i];
-                for e in self.ptr[s]..self.ptr[s + 1] {
-                    let t = self.to[e] as usize;
-                    if local[t] == 0 && !removed[t] {
-                        v += self.p[e] * x[t];
-                    }
+                for e in block.ptr[i]..block.ptr[i + 1] {
+                    v += block.p[e] * xl[block.col[e] as usize];
                 }
-                let d = 1.0 - self.p_self[s];
-                let new = if d > 0.0 { (v / d).min(1.0) } else { 0.0 };
-                delta = delta.max((new - x[s]).abs());
-                x[s] = new;
+                let new = (v / d[i]).min(1.0);
+                delta = delta.max((new - xl[i]).abs());
+                xl[i] = new;
             }
         }
-        for &s in comp {
-            local[s as usize] = u32::MAX;
+        for (i, &s) in comp.iter().enumerate() {
+            x[s as usize] = xl[i];
         }
         Ok(())
     }
 }
 
-/// Strongly connected components (iterative Tarjan), emitted sinks first;
-/// members sorted ascending.
+/// Strongly connected components (iterative Tarjan), emitted sinks first,
+/// members in pop order (deterministic for a given graph).
 fn tarjan(n: usize, ptr: &[usize], to: &[u32]) -> Vec<Vec<u32>> {
     const UNSEEN: u32 = u32::MAX;
     let mut index = vec![UNSEEN; n];
@@ -293,7 +337,9 @@ fn tarjan(n: usize, ptr: &[usize], to: &[u32]) -> Vec<Vec<u32>> {
                             break;
                         }
                     }
-                    comp.sort_unstable();
+                    // pop order: last discovered (downstream) first, which
+                    // lets a Gauss-Seidel sweep carry values upstream
+                    comp.shrink_to_fit();
                     comps.push(comp);
                 }
             }
@@ -315,10 +361,34 @@ mod tests {
         let x = c.solve(&[false, false]).unwrap();
         // x0 = .25 + .5 x1, x1 = .5 + .5 x0 => x0 = .5/.75 = 2/3
         assert!((x[0] - 2.0 / 3.0).abs() < 1e-15);
-        let mut local = vec![u32::MAX; 2];
-        let mut y = vec![0.0; 2];
-        c.gauss_seidel(&[0, 1], &[false, false], &mut y, &mut local)
-            .unwrap();
+        // the same component through the iterative path
+        let mut big = c.clone();
+        big.blocks = vec![None; big.comps.len()];
+        let i = big.comps.iter().position(|c| c.len() == 2).unwrap();
+        let comp = big.comps[i].clone();
+        let n = 2;
+        let mut local = vec![u32::MAX; n];
+        for (k, &s) in comp.iter().enumerate() {
+            local[s as usize] = k as u32;
+        }
+        let mut blk = Block {
+            ptr: vec![0],
+            col: vec![],
+            p: vec![],
+            ext_ptr: vec![0],
+            ext_to: vec![],
+            ext_p: vec![],
+        };
+        for &s in &comp {
+            for e in c.ptr[s as usize]..c.ptr[s as usize + 1] {
+                blk.col.push(local[c.to[e] as usize]);
+                blk.p.push(c.p[e]);
+            }
+            blk.ptr.push(blk.col.len());
+            blk.ext_ptr.push(0);
+        }
+        big.blocks[i] = Some(blk);
+        let y = big.solve(&[false, false]).unwrap();
         assert!((y[0] - x[0]).abs() < 1e-14 && (y[1] - x[1]).abs() < 1e-14);
         let r = c.solve(&[false, true]).unwrap();
         assert!((r[0] - 0.25).abs() < 1e-15 && r[1] == 0.0);

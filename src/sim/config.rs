@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::leads::FunnelSpec;
 use crate::Result;
 use crate::error::Error;
 
@@ -292,6 +293,7 @@ pub struct Config {
     pub(crate) start_secs: i64,
     pub(crate) span_secs: i64,
     pub(crate) milestones: Option<Milestones>,
+    pub(crate) funnel: Option<FunnelSpec>,
     pub(crate) id_prefix: String,
     pub(crate) seed: u64,
     // derived
@@ -361,6 +363,13 @@ impl Config {
         self.milestones
     }
 
+    /// The funnel section, if set (leads then follow it; without it,
+    /// [`Simulator::lead`](super::Simulator::lead) uses
+    /// [`FunnelSpec::default`]).
+    pub fn funnel(&self) -> Option<&FunnelSpec> {
+        self.funnel.as_ref()
+    }
+
     /// The seed.
     pub fn seed(&self) -> u64 {
         self.seed
@@ -379,6 +388,8 @@ impl Config {
 
     /// A text that identifies the configuration (every parameter and the
     /// seed); ground-truth partials of different fingerprints do not merge.
+    /// The funnel section is not part of it: it changes leads only, never
+    /// journeys or their ground truth.
     pub fn fingerprint(&self) -> String {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in format!(
@@ -426,6 +437,7 @@ pub struct ConfigBuilder {
     start_secs: i64,
     span_days: f64,
     milestones: Option<Milestones>,
+    funnel: Option<FunnelSpec>,
     id_prefix: String,
     seed: u64,
 }
@@ -463,6 +475,7 @@ impl Default for ConfigBuilder {
             start_secs: DEFAULT_START,
             span_days: 300.0,
             milestones: None,
+            funnel: None,
             id_prefix: "sim".to_owned(),
             seed: 0,
         }
@@ -545,6 +558,17 @@ impl ConfigBuilder {
         }
     }
 
+    /// Sets the funnel section: how journeys become funnel leads
+    /// ([`Simulator::lead`](super::Simulator::lead)). Journeys and ground
+    /// truth do not depend on it.
+    #[must_use]
+    pub fn funnel(self, funnel: FunnelSpec) -> ConfigBuilder {
+        ConfigBuilder {
+            funnel: Some(funnel),
+            ..self
+        }
+    }
+
     /// Journey ids are `{prefix}-{seed}-{index:07}`.
     #[must_use]
     pub fn id_prefix(self, prefix: impl Into<String>) -> ConfigBuilder {
@@ -574,9 +598,13 @@ impl ConfigBuilder {
     /// probability outside `[0, 1)`, a delay out of range, a value
     /// distribution with a negative or non-finite parameter, a window of
     /// `span_days` not finite and `> 0` (or beyond year 9999), milestone
-    /// positions or rates outside `[0, 1]`, an empty id prefix.
-    /// [`Error::UnknownName`] (kind `"channel"`) if `requires` names no
-    /// channel of the configuration.
+    /// positions or rates outside `[0, 1]`, an empty id prefix; in the
+    /// funnel section, a share or rate outside `[0, 1]`, an empty or
+    /// duplicate segment name, a segment weight negative or not finite (or
+    /// all zero), an empty reason, an exit delay out of range, or exits that
+    /// could fall after year 9999.
+    /// [`Error::UnknownName`] (kind `"channel"`) if `requires` or a funnel
+    /// sales channel names no channel of the configuration.
     pub fn build(self) -> Result<Config> {
         let n = self.channels.len();
         if n == 0 {
@@ -770,6 +798,18 @@ impl ConfigBuilder {
                 ));
             }
         }
+        if let Some(f) = &self.funnel {
+            f.validate(&self.channels)?;
+            let latest_exit = latest - i128::from(max_delay(self.conversion_lag))
+                + i128::from(max_delay(f.exit_delay));
+            if latest_exit > LATEST_SECS {
+                return Err(Error::param(
+                    "funnel.exit_delay",
+                    format!("latest possible exit {latest_exit} s"),
+                    "start + span + max touches * max gap + max exit delay before year 10000",
+                ));
+            }
+        }
         if self.id_prefix.is_empty() {
             return Err(Error::param("id_prefix", "\"\"", "a non-empty prefix"));
         }
@@ -784,6 +824,7 @@ impl ConfigBuilder {
             start_secs: self.start_secs,
             span_secs: span_secs as i64,
             milestones: self.milestones,
+            funnel: self.funnel,
             id_prefix: self.id_prefix,
             seed: self.seed,
             requires_idx,
@@ -805,7 +846,7 @@ fn check_len(min: u32, max: u32) -> Result<()> {
     Ok(())
 }
 
-fn check_delay(parameter: &'static str, d: Delay) -> Result<()> {
+pub(crate) fn check_delay(parameter: &'static str, d: Delay) -> Result<()> {
     let ok = match d {
         Delay::Uniform { min_secs, max_secs } => {
             min_secs >= 0 && min_secs <= max_secs && max_secs <= MAX_DELAY_SECS

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::config::{Config, Delay, PathLength, ValueDist};
 use super::detmath;
+use super::leads::{FunnelSpec, funnel_key};
 use super::rng::{Stream, key_of};
 use crate::{JourneySet, MAX_MINOR, Milestone, Result, SimpleJourney, SimpleTouch};
 
@@ -47,7 +48,7 @@ impl Scratch {
 }
 
 impl Config {
-    fn delay(d: Delay, rng: &mut Stream) -> i64 {
+    pub(crate) fn delay(d: Delay, rng: &mut Stream) -> i64 {
         match d {
             Delay::Uniform { min_secs, max_secs } => rng.int_in(min_secs, max_secs),
             Delay::Exponential {
@@ -244,13 +245,24 @@ impl Config {
 pub struct Simulator {
     pub(crate) config: Config,
     pub(crate) key: [u8; 32],
+    /// The funnel section in effect (the configuration's or the default).
+    pub(crate) funnel: FunnelSpec,
+    /// Key of the funnel stream (see [`super::leads`]).
+    pub(crate) funnel_key: [u8; 32],
 }
 
 impl Simulator {
     /// A simulator of `config` (seeded by `config.seed()`).
     pub fn new(config: Config) -> Simulator {
         let key = key_of(config.seed);
-        Simulator { config, key }
+        let funnel_key = funnel_key(config.seed);
+        let funnel = config.funnel.clone().unwrap_or_default();
+        Simulator {
+            config,
+            key,
+            funnel,
+            funnel_key,
+        }
     }
 
     /// The configuration.

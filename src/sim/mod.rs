@@ -81,6 +81,9 @@
 //!   (gap, phase if late weights are set, channel), conversion uniform,
 //!   value, lag, milestone uniforms. Changing it changes every journey and
 //!   is a breaking change.
+//! - Funnel leads draw from a second ChaCha8 stream per journey (see
+//!   [Funnel leads](#funnel-leads)) in the fixed order documented on
+//!   [`Simulator::lead_of`]; journeys never read it.
 //! - The key depends on the seed only, so two configurations run with the
 //!   same seed share their raw draws (common random numbers across
 //!   configurations): presets with the same path-length distribution get
@@ -120,6 +123,69 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Funnel leads
+//!
+//! [`Simulator::lead`] turns journey `i` into a [`funnel::Lead`](crate::funnel::Lead)
+//! (same id, same touches): inquiry at the first touch, MQL, SAL and SQL at
+//! drawn dates between the lead's creation (the `lead_created` milestone,
+//! or the first touch) and the opportunity (the `opportunity_created`
+//! milestone, or the last touch), closed won at the conversion with the
+//! journey's value as amount, and for some of the others `closed_lost` or
+//! `disqualified` exits; owner and segment drawn too. [`FunnelSpec`] (the
+//! optional funnel section of the [`Config`]) sets the rates, segments,
+//! sales channels and exits; [`Simulator::funnel_config`] gives a matching
+//! [`FunnelConfig`](crate::funnel::FunnelConfig). [`Simulator::leads`]
+//! streams them; [`Simulator::lead_of`] maps an already generated journey
+//! without drawing it again.
+//!
+//! The funnel's random draws come from their own stream per journey (a key
+//! derived from the seed with the domain tag `"funnel"`, stream number
+//! `i`), never from the journey's: adding or changing the funnel section
+//! leaves every journey and the ground truth bit-identical.
+//!
+//! Worked example: one channel, three touches a day apart, a conversion
+//! two days after the last one (the baseline of 50 log-odds makes every
+//! journey convert), value 100, the lead milestone at the first touch and
+//! the opportunity at the second. Every lead is then an inquiry and MQL at
+//! touch 0, an opportunity at touch 1 (day 1, SAL and SQL in between), and
+//! won on day 4 with amount 100:
+//!
+//! ```
+//! use touchpoint::funnel::{FunnelPartial, Lead};
+//! use touchpoint::sim::{Channel, Config, Delay, Milestones, PathLength, Simulator, ValueDist};
+//!
+//! const DAY: i64 = 86_400;
+//! let config = Config::builder()
+//!     .channel(Channel::new("email", 1.0, 0.0))
+//!     .baseline(50.0)
+//!     .path_length(PathLength::Uniform { min: 3, max: 3 })
+//!     .gap(Delay::Uniform { min_secs: DAY, max_secs: DAY })
+//!     .conversion_lag(Delay::Uniform { min_secs: 2 * DAY, max_secs: 2 * DAY })
+//!     .value(ValueDist::Fixed(100.0))
+//!     .milestones(Milestones { lead_at: 0.0, opportunity_at: 0.5, lead_rate: 1.0, opportunity_rate: 1.0 })
+//!     .build()?;
+//! let sim = Simulator::new(config);
+//! let lead: Lead = sim.lead(0);
+//! let t0 = sim.journey(0).touchpoints[0].ts;
+//! let day = |d: i64| t0 + chrono::Duration::days(d);
+//! let stages: Vec<&str> = lead.entries().iter().map(|e| e.stage.as_str()).collect();
+//! assert_eq!(stages, ["inquiry", "mql", "sal", "sql", "opportunity", "closed_won"]);
+//! assert_eq!(lead.entries()[1].at, day(0)); // MQL at the lead_created touch
+//! assert!(lead.entries()[2].at >= day(0) && lead.entries()[3].at <= day(1));
+//! assert_eq!(lead.entries()[4].at, day(1)); // the opportunity_created touch
+//! assert_eq!(lead.entries()[5].at, day(4)); // conversion: last touch + 2 days
+//! assert_eq!(lead.amount(), Some(100.0));
+//!
+//! let mut partial = FunnelPartial::new(sim.funnel_config());
+//! for lead in sim.leads(1_000) {
+//!     partial.observe(&lead)?;
+//! }
+//! let m = partial.finish();
+//! assert_eq!(m.total().reached("closed_won")?, 1_000);
+//! assert_eq!(m.total().lead_to_revenue().revenue_minor, 1_000 * 100_00);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Presets
 //!
 //! [`Preset`] lists ready-made configurations: the shape of the shipped
@@ -131,6 +197,7 @@
 mod config;
 mod detmath;
 mod generate;
+mod leads;
 mod presets;
 mod rng;
 mod truth;
@@ -139,5 +206,6 @@ pub use self::config::{
     Channel, Config, ConfigBuilder, Delay, Milestones, PathLength, Response, ValueDist,
 };
 pub use self::generate::{Journeys, Simulator};
+pub use self::leads::{FunnelSpec, Leads};
 pub use self::presets::Preset;
 pub use self::truth::{ChannelTruth, GroundTruth, PROBABILITY_UNITS, TruthPartial};

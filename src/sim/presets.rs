@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::config::{Channel, Config, Delay, Milestones, PathLength, Response, ValueDist};
+use super::leads::FunnelSpec;
 use crate::{Error, Result};
 
 const HOUR: i64 = 3_600;
@@ -68,7 +69,9 @@ pub enum Preset {
     /// of non-converting journeys become leads and 30% of those
     /// opportunities), geometric response (decay 0.6), baseline -4.6,
     /// value log-normal (mu 10, sigma 0.8; mean about 30,000), conversion
-    /// 1..=30 days after the last touch.
+    /// 1..=30 days after the last touch; funnel leads with the default
+    /// [`FunnelSpec`] and `sales_call` as the sales channel (a lead whose
+    /// first touch is a sales call is sales-sourced).
     B2b,
     /// Order matters: `paid_search` adds a closing bonus of 1.5 log-odds when
     /// it is the last touch (one dominant closer, small presence effect 0.1),
@@ -221,6 +224,7 @@ impl Preset {
                     lead_rate: 0.5,
                     opportunity_rate: 0.3,
                 })
+                .funnel(FunnelSpec::new().sales_channels(["sales_call"]))
                 .id_prefix("b2b")
                 .seed(seed)
                 .build(),

@@ -234,9 +234,17 @@ fn journeys_and_aggregated_paths_agree_bitwise_on_shipped_sample() {
 /// The full 50k-journey sample, when the shared data sits beside the clone.
 #[test]
 fn full_sample_journeys_match_exact_markov() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/sample.jsonl");
-    let Ok(text) = std::fs::read_to_string(path) else {
-        eprintln!("skipped: {path} not present");
+    // beside the clone (CI), or beside a worktree directory
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let candidates = [
+        format!("{dir}/../shared/data/sample.jsonl"),
+        format!("{dir}/../../shared/data/sample.jsonl"),
+    ];
+    let Some(text) = candidates
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+    else {
+        eprintln!("skipped: no ../shared/data/sample.jsonl");
         return;
     };
     let set = journeys(&text);
@@ -357,6 +365,49 @@ fn errors_are_typed() {
 }
 
 #[test]
+fn arrow_columns_equal_paths() {
+    // journeys: a>b (converted, 5.00), b (not), [] (converted, 1.00), b>b>a (not)
+    let offsets = [0, 2, 3, 3, 6];
+    let codes = [0, 1, 1, 1, 1, 0];
+    let names = ["a", "b"];
+    let converted = [true, false, true, false];
+    let values = [500, 0, 100, 0];
+    let config = MarkovConfig::new(2).unwrap();
+    let mut f = MarkovFit::new(config);
+    f.observe_columns(&offsets, &codes, &names, &converted, &values)
+        .unwrap();
+    let mut g = MarkovFit::new(config);
+    g.observe_path(&["b"], 0, 0, 1).unwrap();
+    g.observe_path(&["b", "b", "a"], 0, 0, 1).unwrap();
+    g.observe_path::<&str>(&[], 1, 100, 0).unwrap();
+    g.observe_path(&["a", "b"], 1, 500, 0).unwrap();
+    assert_eq!(f, g);
+    let m = f.finish().unwrap();
+    assert_eq!(m.empty_journeys(), (1, 0));
+    let c = m.credits().unwrap();
+    assert_eq!(c.unassigned_value_minor(), 100);
+    assert_eq!(c.value_minor(), 500);
+    let sc = ShapleyConfig::new(ShapleyVariant::Rate);
+    let mut s = ShapleyFit::new(sc);
+    s.observe_columns(&offsets, &codes, &names, &converted, &values)
+        .unwrap();
+    let mut t = ShapleyFit::new(sc);
+    t.observe_path(&["a", "b"], 1, 500, 0).unwrap();
+    t.observe_path(&["b", "b", "a"], 0, 0, 1).unwrap();
+    t.observe_path(&["b"], 0, 0, 1).unwrap();
+    t.observe_path::<&str>(&[], 1, 100, 0).unwrap();
+    assert_eq!(s, t);
+    assert!(matches!(
+        f.observe_columns(&[0, 3], &[0, 1], &names, &[true], &[1]),
+        Err(Error::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        f.observe_columns(&[0, 1], &[7], &names, &[true], &[1]),
+        Err(Error::InvalidParameter { .. })
+    ));
+}
+
+#[test]
 fn all_converting_input_works() {
     let m = markov_of(
         &[
@@ -410,14 +461,33 @@ fn shapley_known_answers() {
         .collect();
     assert_eq!(pos, vec![("A", 1), ("B", 1), ("B", 2)]);
 
-    // rate: {A} 1/2, {B} 1/4, {A,B} never seen -> best subset 1/2
+    // rate: {A} 1/2, {B} 1/4, {A,B} 1 (2 conversions, value 8.00)
     let mut f = ShapleyFit::new(ShapleyConfig::new(ShapleyVariant::Rate));
     f.observe_path(&["A"], 1, 100, 1).unwrap();
     f.observe_path(&["B", "B"], 1, 100, 3).unwrap();
+    f.observe_path(&["B", "A"], 2, 800, 0).unwrap();
     let m = f.finish().unwrap();
-    // φ(A) = ½(½ - 0) + ½(½ - ¼) = 3/8, φ(B) = ½(¼) + ½(½ - ½) = 1/8
-    assert_eq!(m.values(), &[0.375, 0.125]);
-    assert_eq!(m.credits().get("A").unwrap().conversions(), 1.5);
+    // game of {A,B}: φ(A) = ½(½) + ½(1 - ¼) = 5/8, φ(B) = ½(¼) + ½(1 - ½) = 3/8
+    assert_eq!(m.values(), &[1.0 + 1.25, 1.0 + 0.75]);
+    let c = m.credits();
+    assert_eq!(c.get("A").unwrap().conversion_units(), 2_250_000_000);
+    assert_eq!(c.get("B").unwrap().value_minor(), 100 + 300);
+    // a journey {A, C}: C unknown to the model, A takes it all
+    let t = "2024-01-01T00:00:00Z".parse().unwrap();
+    let j = SimpleJourney::new("x")
+        .touch(SimpleTouch::new("A", t))
+        .touch(SimpleTouch::new("C", t))
+        .converted(1.0);
+    let set = JourneySet::from_journeys([&j]).unwrap();
+    let r = attribute(&m, &set).unwrap();
+    assert_eq!(r.channels().get("A").unwrap().value_minor(), 100);
+    // a {A, B} journey shares 5/8 : 3/8
+    let j = SimpleJourney::new("y")
+        .touch(SimpleTouch::new("B", t))
+        .touch(SimpleTouch::new("A", t))
+        .converted(8.0);
+    let r = attribute(&m, &JourneySet::from_journeys([&j]).unwrap()).unwrap();
+    assert_eq!(r.channels().get("A").unwrap().value_minor(), 500);
 }
 
 #[test]
@@ -437,7 +507,7 @@ fn shapley_rate_over_sample_and_sampling() {
         .sum();
     assert_eq!(units, 6326 * CONVERSION_UNITS as i64);
     let sampled_cfg = ShapleyConfig::new(ShapleyVariant::Rate)
-        .exact_limit(8)
+        .exact_limit(3)
         .unwrap()
         .sampling(Some(Sampling {
             permutations: 3000,
@@ -612,5 +682,133 @@ proptest! {
         if converts(&rows) {
             prop_assert_eq!(a.finish().unwrap(), b.finish().unwrap());
         }
+        for variant in [ShapleyVariant::Simplified, ShapleyVariant::Rate, ShapleyVariant::Ordered] {
+            let sc = ShapleyConfig::new(variant);
+            let mut x = ShapleyFit::new(sc);
+            x.observe_set(&set).unwrap();
+            let mut y = ShapleyFit::new(sc);
+            for (p, c, v, n) in &rows { y.observe_path(p, *c, *v, *n).unwrap(); }
+            prop_assert_eq!(&x, &y);
+            if converts(&rows) {
+                prop_assert_eq!(x.finish().unwrap(), y.finish().unwrap());
+            }
+        }
     }
+}
+
+/// Expands the first sample rows into single journeys (all rows: 50k).
+fn expanded_sample(limit_rows: usize) -> (JourneySet, Vec<Row>) {
+    let data: Vec<Row> = sample_rows().into_iter().take(limit_rows).collect();
+    let t = "2024-01-01T00:00:00Z"
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
+    let mut set = JourneySet::new();
+    let mut rows = Vec::new();
+    for (k, (p, c, v, n)) in data.iter().enumerate() {
+        let mk = |id: String| {
+            p.iter()
+                .enumerate()
+                .fold(SimpleJourney::new(id), |j, (i, ch)| {
+                    j.touch(SimpleTouch::new(
+                        ch.as_str(),
+                        t + chrono::Duration::seconds(i64::try_from(i).unwrap()),
+                    ))
+                })
+        };
+        for i in 0..*n {
+            set.push(&mk(format!("{k}-n{i}"))).unwrap();
+        }
+        // one converting journey carries the row's whole value, the others 0
+        for i in 0..*c {
+            let value = if i == 0 { *v } else { 0 };
+            #[expect(clippy::cast_precision_loss, reason = "cents")]
+            let j = mk(format!("{k}-c{i}")).converted(value as f64 / 100.0);
+            set.push(&j).unwrap();
+        }
+        rows.push((p.clone(), *c, *v, *n));
+    }
+    (set, rows)
+}
+
+/// With `--features rayon` this runs the parallel chunked fit (chunks of
+/// 16,384 journeys); without, the serial one: both equal the path fit.
+#[test]
+fn chunked_and_parallel_fits_equal_the_serial_fit() {
+    let (set, rows) = expanded_sample(usize::MAX);
+    assert!(set.len() > 2 * (1 << 14), "{}", set.len());
+    for order in [1u8, 3] {
+        let config = MarkovConfig::new(order).unwrap();
+        let a = markov::fit_partial(&set, config).unwrap();
+        let b = fit_rows(&rows, config);
+        assert_eq!(a, b);
+        assert_eq!(a.finish().unwrap(), b.finish().unwrap());
+    }
+}
+
+/// Streams 10 million generated journeys through an order-3 fit in batches
+/// of 100k; run it under `/usr/bin/time -v` to read the peak memory:
+/// `cargo test --release --test integration stream_10m -- --ignored`.
+#[test]
+#[ignore = "takes about a minute; a memory measurement"]
+fn stream_10m_journeys_through_a_fit() {
+    let mut s = 99u64;
+    let mut next = || {
+        s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let names = [
+        "paid_search",
+        "organic_search",
+        "email",
+        "direct",
+        "display",
+        "paid_social",
+        "referral",
+        "video",
+        "affiliate",
+        "webinar",
+        "events",
+        "partner",
+    ];
+    let t = "2024-01-01T00:00:00Z"
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
+    let config = MarkovConfig::new(3).unwrap();
+    let mut fit = MarkovFit::new(config);
+    let mut shap = ShapleyFit::new(ShapleyConfig::new(ShapleyVariant::Rate));
+    for batch in 0..100 {
+        let mut set = JourneySet::new();
+        for i in 0..100_000u64 {
+            let mut j = SimpleJourney::new(format!("{batch}-{i}"));
+            let mut len = 1;
+            while len < 12 && next() % 10 < 6 {
+                len += 1;
+            }
+            for k in 0..len {
+                let c = usize::try_from(next() % 12).unwrap();
+                j = j.touch(SimpleTouch::new(names[c], t + chrono::Duration::seconds(k)));
+            }
+            if next() % 10 == 0 {
+                j = j.converted(12.5);
+            }
+            set.push(&j).unwrap();
+        }
+        fit.observe_set(&set).unwrap();
+        shap.observe_set(&set).unwrap();
+    }
+    assert_eq!(fit.journeys(), 10_000_000);
+    eprintln!(
+        "markov order 3: {} states, {} bytes; shapley: {} coalitions, {} bytes",
+        fit.state_count(),
+        fit.size_bytes(),
+        shap.coalition_count(),
+        shap.size_bytes()
+    );
+    assert!(fit.size_bytes() < 100 << 20);
+    let m = fit.finish().unwrap();
+    assert!(m.conversion_probability() > 0.0);
+    shap.finish().unwrap();
 }

@@ -1,0 +1,80 @@
+"""Side-by-side timing of ChannelAttribution's in-process Markov call, for the
+README. Not part of the build or of CI.
+
+    python3 -m venv /tmp/cavenv && /tmp/cavenv/bin/pip install ChannelAttribution pandas
+    /tmp/cavenv/bin/python benches/peers/channelattribution.py --generate /tmp/gen100k.paths.csv
+    /tmp/cavenv/bin/python benches/peers/channelattribution.py /tmp/gen100k.paths.csv
+    cargo run --release --example attribute -- /tmp/gen100k.paths.csv --model markov --order 1 --timings
+    cargo run --release --example attribute -- /tmp/gen100k.paths.csv --model markov --order 3 --timings
+
+`--generate` writes the 100,000 journeys of the `markov/fit_solve/.../journeys=100k`
+criterion bench (splitmix64, seed 2, 12 channels) as aggregated paths.
+"""
+import sys
+import time
+
+
+def generate(out):
+    NAMES = ["paid_search","organic_search","email","direct","display","paid_social",
+             "referral","video","affiliate","webinar","events","partner"]
+    M = (1 << 64) - 1
+    state = 2
+    def nxt():
+        nonlocal state
+        state = (state + 0x9e3779b97f4a7c15) & M
+        z = state
+        z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M
+        z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M
+        return z ^ (z >> 31)
+
+    n, ch = 100_000, 12
+    tri = ch * (ch + 1) // 2
+    agg = {}
+    for i in range(n):
+        ln = 1
+        while ln < 12 and nxt() % 10 < 6:
+            ln += 1
+        p = 30 + 15 * ln
+        path = []
+        for k in range(ln):
+            r = nxt() % tri
+            c = 0
+            while r >= ch - c:
+                r -= ch - c
+                c += 1
+            if c < 3:
+                p += 40
+            path.append(NAMES[c])
+        key = " > ".join(path)
+        a = agg.setdefault(key, [0, 0, 0])
+        if nxt() % 1000 < p:
+            cents = 1000 + nxt() % 50000
+            a[0] += 1; a[1] += cents
+        else:
+            a[2] += 1
+    rows = [(k, v[0], v[1] / 100, v[2]) for k, v in sorted(agg.items())]
+    with open(out, "w") as f:
+        f.write("path,total_conversions,total_conversion_value,total_null\n")
+        for k, c, v, nn in rows:
+            f.write(f"{k},{c},{v:.2f},{nn}\n")
+
+
+def main():
+    if sys.argv[1] == "--generate":
+        generate(sys.argv[2])
+        return
+    import pandas as pd
+    from ChannelAttribution import markov_model
+
+    df = pd.read_csv(sys.argv[1])
+    for order in (1, 3):
+        best = float("inf")
+        for _ in range(5):
+            t = time.perf_counter()
+            markov_model(df, "path", "total_conversions", var_value="total_conversion_value",
+                         var_null="total_null", order=order, sep=">", verbose=0)
+            best = min(best, time.perf_counter() - t)
+        print(f"channelattribution markov order={order} seconds={best:.4f} (best of 5)")
+
+
+main()
