@@ -69,6 +69,14 @@ pub(crate) fn apportion_weighted(
     #[expect(clippy::cast_precision_loss, reason = "totals are below 2^53")]
     let factor = total as f64 / sum;
     let n = out.len();
+    if !factor.is_finite() {
+        // weights so small (all below ~1e-292) that `total / sum` overflows:
+        // every positive weight would floor to the whole total and the
+        // overshoot loop below would hand units back one by one (`total`
+        // iterations). Scale by the share `w / sum` instead.
+        apportion_tiny(total, weights, sum, out, scratch);
+        return;
+    }
     if n <= SMALL {
         // Same result as the general path below, without sorting: the
         // fractional parts are kept as the integer keys of their bit
@@ -176,6 +184,41 @@ pub(crate) fn apportion_weighted(
                 k = scratch.len();
             }
         }
+    }
+}
+
+/// [`apportion_weighted`] when `total / sum` overflows: the parts are
+/// `floor(w / sum · total)`, leftovers by the largest remainder.
+#[cold]
+fn apportion_tiny(
+    total: i64,
+    weights: &[f64],
+    sum: f64,
+    out: &mut [i64],
+    scratch: &mut Vec<(f64, usize)>,
+) {
+    #[expect(clippy::cast_precision_loss, reason = "totals are below 2^53")]
+    let t = total as f64;
+    let mut assigned: i64 = 0;
+    scratch.clear();
+    for (i, (o, &w)) in out.iter_mut().zip(weights).enumerate() {
+        let x = w / sum * t;
+        #[expect(clippy::cast_possible_truncation, reason = "clamped to [0, total]")]
+        let f = (x as i64).clamp(0, total - assigned);
+        *o = f;
+        assigned += f;
+        #[expect(clippy::cast_precision_loss, reason = "parts are below 2^53")]
+        scratch.push((x - f as f64, i));
+    }
+    // largest fraction first, ties to the earlier touch; the floors sum to
+    // at most `total`, and short of it by less than one unit per touch
+    scratch.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut left = total - assigned;
+    let mut k = 0;
+    while left > 0 && !scratch.is_empty() {
+        out[scratch[k % scratch.len()].1] += 1;
+        left -= 1;
+        k += 1;
     }
 }
 
@@ -337,9 +380,14 @@ struct Acc {
 }
 
 impl Acc {
-    fn add(&mut self, units: i64, value: i64) {
-        self.units += u128::from(units.unsigned_abs());
-        self.value += i128::from(value);
+    /// Checked: a deserialized partial can carry sums near the limits.
+    #[inline]
+    fn add(&mut self, units: i64, value: i64) -> Result<()> {
+        let other = Acc {
+            units: u128::from(units.unsigned_abs()),
+            value: i128::from(value),
+        };
+        self.checked_merge(&other)
     }
 
     fn checked_merge(&mut self, other: &Acc) -> Result<()> {
@@ -362,9 +410,9 @@ struct Dim {
 
 impl Dim {
     #[inline]
-    fn add(&mut self, id: u32, units: i64, value: i64) {
+    fn add(&mut self, id: u32, units: i64, value: i64) -> Result<()> {
         if id == NONE_ID {
-            self.unassigned.add(units, value);
+            self.unassigned.add(units, value)
         } else {
             let i = id as usize;
             match self.lines.get_mut(i) {
@@ -375,9 +423,9 @@ impl Dim {
     }
 
     #[cold]
-    fn grow_add(&mut self, i: usize, units: i64, value: i64) {
+    fn grow_add(&mut self, i: usize, units: i64, value: i64) -> Result<()> {
         self.lines.resize(i + 1, Acc::default());
-        self.lines[i].add(units, value);
+        self.lines[i].add(units, value)
     }
 }
 
@@ -528,19 +576,29 @@ impl CreditPartial {
         model: &M,
         view: &JourneyView<'_>,
     ) -> Result<()> {
-        self.journeys += 1;
+        // checked: a deserialized partial can carry counts near the limits
+        self.journeys = self.journeys.checked_add(1).ok_or(Error::Overflow {
+            what: "journey count",
+        })?;
         if !view.converted() {
             return Ok(());
         }
-        self.conversions += 1;
-        self.value += i128::from(view.value_minor());
+        self.conversions = self.conversions.checked_add(1).ok_or(Error::Overflow {
+            what: "conversion count",
+        })?;
+        self.value = self
+            .value
+            .checked_add(i128::from(view.value_minor()))
+            .ok_or(Error::Overflow {
+                what: "total value",
+            })?;
         if view.is_empty() {
             #[expect(clippy::cast_possible_wrap, reason = "10^9 fits")]
             let u = CONVERSION_UNITS as i64;
             let v = view.value_minor();
-            self.channel.unassigned.add(u, v);
-            self.campaign.unassigned.add(u, v);
-            self.content.unassigned.add(u, v);
+            self.channel.unassigned.add(u, v)?;
+            self.campaign.unassigned.add(u, v)?;
+            self.content.unassigned.add(u, v)?;
             return Ok(());
         }
         let sum = self.crediter.weigh(model, view)?;
@@ -554,7 +612,7 @@ impl CreditPartial {
         match (self.kind, self.crediter.weights.shape()) {
             (CreditKind::Shares, Shape::Single(k)) => {
                 // `check` made sure k < n
-                self.add_touch(ch[k].0, cp[k], ct[k], units, value);
+                self.add_touch(ch[k].0, cp[k], ct[k], units, value)?;
             }
             (CreditKind::Shares, Shape::Equal) => {
                 // the largest-remainder split of `apportion_equal`, inline
@@ -565,7 +623,7 @@ impl CreditPartial {
                     let i = i as i64;
                     let u = qu + i64::from(i < ru);
                     let v = qv + i64::from(i < rv);
-                    self.add_touch(c.0, p, t, u, v);
+                    self.add_touch(c.0, p, t, u, v)?;
                 }
             }
             (CreditKind::Shares, Shape::Weighted) if n <= SMALL => {
@@ -580,7 +638,7 @@ impl CreditPartial {
                 let touches = ch.iter().zip(cp).zip(ct);
                 for (((c, &p), &t), (&u, &v)) in touches.zip(us.iter().zip(vals.iter())) {
                     if u != 0 || v != 0 {
-                        self.add_touch(c.0, p, t, u, v);
+                        self.add_touch(c.0, p, t, u, v)?;
                     }
                 }
             }
@@ -596,7 +654,7 @@ impl CreditPartial {
                     if u == 0 && v == 0 {
                         continue;
                     }
-                    self.add_touch(ch[i].0, cp[i], ct[i], u, v);
+                    self.add_touch(ch[i].0, cp[i], ct[i], u, v)?;
                 }
             }
         }
@@ -605,10 +663,17 @@ impl CreditPartial {
 
     /// Adds one touch's credit to the three breakdowns.
     #[inline]
-    fn add_touch(&mut self, channel: u32, campaign: u32, content: u32, units: i64, value: i64) {
-        self.channel.add(channel, units, value);
-        self.campaign.add(campaign, units, value);
-        self.content.add(content, units, value);
+    fn add_touch(
+        &mut self,
+        channel: u32,
+        campaign: u32,
+        content: u32,
+        units: i64,
+        value: i64,
+    ) -> Result<()> {
+        self.channel.add(channel, units, value)?;
+        self.campaign.add(campaign, units, value)?;
+        self.content.add(content, units, value)
     }
 
     fn named(&self) -> NamedPartial {
@@ -1067,6 +1132,72 @@ pub fn compare(models: &[&dyn AttributionModel], set: &JourneySet) -> Result<Com
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn apportion_tiny_weights_is_exact_and_fast() {
+        // `total / sum` overflows to infinity: this used to loop `total` times
+        let total = 9_000_000_000_000_000_i64;
+        let mut scratch = Vec::new();
+        for w in [
+            vec![5e-324, 0.0, 5e-324],
+            vec![1e-300, 3e-300],
+            vec![5e-324; 30],
+        ] {
+            let sum: f64 = w.iter().sum();
+            let mut out = vec![0; w.len()];
+            apportion_weighted(total, &w, sum, &mut out, &mut scratch);
+            assert_eq!(out.iter().sum::<i64>(), total, "{w:?}");
+            assert!(out.iter().all(|&o| o >= 0));
+        }
+        let mut out = vec![0; 3];
+        apportion_weighted(
+            total,
+            &[5e-324, 0.0, 5e-324],
+            1e-323,
+            &mut out,
+            &mut scratch,
+        );
+        assert_eq!(out, [total / 2, 0, total / 2]);
+        let mut out = vec![0; 2];
+        apportion_weighted(total, &[1e-300, 3e-300], 4e-300, &mut out, &mut scratch);
+        assert_eq!(out, [total / 4, total / 4 * 3]);
+    }
+
+    #[test]
+    fn observe_into_saturated_partial_is_an_error() {
+        use crate::journey::SimpleJourney;
+        use crate::models::Linear;
+        use crate::touchpoint::SimpleTouch;
+        let t = "2024-01-01T00:00:00Z".parse().unwrap();
+        let j = SimpleJourney::new("a")
+            .touch(SimpleTouch::new("email", t))
+            .converted(1.0);
+        let mut p = CreditPartial::new(&Linear);
+        p.observe(&Linear, &j).unwrap();
+        // counts and sums at their limits, as a hostile serialized partial can carry
+        let mut json: serde_json::Value = serde_json::to_value(&p).unwrap();
+        json["journeys"] = serde_json::json!(u64::MAX);
+        let mut full: CreditPartial = serde_json::from_value(json).unwrap();
+        assert!(matches!(
+            full.observe(&Linear, &j),
+            Err(Error::Overflow {
+                what: "journey count"
+            })
+        ));
+        let text = serde_json::to_string(&p).unwrap().replace(
+            r#""email":{"units":1000000000"#,
+            r#""email":{"units":340282366920938463463374607431768211455"#,
+        );
+        let mut full: CreditPartial = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            full.finish().channels().lines()[0].conversion_units(),
+            u128::MAX
+        );
+        assert!(matches!(
+            full.observe(&Linear, &j),
+            Err(Error::Overflow { .. })
+        ));
+    }
 
     #[test]
     fn largest_remainder_known_answer() {

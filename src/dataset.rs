@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::journey::Journey;
-use crate::money::Currency;
+use crate::money::{Currency, MAX_MINOR};
 use crate::touchpoint::{Milestone, Touchpoint};
 
 /// The id of an interned channel: its position in the [`Catalog`].
@@ -165,6 +165,7 @@ pub(crate) const NONE_ID: u32 = u32::MAX;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "JourneySetWire")]
 pub struct JourneySet {
     catalog: Catalog,
     currency: Currency,
@@ -182,6 +183,99 @@ pub struct JourneySet {
     milestone: Vec<Option<Milestone>>,
     cost: Vec<Option<i64>>,
     converted_count: u64,
+}
+
+/// The serialized form of a [`JourneySet`], checked column by column when
+/// read: views slice the columns by the offsets and index the catalog by
+/// the ids, so an inconsistent set would panic later.
+#[derive(Deserialize)]
+struct JourneySetWire {
+    catalog: Catalog,
+    currency: Currency,
+    ids: Vec<String>,
+    offsets: Vec<usize>,
+    converted: Vec<bool>,
+    value: Vec<i64>,
+    conversion_ts: Vec<Option<i64>>,
+    channel: Vec<ChannelId>,
+    ts: Vec<i64>,
+    campaign: Vec<u32>,
+    content: Vec<u32>,
+    milestone: Vec<Option<Milestone>>,
+    cost: Vec<Option<i64>>,
+    converted_count: u64,
+}
+
+impl TryFrom<JourneySetWire> for JourneySet {
+    type Error = Error;
+    fn try_from(mut w: JourneySetWire) -> Result<JourneySet> {
+        let bad = |reason: &str| Error::param("journey_set", reason, "consistent columns");
+        let n = w.ids.len();
+        let t = w.channel.len();
+        if w.offsets.is_empty() && n == 0 {
+            w.offsets.push(0); // the `Default` set
+        }
+        if w.offsets.len() != n + 1 || w.offsets.first() != Some(&0) {
+            return Err(bad("offsets do not match the journeys"));
+        }
+        if w.offsets.last() != Some(&t) || w.offsets.windows(2).any(|p| p[0] > p[1]) {
+            return Err(bad("offsets do not match the touches"));
+        }
+        if w.converted.len() != n || w.value.len() != n || w.conversion_ts.len() != n {
+            return Err(bad("journey columns of different lengths"));
+        }
+        if [w.ts.len(), w.campaign.len(), w.content.len()] != [t; 3]
+            || w.milestone.len() != t
+            || w.cost.len() != t
+        {
+            return Err(bad("touch columns of different lengths"));
+        }
+        let in_range = |id: u32, names: &Interner| id == NONE_ID || (id as usize) < names.len();
+        if w.channel
+            .iter()
+            .any(|c| c.index() >= w.catalog.channels.len())
+            || !w
+                .campaign
+                .iter()
+                .all(|&c| in_range(c, &w.catalog.campaigns))
+            || !w.content.iter().all(|&c| in_range(c, &w.catalog.contents))
+        {
+            return Err(bad("an id outside the catalog"));
+        }
+        let amount = |v: i64| (0..=MAX_MINOR).contains(&v);
+        if !w.value.iter().copied().all(amount) || !w.cost.iter().flatten().copied().all(amount) {
+            return Err(bad("an amount outside 0..=2^53 minor units"));
+        }
+        let time = |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms).is_some();
+        if !w.ts.iter().copied().all(time) || !w.conversion_ts.iter().flatten().copied().all(time) {
+            return Err(bad("a timestamp out of range"));
+        }
+        if w.offsets
+            .windows(2)
+            .any(|p| w.ts[p[0]..p[1]].windows(2).any(|x| x[0] > x[1]))
+        {
+            return Err(bad("touches not sorted by time"));
+        }
+        if u64::try_from(w.converted.iter().filter(|&&c| c).count()) != Ok(w.converted_count) {
+            return Err(bad("conversion count does not match"));
+        }
+        Ok(JourneySet {
+            catalog: w.catalog,
+            currency: w.currency,
+            ids: w.ids,
+            offsets: w.offsets,
+            converted: w.converted,
+            value: w.value,
+            conversion_ts: w.conversion_ts,
+            channel: w.channel,
+            ts: w.ts,
+            campaign: w.campaign,
+            content: w.content,
+            milestone: w.milestone,
+            cost: w.cost,
+            converted_count: w.converted_count,
+        })
+    }
 }
 
 /// A touch taken apart for sorting and validation.
@@ -551,5 +645,54 @@ impl<'a> JourneyView<'a> {
         self.timestamps()
             .get(i)
             .and_then(|&ms| DateTime::from_timestamp_millis(ms))
+    }
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+    use crate::journey::SimpleJourney;
+    use crate::touchpoint::SimpleTouch;
+
+    fn set() -> JourneySet {
+        let t = "2024-01-01T00:00:00Z".parse().unwrap();
+        let j = SimpleJourney::new("a")
+            .touch(SimpleTouch::new("email", t).campaign("q1"))
+            .touch(SimpleTouch::new("direct", t))
+            .converted(2.0);
+        JourneySet::from_journeys([&j]).unwrap()
+    }
+
+    #[test]
+    fn round_trip_and_default() {
+        let s = set();
+        let back: JourneySet = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+        let d = serde_json::to_string(&JourneySet::default()).unwrap();
+        let back: JourneySet = serde_json::from_str(&d).unwrap();
+        assert!(back.is_empty() && back.get(0).is_none());
+    }
+
+    #[test]
+    fn inconsistent_columns_are_rejected() {
+        let good = serde_json::to_value(set()).unwrap();
+        let cases: [(&str, serde_json::Value); 8] = [
+            ("offsets", serde_json::json!([0, 3])), // past the touches: slicing panicked
+            ("offsets", serde_json::json!([0])),
+            ("channel", serde_json::json!([0, 7])), // outside the catalog
+            ("campaign", serde_json::json!([5, 4294967295_u32])),
+            ("value", serde_json::json!([-1])),
+            ("ts", serde_json::json!([i64::MAX, i64::MAX])),
+            ("ts", serde_json::json!([5, 1])),
+            ("converted_count", serde_json::json!(0)),
+        ];
+        for (field, v) in cases {
+            let mut bad = good.clone();
+            bad[field] = v.clone();
+            assert!(
+                serde_json::from_value::<JourneySet>(bad).is_err(),
+                "{field} = {v} accepted"
+            );
+        }
     }
 }

@@ -28,8 +28,23 @@ pub const MAX_MINOR: i64 = 1 << 53;
 /// # Ok::<(), touchpoint::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "CurrencyWire")]
 pub struct Currency {
     decimals: u8,
+}
+
+/// The serialized form, validated by [`Currency::new`] when read (an
+/// unchecked `decimals` would overflow [`Currency::scale`]).
+#[derive(Deserialize)]
+struct CurrencyWire {
+    decimals: u8,
+}
+
+impl TryFrom<CurrencyWire> for Currency {
+    type Error = Error;
+    fn try_from(w: CurrencyWire) -> Result<Currency> {
+        Currency::new(w.decimals)
+    }
 }
 
 impl Default for Currency {
@@ -89,5 +104,19 @@ impl Currency {
     /// Converts an `i128` total in minor units to major units as `f64`.
     pub fn to_major_wide(self, minor: i128) -> f64 {
         minor as f64 / self.scale() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deserialize_validates_decimals() {
+        let ok: Currency = serde_json::from_str(r#"{"decimals":3}"#).unwrap();
+        assert_eq!(ok.scale(), 1000);
+        // 10^255 used to overflow in `scale` after an unchecked read
+        assert!(serde_json::from_str::<Currency>(r#"{"decimals":255}"#).is_err());
+        assert!(serde_json::from_str::<Currency>(r#"{"decimals":7}"#).is_err());
     }
 }

@@ -147,11 +147,33 @@ pub struct Sampling {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "ShapleyConfigWire")]
 pub struct ShapleyConfig {
     variant: ShapleyVariant,
     exact_limit: u8,
     sampling: Option<Sampling>,
     currency: Currency,
+}
+
+/// The serialized form of a [`ShapleyConfig`], whose exact limit is checked
+/// as by [`ShapleyConfig::exact_limit`] when read (an unchecked limit let
+/// the rate game enumerate `2^|J|` subsets of up to 128 channels).
+#[derive(Deserialize)]
+struct ShapleyConfigWire {
+    variant: ShapleyVariant,
+    exact_limit: u8,
+    sampling: Option<Sampling>,
+    currency: Currency,
+}
+
+impl TryFrom<ShapleyConfigWire> for ShapleyConfig {
+    type Error = Error;
+    fn try_from(w: ShapleyConfigWire) -> Result<ShapleyConfig> {
+        Ok(ShapleyConfig::new(w.variant)
+            .exact_limit(w.exact_limit)?
+            .sampling(w.sampling)
+            .with_currency(w.currency))
+    }
 }
 
 impl Default for ShapleyConfig {
@@ -654,7 +676,14 @@ impl<'de> Deserialize<'de> for ShapleyFit {
         for c in &w.channels {
             f.intern(c);
         }
+        // a repeated name would leave indices past the interned channels
+        if f.names.len() != w.channels.len() {
+            return Err(D::Error::custom("a repeated channel name"));
+        }
         let n = u32::try_from(w.channels.len()).unwrap_or(u32::MAX);
+        if w.empty.value_minor < 0 || w.coalitions.iter().any(|(_, c)| c.value_minor < 0) {
+            return Err(D::Error::custom("a negative value"));
+        }
         for (k, c) in w.coalitions {
             if k.is_empty() || k.iter().any(|&i| i >= n) {
                 return Err(D::Error::custom("coalition out of range"));
@@ -1067,10 +1096,12 @@ impl RateGame {
     fn new(n: usize, cells: &[(Vec<u32>, Cell)]) -> RateGame {
         let mut observed: Vec<(u128, f64)> = cells
             .iter()
-            .filter(|(_, c)| c.conversions + c.nulls > 0)
+            .filter(|(_, c)| c.conversions > 0 || c.nulls > 0)
             .map(|(k, c)| {
+                // widened: both counts may be near u64::MAX (aggregated paths)
+                let total = u128::from(c.conversions) + u128::from(c.nulls);
                 #[expect(clippy::cast_precision_loss, reason = "rates")]
-                let r = c.conversions as f64 / (c.conversions + c.nulls) as f64;
+                let r = c.conversions as f64 / total as f64;
                 (k.iter().fold(0u128, |m, &i| m | (1 << i)), r)
             })
             .collect();

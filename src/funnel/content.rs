@@ -128,9 +128,11 @@ impl ContentPartial {
             let w = &touches[start..];
             &w[..w.partition_point(|t| t.ts.timestamp_millis() <= ts)]
         };
+        // checked: a deserialized partial can carry counts near the limits
+        let of = || Error::Overflow { what: "MQL counts" };
         for r in &self.records {
             if r.reached(mql) {
-                self.mqls += 1;
+                self.mqls = self.mqls.checked_add(1).ok_or_else(of)?;
                 let mut seen: Vec<&str> = upto(r.touch_start, r.ts[mql])
                     .iter()
                     .filter_map(|t| t.content.as_deref())
@@ -138,11 +140,12 @@ impl ContentPartial {
                 seen.sort_unstable();
                 seen.dedup();
                 if seen.is_empty() {
-                    self.mqls_without_content += 1;
+                    self.mqls_without_content =
+                        self.mqls_without_content.checked_add(1).ok_or_else(of)?;
                 }
                 for c in seen {
                     match self.mql_assets.get_mut(c) {
-                        Some(n) => *n += 1,
+                        Some(n) => *n = n.checked_add(1).ok_or_else(of)?,
                         None => {
                             self.mql_assets.insert(c.to_owned(), 1);
                         }

@@ -105,6 +105,23 @@ impl DurationHist {
         b.1 += u128::from(ums);
     }
 
+    /// Whether a deserialized histogram is consistent with `records`
+    /// observations: at most one duration each, bucket counts summing to
+    /// the count, and every sum at most `count` durations of `i64::MAX` ms.
+    /// Then [`record`](Self::record) cannot overflow while the owning
+    /// slice's record count does not.
+    pub(crate) fn fits(&self, records: u64) -> bool {
+        let most = |c: u64| u128::from(c) << 63;
+        let mut total: u64 = 0;
+        for (_, (c, s)) in self.buckets() {
+            match total.checked_add(c) {
+                Some(t) if s <= most(c) => total = t,
+                _ => return false,
+            }
+        }
+        total == self.count && self.count <= records && self.sum_ms <= most(self.count)
+    }
+
     pub(crate) fn merge(&mut self, other: &DurationHist) -> Result<()> {
         let of = || Error::Overflow { what: "durations" };
         self.count = self.count.checked_add(other.count).ok_or_else(of)?;
@@ -121,7 +138,7 @@ impl DurationHist {
     fn at_rank(&self, rank: u64) -> Option<f64> {
         let mut seen = 0;
         for (_, (c, s)) in self.buckets() {
-            seen += c;
+            seen = c.saturating_add(seen);
             if seen >= rank {
                 #[expect(clippy::cast_precision_loss, reason = "display value")]
                 return Some(s as f64 / c as f64 / DAY_MS as f64);
@@ -144,7 +161,9 @@ impl DurationHist {
                 None
             },
             p90_days: if n > 0 {
-                self.at_rank((n * 9).div_ceil(10).max(1))
+                // widened: `n * 9` overflows u64 past 2^64 / 9 records
+                let rank = (u128::from(n) * 9).div_ceil(10).max(1);
+                self.at_rank(u64::try_from(rank).unwrap_or(n))
             } else {
                 None
             },

@@ -156,6 +156,87 @@ impl SliceAcc {
         Ok(())
     }
 
+    /// Checks a deserialized accumulator against its configuration: every
+    /// per-stage vector the length of the stages, and every count and sum
+    /// within what its records allow ([`fits_records`](Self::fits_records)).
+    fn check(&self, config: &FunnelConfig) -> Result<()> {
+        let (p, x) = (config.stages.len(), config.stages.exits().len());
+        let ok = [
+            self.reached.len(),
+            self.open.len(),
+            self.open_amount.len(),
+            self.closed_reached.len(),
+            self.won_reached.len(),
+            self.time_in_stage.len(),
+        ]
+        .iter()
+        .all(|&n| n == p)
+            && self.exits.len() == x
+            && self.entered.values().all(|v| v.len() == p);
+        if !ok {
+            return Err(Error::param(
+                "partial",
+                "per-stage vectors of the wrong length",
+                "a partial made with its own stages",
+            ));
+        }
+        if !self.fits_records() {
+            return Err(Error::param(
+                "partial",
+                "a count or sum larger than its records allow",
+                "a partial made by observing and merging",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether every count is at most `records` and every sum at most
+    /// `records` amounts of 2^53 minor units (each observed record adds at
+    /// most 1 to a count and one amount to a sum). Holds for any partial
+    /// made by observing and merging; checked on deserialization, so that
+    /// [`observe`](Self::observe) cannot overflow while `records` does not.
+    fn fits_records(&self) -> bool {
+        let r = self.records;
+        let most = i128::from(r) << 53;
+        let counts = [
+            self.stalled,
+            self.accepted,
+            self.opportunities,
+            self.won,
+            self.lost,
+            self.marketing_won,
+            self.sales_won,
+            self.influenced_won,
+            self.influenced_sales_won,
+        ];
+        let amounts = [
+            self.opportunity_amount,
+            self.revenue,
+            self.marketing_revenue,
+            self.sales_revenue,
+            self.influenced_revenue,
+            self.influenced_sales_revenue,
+        ];
+        let vecs = [
+            &self.reached,
+            &self.exits,
+            &self.open,
+            &self.closed_reached,
+            &self.won_reached,
+        ];
+        counts.iter().all(|&c| c <= r)
+            && vecs.iter().all(|v| v.iter().all(|&c| c <= r))
+            && self.entered.values().all(|v| v.iter().all(|&c| c <= r))
+            && self.rejections.values().all(|&c| c <= r)
+            && amounts
+                .iter()
+                .chain(&self.open_amount)
+                .all(|a| a.unsigned_abs() <= most.unsigned_abs())
+            && self.time_in_stage.iter().all(|h| h.fits(r))
+            && self.time_to_close.fits(r)
+            && self.sales_cycle.fits(r)
+    }
+
     #[inline]
     fn observe(&mut self, cfg: &FunnelConfig, lead: &Lead, r: &Record, amount: i64) {
         let st = &cfg.stages;
@@ -378,27 +459,8 @@ impl TryFrom<PartialWire> for FunnelPartial {
                 "a funnel partial of format version 1",
             ));
         }
-        let (p, x) = (w.config.stages.len(), w.config.stages.exits().len());
         for a in w.slices.values() {
-            let ok = [
-                a.reached.len(),
-                a.open.len(),
-                a.open_amount.len(),
-                a.closed_reached.len(),
-                a.won_reached.len(),
-                a.time_in_stage.len(),
-            ]
-            .iter()
-            .all(|&n| n == p)
-                && a.exits.len() == x
-                && a.entered.values().all(|v| v.len() == p);
-            if !ok {
-                return Err(Error::param(
-                    "partial",
-                    "per-stage vectors of the wrong length",
-                    "a partial made with its own stages",
-                ));
-            }
+            a.check(&w.config)?;
         }
         Ok(FunnelPartial {
             version: w.version,
@@ -458,7 +520,23 @@ impl FunnelPartial {
                 return Err(e);
             }
         };
-        let merged = self.rules.merge(&rules);
+        // Every count and sum of a slice is bounded by its record count
+        // (checked when a partial is read), so only that count can overflow:
+        // check it for every slice this lead adds to before changing anything.
+        let n = u64::try_from(sc.records.len()).unwrap_or(u64::MAX);
+        let full = sc.records.iter().any(|r| {
+            let key = slice_key(&self.config, lead, r);
+            self.slices
+                .get(key.as_ref())
+                .is_some_and(|a| a.records.checked_add(n).is_none())
+        });
+        let merged = if full {
+            Err(Error::Overflow {
+                what: "funnel records",
+            })
+        } else {
+            self.rules.merge(&rules)
+        };
         if let Err(e) = merged {
             self.scratch = sc;
             return Err(e);
@@ -852,7 +930,7 @@ impl RevenueSplit {
     pub fn marketing_touched_share(&self) -> Ratio {
         #[expect(clippy::cast_precision_loss, reason = "ratio")]
         Ratio::of(
-            (self.marketing_sourced_minor + self.influenced_sales_sourced_minor) as f64,
+            self.marketing_sourced_minor as f64 + self.influenced_sales_sourced_minor as f64,
             self.revenue_minor as f64,
         )
     }
@@ -912,10 +990,32 @@ pub struct LeadToRevenue {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "SliceMetricsWire")]
 pub struct SliceMetrics {
     key: String,
     acc: SliceAcc,
     config: FunnelConfig,
+}
+
+/// The serialized form of [`SliceMetrics`], checked as a partial's slices
+/// are when read (its accessors index the sums by stage).
+#[derive(Deserialize)]
+struct SliceMetricsWire {
+    key: String,
+    acc: SliceAcc,
+    config: FunnelConfig,
+}
+
+impl TryFrom<SliceMetricsWire> for SliceMetrics {
+    type Error = Error;
+    fn try_from(w: SliceMetricsWire) -> Result<SliceMetrics> {
+        w.acc.check(&w.config)?;
+        Ok(SliceMetrics {
+            key: w.key,
+            acc: w.acc,
+            config: w.config,
+        })
+    }
 }
 
 #[expect(clippy::cast_precision_loss, reason = "ratios and display values")]
@@ -1029,12 +1129,12 @@ impl SliceMetrics {
     /// MQL -> SQL acceptance, with rejection reasons.
     pub fn acceptance(&self) -> Acceptance {
         let mqls = self.acc.reached[self.config.stages.mql_index()];
-        let rejected: u64 = self.acc.rejections.values().sum();
+        let rejected = (self.acc.rejections.values()).fold(0_u64, |s, &v| s.saturating_add(v));
         Acceptance {
             mqls,
             accepted: self.acc.accepted,
             rejected,
-            pending: mqls.saturating_sub(self.acc.accepted + rejected),
+            pending: mqls.saturating_sub(self.acc.accepted.saturating_add(rejected)),
             rate: Ratio::of(self.acc.accepted as f64, mqls as f64),
             reasons: self
                 .acc
@@ -1069,7 +1169,7 @@ impl SliceMetrics {
     pub fn velocity(&self, win_rate: WinRate) -> Velocity {
         let a = &self.acc;
         let wr = match win_rate {
-            WinRate::WonOverClosed => Ratio::of(a.won as f64, (a.won + a.lost) as f64),
+            WinRate::WonOverClosed => Ratio::of(a.won as f64, a.won as f64 + a.lost as f64),
             WinRate::WonOverAll => Ratio::of(a.won as f64, a.opportunities as f64),
         };
         let deal = Ratio::of(self.major(a.revenue), a.won as f64);

@@ -110,6 +110,15 @@ impl ChannelCredits {
             .and_then(|c| c.checked_mul(i64::try_from(CONVERSION_UNITS).ok()?))
             .ok_or_else(overflow)?;
         let value_total = i64::try_from(value_minor).map_err(|_| overflow())?;
+        if value_total < 0 {
+            // only a hand-edited serialized fit can carry one; apportioning
+            // a negative total is undefined
+            return Err(Error::param(
+                "value_minor",
+                value_total,
+                "a total value >= 0 minor units",
+            ));
+        }
         let mut units = vec![0; weights.len()];
         let mut values = vec![0; weights.len()];
         let mut scratch = Vec::new();

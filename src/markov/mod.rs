@@ -133,10 +133,29 @@ const LANE: u32 = 16;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "MarkovConfigWire")]
 pub struct MarkovConfig {
     order: u8,
     collapse_repeats: bool,
     currency: Currency,
+}
+
+/// The serialized form of a [`MarkovConfig`], whose order is checked as by
+/// [`MarkovConfig::new`] when read (order 0 underflowed the state keys).
+#[derive(Deserialize)]
+struct MarkovConfigWire {
+    order: u8,
+    collapse_repeats: bool,
+    currency: Currency,
+}
+
+impl TryFrom<MarkovConfigWire> for MarkovConfig {
+    type Error = Error;
+    fn try_from(w: MarkovConfigWire) -> Result<MarkovConfig> {
+        Ok(MarkovConfig::new(w.order)?
+            .collapse_repeats(w.collapse_repeats)
+            .with_currency(w.currency))
+    }
 }
 
 impl Default for MarkovConfig {
@@ -902,6 +921,10 @@ impl MarkovFit {
         for c in &w.channels {
             fit.intern(c)?;
         }
+        // a repeated name would leave indices past the interned channels
+        if fit.names.len() != w.channels.len() {
+            return Err(bad("a repeated channel name".to_owned()));
+        }
         let n = u32::try_from(w.channels.len()).unwrap_or(u32::MAX);
         for e in &w.transitions {
             if e.from.len() > usize::from(w.config.order)
@@ -920,6 +943,10 @@ impl MarkovFit {
                 e.to
             };
             fit.add(s, sym, e.count)?;
+        }
+        let t = &w.totals;
+        if t.value_minor < 0 || t.empty_value_minor < 0 {
+            return Err(bad("a negative total value".to_owned()));
         }
         fit.totals = w.totals;
         Ok(fit)
@@ -1652,6 +1679,17 @@ pub fn select_order(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_read_checks_the_order() {
+        let c = MarkovConfig::new(3).unwrap().collapse_repeats(true);
+        let text = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<MarkovConfig>(&text).unwrap(), c);
+        for order in ["0", "5", "255"] {
+            let bad = text.replace("\"order\":3", &format!("\"order\":{order}"));
+            assert!(serde_json::from_str::<MarkovConfig>(&bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn packing_round_trips() {

@@ -4,5 +4,6 @@ mod funnel;
 mod incremental;
 mod models;
 mod peers;
+mod robustness;
 mod rules;
 mod sim;
