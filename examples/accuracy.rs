@@ -109,8 +109,8 @@ fn fitted_models(set: &JourneySet, list: &mut NamedModels, credits: &mut NamedCr
     ] {
         match Incremental::fit(set, &config) {
             Ok(m) => {
-                if name == "incremental" {
-                    credits.push(("incremental effect shares".into(), m.effect_shares()));
+                if name == "incremental" || name == "incremental_order" {
+                    credits.push((format!("{name} effect shares"), m.effect_shares()));
                 }
                 list.push((name.to_owned(), Box::new(m)));
             }
@@ -352,7 +352,8 @@ fn intervals(o: &Opts) -> Result<(), Box<dyn std::error::Error>> {
     let boot = BootstrapConfig::new().replicates(o.intervals)?.seed(o.seed);
     let (mut covered, mut total) = (0u32, 0u32);
     println!(
-        "\nIncremental-effect shares with 95% bootstrap intervals ({} replicates, {} journeys, seed {}):\n",
+        "\nIncremental-effect shares with 95% bootstrap intervals ({} replicates, {} journeys, seed {}; \
+         order features on order_matters):\n",
         o.intervals, o.journeys, o.seed
     );
     println!("| preset | channel | true share | estimate | 95% interval | covered |");
@@ -361,7 +362,13 @@ fn intervals(o: &Opts) -> Result<(), Box<dyn std::error::Error>> {
         let sim = Simulator::new(p.config(o.seed));
         let set = sim.journey_set(o.journeys)?;
         let truth = sim.ground_truth(o.journeys)?;
-        let ci = bootstrap_effects(&set, &IncrementalConfig::new(), &boot)?;
+        // order effects need the order features (last touch, "b after a")
+        let config = if p == Preset::OrderMatters {
+            IncrementalConfig::new().last_touch(true).pairs(Pairs::All)
+        } else {
+            IncrementalConfig::new()
+        };
+        let ci = bootstrap_effects(&set, &config, &boot)?;
         for t in &truth.channels {
             let Some(c) = ci.get(&t.name) else { continue };
             let s = c.share();

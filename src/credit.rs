@@ -379,25 +379,51 @@ struct Acc {
     value: i128,
 }
 
+/// The largest magnitude an [`Acc`] may hold outside `observe`: 2^120.
+///
+/// Merges and deserialization refuse sums above it, so the unchecked
+/// per-touch adds of `observe` cannot overflow: one touch adds at most 2^53
+/// minor units (or 10^9 conversion units), and no partial can observe
+/// anywhere near 2^64 touches, so a sum stays below 2^120 + 2^117 < 2^127.
+const ACC_LIMIT: u128 = 1 << 120;
+
 impl Acc {
-    /// Checked: a deserialized partial can carry sums near the limits.
+    /// Adds one touch's credit. Unchecked on purpose, on the hot path: see
+    /// [`ACC_LIMIT`] for why it cannot overflow.
     #[inline]
+    #[expect(clippy::unnecessary_wraps, reason = "keeps the call sites uniform")]
     fn add(&mut self, units: i64, value: i64) -> Result<()> {
-        let other = Acc {
-            units: u128::from(units.unsigned_abs()),
-            value: i128::from(value),
-        };
-        self.checked_merge(&other)
+        self.units += u128::from(units.unsigned_abs());
+        self.value += i128::from(value);
+        Ok(())
+    }
+
+    /// Whether both sums are within [`ACC_LIMIT`].
+    fn within_limit(&self) -> bool {
+        self.units <= ACC_LIMIT && self.value.unsigned_abs() <= ACC_LIMIT
     }
 
     fn checked_merge(&mut self, other: &Acc) -> Result<()> {
-        self.units = self.units.checked_add(other.units).ok_or(Error::Overflow {
-            what: "credited conversions",
-        })?;
-        self.value = self.value.checked_add(other.value).ok_or(Error::Overflow {
-            what: "credited value",
-        })?;
-        Ok(())
+        let units = self.units.checked_add(other.units);
+        let value = self.value.checked_add(other.value);
+        match (units, value) {
+            (Some(units), Some(value)) => {
+                let sum = Acc { units, value };
+                if !sum.within_limit() {
+                    return Err(Error::Overflow {
+                        what: "credited conversions or value",
+                    });
+                }
+                *self = sum;
+                Ok(())
+            }
+            (None, _) => Err(Error::Overflow {
+                what: "credited conversions",
+            }),
+            (_, None) => Err(Error::Overflow {
+                what: "credited value",
+            }),
+        }
     }
 }
 
@@ -745,6 +771,15 @@ impl<'de> Deserialize<'de> for CreditPartial {
                 "unsupported partial version {}",
                 named.version
             )));
+        }
+        let dims = [&named.channel, &named.campaign, &named.content];
+        let within = dims
+            .iter()
+            .all(|d| d.unassigned.within_limit() && d.lines.values().all(Acc::within_limit));
+        if !within {
+            return Err(serde::de::Error::custom(
+                "a credited sum exceeds 2^120 (the limit that keeps further adds exact)",
+            ));
         }
         let kind = if named.full_credit {
             CreditKind::Full
@@ -1188,15 +1223,21 @@ mod tests {
             r#""email":{"units":1000000000"#,
             r#""email":{"units":340282366920938463463374607431768211455"#,
         );
-        let mut full: CreditPartial = serde_json::from_str(&text).unwrap();
+        // a sum past 2^120 is refused when read, so observe's adds stay exact
+        assert!(serde_json::from_str::<CreditPartial>(&text).is_err());
+        let at_limit = serde_json::to_string(&p).unwrap().replace(
+            r#""email":{"units":1000000000"#,
+            &format!(r#""email":{{"units":{ACC_LIMIT}"#),
+        );
+        let mut full: CreditPartial = serde_json::from_str(&at_limit).unwrap();
+        full.observe(&Linear, &j).unwrap();
         assert_eq!(
             full.finish().channels().lines()[0].conversion_units(),
-            u128::MAX
+            ACC_LIMIT + u128::from(CONVERSION_UNITS)
         );
-        assert!(matches!(
-            full.observe(&Linear, &j),
-            Err(Error::Overflow { .. })
-        ));
+        // but a merge that would pass the limit is an error, not a wrap
+        let other = full.clone();
+        assert!(matches!(full.merge(&other), Err(Error::Overflow { .. })));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
 use super::config::{CreditRule, IncrementalConfig, Pairs};
-use super::partial::{Canonical, IncrementalPartial, Key};
+use super::partial::{IncrementalPartial, Sorted, item_of, key_parts, pair_of};
 use super::shape::{Coefs, Item, Shape, UNKNOWN, sigmoid, softplus};
 use crate::dataset::{JourneySet, JourneyView};
 use crate::error::{Error, Result};
@@ -108,6 +108,27 @@ pub struct Incremental {
     diagnostics: FitDiagnostics,
 }
 
+/// Reusable buffers of the per-journey credit (no allocation per journey).
+#[derive(Debug, Default)]
+struct Scratch {
+    shape: Shape,
+    /// Raw effects per distinct channel.
+    raw: Vec<f64>,
+    /// Coalition values `v(S)`.
+    v: Vec<f64>,
+    /// Shapley weights by coalition size.
+    w: Vec<f64>,
+    /// Per-item terms of the linear predictor.
+    terms: Vec<f64>,
+    ends: Vec<usize>,
+}
+
+thread_local! {
+    /// One [`Scratch`] per thread for [`AttributionModel::weights`] (which
+    /// takes `&self`): no locking, no allocation per journey.
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 /// Column layout of the full design (before dropping inactive columns).
 struct Layout {
     k: usize,
@@ -115,9 +136,28 @@ struct Layout {
     last: bool,
     recent: bool,
     pairs: bool,
+    /// `exposure_value(l, count)` at `[l * 65 + count]` (stored counts are
+    /// at most 64): the rows are regenerated on every Newton pass.
+    expo_values: Vec<f64>,
+    /// `pair_value(count)` at `[count]`.
+    pair_values: Vec<f64>,
 }
 
 impl Layout {
+    fn new(config: &IncrementalConfig, k: usize) -> Layout {
+        let width = config.exposure_width();
+        Layout {
+            k,
+            width,
+            last: config.last_touch,
+            recent: config.recency_ms.is_some(),
+            pairs: !matches!(config.pairs, Pairs::None),
+            expo_values: (0..width * 65)
+                .map(|i| config.exposure_value(i / 65, (i % 65) as u16))
+                .collect(),
+            pair_values: (0..65_u16).map(|n| config.pair_value(n)).collect(),
+        }
+    }
     fn expo(&self, c: usize, l: usize) -> usize {
         1 + c * self.width + l
     }
@@ -140,13 +180,15 @@ impl Layout {
     }
 }
 
-/// The shape of a canonical pattern (channel ids are indices into the
-/// sorted names).
-fn key_shape(key: &Key) -> Shape {
-    let items: Vec<Item> = key
-        .items
-        .iter()
-        .map(|it| Item {
+/// The shape of a canonical packed key (channel ids are indices into the
+/// sorted names), into `shape`.
+fn key_shape(key: &[u32], shape: &mut Shape) {
+    let (items, pairs) = key_parts(key);
+    shape.items.clear();
+    shape.pairs.clear();
+    shape.items.extend(items.iter().map(|&w| {
+        let it = item_of(w);
+        Item {
             key: it.ch,
             ch: it.ch,
             count: it.count,
@@ -155,38 +197,35 @@ fn key_shape(key: &Key) -> Shape {
             rank: it.rank,
             first: 0,
             last: 0,
-        })
-        .collect();
+        }
+    }));
+    // items are sorted by channel (the channel id is the top of the word)
     let pos = |ch: u32| {
-        key.items
-            .binary_search_by_key(&ch, |it| it.ch)
+        items
+            .binary_search_by_key(&ch, |&w| item_of(w).ch)
             .map_or(u16::MAX, |i| u16::try_from(i).unwrap_or(u16::MAX))
     };
-    let pairs = key
-        .pairs
-        .iter()
-        .map(|&(a, b, n)| (pos(a), pos(b), n))
-        .collect();
-    Shape {
-        items,
-        pairs,
-        ..Shape::default()
-    }
+    shape.pairs.extend(pairs.chunks_exact(2).map(|p| {
+        let (a, b, n) = pair_of(p);
+        (pos(a), pos(b), n)
+    }));
 }
 
-/// The full-design feature vector of a shape (sparse), mirroring
-/// [`Coefs::eta`] with every item present.
-fn row(config: &IncrementalConfig, lay: &Layout, shape: &Shape, out: &mut Vec<(usize, f64)>) {
+/// The full-design feature vector of a canonical packed key (sparse),
+/// mirroring [`Coefs::eta`] with every item present.
+fn row(lay: &Layout, key: &[u32], out: &mut Vec<(usize, f64)>) {
+    let (items, pairs) = key_parts(key);
     out.clear();
     out.push((0, 1.0));
     let mut last: Option<(u16, u32)> = None;
-    for it in &shape.items {
+    for &w in items {
+        let it = item_of(w);
         if last.is_none_or(|(r, _)| it.rank < r) {
             last = Some((it.rank, it.ch));
         }
         let c = it.ch as usize;
         for l in 0..lay.width {
-            let x = config.exposure_value(l, it.count);
+            let x = lay.expo_values[l * 65 + usize::from(it.count)];
             if x != 0.0 {
                 out.push((lay.expo(c, l), x));
             }
@@ -201,52 +240,68 @@ fn row(config: &IncrementalConfig, lay: &Layout, shape: &Shape, out: &mut Vec<(u
         out.push((lay.last_col(ch as usize), 1.0));
     }
     if lay.pairs {
-        for &(i, j, n) in &shape.pairs {
-            let (a, b) = (shape.items[i as usize].ch, shape.items[j as usize].ch);
-            out.push((lay.pair_col(a as usize, b as usize), config.pair_value(n)));
+        for p in pairs.chunks_exact(2) {
+            let (a, b, n) = pair_of(p);
+            out.push((
+                lay.pair_col(a as usize, b as usize),
+                lay.pair_values[usize::from(n)],
+            ));
+        }
+    }
+}
+
+/// The rows of the fit, generated pattern by pattern in sorted order from
+/// the packed keys (no design matrix is stored): features in active-column
+/// indices, journeys, conversions.
+struct Rows<'a> {
+    sorted: &'a Sorted<'a>,
+    lay: &'a Layout,
+    /// Full-layout column -> active column.
+    index: &'a [usize],
+    /// Journeys and conversions per sorted pattern, as floats.
+    ny: &'a [(f64, f64)],
+}
+
+impl Rows<'_> {
+    /// Calls `f(row, journeys, conversions)` for every pattern in order.
+    fn for_each(&self, buf: &mut Vec<(usize, f64)>, mut f: impl FnMut(&[(usize, f64)], f64, f64)) {
+        for (i, &(n, y)) in self.ny.iter().enumerate() {
+            row(self.lay, self.sorted.keys.key(i), buf);
+            for e in buf.iter_mut() {
+                e.0 = self.index[e.0];
+            }
+            f(buf, n, y);
         }
     }
 }
 
 /// Penalized log-likelihood.
-/// One row of the fit: sparse features, journeys, conversions.
-struct Row {
-    x: Vec<(usize, f64)>,
-    n: f64,
-    y: f64,
-}
-
-fn objective(rows: &[Row], beta: &[f64], l2: f64) -> f64 {
+fn objective(rows: &Rows<'_>, buf: &mut Vec<(usize, f64)>, beta: &[f64], l2: f64) -> f64 {
     let mut ll = 0.0;
-    for Row { x, n, y } in rows {
+    rows.for_each(buf, |x, n, y| {
         let eta: f64 = x.iter().map(|&(j, v)| beta[j] * v).sum();
         ll += y * eta - n * softplus(eta);
-    }
+    });
     let pen: f64 = beta.iter().skip(1).map(|b| b * b).sum();
     ll - 0.5 * l2 * pen
 }
 
-pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
-    let config = &c.config;
-    if c.totals.journeys == 0 {
+pub(crate) fn fit(c: &Sorted<'_>) -> Result<Incremental> {
+    let config = c.config();
+    let totals = *c.totals();
+    if totals.journeys == 0 {
         return Err(Error::InsufficientData {
             reason: "no journeys to fit the incremental model on".into(),
         });
     }
-    if c.totals.conversions == 0 || c.totals.conversions == c.totals.journeys {
+    if totals.conversions == 0 || totals.conversions == totals.journeys {
         return Err(Error::InsufficientData {
             reason: "the incremental model needs both converting and non-converting journeys"
                 .into(),
         });
     }
     let k = c.channels.len();
-    let lay = Layout {
-        k,
-        width: config.exposure_width(),
-        last: config.last_touch,
-        recent: config.recency_ms.is_some(),
-        pairs: !matches!(config.pairs, Pairs::None),
-    };
+    let lay = Layout::new(config, k);
     if lay.pairs && k.saturating_mul(k) > MAX_PAIR_TABLE {
         return Err(Error::TooLarge {
             what: "channels with order-pair features (pairs table)",
@@ -254,23 +309,21 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
             limit: MAX_PAIR_TABLE,
         });
     }
-    // rows over the full layout, then compress to active columns
-    let shapes: Vec<Shape> = c.patterns.iter().map(|(key, _)| key_shape(key)).collect();
+    // active columns over the full layout; rows are regenerated from the
+    // packed keys on every pass instead of being stored
+    let npat = c.keys.len();
     let mut active = vec![false; lay.total()];
     active[0] = true;
     let mut buf = Vec::new();
-    let mut rows: Vec<Row> = Vec::with_capacity(shapes.len());
-    for (shape, (_, cell)) in shapes.iter().zip(&c.patterns) {
-        row(config, &lay, shape, &mut buf);
+    let mut ny: Vec<(f64, f64)> = Vec::with_capacity(npat);
+    for i in 0..npat {
+        row(&lay, c.keys.key(i), &mut buf);
         for &(j, _) in &buf {
             active[j] = true;
         }
+        let cell = c.cell(i);
         #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
-        rows.push(Row {
-            x: buf.clone(),
-            n: cell.journeys as f64,
-            y: cell.conversions as f64,
-        });
+        ny.push((cell.journeys as f64, cell.conversions as f64));
     }
     let mut index = vec![usize::MAX; lay.total()];
     let mut cols = 0;
@@ -287,11 +340,12 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
             limit: MAX_FEATURES,
         });
     }
-    for r in &mut rows {
-        for e in r.x.iter_mut() {
-            e.0 = index[e.0];
-        }
-    }
+    let rows = Rows {
+        sorted: c,
+        lay: &lay,
+        index: &index,
+        ny: &ny,
+    };
     let (beta, iterations, last_step, obj) = newton(&rows, cols, config)?;
     // back to the full layout
     let full: Vec<f64> = index
@@ -332,23 +386,24 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
     // expected incremental conversions over all journeys, patterns in order
     let mut inc = vec![0.0_f64; k];
     let mut exposed = vec![0_u64; k];
-    for (shape, (_, cell)) in shapes.iter().zip(&c.patterns) {
+    let mut shape = Shape::default();
+    for (i, &(n, _)) in ny.iter().enumerate() {
+        key_shape(c.keys.key(i), &mut shape);
         if shape.items.is_empty() {
             continue;
         }
-        let full_p = sigmoid(coefs.eta(config, shape, |_| true));
-        #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
-        let n = cell.journeys as f64;
+        let cell = c.cell(i);
+        let full_p = sigmoid(coefs.eta(config, &shape, |_| true));
         for (i, it) in shape.items.iter().enumerate() {
-            let without = sigmoid(coefs.eta(config, shape, |x| x != i));
+            let without = sigmoid(coefs.eta(config, &shape, |x| x != i));
             inc[it.ch as usize] += n * (full_p - without);
             exposed[it.ch as usize] += cell.journeys;
         }
     }
     #[expect(clippy::cast_precision_loss, reason = "display amounts")]
-    let mean_value = c.totals.value as f64
-        / c.totals.conversions as f64
-        / 10_f64.powi(i32::from(c.currency_decimals));
+    let mean_value = totals.value as f64
+        / totals.conversions as f64
+        / 10_f64.powi(i32::from(c.currency_decimals()));
     let effects = c
         .channels
         .iter()
@@ -367,14 +422,14 @@ pub(crate) fn fit(c: &Canonical) -> Result<Incremental> {
         coefs,
         effects,
         diagnostics: FitDiagnostics {
-            journeys: c.totals.journeys,
-            conversions: c.totals.conversions,
-            patterns: c.patterns.len(),
+            journeys: totals.journeys,
+            conversions: totals.conversions,
+            patterns: npat,
             features: cols,
             iterations,
             last_step,
             penalized_log_likelihood: obj,
-            capped_journeys: c.capped_journeys,
+            capped_journeys: c.capped_journeys(),
         },
     };
     // the configuration and the coefficients' bits identify the fitted model
@@ -400,20 +455,21 @@ const DECREMENT_EPS: f64 = 1e-13;
 /// Penalized Newton-Raphson (IRLS) from β = 0 with step halving.
 /// Returns (β, iterations, last step, objective).
 fn newton(
-    rows: &[Row],
+    rows: &Rows<'_>,
     p: usize,
     config: &IncrementalConfig,
 ) -> Result<(Vec<f64>, usize, f64, f64)> {
     let l2 = config.l2;
+    let mut buf = Vec::new();
     let mut beta = vec![0.0; p];
-    let mut obj = objective(rows, &beta, l2);
+    let mut obj = objective(rows, &mut buf, &beta, l2);
     let mut h = vec![0.0; p * p];
     let mut g = vec![0.0; p];
     let mut step = f64::INFINITY;
     for iter in 1..=config.max_iterations {
         h.fill(0.0);
         g.fill(0.0);
-        for Row { x, n, y } in rows {
+        rows.for_each(&mut buf, |x, n, y| {
             let eta: f64 = x.iter().map(|&(j, v)| beta[j] * v).sum();
             let mu = sigmoid(eta);
             let w = n * mu * (1.0 - mu);
@@ -425,7 +481,7 @@ fn newton(
                     h[lo * p + hi] += w * va * vb;
                 }
             }
-        }
+        });
         for j in 1..p {
             g[j] -= l2 * beta[j];
             h[j * p + j] += l2;
@@ -462,7 +518,7 @@ fn newton(
             for j in 0..p {
                 cand[j] = beta[j] + t * delta[j];
             }
-            let o = objective(rows, &cand, l2);
+            let o = objective(rows, &mut buf, &cand, l2);
             if o.is_finite() && o >= obj - 1e-12 * obj.abs() {
                 obj = o;
                 accepted = true;
@@ -662,17 +718,32 @@ impl Incremental {
 
     /// Per distinct channel raw effects (Shapley or removal), and whether
     /// the removal fallback was used.
-    fn raw_effects(&self, shape: &Shape, out: &mut Vec<f64>) -> bool {
+    fn raw_effects(&self, scratch: &mut Scratch) -> bool {
+        let Scratch {
+            shape,
+            raw: out,
+            v,
+            w,
+            terms,
+            ends,
+        } = scratch;
+        let shape = &*shape;
         let k = shape.items.len();
         out.clear();
         let cfg = &self.config;
         if self.config.credit == CreditRule::Shapley && k <= SHAPLEY_EXACT_LIMIT {
             let n = 1_usize << k;
-            let v: Vec<f64> = (0..n)
-                .map(|m| sigmoid(self.coefs.eta(cfg, shape, |i| m >> i & 1 == 1)))
-                .collect();
+            self.coefs.item_terms(cfg, shape, terms, ends);
+            v.clear();
+            v.extend((0..n).map(|m| {
+                sigmoid(
+                    self.coefs
+                        .eta_terms(cfg, shape, terms, ends, |i| m >> i & 1 == 1),
+                )
+            }));
             // weight of a coalition of size s: s! (k-s-1)! / k!
-            let mut w = vec![0.0; k];
+            w.clear();
+            w.resize(k, 0.0);
             for (s, ws) in w.iter_mut().enumerate() {
                 let mut x = 1.0 / k as f64;
                 // 1 / (k * C(k-1, s))
@@ -702,15 +773,15 @@ impl Incremental {
     /// clamped negative effects, equal-split fallbacks, removal fallbacks.
     pub fn credit_diagnostics(&self, set: &JourneySet) -> CreditDiagnostics {
         let mut d = CreditDiagnostics::default();
-        let mut shape = Shape::default();
-        let mut raw = Vec::new();
+        let mut scratch = Scratch::default();
         for j in set.iter() {
             if !j.converted() || j.is_empty() {
                 continue;
             }
             d.credited += 1;
-            self.view_shape(&j, &mut shape);
-            d.removal_fallback += u64::from(self.raw_effects(&shape, &mut raw));
+            self.view_shape(&j, &mut scratch.shape);
+            d.removal_fallback += u64::from(self.raw_effects(&mut scratch));
+            let raw = &scratch.raw;
             if raw.iter().any(|&x| x < 0.0) {
                 d.clamped += 1;
             }
@@ -728,26 +799,27 @@ impl AttributionModel for Incremental {
     }
 
     fn weights(&self, journey: &JourneyView<'_>, out: &mut Weights) -> Result<()> {
-        let mut shape = Shape::default();
-        self.view_shape(journey, &mut shape);
-        let mut raw = Vec::new();
-        self.raw_effects(&shape, &mut raw);
-        if raw.iter().all(|&x| x <= 0.0 || x.is_nan()) {
-            out.equal();
-            return Ok(());
-        }
-        let w = out.weighted();
-        let cat_ids = journey.channels();
-        for id in cat_ids {
-            let i = shape
-                .items
-                .iter()
-                .position(|it| it.key == id.0)
-                .unwrap_or(0);
-            let it = &shape.items[i];
-            w.push(raw[i].max(0.0) / f64::from(it.touches));
-        }
-        Ok(())
+        SCRATCH.with_borrow_mut(|scratch| {
+            self.view_shape(journey, &mut scratch.shape);
+            self.raw_effects(scratch);
+            let (shape, raw) = (&scratch.shape, &scratch.raw);
+            if raw.iter().all(|&x| x <= 0.0 || x.is_nan()) {
+                out.equal();
+                return Ok(());
+            }
+            let w = out.weighted();
+            let cat_ids = journey.channels();
+            for id in cat_ids {
+                let i = shape
+                    .items
+                    .iter()
+                    .position(|it| it.key == id.0)
+                    .unwrap_or(0);
+                let it = &shape.items[i];
+                w.push(raw[i].max(0.0) / f64::from(it.touches));
+            }
+            Ok(())
+        })
     }
 
     fn fingerprint(&self) -> String {
@@ -802,7 +874,7 @@ pub fn bootstrap_credit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::incremental::partial::{Cell, KeyItem};
+    use crate::incremental::partial::{Canonical, Cell, Key, KeyItem};
 
     /// The design row and the linear predictor must agree for every
     /// feature family, or the fit and the credit would see different models.
@@ -817,13 +889,11 @@ mod tests {
             .recency_days(2.0)
             .unwrap();
         let k = 3;
-        let lay = Layout {
-            k,
-            width: 3,
-            last: true,
-            recent: true,
-            pairs: true,
-        };
+        let lay = Layout::new(&config, k);
+        assert_eq!(
+            (lay.width, lay.last, lay.recent, lay.pairs),
+            (3, true, true, true)
+        );
         let key = Key {
             items: vec![
                 KeyItem {
@@ -847,9 +917,11 @@ mod tests {
             ],
             pairs: vec![(0, 1, 1), (2, 0, 2), (2, 1, 1)],
         };
-        let shape = key_shape(&key);
+        let words = key.pack().unwrap();
+        let mut shape = Shape::default();
+        key_shape(&words, &mut shape);
         let mut x = Vec::new();
-        row(&config, &lay, &shape, &mut x);
+        row(&lay, &words, &mut x);
         // arbitrary distinct coefficients
         let full: Vec<f64> = (0..lay.total())
             .map(|i| 0.01 * (i as f64 + 1.0).sqrt())
@@ -867,6 +939,18 @@ mod tests {
         };
         let dot: f64 = x.iter().map(|&(j, v)| full[j] * v).sum();
         let eta = coefs.eta(&config, &shape, |_| true);
+        // the cached-terms predictor gives the same bits for every subset
+        let (mut terms, mut ends) = (Vec::new(), Vec::new());
+        coefs.item_terms(&config, &shape, &mut terms, &mut ends);
+        for m in 0..8_usize {
+            let present = |i: usize| m >> i & 1 == 1;
+            assert_eq!(
+                coefs.eta(&config, &shape, present).to_bits(),
+                coefs
+                    .eta_terms(&config, &shape, &terms, &ends, present)
+                    .to_bits()
+            );
+        }
         assert!((dot - eta).abs() < 1e-12, "{dot} {eta}");
         // 1 + exposure levels (2 + 1 + 3) + last + 2 recency + 3 pairs
         assert_eq!(x.len(), 1 + 6 + 1 + 2 + 3);
@@ -975,10 +1059,18 @@ mod tests {
             capped_journeys: 0,
             currency_decimals: 2,
         };
-        let m = fit(&c).unwrap();
-        let shape = key_shape(&c.patterns[1].0);
-        let mut phi = Vec::new();
-        m.raw_effects(&shape, &mut phi);
+        let m = IncrementalPartial::from_canonical(c.clone())
+            .unwrap()
+            .finish()
+            .unwrap();
+        let mut shape = Shape::default();
+        key_shape(&c.patterns[1].0.pack().unwrap(), &mut shape);
+        let mut scratch = Scratch {
+            shape: shape.clone(),
+            ..Scratch::default()
+        };
+        m.raw_effects(&mut scratch);
+        let phi = scratch.raw;
         let full = sigmoid(m.coefs.eta(&config, &shape, |_| true));
         let empty = sigmoid(m.coefs.eta(&config, &shape, |_| false));
         let s: f64 = phi.iter().sum();

@@ -183,6 +183,82 @@ impl Coefs {
     }
 }
 
+impl Coefs {
+    /// The terms [`eta`](Self::eta) adds for each item (exposure products,
+    /// then recency), flat in `terms`, item `i`'s ending at `ends[i]`:
+    /// computed once per journey for the `2^k` evaluations of the Shapley
+    /// credit.
+    pub(crate) fn item_terms(
+        &self,
+        config: &IncrementalConfig,
+        shape: &Shape,
+        terms: &mut Vec<f64>,
+        ends: &mut Vec<usize>,
+    ) {
+        terms.clear();
+        ends.clear();
+        for it in &shape.items {
+            if it.ch != UNKNOWN {
+                let c = it.ch as usize;
+                let base = c * self.width;
+                for l in 0..self.width {
+                    let x = config.exposure_value(l, it.count);
+                    if x != 0.0 {
+                        terms.push(self.exposure[base + l] * x);
+                    }
+                }
+                if it.recent && !self.recent.is_empty() {
+                    terms.push(self.recent[c]);
+                }
+            }
+            ends.push(terms.len());
+        }
+    }
+
+    /// [`eta`](Self::eta) from the terms of [`item_terms`](Self::item_terms):
+    /// the same additions in the same order, so the same bits.
+    pub(crate) fn eta_terms(
+        &self,
+        config: &IncrementalConfig,
+        shape: &Shape,
+        terms: &[f64],
+        ends: &[usize],
+        present: impl Fn(usize) -> bool,
+    ) -> f64 {
+        let mut eta = self.intercept;
+        let mut last: Option<(u16, u32)> = None;
+        let mut a = 0;
+        for (i, it) in shape.items.iter().enumerate() {
+            let b = ends[i];
+            if present(i) {
+                if last.is_none_or(|(r, _)| it.rank < r) {
+                    last = Some((it.rank, it.ch));
+                }
+                for &t in &terms[a..b] {
+                    eta += t;
+                }
+            }
+            a = b;
+        }
+        if let Some((_, ch)) = last
+            && ch != UNKNOWN
+            && !self.last.is_empty()
+        {
+            eta += self.last[ch as usize];
+        }
+        if !self.pair.is_empty() {
+            for &(i, j, n) in &shape.pairs {
+                let (a, b) = (&shape.items[i as usize], &shape.items[j as usize]);
+                if a.ch != UNKNOWN && b.ch != UNKNOWN && present(i as usize) && present(j as usize)
+                {
+                    eta += self.pair[a.ch as usize * self.k + b.ch as usize] * config.pair_value(n);
+                }
+            }
+        }
+        eta
+    }
+}
+
 /// The logistic function, stable for every finite or infinite input.
 pub(crate) fn sigmoid(eta: f64) -> f64 {
     if eta >= 0.0 {

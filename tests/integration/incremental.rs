@@ -387,6 +387,35 @@ fn partials_merge_to_the_same_bits_in_any_split() {
     ));
 }
 
+/// A serialized partial whose packed fields are out of range (a rank above
+/// 2, a count above 64) is refused with an error, never stored truncated.
+#[test]
+fn serialized_partial_rejects_out_of_range_fields() {
+    let cfg = IncrementalConfig::new().last_touch(true);
+    let mut p = IncrementalPartial::new(&cfg);
+    p.observe_set(&JourneySet::from_journeys(two_by_two(5.0)).unwrap())
+        .unwrap();
+    let v = serde_json::to_value(&p).unwrap();
+    let back: IncrementalPartial = serde_json::from_value(v.clone()).unwrap();
+    assert_eq!(back.patterns(), 3 + 1);
+    assert_eq!(back.finish().unwrap(), p.finish().unwrap());
+    // the pattern "a then b": items sorted by channel, b (rank 0) last
+    let ab = v["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|x| x[0]["items"].as_array().unwrap().len() == 2)
+        .unwrap();
+    for (field, bad) in [("rank", 3), ("count", 65)] {
+        let mut w = v.clone();
+        w["patterns"][ab][0]["items"][0][field] = serde_json::json!(bad);
+        assert!(
+            serde_json::from_value::<IncrementalPartial>(w).is_err(),
+            "{field}"
+        );
+    }
+}
+
 #[test]
 fn columns_input_matches_journey_input() {
     let js = cell("ab", &["a", "b"], 30, 10, 2.0)
@@ -631,6 +660,38 @@ fn sample_accuracy() {
         err_cred * 100.0
     );
     eprintln!("{:?}", model.credit_diagnostics(&set));
+    // What the credited shares would be if each converting journey gave its
+    // channels only the incremental part of its conversion, (p - v(∅)) / p,
+    // and left the baseline part v(∅) / p unassigned (v(∅) = sigmoid of the
+    // intercept with these features): the gap between the two credited
+    // figures is the baseline conversions shared out.
+    use touchpoint::AttributionModel;
+    let p0 = 1.0 / (1.0 + (-coef(&model, "intercept")).exp());
+    let mut inc: std::collections::BTreeMap<String, f64> = Default::default();
+    let mut w = touchpoint::Weights::new();
+    let mut baseline = 0.0;
+    for j in set.iter().filter(|j| j.converted() && !j.is_empty()) {
+        let p = model.predict(&j);
+        let f = ((p - p0) / p).max(0.0);
+        baseline += 1.0 - f;
+        w.clear();
+        model.weights(&j, &mut w).unwrap();
+        for (i, s) in w.shares(j.len()).into_iter().enumerate() {
+            *inc.entry(j.channel_name(i).to_owned()).or_default() += s * f;
+        }
+    }
+    let total: f64 = inc.values().sum();
+    let mut err_inc = 0.0;
+    for (name, x) in &inc {
+        let ts = truth["channels"][name]["share"].as_f64().unwrap();
+        err_inc += (x / total - ts).abs();
+    }
+    eprintln!(
+        "incremental part of credit only: error {:.2} pp; baseline part {:.1} of {} conversions",
+        err_inc * 100.0,
+        baseline,
+        report.conversions()
+    );
 }
 
 /// Coverage of the truth by the 95% intervals of the effect shares (with
