@@ -96,6 +96,10 @@ impl Weights {
 
     /// The normalized shares for a journey of `len` touches (they sum to 1
     /// unless no weight is set or all are zero, when all are 0).
+    ///
+    /// # Panics
+    ///
+    /// Like `vec![0.0; len]`, if `len` floats cannot be allocated.
     pub fn shares(&self, len: usize) -> Vec<f64> {
         let mut out = vec![0.0; len];
         match self.shape {

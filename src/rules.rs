@@ -345,9 +345,23 @@ impl Rules {
     ///
     /// # Errors
     ///
-    /// Only for journeys that cannot be rebuilt (never for a set built by
+    /// [`Error::InvalidParameter`] for a hand-built [`Rule::Lookback`] or
+    /// [`Rule::DormancySplit`] whose window is not positive; otherwise only
+    /// for journeys that cannot be rebuilt (never for a set built by
     /// [`JourneySet::push`]); the error names the journey.
     pub fn apply(&self, set: &JourneySet) -> Result<(JourneySet, RulesReport)> {
+        // steps built by hand through `then` skip the constructors' checks
+        for step in &self.steps {
+            match *step {
+                Rule::Lookback { window_ms } if window_ms <= 0 => {
+                    return Err(Error::param("lookback", window_ms, "a window > 0 ms"));
+                }
+                Rule::DormancySplit { gap_ms } if gap_ms <= 0 => {
+                    return Err(Error::param("dormancy", gap_ms, "a gap > 0 ms"));
+                }
+                _ => {}
+            }
+        }
         let mut report = RulesReport {
             steps: self
                 .steps
@@ -570,6 +584,31 @@ mod tests {
         assert_eq!(rep.steps[0].touches_renamed, 3);
         assert_eq!(rep.steps[0].touches_unmatched, 1);
         assert_eq!(rep.steps[1].touches_removed, 1);
+    }
+
+    #[test]
+    fn hand_built_steps_are_checked_too() {
+        let set = JourneySet::new();
+        let r = Rules::new()
+            .then(Rule::Lookback { window_ms: -5 })
+            .apply(&set);
+        assert!(matches!(
+            r,
+            Err(Error::InvalidParameter {
+                parameter: "lookback",
+                ..
+            })
+        ));
+        let r = Rules::new()
+            .then(Rule::DormancySplit { gap_ms: 0 })
+            .apply(&set);
+        assert!(matches!(
+            r,
+            Err(Error::InvalidParameter {
+                parameter: "dormancy",
+                ..
+            })
+        ));
     }
 
     #[test]

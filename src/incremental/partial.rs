@@ -913,6 +913,12 @@ impl<'de> Deserialize<'de> for IncrementalPartial {
             )));
         }
         let n = c.channels.len();
+        let mut names: Vec<&str> = c.channels.iter().map(String::as_str).collect();
+        names.sort_unstable();
+        if names.windows(2).any(|w| w[0] == w[1]) {
+            // keys index into `channels`; interning would drop the repeat
+            return Err(serde::de::Error::custom("repeated channel name"));
+        }
         if c.patterns
             .iter()
             .any(|(_, cell)| cell.conversions > cell.journeys || cell.value < 0)

@@ -1348,7 +1348,6 @@ proptest! {
 /// and the next `merge`/`finish`/`serialize` indexes past the interned
 /// channels (src/incremental/partial.rs `canonical`). Run with `--ignored`.
 #[test]
-#[ignore = "panics in src/incremental/partial.rs (owned by another branch); see the report"]
 fn incremental_partial_read_rejects_repeated_channels() {
     use touchpoint::incremental::{IncrementalConfig, IncrementalPartial};
     let set = JourneySet::from_journeys(mangle_journeys()).unwrap();
@@ -1363,7 +1362,6 @@ fn incremental_partial_read_rejects_repeated_channels() {
 }
 
 #[test]
-#[ignore = "panics in src/incremental/partial.rs (owned by another branch); see the report"]
 fn mangled_incremental_partials_never_panic() {
     use touchpoint::incremental::{IncrementalConfig, IncrementalPartial};
     let set = JourneySet::from_journeys(mangle_journeys()).unwrap();
