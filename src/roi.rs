@@ -73,9 +73,68 @@ pub use crate::funnel::Ratio;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "SpendWire", try_from = "SpendWire")]
 pub struct Spend {
     currency: Currency,
     lines: BTreeMap<(String, String, String), i128>,
+}
+
+/// The serialized form of [`Spend`]: one entry per (channel, campaign,
+/// period), in key order (JSON maps cannot have tuple keys).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SpendWire {
+    currency: Currency,
+    lines: Vec<SpendLine>,
+}
+
+/// One serialized spend entry; `campaign` is `""` for channel-level spend.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SpendLine {
+    channel: String,
+    campaign: String,
+    period: String,
+    minor: i128,
+}
+
+impl From<Spend> for SpendWire {
+    fn from(s: Spend) -> SpendWire {
+        SpendWire {
+            currency: s.currency,
+            lines: s
+                .lines
+                .into_iter()
+                .map(|((channel, campaign, period), minor)| SpendLine {
+                    channel,
+                    campaign,
+                    period,
+                    minor,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl TryFrom<SpendWire> for Spend {
+    type Error = Error;
+    fn try_from(w: SpendWire) -> Result<Spend> {
+        let currency = Currency::new(w.currency.decimals())?;
+        let mut lines = BTreeMap::new();
+        for l in w.lines {
+            if l.channel.is_empty() {
+                return Err(Error::param("channel", "\"\"", "a non-empty channel name"));
+            }
+            if !(0..=i128::from(crate::MAX_MINOR) * i128::from(u32::MAX)).contains(&l.minor) {
+                return Err(Error::param("amount", l.minor, "spend in minor units >= 0"));
+            }
+            let e = lines
+                .entry((l.channel, l.campaign, l.period))
+                .or_insert(0_i128);
+            *e = e
+                .checked_add(l.minor)
+                .ok_or(Error::Overflow { what: "spend" })?;
+        }
+        Ok(Spend { currency, lines })
+    }
 }
 
 impl Spend {

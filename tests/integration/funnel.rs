@@ -893,3 +893,18 @@ fn left_only(ls: &[Lead], c: &FunnelConfig) -> FunnelPartial {
     }
     p
 }
+
+#[test]
+fn spend_round_trips_through_json_and_refuses_bad_lines() {
+    let mut s = Spend::new();
+    s.add("search", None, "2024-Q1", 2000.5).unwrap();
+    s.add("search", Some("brand"), "2024-Q1", 10.0).unwrap();
+    let text = serde_json::to_string(&s).unwrap();
+    let back: Spend = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, s);
+    assert_eq!(back.channel_minor("search"), 201_050);
+    let negative = text.replace("200050", "-5");
+    assert!(serde_json::from_str::<Spend>(&negative).is_err());
+    let empty = text.replace("\"search\"", "\"\"");
+    assert!(serde_json::from_str::<Spend>(&empty).is_err());
+}
