@@ -30,6 +30,38 @@
 //!   [`attribute`], or stream and merge [`CreditPartial`]s.
 //! - Read the [`Report`]: credit by channel, campaign and content, exact in
 //!   minor currency units ([`Currency`]).
+//!
+//! ## Modules
+//!
+//! | module | what it gives |
+//! |---|---|
+//! | [`models`] | every rule-based model: first, last, last non-direct, linear, time decay, U/J/inverse J (and the lead-anchored CRM variant), W-shaped, full path, participation, custom weights, closures |
+//! | [`rules`] | journey clean-up steps that report what they changed |
+//! | [`markov`] | Markov chain removal effects of order 1 to 4, solved exactly |
+//! | [`shapley`] | Shapley values: simplified, coalition conversion rate, ordered |
+//! | [`incremental`] | a regularized logistic conversion model credited by counterfactual removal |
+//! | [`bootstrap`] | seeded, reproducible confidence intervals for every model |
+//! | [`funnel`] | lead -> MQL -> SQL -> opportunity -> won metrics |
+//! | [`roi`] | ROI, ROAS, cost per stage, CAC, budget moves |
+//! | `sim` | a seeded journey simulator with known causal effects (feature `sim`) |
+//! | [`design`] | the design notes (`DESIGN.md`) |
+//!
+//! ## Merging
+//!
+//! Every aggregate ([`CreditPartial`], `MarkovFit`, `ShapleyFit`,
+//! `IncrementalPartial`, `FunnelPartial`) has an empty value, `observe`,
+//! `merge` and `finish`, is keyed by names and serializes with serde, so
+//! threads, partitions and machines merge to the same bits as one pass.
+//!
+//! ## Crate features
+//!
+//! - `sim` (default): the [`sim`](crate#modules) module.
+//! - `rayon`: parallel fits and bootstrap replicates, bit-identical to the
+//!   serial path.
+//!
+//! ## Rust version
+//!
+//! Edition 2024; the minimum supported Rust version is 1.85.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
@@ -73,6 +105,11 @@ pub use crate::journey::{Journey, Outcome, SimpleJourney};
 pub use crate::model::{AttributionModel, CreditKind, Weights};
 pub use crate::money::{Currency, MAX_MINOR};
 pub use crate::touchpoint::{Milestone, SimpleTouch, Touchpoint};
+
+/// Design notes: the questions a careful user asks, and the crate's answers
+/// (the repository's `DESIGN.md`).
+#[doc = include_str!("../DESIGN.md")]
+pub mod design {}
 
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]
