@@ -66,6 +66,7 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod aggregate;
 mod credit;
 mod dataset;
 mod error;
@@ -95,6 +96,7 @@ pub mod sim;
 pub mod bootstrap;
 pub mod incremental;
 
+pub use crate::aggregate::{Aggregate, JourneyAggregate};
 pub use crate::credit::{
     Breakdown, CONVERSION_UNITS, Comparison, Credit, CreditPartial, Crediter, Report, attribute,
     attribute_partial, compare,
