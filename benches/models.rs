@@ -3,6 +3,11 @@
 //!
 //! Run: `cargo bench --bench models -- --warm-up-time 1 --measurement-time 3`
 //!
+//! Groups: `model` (every model, realistic mix), `model_all_converted`
+//! (the worst case, every breakdown and channels only), `heuristic` (first,
+//! last and linear together, compute only) and `stream` (user journeys
+//! observed one at a time through a `CreditPartial`).
+//!
 //! The set is built once; each benchmark measures `attribute(&model, &set)`
 //! (credit, aggregation by channel, campaign and content, and the final
 //! report) and checks that the report conserves value. Group `model` uses
@@ -18,7 +23,10 @@ use touchpoint::models::{
     FirstTouch, FullPath, LastNonDirect, LastTouch, Linear, Participation, PositionBased,
     PositionWeights, TimeDecay, WShaped,
 };
-use touchpoint::{AttributionModel, JourneySet, Milestone, SimpleJourney, SimpleTouch, attribute};
+use touchpoint::{
+    AttributionModel, Breakdowns, CreditConfig, CreditPartial, Journey, JourneySet, Milestone,
+    SimpleJourney, SimpleTouch, attribute, attribute_with,
+};
 
 const JOURNEYS: usize = 100_000;
 
@@ -65,6 +73,11 @@ const POPULARITY: [u64; 12] = [30, 27, 20, 20, 17, 14, 10, 7, 7, 7, 5, 5];
 /// (about 30% overall); converted journeys of 3+ touches carry lead,
 /// opportunity and close milestones with decreasing probability.
 fn generate(all_converted: bool) -> JourneySet {
+    JourneySet::from_journeys(journeys(all_converted)).expect("generated journeys are valid")
+}
+
+/// The journeys of [`generate`], as the caller's own values.
+fn journeys(all_converted: bool) -> Vec<SimpleJourney> {
     let mut rng = SplitMix(0x5EED_2024);
     let total: u64 = POPULARITY.iter().sum();
     let campaigns: Vec<String> = (0..40).map(|i| format!("campaign_{i:02}")).collect();
@@ -125,7 +138,7 @@ fn generate(all_converted: bool) -> JourneySet {
         }
         journeys.push(j);
     }
-    JourneySet::from_journeys(&journeys).expect("generated journeys are valid")
+    journeys
 }
 
 fn models(c: &mut Criterion) {
@@ -177,11 +190,14 @@ fn models(c: &mut Criterion) {
     let total_value: i128 = set.iter().map(|j| i128::from(j.value_minor())).sum();
     let mut g = c.benchmark_group("model_all_converted");
     g.throughput(Throughput::Elements(set.touch_count() as u64));
-    let worst: [Box<dyn AttributionModel>; 4] = [
+    let worst: [Box<dyn AttributionModel>; 7] = [
         Box::new(Linear),
         Box::new(TimeDecay::default()),
         Box::new(PositionBased::u_shaped()),
+        Box::new(PositionBased::j_shaped()),
+        Box::new(PositionBased::inverse_j()),
         Box::new(WShaped::default()),
+        Box::new(FullPath::default()),
     ];
     for m in &worst {
         g.bench_function(m.name().to_owned(), |b| {
@@ -195,8 +211,74 @@ fn models(c: &mut Criterion) {
             });
         });
     }
+    // the same, channels only (no campaign or content sums)
+    for m in &worst {
+        let config = CreditConfig::by_name(m.name())
+            .unwrap()
+            .with_breakdowns(Breakdowns::CHANNELS);
+        g.bench_function(format!("{}_channels_only", m.name()), |b| {
+            b.iter(|| attribute_with(black_box(&config), black_box(&set)).unwrap());
+        });
+    }
+    g.finish();
+
+    // first + last + linear together on the 100k journeys (the figure
+    // ChannelAttribution's `heuristic_models` is compared with), compute
+    // only: the set is built once
+    let set = generate(false);
+    let mut g = c.benchmark_group("heuristic");
+    g.throughput(Throughput::Elements(set.touch_count() as u64));
+    g.bench_function("first_last_linear", |b| {
+        b.iter(|| {
+            (
+                attribute(&FirstTouch, black_box(&set)).unwrap(),
+                attribute(&LastTouch, black_box(&set)).unwrap(),
+                attribute(&Linear, black_box(&set)).unwrap(),
+            )
+        });
+    });
     g.finish();
 }
 
-criterion_group!(benches, models);
+/// User journeys observed one at a time through a [`CreditPartial`] (the
+/// streaming path), against the batch path on the same journeys.
+fn stream(c: &mut Criterion) {
+    let journeys = journeys(false);
+    let touches: usize = journeys.iter().map(|j| j.touchpoints().len()).sum();
+    let mut g = c.benchmark_group("stream");
+    g.throughput(Throughput::Elements(touches as u64));
+    for name in [
+        "first_touch",
+        "linear",
+        "time_decay",
+        "position_based",
+        "w_shaped",
+    ] {
+        let config = CreditConfig::by_name(name).unwrap();
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut p = CreditPartial::new(config.clone());
+                for j in black_box(&journeys) {
+                    p.observe(j).unwrap();
+                }
+                p.finish()
+            });
+        });
+    }
+    let config = CreditConfig::by_name("linear")
+        .unwrap()
+        .with_breakdowns(Breakdowns::CHANNELS);
+    g.bench_function("linear_channels_only", |b| {
+        b.iter(|| {
+            let mut p = CreditPartial::new(config.clone());
+            for j in black_box(&journeys) {
+                p.observe(j).unwrap();
+            }
+            p.finish()
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, models, stream);
 criterion_main!(benches);

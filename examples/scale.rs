@@ -51,7 +51,7 @@ impl Consumer for ModelConsumer {
         chunk: &[SimpleJourney],
     ) -> Result<(), Box<dyn std::error::Error>> {
         for j in chunk {
-            self.partial.observe(self.model.as_ref(), j)?;
+            self.partial.observe(j)?;
         }
         Ok(())
     }
@@ -173,7 +173,7 @@ impl Consumer for FunnelConsumer<'_> {
 fn consumers(sim: &Simulator) -> Vec<Box<dyn Consumer + '_>> {
     let mut out: Vec<Box<dyn Consumer + '_>> = Vec::new();
     for model in models::all() {
-        let partial = CreditPartial::new(model.as_ref());
+        let partial = CreditPartial::with_currency(model.as_ref(), touchpoint::Currency::default());
         out.push(Box::new(ModelConsumer { model, partial }));
     }
     // Data-driven fits: their state grows with distinct paths, not journeys.

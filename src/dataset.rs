@@ -8,6 +8,7 @@
 //! an [`AttributionModel`](crate::AttributionModel) sees.
 
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::{DateTime, Utc};
 use indexmap::IndexSet;
@@ -45,7 +46,49 @@ impl ChannelId {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interner {
-    names: IndexSet<String>,
+    names: IndexSet<String, BuildHasherDefault<NameHasher>>,
+}
+
+/// The hasher of [`Interner`]: a multiply-rotate hash over 8-byte words
+/// (the `FxHash` scheme) with a final mix, several times faster than the
+/// default SipHash on the short names of channels and campaigns. Ids follow
+/// first appearance whatever the hash, so results never depend on it; it
+/// is not keyed, which is acceptable for names the caller supplies (a
+/// hostile name set can only slow interning down, never change a result).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0_u8; 8];
+            w.copy_from_slice(c);
+            h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(26);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0_u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(26);
+        }
+        self.0 = h;
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0 ^ u64::from(i)).wrapping_mul(0xf135_7aea_2e62_a9c5);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        // spread the entropy into the top bits, which hashbrown's probing uses
+        let h = self.0;
+        (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (h >> 32)
+    }
 }
 
 impl Interner {
@@ -278,12 +321,6 @@ impl TryFrom<JourneySetWire> for JourneySet {
     }
 }
 
-/// A touch taken apart for sorting and validation.
-struct Staged {
-    ts: i64,
-    input_index: usize,
-}
-
 impl JourneySet {
     /// An empty set in the default currency (2 decimals).
     pub fn new() -> JourneySet {
@@ -323,6 +360,12 @@ impl JourneySet {
     ///   NaN, infinite, negative or too large.
     /// - [`Error::InvalidCost`] if a touch's cost is NaN, infinite or negative.
     pub fn push<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
+        self.push_with_id(journey, journey.id().to_owned())
+    }
+
+    /// [`push`](Self::push) with the id given as an owned string (so a
+    /// caller can reuse its buffer).
+    fn push_with_id<J: Journey + ?Sized>(&mut self, journey: &J, id: String) -> Result<()> {
         if self.offsets.is_empty() {
             self.offsets.push(0);
         }
@@ -338,58 +381,65 @@ impl JourneySet {
             0
         };
         let touches = journey.touchpoints();
-        let mut costs = Vec::new();
+        let start = self.channel.len();
+        // first pass: times and costs (validated before anything is interned)
+        let mut sorted = true;
+        let mut prev = i64::MIN;
         for (i, t) in touches.iter().enumerate() {
-            if let Some(c) = t.cost() {
-                let minor = self
-                    .currency
-                    .to_minor(c)?
-                    .ok_or_else(|| Error::InvalidCost {
-                        journey: journey.id().to_owned(),
-                        touch: i,
-                        cost: c,
-                    })?;
-                if costs.is_empty() {
-                    costs.resize(touches.len(), None);
+            let ts = t.timestamp().timestamp_millis();
+            sorted &= prev <= ts;
+            prev = ts;
+            self.ts.push(ts);
+            let cost = match t.cost() {
+                Some(c) => match self.currency.to_minor(c) {
+                    Ok(Some(minor)) => Some(minor),
+                    Ok(None) => {
+                        self.ts.truncate(start);
+                        self.cost.truncate(start);
+                        return Err(Error::InvalidCost {
+                            journey: journey.id().to_owned(),
+                            touch: i,
+                            cost: c,
+                        });
+                    }
+                    Err(e) => {
+                        self.ts.truncate(start);
+                        self.cost.truncate(start);
+                        return Err(e);
+                    }
+                },
+                None => None,
+            };
+            self.cost.push(cost);
+        }
+        // the input order of touches, sorted by time (stable); identity in
+        // the common case of touches given in time order
+        let order: Option<Vec<usize>> = (!sorted).then(|| {
+            let ts = &self.ts[start..];
+            let mut order: Vec<usize> = (0..touches.len()).collect();
+            order.sort_by_key(|&i| ts[i]); // stable
+            order
+        });
+        if let Some(order) = &order {
+            let ts: Vec<i64> = order.iter().map(|&i| self.ts[start + i]).collect();
+            let cost: Vec<Option<i64>> = order.iter().map(|&i| self.cost[start + i]).collect();
+            self.ts[start..].copy_from_slice(&ts);
+            self.cost[start..].copy_from_slice(&cost);
+        }
+        for k in 0..touches.len() {
+            let t = &touches[order.as_ref().map_or(k, |o| o[k])];
+            if let Err(e) = self.intern_touch(t) {
+                for col in [&mut self.campaign, &mut self.content] {
+                    col.truncate(start);
                 }
-                costs[i] = Some(minor);
+                self.channel.truncate(start);
+                self.milestone.truncate(start);
+                self.ts.truncate(start);
+                self.cost.truncate(start);
+                return Err(e);
             }
         }
-        let mut staged: Vec<Staged> = touches
-            .iter()
-            .enumerate()
-            .map(|(i, t)| Staged {
-                ts: t.timestamp().timestamp_millis(),
-                input_index: i,
-            })
-            .collect();
-        if !staged.windows(2).all(|w| w[0].ts <= w[1].ts) {
-            staged.sort_by_key(|s| s.ts); // stable
-        }
-        let mut ids = Vec::with_capacity(staged.len());
-        for s in &staged {
-            let t = &touches[s.input_index];
-            let ch = self.catalog.channels.try_intern(t.channel())?;
-            let cp = match t.campaign() {
-                Some(c) => self.catalog.campaigns.try_intern(c)?,
-                None => NONE_ID,
-            };
-            let ct = match t.content() {
-                Some(c) => self.catalog.contents.try_intern(c)?,
-                None => NONE_ID,
-            };
-            ids.push((ch, cp, ct));
-        }
-        for (s, (ch, cp, ct)) in staged.iter().zip(ids) {
-            let t = &touches[s.input_index];
-            self.channel.push(ChannelId(ch));
-            self.ts.push(s.ts);
-            self.campaign.push(cp);
-            self.content.push(ct);
-            self.milestone.push(t.milestone());
-            self.cost.push(costs.get(s.input_index).copied().flatten());
-        }
-        self.ids.push(journey.id().to_owned());
+        self.ids.push(id);
         self.converted.push(outcome.converted);
         self.converted_count += u64::from(outcome.converted);
         self.value.push(value);
@@ -397,6 +447,45 @@ impl JourneySet {
             .push(outcome.conversion_ts.map(|t| t.timestamp_millis()));
         self.offsets.push(self.channel.len());
         Ok(())
+    }
+
+    /// Interns one touch's names and pushes its channel, campaign, content
+    /// and milestone (its time and cost are pushed by the caller).
+    #[inline]
+    fn intern_touch<T: Touchpoint + ?Sized>(&mut self, t: &T) -> Result<()> {
+        let ch = self.catalog.channels.try_intern(t.channel())?;
+        let cp = match t.campaign() {
+            Some(c) => self.catalog.campaigns.try_intern(c)?,
+            None => NONE_ID,
+        };
+        let ct = match t.content() {
+            Some(c) => self.catalog.contents.try_intern(c)?,
+            None => NONE_ID,
+        };
+        self.channel.push(ChannelId(ch));
+        self.campaign.push(cp);
+        self.content.push(ct);
+        self.milestone.push(t.milestone());
+        Ok(())
+    }
+
+    /// Makes the set hold exactly `journey` (the catalog is kept and grows),
+    /// reusing every buffer: what streaming partials observe through. On
+    /// error the set is empty.
+    ///
+    /// # Errors
+    ///
+    /// As [`push`](Self::push).
+    pub(crate) fn stage_one<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
+        let mut id = if self.ids.len() == 1 {
+            self.ids.pop().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        self.clear_journeys();
+        id.clear();
+        id.push_str(journey.id());
+        self.push_with_id(journey, id)
     }
 
     /// Removes every journey but keeps the catalog (ids stay valid).

@@ -155,6 +155,17 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+
+    // ------------------------------------------------------------ partials
+    /// A partial that was deserialized without its model (a closure or a
+    /// fitted model has no [`ModelSpec`](crate::models::ModelSpec)) was asked
+    /// to observe: attach the model first (for example
+    /// [`CreditPartial::with_model`](crate::CreditPartial::with_model)).
+    #[error("partial of model {fingerprint:?} has no model attached: attach it before observing")]
+    ModelNotAttached {
+        /// The model fingerprint the partial was made for.
+        fingerprint: String,
+    },
 }
 
 impl Error {

@@ -27,7 +27,9 @@
 //!   [`Touchpoint`] traits, or as [`SimpleJourney`] / [`SimpleTouch`] (serde).
 //! - Intern them once into a [`JourneySet`].
 //! - Attribute with any [`AttributionModel`] ([`models`]) through
-//!   [`attribute`], or stream and merge [`CreditPartial`]s.
+//!   [`attribute`] (in memory), or stream and merge [`CreditPartial`]s made
+//!   from a [`CreditConfig`] (the model, as a serializable
+//!   [`ModelSpec`](models::ModelSpec) for the built-in ones).
 //! - Read the [`Report`]: credit by channel, campaign and content, exact in
 //!   minor currency units ([`Currency`]).
 //!
@@ -97,9 +99,11 @@ pub mod bootstrap;
 pub mod incremental;
 
 pub use crate::aggregate::{Aggregate, JourneyAggregate};
+#[expect(deprecated, reason = "kept as a deprecated path until 0.3")]
+pub use crate::credit::attribute_partial;
 pub use crate::credit::{
-    Breakdown, CONVERSION_UNITS, Comparison, Credit, CreditPartial, Crediter, Report, attribute,
-    attribute_partial, compare,
+    Breakdown, Breakdowns, CONVERSION_UNITS, Comparison, Credit, CreditConfig, CreditPartial,
+    Crediter, Report, attribute, attribute_with, compare,
 };
 pub use crate::dataset::{Catalog, ChannelId, Interner, JourneySet, JourneyView};
 pub use crate::error::{Error, Result};

@@ -2,6 +2,7 @@
 
 use crate::dataset::JourneyView;
 use crate::error::Result;
+use crate::models::ModelSpec;
 
 /// How a model's weights turn into credit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -230,6 +231,16 @@ pub trait AttributionModel: Send + Sync {
     fn fingerprint(&self) -> String {
         self.name().to_owned()
     }
+
+    /// The model as plain data, if it can travel as data: every built-in
+    /// rule-based model returns its [`ModelSpec`], whose
+    /// [`build`](ModelSpec::build) makes a model with the same fingerprint.
+    /// Closures and fitted models return `None` (the default): a partial
+    /// made for them is re-attached to the model by hand after a serde
+    /// round trip (see [`CreditPartial`](crate::CreditPartial)).
+    fn spec(&self) -> Option<ModelSpec> {
+        None
+    }
 }
 
 impl<M: AttributionModel + ?Sized> AttributionModel for &M {
@@ -245,6 +256,9 @@ impl<M: AttributionModel + ?Sized> AttributionModel for &M {
     fn fingerprint(&self) -> String {
         (**self).fingerprint()
     }
+    fn spec(&self) -> Option<ModelSpec> {
+        (**self).spec()
+    }
 }
 
 impl<M: AttributionModel + ?Sized> AttributionModel for Box<M> {
@@ -259,6 +273,9 @@ impl<M: AttributionModel + ?Sized> AttributionModel for Box<M> {
     }
     fn fingerprint(&self) -> String {
         (**self).fingerprint()
+    }
+    fn spec(&self) -> Option<ModelSpec> {
+        (**self).spec()
     }
 }
 

@@ -47,9 +47,15 @@ use crate::touchpoint::{Milestone, Touchpoint};
 
 const MS_PER_DAY: f64 = 86_400_000.0;
 
+/// A window of `days` in whole milliseconds (the resolution of timestamps).
 fn days_to_ms(parameter: &'static str, days: f64) -> Result<i64> {
-    if !(days.is_finite() && days > 0.0 && days * MS_PER_DAY < 9.0e18) {
-        return Err(Error::param(parameter, days, "a finite number of days > 0"));
+    let ms = days * MS_PER_DAY;
+    if !(days.is_finite() && (0.5..9.0e18).contains(&ms)) {
+        return Err(Error::param(
+            parameter,
+            days,
+            "a finite number of days of at least one millisecond",
+        ));
     }
     #[expect(clippy::cast_possible_truncation, reason = "range checked above")]
     Ok((days * MS_PER_DAY).round() as i64)
@@ -303,7 +309,8 @@ impl Rules {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidParameter`] (`lookback`) if `days` is not finite and > 0.
+    /// [`Error::InvalidParameter`] (`lookback`) unless `days` is finite and
+    /// rounds to at least one millisecond.
     pub fn lookback_days(self, days: f64) -> Result<Rules> {
         let window_ms = days_to_ms("lookback", days)?;
         Ok(self.then(Rule::Lookback { window_ms }))
@@ -318,7 +325,8 @@ impl Rules {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidParameter`] (`dormancy`) if `days` is not finite and > 0.
+    /// [`Error::InvalidParameter`] (`dormancy`) unless `days` is finite and
+    /// rounds to at least one millisecond.
     pub fn dormancy_split_days(self, days: f64) -> Result<Rules> {
         let gap_ms = days_to_ms("dormancy", days)?;
         Ok(self.then(Rule::DormancySplit { gap_ms }))
@@ -613,7 +621,8 @@ mod tests {
 
     #[test]
     fn bad_windows_are_typed_errors() {
-        for d in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        // 1e-300 days rounds to a 0 ms window: refused here, not at `apply`
+        for d in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e-300, 5e-324, 1e300] {
             assert!(matches!(
                 Rules::new().lookback_days(d),
                 Err(Error::InvalidParameter {

@@ -155,7 +155,7 @@ impl ContentPartial {
             let is_won = r.reached(won);
             if r.reached(opp) || is_won {
                 let ts = if r.reached(opp) { r.ts[opp] } else { r.ts[won] };
-                self.opportunities.observe(
+                self.opportunities.observe_with(
                     model,
                     &Window {
                         id: lead.id(),
@@ -165,7 +165,7 @@ impl ContentPartial {
                 )?;
             }
             if is_won {
-                self.revenue.observe(
+                self.revenue.observe_with(
                     model,
                     &Window {
                         id: lead.id(),

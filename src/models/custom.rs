@@ -2,8 +2,14 @@
 
 use std::fmt;
 
-use crate::error::Error;
-use crate::{AttributionModel, JourneyView, Result, Weights};
+use crate::dataset::JourneyView;
+use crate::error::{Error, Result};
+use crate::model::{AttributionModel, Weights};
+use crate::models::ModelSpec;
+
+/// The largest weight [`PositionWeights`] accepts: `f64::MAX / 2^32`, so
+/// the weights of a journey of up to 2^32 touches sum to a finite number.
+const MAX_WEIGHT: f64 = f64::MAX / 4_294_967_296.0;
 
 /// Where [`PositionWeights`] counts positions from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +71,8 @@ impl PositionWeights {
     /// # Errors
     ///
     /// [`Error::InvalidParameter`] (`weights`) if the list is empty, a
-    /// weight is negative, NaN or infinite, or the first weight is 0 (a
+    /// weight is negative, NaN, infinite or above `f64::MAX / 2^32` (the
+    /// sum over a long journey would overflow), or the first weight is 0 (a
     /// one-touch journey would have no weight).
     pub fn new(weights: Vec<f64>) -> Result<PositionWeights> {
         PositionWeights::build(weights, From::Start)
@@ -95,8 +102,15 @@ impl PositionWeights {
             }
             _ => {}
         }
-        if let Some(&w) = weights.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
-            return Err(Error::param("weights", w, "finite weights >= 0"));
+        if let Some(&w) = weights
+            .iter()
+            .find(|w| !(w.is_finite() && **w >= 0.0 && **w <= MAX_WEIGHT))
+        {
+            return Err(Error::param(
+                "weights",
+                w,
+                "finite weights >= 0, at most f64::MAX / 2^32",
+            ));
         }
         Ok(PositionWeights { weights, from })
     }
@@ -110,6 +124,12 @@ impl PositionWeights {
 impl AttributionModel for PositionWeights {
     fn name(&self) -> &str {
         "position_weights"
+    }
+    fn spec(&self) -> Option<ModelSpec> {
+        Some(ModelSpec::PositionWeights {
+            weights: self.weights.clone(),
+            from_end: self.from == From::End,
+        })
     }
 
     fn weights(&self, j: &JourneyView<'_>, out: &mut Weights) -> Result<()> {

@@ -1,7 +1,9 @@
 //! Last non-direct touch.
 
-use crate::error::Error;
-use crate::{AttributionModel, ChannelId, JourneyView, Result, Weights};
+use crate::dataset::{ChannelId, JourneyView};
+use crate::error::{Error, Result};
+use crate::model::{AttributionModel, Weights};
+use crate::models::ModelSpec;
 
 /// How many direct channel ids are resolved on the stack per journey; past
 /// this the model compares names (still correct, slower).
@@ -104,6 +106,11 @@ impl LastNonDirect {
 impl AttributionModel for LastNonDirect {
     fn name(&self) -> &str {
         "last_non_direct"
+    }
+    fn spec(&self) -> Option<ModelSpec> {
+        Some(ModelSpec::LastNonDirect {
+            direct: self.direct.clone(),
+        })
     }
 
     fn weights(&self, j: &JourneyView<'_>, out: &mut Weights) -> Result<()> {

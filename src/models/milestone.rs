@@ -1,7 +1,10 @@
 //! Milestone-anchored models: W-shaped and full path (Z-shaped).
 
-use crate::error::Error;
-use crate::{AttributionModel, JourneyView, Milestone, Result, Weights};
+use crate::dataset::JourneyView;
+use crate::error::{Error, Result};
+use crate::model::{AttributionModel, Weights};
+use crate::models::ModelSpec;
+use crate::touchpoint::Milestone;
 
 /// The shared rule of [`WShaped`] and [`FullPath`]: fixed shares for anchor
 /// touches (the first touch, then the first touch carrying each milestone),
@@ -215,6 +218,13 @@ impl AttributionModel for WShaped {
     fn name(&self) -> &str {
         "w_shaped"
     }
+    fn spec(&self) -> Option<ModelSpec> {
+        Some(ModelSpec::WShaped {
+            first: self.shares[0],
+            lead: self.shares[1],
+            opportunity: self.shares[2],
+        })
+    }
     #[inline]
     fn weights(&self, j: &JourneyView<'_>, out: &mut Weights) -> Result<()> {
         anchored_weights(j, &Self::MILESTONES, &self.shares, self.rest, out);
@@ -313,6 +323,14 @@ impl FullPath {
 impl AttributionModel for FullPath {
     fn name(&self) -> &str {
         "full_path"
+    }
+    fn spec(&self) -> Option<ModelSpec> {
+        Some(ModelSpec::FullPath {
+            first: self.shares[0],
+            lead: self.shares[1],
+            opportunity: self.shares[2],
+            close: self.shares[3],
+        })
     }
     #[inline]
     fn weights(&self, j: &JourneyView<'_>, out: &mut Weights) -> Result<()> {

@@ -59,10 +59,11 @@ mod milestone;
 mod participation;
 mod position;
 mod simple;
+mod spec;
 mod time_decay;
 
-use crate::AttributionModel;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::model::AttributionModel;
 
 pub use self::custom::{FnModel, PositionWeights};
 pub use self::last_non_direct::LastNonDirect;
@@ -70,6 +71,7 @@ pub use self::milestone::{FullPath, WShaped};
 pub use self::participation::Participation;
 pub use self::position::PositionBased;
 pub use self::simple::{FirstTouch, LastTouch, Linear};
+pub use self::spec::ModelSpec;
 pub use self::time_decay::TimeDecay;
 
 /// The names [`by_name`] accepts, in the order of [`all`].
@@ -124,23 +126,5 @@ pub fn all() -> Vec<Box<dyn AttributionModel>> {
 /// # Ok::<(), touchpoint::Error>(())
 /// ```
 pub fn by_name(name: &str) -> Result<Box<dyn AttributionModel>> {
-    Ok(match name {
-        "first_touch" => Box::new(FirstTouch),
-        "last_touch" => Box::new(LastTouch),
-        "last_non_direct" => Box::new(LastNonDirect::default()),
-        "linear" => Box::new(Linear),
-        "time_decay" => Box::new(TimeDecay::default()),
-        "position_based" | "u_shaped" => Box::new(PositionBased::u_shaped()),
-        "j_shaped" => Box::new(PositionBased::j_shaped()),
-        "inverse_j" => Box::new(PositionBased::inverse_j()),
-        "w_shaped" => Box::new(WShaped::default()),
-        "full_path" => Box::new(FullPath::default()),
-        "participation" => Box::new(Participation),
-        _ => {
-            return Err(Error::UnknownName {
-                kind: "model",
-                name: name.to_owned(),
-            });
-        }
-    })
+    ModelSpec::from_name(name)?.build()
 }

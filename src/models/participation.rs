@@ -1,6 +1,9 @@
 //! Participation (full credit to every channel that took part).
 
-use crate::{AttributionModel, CreditKind, JourneyView, Result, Weights};
+use crate::dataset::JourneyView;
+use crate::error::Result;
+use crate::model::{AttributionModel, CreditKind, Weights};
+use crate::models::ModelSpec;
 
 /// Journeys up to this length find repeated channels by scanning; longer
 /// ones sort.
@@ -47,6 +50,9 @@ pub struct Participation;
 impl AttributionModel for Participation {
     fn name(&self) -> &str {
         "participation"
+    }
+    fn spec(&self) -> Option<ModelSpec> {
+        Some(ModelSpec::Participation)
     }
 
     fn weights(&self, j: &JourneyView<'_>, out: &mut Weights) -> Result<()> {

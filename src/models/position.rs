@@ -1,8 +1,11 @@
 //! Position-based models: U-shaped, J-shaped, inverse J, and the CRM
 //! variant anchored on the lead-creation touch.
 
-use crate::error::Error;
-use crate::{AttributionModel, JourneyView, Milestone, Result, Weights};
+use crate::dataset::JourneyView;
+use crate::error::{Error, Result};
+use crate::model::{AttributionModel, Weights};
+use crate::models::ModelSpec;
+use crate::touchpoint::Milestone;
 
 /// Fixed shares for the first touch, the last touch, and the touches in
 /// between; a separate split for two-touch journeys.
@@ -215,6 +218,22 @@ impl PositionBased {
 impl AttributionModel for PositionBased {
     fn name(&self) -> &str {
         self.name
+    }
+    fn spec(&self) -> Option<ModelSpec> {
+        Some(match self.name {
+            "j_shaped" => ModelSpec::JShaped {
+                lead_anchored: self.lead_anchored,
+            },
+            "inverse_j" => ModelSpec::InverseJ {
+                lead_anchored: self.lead_anchored,
+            },
+            _ => ModelSpec::PositionBased {
+                first: self.first,
+                last: self.last,
+                two_touch_first: self.two_touch_first,
+                lead_anchored: self.lead_anchored,
+            },
+        })
     }
 
     #[inline]

@@ -1,6 +1,9 @@
 //! First touch, last touch and linear.
 
-use crate::{AttributionModel, JourneyView, Result, Weights};
+use crate::dataset::JourneyView;
+use crate::error::Result;
+use crate::model::{AttributionModel, Weights};
+use crate::models::ModelSpec;
 
 /// All credit to the first touch (by time).
 ///
@@ -33,6 +36,9 @@ pub struct FirstTouch;
 impl AttributionModel for FirstTouch {
     fn name(&self) -> &str {
         "first_touch"
+    }
+    fn spec(&self) -> Option<ModelSpec> {
+        Some(ModelSpec::FirstTouch)
     }
     #[inline]
     fn weights(&self, _: &JourneyView<'_>, out: &mut Weights) -> Result<()> {
@@ -73,6 +79,9 @@ pub struct LastTouch;
 impl AttributionModel for LastTouch {
     fn name(&self) -> &str {
         "last_touch"
+    }
+    fn spec(&self) -> Option<ModelSpec> {
+        Some(ModelSpec::LastTouch)
     }
     #[inline]
     fn weights(&self, j: &JourneyView<'_>, out: &mut Weights) -> Result<()> {
@@ -116,6 +125,9 @@ pub struct Linear;
 impl AttributionModel for Linear {
     fn name(&self) -> &str {
         "linear"
+    }
+    fn spec(&self) -> Option<ModelSpec> {
+        Some(ModelSpec::Linear)
     }
     #[inline]
     fn weights(&self, _: &JourneyView<'_>, out: &mut Weights) -> Result<()> {

@@ -1,7 +1,9 @@
 //! Time decay.
 
-use crate::error::Error;
-use crate::{AttributionModel, JourneyView, Result, Weights};
+use crate::dataset::JourneyView;
+use crate::error::{Error, Result};
+use crate::model::{AttributionModel, Weights};
+use crate::models::ModelSpec;
 
 const MS_PER_DAY: f64 = 86_400_000.0;
 
@@ -66,7 +68,10 @@ impl TimeDecay {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidParameter`] (`half_life`) if `days` is not finite and > 0.
+    /// [`Error::InvalidParameter`] (`half_life`) if `days` is not finite or
+    /// is under one millisecond (`1 / 86_400_000` days): timestamps are
+    /// kept in milliseconds, and a shorter half-life would make the weights
+    /// NaN or underflow.
     ///
     /// # Example
     ///
@@ -75,15 +80,34 @@ impl TimeDecay {
     ///
     /// assert_eq!(TimeDecay::with_half_life_days(30.0)?.half_life_days(), 30.0);
     /// assert!(TimeDecay::with_half_life_days(-1.0).is_err());
+    /// assert!(TimeDecay::with_half_life_days(5e-324).is_err());
     /// # Ok::<(), touchpoint::Error>(())
     /// ```
     pub fn with_half_life_days(days: f64) -> Result<TimeDecay> {
         let ms = days * MS_PER_DAY;
-        if !(days.is_finite() && days > 0.0 && ms.is_finite() && ms > 0.0) {
+        if !(days.is_finite() && ms.is_finite() && ms >= 1.0) {
             return Err(Error::param(
                 "half_life",
                 days,
-                "a finite number of days > 0",
+                "a finite number of days of at least one millisecond",
+            ));
+        }
+        Ok(TimeDecay { half_life_ms: ms })
+    }
+
+    /// Time decay with a half-life of `ms` milliseconds (what
+    /// [`ModelSpec::TimeDecay`] carries).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] (`half_life`) unless `ms` is finite and
+    /// at least 1.
+    pub(crate) fn with_half_life_ms(ms: f64) -> Result<TimeDecay> {
+        if !(ms.is_finite() && ms >= 1.0) {
+            return Err(Error::param(
+                "half_life",
+                ms / MS_PER_DAY,
+                "a finite number of days of at least one millisecond",
             ));
         }
         Ok(TimeDecay { half_life_ms: ms })
@@ -98,6 +122,11 @@ impl TimeDecay {
 impl AttributionModel for TimeDecay {
     fn name(&self) -> &str {
         "time_decay"
+    }
+    fn spec(&self) -> Option<ModelSpec> {
+        Some(ModelSpec::TimeDecay {
+            half_life_ms: self.half_life_ms,
+        })
     }
 
     #[inline]

@@ -10,8 +10,8 @@ use touchpoint::models::{
     PositionBased, PositionWeights, TimeDecay, WShaped,
 };
 use touchpoint::{
-    AttributionModel, CONVERSION_UNITS, CreditKind, Crediter, Error, JourneySet, Milestone, Report,
-    SimpleJourney, SimpleTouch, Weights, attribute,
+    AttributionModel, CONVERSION_UNITS, CreditKind, CreditPartial, Crediter, Currency, Error,
+    JourneySet, Milestone, Report, SimpleJourney, SimpleTouch, Weights, attribute,
 };
 
 const DAY_MS: i64 = 86_400_000;
@@ -211,12 +211,85 @@ fn check_model(model: &dyn AttributionModel) {
     }
     // the converted journey with no touch is in the unassigned bucket
     assert_eq!(r.channels().unassigned().value_minor(), 2500, "{name}");
-    assert!(!model.name().is_empty() && model.fingerprint().contains(model.name()));
+    assert!(!model.name().is_empty());
+    // streamed one journey at a time, in two shards merged after a serde
+    // round trip, the partial finishes to the report's bits
+    let mut left = CreditPartial::with_currency(model, Currency::default());
+    let mut right = left.clone();
+    for (i, j) in fixture().iter().enumerate() {
+        let p = if i % 3 == 0 { &mut left } else { &mut right };
+        p.observe_with(model, j).unwrap();
+    }
+    let right: CreditPartial =
+        serde_json::from_str(&serde_json::to_string(&right).unwrap()).unwrap();
+    right.clone().merge(&left).unwrap();
+    left.merge(&right).unwrap();
+    assert_eq!(left.finish(), r, "{name}: streamed");
+    // the batch path, into an empty partial and into one whose catalog
+    // already holds names in another order (ids mapped once per set)
+    let mut shuffled = fixture();
+    shuffled.reverse();
+    let (first, second) = shuffled.split_at(5);
+    let rest = JourneySet::from_journeys(second).unwrap();
+    let mut a = CreditPartial::with_currency(model, Currency::default());
+    let mut b = CreditPartial::with_currency(model, Currency::default());
+    for j in first {
+        b.observe_with(model, j).unwrap();
+    }
+    if model.spec().is_some() {
+        a.observe_set(&set).unwrap();
+        b.observe_set(&rest).unwrap();
+        assert_eq!(a.finish(), r, "{name}: observe_set");
+        assert_eq!(b.finish(), r, "{name}: observe_set after observe");
+    } else {
+        // a model without a spec is detached: it streams with the model given
+        assert!(matches!(
+            a.observe_set(&set),
+            Err(Error::ModelNotAttached { .. })
+        ));
+    }
+}
+
+/// Every model the crate has, the fitted ones included: Markov orders 1 to
+/// 4, every Shapley variant and the incremental model, each fitted on the
+/// fixture.
+fn every_fitted_model() -> Vec<Box<dyn AttributionModel>> {
+    use touchpoint::incremental::{Incremental, IncrementalConfig};
+    use touchpoint::markov::{self, MarkovConfig};
+    use touchpoint::shapley::{self, ShapleyConfig, ShapleyVariant};
+    let set = JourneySet::from_journeys(fixture()).unwrap();
+    let mut out: Vec<Box<dyn AttributionModel>> = Vec::new();
+    for order in 1..=4 {
+        let config = MarkovConfig::new(order).unwrap();
+        out.push(Box::new(markov::fit(&set, config).unwrap()));
+    }
+    for variant in [
+        ShapleyVariant::Simplified,
+        ShapleyVariant::Rate,
+        ShapleyVariant::Ordered,
+    ] {
+        out.push(Box::new(
+            shapley::fit(&set, ShapleyConfig::new(variant)).unwrap(),
+        ));
+    }
+    out.push(Box::new(
+        Incremental::fit(&set, &IncrementalConfig::new()).unwrap(),
+    ));
+    out
 }
 
 #[test]
 fn every_model_conforms() {
     for m in every_model() {
+        check_model(m.as_ref());
+    }
+}
+
+#[test]
+fn every_fitted_model_conforms() {
+    let fitted = every_fitted_model();
+    assert_eq!(fitted.len(), 8);
+    for m in fitted {
         check_model(m.as_ref());
     }
 }
@@ -848,5 +921,373 @@ proptest! {
         for k in 1..s.len() {
             prop_assert!(s[k] >= s[k - 1], "{s:?}");
         }
+    }
+}
+
+// ------------------------------------------------ CreditPartial, ModelSpec
+
+mod partials {
+    use std::sync::Arc;
+
+    use touchpoint::models::{self, FnModel, Linear, ModelSpec, PositionWeights, TimeDecay};
+    use touchpoint::rules::Rules;
+    use touchpoint::{
+        Aggregate, Breakdowns, CONVERSION_UNITS, CreditConfig, CreditPartial, Error,
+        JourneyAggregate, JourneySet, SimpleJourney, SimpleTouch, attribute,
+    };
+
+    fn t(day: i64) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::from_timestamp(day * 86_400, 0).unwrap()
+    }
+
+    fn sample() -> Vec<SimpleJourney> {
+        vec![
+            SimpleJourney::new("a")
+                .touch(SimpleTouch::new("display", t(0)).campaign("q1"))
+                .touch(SimpleTouch::new("email", t(2)).content("guide"))
+                .touch(SimpleTouch::new("search", t(3)).campaign("q2"))
+                .converted(1.00),
+            SimpleJourney::new("b").touch(SimpleTouch::new("email", t(1))),
+            SimpleJourney::new("c").converted(25.0),
+        ]
+    }
+
+    #[test]
+    fn aggregate_trait_is_the_streaming_path() {
+        let config = CreditConfig::new(Linear);
+        let mut p = <CreditPartial as Aggregate>::new(config);
+        for j in sample() {
+            JourneyAggregate::observe(&mut p, &j).unwrap();
+        }
+        assert_eq!(p.observed(), 3);
+        let r = Aggregate::finish(&p).unwrap();
+        // $1.00 over three touches: 34, 33, 33 (leftover cent to the first)
+        let ch = r.channels();
+        assert_eq!(ch.get("display").unwrap().value_minor(), 34);
+        assert_eq!(ch.get("email").unwrap().value_minor(), 33);
+        assert_eq!(ch.get("search").unwrap().value_minor(), 33);
+        assert_eq!(ch.unassigned().value_minor(), 2500);
+        assert_eq!(r.campaigns().get("q1").unwrap().value_minor(), 34);
+        assert_eq!(r.campaigns().unassigned().value_minor(), 2500 + 33);
+        let set = JourneySet::from_journeys(sample()).unwrap();
+        assert_eq!(r, attribute(&Linear, &set).unwrap());
+    }
+
+    #[test]
+    fn channels_only_skips_the_other_breakdowns() {
+        let all = CreditConfig::new(Linear);
+        let channels = all.clone().with_breakdowns(Breakdowns::CHANNELS);
+        let mut a = CreditPartial::new(all);
+        let mut c = CreditPartial::new(channels);
+        for j in sample() {
+            a.observe(&j).unwrap();
+            c.observe(&j).unwrap();
+        }
+        let (ra, rc) = (a.finish(), c.finish());
+        assert_eq!(ra.channels(), rc.channels());
+        assert!(rc.campaigns().lines().is_empty() && rc.contents().lines().is_empty());
+        assert_eq!(rc.campaigns().unassigned().value_minor(), 0);
+        assert!(ra.breakdowns().campaigns() && !rc.breakdowns().contents());
+        // different breakdowns do not merge
+        assert!(matches!(
+            a.merge(&c),
+            Err(Error::IncompatiblePartials { .. })
+        ));
+        let back: CreditPartial =
+            serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(back.finish(), rc);
+    }
+
+    #[test]
+    fn observe_path_credits_by_weight() {
+        // linear over a > b > c, 2 conversions worth $1.00 in all, 5 nulls:
+        // one journey's units are 333333334, 333333333, 333333333, times 2;
+        // the value is split once: 34, 33, 33 cents
+        let mut p = CreditPartial::new(CreditConfig::new(Linear));
+        p.observe_path(&["a", "b", "c"], 2, 100, 5).unwrap();
+        let r = p.finish();
+        assert_eq!(
+            (r.journeys(), r.conversions(), r.value_minor()),
+            (7, 2, 100)
+        );
+        let line = |n: &str| {
+            let c = r.channels().get(n).unwrap();
+            (c.conversion_units(), c.value_minor())
+        };
+        assert_eq!(line("a"), (666_666_668, 34));
+        assert_eq!(line("b"), (666_666_666, 33));
+        assert_eq!(line("c"), (666_666_666, 33));
+        // paths name no campaign: their credit is unassigned there
+        assert_eq!(r.campaigns().unassigned().value_minor(), 100);
+        // an empty path with conversions is unassigned
+        p.observe_path::<&str>(&[], 3, 900, 0).unwrap();
+        assert_eq!(p.finish().channels().unassigned().value_minor(), 900);
+    }
+
+    #[test]
+    fn observe_path_huge_counts_cost_nothing_and_overflow_is_typed() {
+        let mut p = CreditPartial::new(CreditConfig::by_name("w_shaped").unwrap());
+        let big = 1_000_000_000_000_000_000_u64;
+        p.observe_path(&["a", "b", "c", "d"], big, 1 << 53, big)
+            .unwrap();
+        let r = p.finish();
+        assert_eq!(r.journeys(), 2 * big);
+        let units: u128 = r
+            .channels()
+            .lines()
+            .iter()
+            .map(|l| l.conversion_units())
+            .sum();
+        assert_eq!(units, u128::from(big) * u128::from(CONVERSION_UNITS));
+        assert_eq!(
+            r.channels()
+                .lines()
+                .iter()
+                .map(|l| l.value_minor())
+                .sum::<i128>(),
+            1 << 53
+        );
+        let before = p.finish();
+        assert!(matches!(
+            p.observe_path(&["a"], u64::MAX, 0, 1),
+            Err(Error::Overflow { .. })
+        ));
+        assert!(matches!(
+            p.observe_path(&["a"], u64::MAX - 2 * big + 1, 0, 0),
+            Err(Error::Overflow { .. })
+        ));
+        for (path, conv, value) in [
+            (vec!["a"], 1, -5),            // negative value
+            (vec!["a"], 1, (1 << 53) + 1), // past 2^53
+            (vec!["a"], 0, 50_000),        // value without conversions
+            (vec!["a", ""], 1, 10),        // empty channel name
+        ] {
+            assert!(
+                matches!(
+                    p.observe_path(&path, conv, value, 0),
+                    Err(Error::InvalidParameter { .. })
+                ),
+                "{path:?} {conv} {value}"
+            );
+        }
+        // on error the partial is unchanged
+        assert_eq!(p.finish(), before);
+    }
+
+    #[test]
+    fn a_partial_travels_with_its_spec() {
+        let model = TimeDecay::with_half_life_days(2.5).unwrap();
+        let mut p = CreditPartial::new(CreditConfig::new(model));
+        p.observe(&sample()[0]).unwrap();
+        let text = serde_json::to_string(&p).unwrap();
+        assert!(text.contains(r#""spec":{"model":"time_decay""#), "{text}");
+        let mut back: CreditPartial = serde_json::from_str(&text).unwrap();
+        // rebuilt from the spec: it observes without the model being passed
+        back.observe(&sample()[1]).unwrap();
+        p.observe(&sample()[1]).unwrap();
+        assert_eq!(back.finish(), p.finish());
+        // a spec that does not build the partial's model is refused
+        let forged = text.replace(r#""half_life_ms":216000000.0"#, r#""half_life_ms":1000.0"#);
+        assert_ne!(forged, text);
+        assert!(serde_json::from_str::<CreditPartial>(&forged).is_err());
+    }
+
+    #[test]
+    fn a_partial_without_spec_is_detached_after_a_round_trip() {
+        let second = Arc::new(
+            FnModel::new("second", |j, w| {
+                w.all_to(usize::from(j.len() > 1));
+                Ok(())
+            })
+            .with_fingerprint("second(v1)"),
+        );
+        let mut p = CreditPartial::new(CreditConfig::from_arc(second.clone()));
+        p.observe(&sample()[0]).unwrap();
+        let text = serde_json::to_string(&p).unwrap();
+        let back: CreditPartial = serde_json::from_str(&text).unwrap();
+        assert!(back.config().model().is_none());
+        // merges and finishes without the model
+        let mut merged = back.clone();
+        merged.merge(&p).unwrap();
+        assert_eq!(merged.finish().value_minor(), 200);
+        // observing needs it
+        let mut detached = back.clone();
+        assert!(matches!(
+            detached.observe(&sample()[0]),
+            Err(Error::ModelNotAttached { .. })
+        ));
+        // re-attached, checked by fingerprint
+        let wrong = Arc::new(FnModel::new("second", |_, w| {
+            w.equal();
+            Ok(())
+        }));
+        assert!(matches!(
+            back.clone().with_model(wrong),
+            Err(Error::IncompatiblePartials { .. })
+        ));
+        let mut attached = back.with_model(second).unwrap();
+        attached.observe(&sample()[0]).unwrap();
+        assert_eq!(
+            attached
+                .finish()
+                .channels()
+                .get("email")
+                .unwrap()
+                .value_minor(),
+            200
+        );
+    }
+
+    /// The partial of `sample()` under linear credit, as JSON.
+    fn good() -> serde_json::Value {
+        let mut p = CreditPartial::new(CreditConfig::new(Linear));
+        for j in sample() {
+            p.observe(&j).unwrap();
+        }
+        serde_json::to_value(&p).unwrap()
+    }
+
+    #[test]
+    fn deserialization_checks_what_construction_guarantees() {
+        let ok = good();
+        assert!(serde_json::from_value::<CreditPartial>(ok.clone()).is_ok());
+        type Mangle = Box<dyn Fn(&mut serde_json::Value)>;
+        let cases: Vec<(&str, Mangle)> = vec![
+            (
+                "negative total value",
+                Box::new(|v| v["value"] = (-5).into()),
+            ),
+            ("unknown version", Box::new(|v| v["version"] = 2.into())),
+            (
+                "more conversions than journeys",
+                Box::new(|v| v["journeys"] = 1.into()),
+            ),
+            (
+                "lines disagree with the totals",
+                Box::new(|v| v["channel"]["lines"]["email"]["value"] = 34.into()),
+            ),
+            (
+                "a negative line",
+                Box::new(|v| {
+                    v["channel"]["lines"]["email"]["value"] = (-1).into();
+                    v["channel"]["lines"]["search"]["value"] = 67.into();
+                }),
+            ),
+            (
+                "units disagree with conversions",
+                Box::new(|v| v["conversions"] = 3.into()),
+            ),
+            (
+                "lines in a breakdown not computed",
+                Box::new(|v| {
+                    v["breakdowns"] = serde_json::json!({"campaigns": false, "contents": true});
+                }),
+            ),
+            (
+                "a spec of another model",
+                Box::new(|v| v["spec"] = serde_json::json!({"model": "first_touch"})),
+            ),
+            (
+                "an invalid spec",
+                Box::new(|v| {
+                    v["spec"] = serde_json::json!({"model": "time_decay", "half_life_ms": -1.0});
+                }),
+            ),
+        ];
+        for (what, mangle) in cases {
+            let mut v = ok.clone();
+            mangle(&mut v);
+            assert!(
+                serde_json::from_value::<CreditPartial>(v).is_err(),
+                "{what} accepted"
+            );
+        }
+        // a sum past 2^120 (JSON values cannot hold it: edit the text)
+        let text = serde_json::to_string(&ok).unwrap();
+        let big = text.replace(
+            r#""email":{"units":333333333"#,
+            r#""email":{"units":340282366920938463463374607431768211455"#,
+        );
+        assert_ne!(big, text);
+        assert!(serde_json::from_str::<CreditPartial>(&big).is_err());
+    }
+
+    #[test]
+    fn the_identity_merges_with_everything() {
+        let p: CreditPartial = serde_json::from_value(good()).unwrap();
+        let mut empty = CreditPartial::new(CreditConfig::new(Linear));
+        let empty_back: CreditPartial =
+            serde_json::from_str(&serde_json::to_string(&empty).unwrap()).unwrap();
+        empty.merge(&p).unwrap();
+        assert_eq!(empty.finish(), p.finish());
+        let mut q = p.clone();
+        q.merge(&empty_back).unwrap();
+        assert_eq!(q.finish(), p.finish());
+    }
+
+    #[test]
+    fn constructors_reject_what_would_fail_later() {
+        for d in [5e-324, 1e-300, 1e-9, 0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(
+                matches!(
+                    TimeDecay::with_half_life_days(d),
+                    Err(Error::InvalidParameter {
+                        parameter: "half_life",
+                        ..
+                    })
+                ),
+                "{d}"
+            );
+        }
+        // one millisecond is the smallest half-life
+        assert!(TimeDecay::with_half_life_days(1.0 / 86_400_000.0).is_ok());
+        for w in [vec![f64::MAX], vec![1.0, f64::MAX], vec![1.0, 1e300]] {
+            assert!(
+                matches!(
+                    PositionWeights::new(w.clone()),
+                    Err(Error::InvalidParameter {
+                        parameter: "weights",
+                        ..
+                    })
+                ),
+                "{w:?}"
+            );
+        }
+        assert!(PositionWeights::new(vec![1.0, 1e290]).is_ok());
+        for d in [1e-300, 5e-324, 1e-9] {
+            assert!(matches!(
+                Rules::new().lookback_days(d),
+                Err(Error::InvalidParameter {
+                    parameter: "lookback",
+                    ..
+                })
+            ));
+            assert!(matches!(
+                Rules::new().dormancy_split_days(d),
+                Err(Error::InvalidParameter {
+                    parameter: "dormancy",
+                    ..
+                })
+            ));
+        }
+        assert!(Rules::new().lookback_days(1.0 / 86_400_000.0).is_ok());
+    }
+
+    #[test]
+    fn specs_name_every_rule_based_model() {
+        for name in models::NAMES {
+            let spec: ModelSpec = name.parse().unwrap();
+            assert_eq!(spec.name(), name);
+            let config = CreditConfig::from_spec(&spec).unwrap();
+            assert_eq!(config.model_name(), name);
+        }
+        assert_eq!(
+            "u_shaped".parse::<ModelSpec>().unwrap().name(),
+            "position_based"
+        );
+        assert!(matches!(
+            CreditConfig::by_name("markov"),
+            Err(Error::UnknownName { .. })
+        ));
     }
 }

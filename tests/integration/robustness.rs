@@ -17,8 +17,8 @@ use touchpoint::roi::{RoiReport, Spend};
 use touchpoint::rules::{ChannelMap, Rule, Rules, Unmapped};
 use touchpoint::shapley::{self, Sampling, ShapleyConfig, ShapleyFit, ShapleyVariant};
 use touchpoint::{
-    AttributionModel, CreditPartial, Currency, JourneySet, Milestone, SimpleJourney, SimpleTouch,
-    attribute, compare,
+    AttributionModel, CreditConfig, CreditPartial, Currency, JourneySet, Milestone, SimpleJourney,
+    SimpleTouch, attribute, compare,
 };
 
 fn cfg(cases: u32) -> ProptestConfig {
@@ -258,11 +258,11 @@ proptest! {
         ms.extend(extra_models());
         for m in &ms {
             let _ = attribute(m.as_ref(), &set);
-            let mut left = CreditPartial::new(m.as_ref());
-            let mut right = CreditPartial::new(m.as_ref());
+            let mut left = CreditPartial::with_currency(m.as_ref(), Currency::default());
+            let mut right = CreditPartial::with_currency(m.as_ref(), Currency::default());
             for (i, j) in journeys.iter().enumerate() {
                 let p = if i % 2 == 0 { &mut left } else { &mut right };
-                let _ = p.observe(m.as_ref(), j);
+                let _ = p.observe_with(m.as_ref(), j);
             }
             if left.merge(&right).is_ok() {
                 let report = left.finish();
@@ -494,10 +494,10 @@ proptest! {
                 let back: FunnelPartial = serde_json::from_str(&text).unwrap();
                 let _ = back.finish();
                 let m = a.finish();
-                let mut report = CreditPartial::new(&models::Linear);
+                let mut report = CreditPartial::new(CreditConfig::new(models::Linear));
                 for l in &leads {
                     let j = SimpleJourney::new(l.id());
-                    let _ = report.observe(&models::Linear, &j);
+                    let _ = report.observe(&j);
                 }
                 let report = report.finish();
                 let mut spend = Spend::new();
@@ -869,9 +869,9 @@ fn mangled_credit_partials_never_panic() {
         Box::new(models::Linear) as Box<dyn AttributionModel>,
         Box::new(models::WShaped::default()),
     ] {
-        let mut good = CreditPartial::new(m.as_ref());
+        let mut good = CreditPartial::with_currency(m.as_ref(), Currency::default());
         for j in &journeys {
-            good.observe(m.as_ref(), j).unwrap();
+            good.observe_with(m.as_ref(), j).unwrap();
         }
         let accepted = mangle(&good, |mut p: CreditPartial, good| {
             let r = p.finish();
@@ -882,7 +882,7 @@ fn mangled_credit_partials_never_panic() {
             let _ = p.clone().merge(&p);
             let _ = p.merge(good);
             for j in &journeys {
-                let _ = p.observe(m.as_ref(), j);
+                let _ = p.observe_with(m.as_ref(), j);
             }
             let _ = p.finish().value();
         });

@@ -1,0 +1,446 @@
+//! Apportionment: a journey's value and its one conversion split into exact
+//! integer parts by the largest-remainder method, and the per-touch
+//! [`Crediter`].
+
+use crate::credit::CONVERSION_UNITS;
+use crate::dataset::JourneyView;
+use crate::error::{Error, Result};
+use crate::model::{AttributionModel, CreditKind, Shape, Weights};
+
+/// Journeys up to this length apportion leftovers without sorting.
+pub(crate) const SMALL: usize = 24;
+
+/// Splits `total` into `out.len()` integer parts by the largest-remainder
+/// method over `weights` (which must be finite, `>= 0`, with positive sum
+/// `sum`). Leftover units go to the largest fractional parts, ties to the
+/// lower index. `scratch` is reused between calls.
+pub(crate) fn apportion_weighted(
+    total: i64,
+    weights: &[f64],
+    sum: f64,
+    out: &mut [i64],
+    scratch: &mut Vec<(f64, usize)>,
+) {
+    #[expect(clippy::cast_precision_loss, reason = "totals are below 2^53")]
+    let factor = total as f64 / sum;
+    let n = out.len();
+    if !factor.is_finite() {
+        // weights so small (all below ~1e-292) that `total / sum` overflows:
+        // every positive weight would floor to the whole total and the
+        // overshoot loop below would hand units back one by one (`total`
+        // iterations). Scale by the share `w / sum` instead.
+        apportion_tiny(total, weights, sum, out, scratch);
+        return;
+    }
+    if n <= SMALL {
+        // Same result as the general path below, without sorting: the
+        // fractional parts are kept as the integer keys of their bit
+        // patterns (for floats >= 0, including -0.0 < +0.0, integer order is
+        // `total_cmp` order), and the leftover units are handed out one by
+        // one to the largest remaining key, ties to the earlier touch.
+        let mut key = [i64::MIN; SMALL];
+        let mut assigned: i64 = 0;
+        for ((o, k), &w) in out.iter_mut().zip(key.iter_mut()).zip(weights) {
+            let x = w * factor;
+            // x >= 0, so truncation is the floor
+            #[expect(clippy::cast_possible_truncation, reason = "clamped to [0, total]")]
+            let f = (x as i64).clamp(0, total);
+            *o = f;
+            assigned += f;
+            #[expect(clippy::cast_precision_loss, reason = "parts are below 2^53")]
+            let frac = x - f as f64;
+            *k = ordered_bits(frac);
+        }
+        let mut left = total - assigned;
+        if left >= 0 && (left as usize) <= n {
+            let key = &mut key[..n];
+            #[expect(clippy::cast_possible_wrap, reason = "n <= SMALL")]
+            let mut keep = n as i64 - left;
+            if keep < left {
+                // cheaper from the other end: every part gets a unit, then
+                // the `n - left` last in (key desc, index asc) order give
+                // theirs back: smallest key, ties to the later touch
+                for o in out.iter_mut() {
+                    *o += 1;
+                }
+                while keep > 0 {
+                    let mut worst = 0;
+                    let mut worst_key = key[0];
+                    for (i, &k) in key.iter().enumerate().skip(1) {
+                        if k <= worst_key {
+                            worst = i;
+                            worst_key = k;
+                        }
+                    }
+                    out[worst] -= 1;
+                    key[worst] = i64::MAX;
+                    keep -= 1;
+                }
+                return;
+            }
+            while left > 0 {
+                let mut best = 0;
+                let mut best_key = key[0];
+                for (i, &k) in key.iter().enumerate().skip(1) {
+                    if k > best_key {
+                        best = i;
+                        best_key = k;
+                    }
+                }
+                out[best] += 1;
+                key[best] = i64::MIN;
+                left -= 1;
+            }
+            return;
+        }
+        // rare floating-point overshoot: the general path below
+    }
+    let mut assigned: i64 = 0;
+    for (o, &w) in out.iter_mut().zip(weights) {
+        let x = w * factor;
+        #[expect(clippy::cast_possible_truncation, reason = "clamped to [0, total]")]
+        let f = (x as i64).clamp(0, total);
+        *o = f;
+        assigned += f;
+    }
+    let mut left = total - assigned;
+    if left == 0 {
+        return;
+    }
+    scratch.clear();
+    #[expect(clippy::cast_precision_loss, reason = "parts are below 2^53")]
+    scratch.extend(
+        weights
+            .iter()
+            .zip(out.iter())
+            .enumerate()
+            .map(|(i, (&w, &o))| (w * factor - o as f64, i)),
+    );
+    // largest fraction first, ties to the earlier touch
+    scratch.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    if left > 0 {
+        let mut k = 0;
+        while left > 0 {
+            out[scratch[k % scratch.len()].1] += 1;
+            left -= 1;
+            k += 1;
+        }
+    } else {
+        // floating-point overshoot: take units back from the smallest fractions
+        let mut k = scratch.len();
+        while left < 0 && k > 0 {
+            k -= 1;
+            let i = scratch[k].1;
+            if out[i] > 0 {
+                out[i] -= 1;
+                left += 1;
+            }
+            if k == 0 && left < 0 {
+                k = scratch.len();
+            }
+        }
+    }
+}
+
+/// [`apportion_weighted`] when `total / sum` overflows: the parts are
+/// `floor(w / sum · total)`, leftovers by the largest remainder.
+#[cold]
+fn apportion_tiny(
+    total: i64,
+    weights: &[f64],
+    sum: f64,
+    out: &mut [i64],
+    scratch: &mut Vec<(f64, usize)>,
+) {
+    #[expect(clippy::cast_precision_loss, reason = "totals are below 2^53")]
+    let t = total as f64;
+    let mut assigned: i64 = 0;
+    scratch.clear();
+    for (i, (o, &w)) in out.iter_mut().zip(weights).enumerate() {
+        let x = w / sum * t;
+        #[expect(clippy::cast_possible_truncation, reason = "clamped to [0, total]")]
+        let f = (x as i64).clamp(0, total - assigned);
+        *o = f;
+        assigned += f;
+        #[expect(clippy::cast_precision_loss, reason = "parts are below 2^53")]
+        scratch.push((x - f as f64, i));
+    }
+    // largest fraction first, ties to the earlier touch; the floors sum to
+    // at most `total`, and short of it by less than one unit per touch
+    scratch.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut left = total - assigned;
+    let mut k = 0;
+    while left > 0 && !scratch.is_empty() {
+        out[scratch[k % scratch.len()].1] += 1;
+        left -= 1;
+        k += 1;
+    }
+}
+
+/// An integer whose order is [`f64::total_cmp`]'s order.
+#[inline]
+fn ordered_bits(x: f64) -> i64 {
+    #[expect(clippy::cast_possible_wrap, reason = "reinterpreting the bits")]
+    let b = x.to_bits() as i64;
+    // negative floats: flip the magnitude bits so larger magnitudes sort lower
+    b ^ (((b >> 63) as u64) >> 1) as i64
+}
+
+/// Splits `total` equally over `out.len()` parts; the remainder goes one unit
+/// each to the earliest parts (the largest-remainder rule with its tie-break).
+pub(crate) fn apportion_equal(total: i64, out: &mut [i64]) {
+    let n = out.len() as i64;
+    let q = total / n;
+    let r = total % n;
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = q + i64::from((i as i64) < r);
+    }
+}
+
+/// Reusable buffers that turn a model's weights for one journey into exact
+/// per-touch credit. Use it to get per-touch credit without building a
+/// report.
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::{Crediter, JourneySet, SimpleJourney, SimpleTouch, models::Linear};
+///
+/// let t = "2024-01-01T00:00:00Z".parse()?;
+/// let j = SimpleJourney::new("j")
+///     .touch(SimpleTouch::new("a", t))
+///     .touch(SimpleTouch::new("b", t))
+///     .touch(SimpleTouch::new("c", t))
+///     .converted(1.00);
+/// let set = JourneySet::from_journeys([&j])?;
+/// let mut c = Crediter::new();
+/// c.credit(&Linear, &set.get(0).unwrap())?;
+/// assert_eq!(c.values(), &[34, 33, 33]); // 100 cents, leftover cent to the first
+/// assert_eq!(c.conversion_units().iter().sum::<i64>(), 1_000_000_000);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Crediter {
+    pub(crate) weights: Weights,
+    pub(crate) value: Vec<i64>,
+    pub(crate) units: Vec<i64>,
+    pub(crate) scratch: Vec<(f64, usize)>,
+}
+
+impl Crediter {
+    /// New, empty buffers.
+    pub fn new() -> Crediter {
+        Crediter::default()
+    }
+
+    /// Credits one journey: afterwards [`values`](Self::values) and
+    /// [`conversion_units`](Self::conversion_units) hold one entry per touch
+    /// (all zero for a journey that did not convert; empty for a journey
+    /// with no touch).
+    ///
+    /// # Errors
+    ///
+    /// Whatever the model's [`weights`](AttributionModel::weights) returns,
+    /// and [`Error::InvalidWeights`] when the weights cannot be normalized.
+    pub fn credit<M: AttributionModel + ?Sized>(
+        &mut self,
+        model: &M,
+        journey: &JourneyView<'_>,
+    ) -> Result<()> {
+        let n = journey.len();
+        self.value.clear();
+        self.units.clear();
+        self.value.resize(n, 0);
+        self.units.resize(n, 0);
+        if n == 0 || !journey.converted() {
+            return Ok(());
+        }
+        let sum = self.weigh(model, journey)?;
+        self.fill(model.kind(), journey.value_minor(), sum);
+        Ok(())
+    }
+
+    /// Runs the model on a journey with at least one touch and checks its
+    /// weights; returns their sum (1 for the single and equal shapes).
+    #[inline]
+    pub(crate) fn weigh<M: AttributionModel + ?Sized>(
+        &mut self,
+        model: &M,
+        journey: &JourneyView<'_>,
+    ) -> Result<f64> {
+        self.weights.clear();
+        model.weights(journey, &mut self.weights)?;
+        self.weights
+            .check(journey.len())
+            .map_err(|reason| Error::InvalidWeights {
+                model: model.name().to_owned(),
+                journey: journey.id().to_owned(),
+                reason,
+            })
+    }
+
+    /// After [`weigh`](Self::weigh): per-touch credit of value `v` into
+    /// `self.value` and `self.units` (already sized to the journey, zeroed).
+    pub(crate) fn fill(&mut self, kind: CreditKind, v: i64, sum: f64) {
+        let n = self.value.len();
+        #[expect(clippy::cast_possible_wrap, reason = "10^9 fits")]
+        let u = CONVERSION_UNITS as i64;
+        match (kind, self.weights.shape()) {
+            (CreditKind::Full, shape) => {
+                for i in 0..n {
+                    let on = match shape {
+                        Shape::Single(k) => i == k,
+                        Shape::Equal => true,
+                        Shape::Weighted => self.weights.raw()[i] > 0.0,
+                        Shape::Unset => false,
+                    };
+                    if on {
+                        self.value[i] = v;
+                        self.units[i] = u;
+                    }
+                }
+            }
+            (_, Shape::Single(k)) => {
+                self.value[k] = v;
+                self.units[k] = u;
+            }
+            (_, Shape::Equal) => {
+                apportion_equal(v, &mut self.value);
+                apportion_equal(u, &mut self.units);
+            }
+            (_, _) => {
+                let w = self.weights.raw();
+                apportion_weighted(v, w, sum, &mut self.value, &mut self.scratch);
+                apportion_weighted(u, w, sum, &mut self.units, &mut self.scratch);
+            }
+        }
+    }
+
+    /// Credited value per touch, in minor units, after [`credit`](Self::credit).
+    pub fn values(&self) -> &[i64] {
+        &self.value
+    }
+
+    /// Credited conversions per touch, in [`CONVERSION_UNITS`].
+    pub fn conversion_units(&self) -> &[i64] {
+        &self.units
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apportion_tiny_weights_is_exact_and_fast() {
+        // `total / sum` overflows to infinity: this used to loop `total` times
+        let total = 9_000_000_000_000_000_i64;
+        let mut scratch = Vec::new();
+        for w in [
+            vec![5e-324, 0.0, 5e-324],
+            vec![1e-300, 3e-300],
+            vec![5e-324; 30],
+        ] {
+            let sum: f64 = w.iter().sum();
+            let mut out = vec![0; w.len()];
+            apportion_weighted(total, &w, sum, &mut out, &mut scratch);
+            assert_eq!(out.iter().sum::<i64>(), total, "{w:?}");
+            assert!(out.iter().all(|&o| o >= 0));
+        }
+        let mut out = vec![0; 3];
+        apportion_weighted(
+            total,
+            &[5e-324, 0.0, 5e-324],
+            1e-323,
+            &mut out,
+            &mut scratch,
+        );
+        assert_eq!(out, [total / 2, 0, total / 2]);
+        let mut out = vec![0; 2];
+        apportion_weighted(total, &[1e-300, 3e-300], 4e-300, &mut out, &mut scratch);
+        assert_eq!(out, [total / 4, total / 4 * 3]);
+    }
+
+    #[test]
+    fn largest_remainder_known_answer() {
+        let mut out = vec![0; 3];
+        let mut s = Vec::new();
+        // 100 cents over 1/3 each: 34, 33, 33 (tie to the first)
+        apportion_weighted(100, &[1.0, 1.0, 1.0], 3.0, &mut out, &mut s);
+        assert_eq!(out, vec![34, 33, 33]);
+        // 10 over 0.15, 0.25, 0.6 -> 1.5, 2.5, 6 -> floors 1,2,6 (9), leftover to first .5 tie
+        apportion_weighted(10, &[0.15, 0.25, 0.6], 1.0, &mut out, &mut s);
+        assert_eq!(out.iter().sum::<i64>(), 10);
+        assert_eq!(out[2], 6);
+        let mut eq = vec![0; 4];
+        apportion_equal(7, &mut eq);
+        assert_eq!(eq, vec![2, 2, 2, 1]);
+    }
+
+    /// The reference: sort by (fraction desc, index asc), hand out leftovers.
+    fn apportion_by_sort(total: i64, weights: &[f64]) -> Vec<i64> {
+        let sum: f64 = weights.iter().sum();
+        let factor = total as f64 / sum;
+        let mut out: Vec<i64> = weights
+            .iter()
+            .map(|w| ((w * factor).floor() as i64).clamp(0, total))
+            .collect();
+        let left = total - out.iter().sum::<i64>();
+        let mut order: Vec<(f64, usize)> = weights
+            .iter()
+            .zip(&out)
+            .enumerate()
+            .map(|(i, (w, &o))| (w * factor - o as f64, i))
+            .collect();
+        order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        for k in 0..left.max(0) as usize {
+            out[order[k % order.len()].1] += 1;
+        }
+        out
+    }
+
+    #[test]
+    fn small_path_matches_sorting() {
+        let mut state = 12345_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut s = Vec::new();
+        for _ in 0..2000 {
+            let n = 1 + (next() % 30) as usize;
+            let w: Vec<f64> = (0..n)
+                .map(|_| match next() % 4 {
+                    0 => 0.0,
+                    1 => 1.0,
+                    _ => (next() % 1000) as f64 / 7.0,
+                })
+                .collect();
+            if w.iter().sum::<f64>() <= 0.0 {
+                continue;
+            }
+            for total in [1_i64, 99, 12_345, 1_000_000_000] {
+                let sum: f64 = w.iter().sum();
+                let mut out = vec![0; n];
+                apportion_weighted(total, &w, sum, &mut out, &mut s);
+                assert_eq!(out, apportion_by_sort(total, &w), "{total} {w:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn apportion_always_sums() {
+        let mut s = Vec::new();
+        for total in [0_i64, 1, 7, 999_999, 1 << 52] {
+            for w in [vec![1e-300, 1.0], vec![0.1; 7], vec![3.0, 0.0, 1e-9, 2.5]] {
+                let sum: f64 = w.iter().sum();
+                let mut out = vec![0; w.len()];
+                apportion_weighted(total, &w, sum, &mut out, &mut s);
+                assert_eq!(out.iter().sum::<i64>(), total, "{total} {w:?}");
+                assert!(out.iter().all(|&x| x >= 0));
+            }
+        }
+    }
+}

@@ -1,0 +1,1256 @@
+//! [`CreditConfig`] and the mergeable [`CreditPartial`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{Aggregate, JourneyAggregate};
+use crate::credit::CONVERSION_UNITS;
+use crate::credit::apportion::{Crediter, SMALL, apportion_weighted};
+use crate::credit::report::Report;
+use crate::credit::wire::{NamedDim, NamedPartial};
+use crate::dataset::{Interner, JourneySet, JourneyView, NONE_ID};
+use crate::error::{Error, Result};
+use crate::journey::{Journey, SimpleJourney};
+use crate::model::{AttributionModel, CreditKind, Shape};
+use crate::models::ModelSpec;
+use crate::money::{Currency, MAX_MINOR};
+use crate::touchpoint::SimpleTouch;
+
+/// Format version of serialized partials.
+pub(crate) const PARTIAL_VERSION: u32 = 1;
+
+/// One conversion in [`CONVERSION_UNITS`], as the `i64` the engine adds.
+#[expect(clippy::cast_possible_wrap, reason = "10^9 fits")]
+const UNITS: i64 = CONVERSION_UNITS as i64;
+
+/// Which breakdowns a [`CreditPartial`] computes besides channels (always
+/// computed).
+///
+/// Campaign and content breakdowns cost two more sums per credited touch;
+/// a caller that reads only channels asks for [`Breakdowns::CHANNELS`]. A
+/// breakdown that was not computed is empty in the [`Report`] (no line, a
+/// zero unassigned bucket) and [`Report::breakdowns`] says so.
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::{Breakdowns, CreditConfig, CreditPartial, JourneyAggregate};
+/// use touchpoint::{SimpleJourney, SimpleTouch, models::Linear};
+///
+/// let config = CreditConfig::new(Linear).with_breakdowns(Breakdowns::CHANNELS);
+/// let mut p = CreditPartial::new(config);
+/// let t = "2024-01-01T00:00:00Z".parse()?;
+/// p.observe(&SimpleJourney::new("a").touch(SimpleTouch::new("email", t).campaign("q1")).converted(1.0))?;
+/// let r = p.finish();
+/// assert_eq!(r.channels().get("email").unwrap().value_minor(), 100);
+/// assert!(r.campaigns().lines().is_empty() && !r.breakdowns().campaigns());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Breakdowns {
+    campaigns: bool,
+    contents: bool,
+}
+
+impl Breakdowns {
+    /// Channels, campaigns and content assets (the default).
+    pub const ALL: Breakdowns = Breakdowns {
+        campaigns: true,
+        contents: true,
+    };
+    /// Channels only.
+    pub const CHANNELS: Breakdowns = Breakdowns {
+        campaigns: false,
+        contents: false,
+    };
+
+    /// Channels, plus campaigns and content assets as asked.
+    pub const fn new(campaigns: bool, contents: bool) -> Breakdowns {
+        Breakdowns {
+            campaigns,
+            contents,
+        }
+    }
+
+    /// Whether every breakdown is computed.
+    pub(crate) fn is_all(&self) -> bool {
+        *self == Breakdowns::ALL
+    }
+
+    /// Whether the campaign breakdown is computed.
+    pub const fn campaigns(self) -> bool {
+        self.campaigns
+    }
+
+    /// Whether the content breakdown is computed.
+    pub const fn contents(self) -> bool {
+        self.contents
+    }
+}
+
+impl Default for Breakdowns {
+    /// [`Breakdowns::ALL`].
+    fn default() -> Breakdowns {
+        Breakdowns::ALL
+    }
+}
+
+/// What a [`CreditPartial`] is made from: the model, the currency amounts
+/// are kept in, and the breakdowns to compute.
+///
+/// The model is held behind an `Arc`, so configs and partials clone
+/// cheaply. Built-in models also carry their [`ModelSpec`]: a partial
+/// serialized on one machine is rebuilt with its model on another (see
+/// [`CreditPartial`] for models without a spec).
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::{CreditConfig, Currency, models::TimeDecay};
+///
+/// let config = CreditConfig::new(TimeDecay::with_half_life_days(3.0)?)
+///     .with_currency(Currency::new(0)?);
+/// assert_eq!(config.model_name(), "time_decay");
+/// assert!(config.spec().is_some());
+/// let by_name = CreditConfig::by_name("j_shaped")?;
+/// assert_eq!(by_name.model_name(), "j_shaped");
+/// # Ok::<(), touchpoint::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct CreditConfig {
+    model: Option<Arc<dyn AttributionModel>>,
+    spec: Option<ModelSpec>,
+    name: String,
+    model_fingerprint: String,
+    kind: CreditKind,
+    currency: Currency,
+    breakdowns: Breakdowns,
+}
+
+impl fmt::Debug for CreditConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreditConfig")
+            .field("model", &self.model_fingerprint)
+            .field("attached", &self.model.is_some())
+            .field("spec", &self.spec)
+            .field("currency", &self.currency)
+            .field("breakdowns", &self.breakdowns)
+            .finish()
+    }
+}
+
+impl CreditConfig {
+    /// A config for `model`, in the default currency, every breakdown.
+    pub fn new<M: AttributionModel + 'static>(model: M) -> CreditConfig {
+        CreditConfig::from_arc(Arc::new(model))
+    }
+
+    /// A config for a shared model (for example a fitted model, or a
+    /// `Box<dyn AttributionModel>` turned into an `Arc` with `Arc::from`).
+    pub fn from_arc(model: Arc<dyn AttributionModel>) -> CreditConfig {
+        CreditConfig {
+            spec: model.spec(),
+            name: model.name().to_owned(),
+            model_fingerprint: model.fingerprint(),
+            kind: model.kind(),
+            model: Some(model),
+            currency: Currency::default(),
+            breakdowns: Breakdowns::ALL,
+        }
+    }
+
+    /// A config for the model `spec` describes.
+    ///
+    /// # Errors
+    ///
+    /// As [`ModelSpec::build`].
+    pub fn from_spec(spec: &ModelSpec) -> Result<CreditConfig> {
+        let model: Arc<dyn AttributionModel> = Arc::from(spec.build()?);
+        Ok(CreditConfig::from_arc(model))
+    }
+
+    /// A config for the default configuration of the model named `name`
+    /// (see [`ModelSpec::from_name`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownName`] for a name that is not a rule-based model.
+    pub fn by_name(name: &str) -> Result<CreditConfig> {
+        CreditConfig::from_spec(&ModelSpec::from_name(name)?)
+    }
+
+    /// A config for a model borrowed for the call only: attached (rebuilt
+    /// from its spec) when the model has one, detached otherwise.
+    pub(crate) fn borrowed<M: AttributionModel + ?Sized>(model: &M) -> CreditConfig {
+        let spec = model.spec();
+        let rebuilt: Option<Arc<dyn AttributionModel>> = spec
+            .as_ref()
+            .and_then(|s| s.build().ok())
+            .filter(|m| m.fingerprint() == model.fingerprint())
+            .map(Arc::from);
+        CreditConfig {
+            model: rebuilt,
+            spec,
+            name: model.name().to_owned(),
+            model_fingerprint: model.fingerprint(),
+            kind: model.kind(),
+            currency: Currency::default(),
+            breakdowns: Breakdowns::ALL,
+        }
+    }
+
+    /// The same config with amounts in `currency`.
+    #[must_use]
+    pub fn with_currency(self, currency: Currency) -> CreditConfig {
+        CreditConfig { currency, ..self }
+    }
+
+    /// The same config computing only `breakdowns`.
+    #[must_use]
+    pub fn with_breakdowns(self, breakdowns: Breakdowns) -> CreditConfig {
+        CreditConfig { breakdowns, ..self }
+    }
+
+    /// The model, when attached (always, unless the config came from a
+    /// deserialized partial of a model without a [`ModelSpec`]).
+    pub fn model(&self) -> Option<&dyn AttributionModel> {
+        self.model.as_deref()
+    }
+
+    /// The model's [`ModelSpec`], for built-in models.
+    pub fn spec(&self) -> Option<&ModelSpec> {
+        self.spec.as_ref()
+    }
+
+    /// The model's name.
+    pub fn model_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The model's fingerprint ([`AttributionModel::fingerprint`]).
+    pub fn model_fingerprint(&self) -> &str {
+        &self.model_fingerprint
+    }
+
+    /// The currency amounts are kept in.
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    /// The breakdowns computed.
+    pub fn breakdowns(&self) -> Breakdowns {
+        self.breakdowns
+    }
+
+    /// The fingerprint of partials made from this config: format version,
+    /// model fingerprint, currency decimals and (when not every breakdown)
+    /// the breakdowns. Partials merge only when their fingerprints agree.
+    pub fn fingerprint(&self) -> String {
+        let mut fp = format!(
+            "v{PARTIAL_VERSION};{};decimals={}",
+            self.model_fingerprint,
+            self.currency.decimals()
+        );
+        if self.breakdowns != Breakdowns::ALL {
+            fp.push_str(&format!(
+                ";campaigns={},contents={}",
+                self.breakdowns.campaigns, self.breakdowns.contents
+            ));
+        }
+        fp
+    }
+
+    /// The config a deserialized partial carries: the model rebuilt from
+    /// its spec (and checked against the fingerprint), or detached.
+    pub(crate) fn from_wire(
+        name: String,
+        model_fingerprint: String,
+        kind: CreditKind,
+        spec: Option<ModelSpec>,
+        currency: Currency,
+        breakdowns: Breakdowns,
+    ) -> Result<CreditConfig> {
+        let model = match &spec {
+            Some(s) => {
+                let m: Arc<dyn AttributionModel> = Arc::from(s.build()?);
+                if m.fingerprint() != model_fingerprint || m.name() != name || m.kind() != kind {
+                    return Err(Error::param(
+                        "credit_partial",
+                        format!("spec {s} builds {:?}", m.fingerprint()),
+                        "a model spec that builds the partial's model",
+                    ));
+                }
+                Some(m)
+            }
+            None => None,
+        };
+        Ok(CreditConfig {
+            model,
+            spec,
+            name,
+            model_fingerprint,
+            kind,
+            currency,
+            breakdowns,
+        })
+    }
+}
+
+/// Integer sums for one line of a breakdown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Acc {
+    pub(crate) units: u128,
+    pub(crate) value: i128,
+}
+
+/// The largest magnitude an [`Acc`] may hold outside `observe`: 2^120.
+///
+/// Merges, aggregated rows and deserialization refuse sums above it, so the
+/// unchecked per-touch adds of `observe` cannot overflow: one touch adds at
+/// most 2^53 minor units (or 10^9 conversion units), and no partial can
+/// observe anywhere near 2^64 touches, so a sum stays below
+/// 2^120 + 2^117 < 2^127.
+pub(crate) const ACC_LIMIT: u128 = 1 << 120;
+
+impl Acc {
+    /// Adds one touch's credit. Unchecked on purpose, on the hot path: see
+    /// [`ACC_LIMIT`] for why it cannot overflow.
+    #[inline]
+    fn add(&mut self, units: i64, value: i64) {
+        self.units += u128::from(units.unsigned_abs());
+        self.value += i128::from(value);
+    }
+
+    /// Whether both sums are within [`ACC_LIMIT`].
+    pub(crate) fn within_limit(&self) -> bool {
+        self.units <= ACC_LIMIT && self.value.unsigned_abs() <= ACC_LIMIT
+    }
+
+    /// Adds `other`, refusing a sum past [`ACC_LIMIT`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Overflow`].
+    pub(crate) fn checked_merge(&mut self, other: &Acc) -> Result<()> {
+        let units = self.units.checked_add(other.units);
+        let value = self.value.checked_add(other.value);
+        match (units, value) {
+            (Some(units), Some(value)) => {
+                let sum = Acc { units, value };
+                if !sum.within_limit() {
+                    return Err(Error::Overflow {
+                        what: "credited conversions or value",
+                    });
+                }
+                *self = sum;
+                Ok(())
+            }
+            (None, _) => Err(Error::Overflow {
+                what: "credited conversions",
+            }),
+            (_, None) => Err(Error::Overflow {
+                what: "credited value",
+            }),
+        }
+    }
+}
+
+/// Sums for one breakdown (channel, campaign or content), keyed by the
+/// local ids of the partial's catalog.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Dim {
+    pub(crate) lines: Vec<Acc>,
+    pub(crate) unassigned: Acc,
+}
+
+impl Dim {
+    #[inline]
+    fn add(&mut self, id: u32, units: i64, value: i64) {
+        if id == NONE_ID {
+            self.unassigned.add(units, value);
+        } else {
+            let i = id as usize;
+            match self.lines.get_mut(i) {
+                Some(acc) => acc.add(units, value),
+                None => self.grow_add(i, units, value),
+            }
+        }
+    }
+
+    #[cold]
+    fn grow_add(&mut self, i: usize, units: i64, value: i64) {
+        self.lines.resize(i + 1, Acc::default());
+        self.lines[i].add(units, value);
+    }
+
+    /// Adds an aggregated row's credit, checked.
+    fn checked_add(&mut self, id: u32, acc: &Acc) -> Result<()> {
+        if id == NONE_ID {
+            return self.unassigned.checked_merge(acc);
+        }
+        let i = id as usize;
+        if i >= self.lines.len() {
+            self.lines.resize(i + 1, Acc::default());
+        }
+        self.lines[i].checked_merge(acc)
+    }
+
+    /// The lines keyed by name, sorted: one line per name of the catalog
+    /// (a name seen on a touch that earned nothing has a zero line), so a
+    /// streamed partial and a batch one name the same lines. Empty when the
+    /// breakdown is not computed.
+    pub(crate) fn named(&self, names: &Interner, computed: bool) -> NamedDim {
+        let mut lines = std::collections::BTreeMap::new();
+        if computed {
+            for (i, n) in names.iter().enumerate() {
+                let acc = self.lines.get(i).copied().unwrap_or_default();
+                lines.insert(n.to_owned(), acc);
+            }
+        }
+        NamedDim {
+            lines,
+            unassigned: self.unassigned,
+        }
+    }
+}
+
+/// Maps the ids of the set being observed to the partial's local ids.
+trait Ids {
+    fn channel(&self, id: u32) -> u32;
+    fn campaign(&self, id: u32) -> u32;
+    fn content(&self, id: u32) -> u32;
+}
+
+/// The set's catalog is the partial's: ids are used as they are.
+struct Same;
+
+impl Ids for Same {
+    #[inline]
+    fn channel(&self, id: u32) -> u32 {
+        id
+    }
+    #[inline]
+    fn campaign(&self, id: u32) -> u32 {
+        id
+    }
+    #[inline]
+    fn content(&self, id: u32) -> u32 {
+        id
+    }
+}
+
+/// Another catalog: one lookup per id, built once per set.
+struct Remap {
+    channel: Vec<u32>,
+    campaign: Vec<u32>,
+    content: Vec<u32>,
+}
+
+impl Remap {
+    fn lookup(map: &[u32], id: u32) -> u32 {
+        map.get(id as usize).copied().unwrap_or(NONE_ID)
+    }
+}
+
+impl Ids for Remap {
+    #[inline]
+    fn channel(&self, id: u32) -> u32 {
+        Remap::lookup(&self.channel, id)
+    }
+    #[inline]
+    fn campaign(&self, id: u32) -> u32 {
+        Remap::lookup(&self.campaign, id)
+    }
+    #[inline]
+    fn content(&self, id: u32) -> u32 {
+        Remap::lookup(&self.content, id)
+    }
+}
+
+/// The sums of a partial.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Sums {
+    pub(crate) journeys: u64,
+    pub(crate) conversions: u64,
+    pub(crate) value: i128,
+    pub(crate) channel: Dim,
+    pub(crate) campaign: Dim,
+    pub(crate) content: Dim,
+}
+
+impl Sums {
+    /// Counts one journey (all or nothing); whether it needs crediting.
+    #[inline]
+    fn count(&mut self, b: Breakdowns, view: &JourneyView<'_>) -> Result<bool> {
+        // checked: a deserialized partial can carry counts near the limits
+        let journeys = self.journeys.checked_add(1).ok_or(Error::Overflow {
+            what: "journey count",
+        })?;
+        if !view.converted() {
+            self.journeys = journeys;
+            return Ok(false);
+        }
+        let conversions = self.conversions.checked_add(1).ok_or(Error::Overflow {
+            what: "conversion count",
+        })?;
+        let value = self
+            .value
+            .checked_add(i128::from(view.value_minor()))
+            .ok_or(Error::Overflow {
+                what: "total value",
+            })?;
+        (self.journeys, self.conversions, self.value) = (journeys, conversions, value);
+        if view.is_empty() {
+            let v = view.value_minor();
+            self.channel.unassigned.add(UNITS, v);
+            if b.campaigns {
+                self.campaign.unassigned.add(UNITS, v);
+            }
+            if b.contents {
+                self.content.unassigned.add(UNITS, v);
+            }
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Credits one journey: `view`'s ids are mapped by `ids`.
+    #[inline]
+    fn credit<M: AttributionModel + ?Sized, I: Ids>(
+        &mut self,
+        c: &mut Crediter,
+        model: &M,
+        kind: CreditKind,
+        b: Breakdowns,
+        view: &JourneyView<'_>,
+        ids: &I,
+    ) -> Result<()> {
+        // weigh first: a model error leaves the sums as they were
+        let sum = if view.converted() && !view.is_empty() {
+            c.weigh(model, view)?
+        } else {
+            0.0
+        };
+        if !self.count(b, view)? {
+            return Ok(());
+        }
+        let ch = view.channels();
+        let n = ch.len();
+        let cp = &view.campaign_ids()[..n];
+        let ct = &view.content_ids()[..n];
+        let value = view.value_minor();
+        let mut add = |i: usize, u: i64, v: i64| {
+            self.channel.add(ids.channel(ch[i].0), u, v);
+            if b.campaigns {
+                self.campaign.add(ids.campaign(cp[i]), u, v);
+            }
+            if b.contents {
+                self.content.add(ids.content(ct[i]), u, v);
+            }
+        };
+        match (kind, c.weights.shape()) {
+            (CreditKind::Shares, Shape::Single(k)) => {
+                // `check` made sure k < n
+                add(k, UNITS, value);
+            }
+            (CreditKind::Shares, Shape::Equal) => {
+                // the largest-remainder split of `apportion_equal`, inline
+                #[expect(clippy::cast_possible_wrap, reason = "journey lengths fit")]
+                let n64 = n as i64;
+                let (qu, ru) = (UNITS / n64, UNITS % n64);
+                let (qv, rv) = (value / n64, value % n64);
+                for i in 0..n {
+                    #[expect(clippy::cast_possible_wrap, reason = "journey lengths fit")]
+                    let k = i as i64;
+                    add(i, qu + i64::from(k < ru), qv + i64::from(k < rv));
+                }
+            }
+            (CreditKind::Shares, Shape::Weighted) if n <= SMALL => {
+                // stack buffers: no resizing, no bounds checks in the loop
+                let mut vals = [0_i64; SMALL];
+                let mut us = [0_i64; SMALL];
+                let (vals, us) = (&mut vals[..n], &mut us[..n]);
+                let w = c.weights.raw();
+                apportion_weighted(value, w, sum, vals, &mut c.scratch);
+                apportion_weighted(UNITS, w, sum, us, &mut c.scratch);
+                for (i, (&u, &v)) in us.iter().zip(vals.iter()).enumerate() {
+                    if u != 0 || v != 0 {
+                        add(i, u, v);
+                    }
+                }
+            }
+            _ => {
+                c.value.clear();
+                c.units.clear();
+                c.value.resize(n, 0);
+                c.units.resize(n, 0);
+                c.fill(kind, value, sum);
+                for i in 0..n {
+                    let (u, v) = (c.units[i], c.value[i]);
+                    if u != 0 || v != 0 {
+                        add(i, u, v);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A partial report: the integer sums of one model's credit over some
+/// journeys. Make one per thread, partition or machine from a
+/// [`CreditConfig`], [`observe`](Self::observe) journeys (or
+/// [`observe_set`](Self::observe_set) a whole [`JourneySet`], or
+/// [`observe_path`](Self::observe_path) aggregated rows), [`merge`](Self::merge)
+/// partials in any order, and [`finish`](Self::finish): the result is the
+/// same, bit for bit, as one pass over all journeys with
+/// [`attribute`](crate::attribute). This is the one way to credit a
+/// stream; [`attribute`](crate::attribute) is the one way to credit a set
+/// in memory.
+///
+/// Keys are names, not local ids, so partials from differently interned
+/// data merge correctly. The serialized form is name-keyed and sorted, and
+/// is checked when read exactly as the partial's own invariants require
+/// (see below).
+///
+/// # The model after a serde round trip
+///
+/// A partial holds its model behind an `Arc`. The serialized form carries
+/// the model's fingerprint and, for every built-in model, its
+/// [`ModelSpec`]: deserializing rebuilds the model from the spec (and
+/// refuses a spec that does not build a model of the same fingerprint), so
+/// a partial read on a remote executor observes, merges and finishes like
+/// the original. A model without a spec (a closure, a fitted model)
+/// cannot be rebuilt from data: the deserialized partial is *detached*. It
+/// merges and finishes as any other (neither needs the model); observing
+/// needs the model back, attached with [`with_model`](Self::with_model),
+/// which checks the fingerprint. Observing into a detached partial is
+/// [`Error::ModelNotAttached`].
+///
+/// # What is checked when a partial is read
+///
+/// The format version; every sum within 2^120; the total value and every
+/// credited value `>= 0`; at most as many conversions as journeys; for
+/// share-based models, in every computed breakdown, lines plus unassigned
+/// equal to the totals exactly (conversion units and value); a breakdown that was not computed
+/// empty; the spec, if any, building the partial's model. A partial that
+/// fails is a serde error, never a panic or a wrong report later.
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::{CreditConfig, CreditPartial, SimpleJourney, SimpleTouch, models::Linear};
+///
+/// let t = "2024-01-01T00:00:00Z".parse()?;
+/// let a = SimpleJourney::new("a").touch(SimpleTouch::new("email", t)).converted(10.0);
+/// let b = SimpleJourney::new("b").touch(SimpleTouch::new("direct", t)).converted(5.0);
+///
+/// let config = CreditConfig::new(Linear);
+/// let mut left = CreditPartial::new(config.clone());
+/// left.observe(&a)?;
+/// let mut right = CreditPartial::new(config);
+/// right.observe(&b)?;
+/// // ship `right` to another machine and back
+/// let right: CreditPartial = serde_json::from_str(&serde_json::to_string(&right)?)?;
+/// left.merge(&right)?;
+/// let report = left.finish();
+/// assert_eq!(report.value_minor(), 1500);
+/// assert_eq!(report.channels().get("email").unwrap().value_minor(), 1000);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct CreditPartial {
+    config: CreditConfig,
+    sums: Sums,
+    /// The local catalog (ids of the sums) and, while observing one
+    /// journey, that journey.
+    scratch: JourneySet,
+    crediter: Crediter,
+}
+
+impl fmt::Debug for CreditPartial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreditPartial")
+            .field("config", &self.config)
+            .field("journeys", &self.sums.journeys)
+            .field("conversions", &self.sums.conversions)
+            .field("value", &self.sums.value)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CreditPartial {
+    /// An empty partial (the identity of [`merge`](Self::merge)).
+    pub fn new(config: CreditConfig) -> CreditPartial {
+        CreditPartial {
+            scratch: JourneySet::with_currency(config.currency),
+            config,
+            sums: Sums::default(),
+            crediter: Crediter::new(),
+        }
+    }
+
+    /// An empty partial for a model borrowed by reference (a model that is
+    /// not `'static`, or owned elsewhere), in `currency`. Built-in models
+    /// are attached (rebuilt from their [`ModelSpec`]); any other model is
+    /// detached: observe with [`observe_with`](Self::observe_with), which
+    /// takes the model with each call.
+    pub fn with_currency<M: AttributionModel + ?Sized>(
+        model: &M,
+        currency: Currency,
+    ) -> CreditPartial {
+        CreditPartial::new(CreditConfig::borrowed(model).with_currency(currency))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &CreditConfig {
+        &self.config
+    }
+
+    /// The configuration fingerprint (see [`CreditConfig::fingerprint`]).
+    pub fn fingerprint(&self) -> String {
+        self.config.fingerprint()
+    }
+
+    /// Journeys observed (converted or not).
+    pub fn journeys(&self) -> u64 {
+        self.sums.journeys
+    }
+
+    /// Attaches `model` to a detached partial (or replaces the attached
+    /// one by an equal model).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IncompatiblePartials`] if `model`'s fingerprint is not the
+    /// partial's.
+    pub fn with_model(mut self, model: Arc<dyn AttributionModel>) -> Result<CreditPartial> {
+        let fp = model.fingerprint();
+        if fp != self.config.model_fingerprint {
+            return Err(Error::IncompatiblePartials {
+                left: self.config.model_fingerprint.clone(),
+                right: fp,
+            });
+        }
+        self.config.model = Some(model);
+        Ok(self)
+    }
+
+    fn attached(&self) -> Result<Arc<dyn AttributionModel>> {
+        self.config
+            .model
+            .clone()
+            .ok_or_else(|| Error::ModelNotAttached {
+                fingerprint: self.config.model_fingerprint.clone(),
+            })
+    }
+
+    /// Credits one journey of your own type with the partial's model.
+    ///
+    /// Cost: the journey's names are interned into the partial's catalog
+    /// (one hash lookup per name) into reused buffers, so a stream of
+    /// journeys runs at the speed of the batch path; no allocation per
+    /// journey once the buffers have grown.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ModelNotAttached`] for a detached partial; the journey's
+    /// validation errors (see [`JourneySet::push`]); the model's errors;
+    /// [`Error::Overflow`] past `u64::MAX` journeys.
+    pub fn observe<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
+        let Some(model) = self.config.model.as_deref() else {
+            return Err(Error::ModelNotAttached {
+                fingerprint: self.config.model_fingerprint.clone(),
+            });
+        };
+        self.scratch.stage_one(journey)?;
+        match self.scratch.get(0) {
+            Some(view) => self.sums.credit(
+                &mut self.crediter,
+                model,
+                self.config.kind,
+                self.config.breakdowns,
+                &view,
+                &Same,
+            ),
+            None => Ok(()),
+        }
+    }
+
+    /// Credits one journey with `model`, given by reference (for a detached
+    /// partial, or a model that is not `'static`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IncompatiblePartials`] if `model` is not the model the
+    /// partial was made for; otherwise as [`observe`](Self::observe).
+    pub fn observe_with<M: AttributionModel + ?Sized, J: Journey + ?Sized>(
+        &mut self,
+        model: &M,
+        journey: &J,
+    ) -> Result<()> {
+        self.check_model(model)?;
+        self.scratch.stage_one(journey)?;
+        match self.scratch.get(0) {
+            Some(view) => self.sums.credit(
+                &mut self.crediter,
+                model,
+                self.config.kind,
+                self.config.breakdowns,
+                &view,
+                &Same,
+            ),
+            None => Ok(()),
+        }
+    }
+
+    fn check_model<M: AttributionModel + ?Sized>(&self, model: &M) -> Result<()> {
+        let fp = model.fingerprint();
+        if fp == self.config.model_fingerprint {
+            Ok(())
+        } else {
+            Err(Error::IncompatiblePartials {
+                left: self.config.model_fingerprint.clone(),
+                right: fp,
+            })
+        }
+    }
+
+    /// Credits every journey of `set` (the batch path: the set's ids are
+    /// used directly when the partial is empty, mapped once per set
+    /// otherwise).
+    ///
+    /// # Errors
+    ///
+    /// As [`observe`](Self::observe).
+    pub fn observe_set(&mut self, set: &JourneySet) -> Result<()> {
+        let model = self.attached()?;
+        self.observe_set_with(model.as_ref(), set)
+    }
+
+    /// [`observe_set`](Self::observe_set) with the model given (and
+    /// monomorphized) by the caller: what [`attribute`](crate::attribute)
+    /// runs. The model must be the partial's (checked by the callers).
+    pub(crate) fn observe_set_with<M: AttributionModel + ?Sized>(
+        &mut self,
+        model: &M,
+        set: &JourneySet,
+    ) -> Result<()> {
+        let (kind, b) = (self.config.kind, self.config.breakdowns);
+        let empty = self.scratch.catalog().channels.is_empty()
+            && self.scratch.catalog().campaigns.is_empty()
+            && self.scratch.catalog().contents.is_empty();
+        if empty {
+            // adopt the set's catalog: its ids are the partial's
+            self.scratch = set.catalog_only();
+            let cat = set.catalog();
+            let s = &mut self.sums;
+            s.channel.lines.resize(cat.channels.len(), Acc::default());
+            if b.campaigns {
+                s.campaign.lines.resize(cat.campaigns.len(), Acc::default());
+            }
+            if b.contents {
+                s.content.lines.resize(cat.contents.len(), Acc::default());
+            }
+            for view in set.iter() {
+                self.sums
+                    .credit(&mut self.crediter, model, kind, b, &view, &Same)?;
+            }
+            return Ok(());
+        }
+        let cat = set.catalog();
+        let local = self.scratch.catalog_mut();
+        let map = |from: &Interner, to: &mut Interner| -> Result<Vec<u32>> {
+            from.iter().map(|n| to.try_intern(n)).collect()
+        };
+        let ids = Remap {
+            channel: map(&cat.channels, &mut local.channels)?,
+            campaign: map(&cat.campaigns, &mut local.campaigns)?,
+            content: map(&cat.contents, &mut local.contents)?,
+        };
+        for view in set.iter() {
+            self.sums
+                .credit(&mut self.crediter, model, kind, b, &view, &ids)?;
+        }
+        Ok(())
+    }
+
+    /// Credits an aggregated row: `conversions` converted journeys along
+    /// `path` (channel names in order) worth `value_minor` in all, and
+    /// `nulls` journeys along it that did not convert. What
+    /// [`MarkovPartial::observe_path`](crate::markov::MarkovPartial::observe_path)
+    /// reads, for the rule-based models.
+    ///
+    /// The row is credited **by weight**, never expanded journey by
+    /// journey, so a count of 10^18 costs what a count of 1 costs: the
+    /// model weighs the path once; each touch gets `conversions` times one
+    /// journey's conversion units (exact, so conversions reconcile as if
+    /// the journeys had been observed one by one), and the row's value is
+    /// split **once** by the largest remainder over the same weights (so
+    /// each touch's value may differ by a cent from the sum of per-journey
+    /// splits; the row's value is conserved exactly).
+    ///
+    /// Paths carry no times: touch `i` is placed `i` days after the first
+    /// and the journey has no conversion time, so time decay sees one-day
+    /// steps and milestone models see no milestone. Credit time-based
+    /// models from journeys when the times matter.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ModelNotAttached`] for a detached partial;
+    /// [`Error::InvalidParameter`] for a value outside `0..=2^53` minor
+    /// units (`value_minor`), a value without conversions (`value_minor`)
+    /// or an empty channel name (`path`); [`Error::Overflow`] when a count
+    /// or a sum overflows. On error the partial is unchanged.
+    ///
+    /// # Example
+    ///
+    /// A million conversions along `display > email`, $3,000,000 in all,
+    /// and 5 journeys that did not convert, under linear credit:
+    ///
+    /// ```
+    /// use touchpoint::{CreditConfig, CreditPartial, models::Linear};
+    ///
+    /// let mut p = CreditPartial::new(CreditConfig::new(Linear));
+    /// p.observe_path(&["display", "email"], 1_000_000, 300_000_000, 5)?;
+    /// let r = p.finish();
+    /// assert_eq!(r.journeys(), 1_000_005);
+    /// assert_eq!(r.channels().get("email").unwrap().value_minor(), 150_000_000);
+    /// assert_eq!(r.channels().get("email").unwrap().conversions(), 500_000.0);
+    /// # Ok::<(), touchpoint::Error>(())
+    /// ```
+    pub fn observe_path<S: AsRef<str>>(
+        &mut self,
+        path: &[S],
+        conversions: u64,
+        value_minor: i64,
+        nulls: u64,
+    ) -> Result<()> {
+        let model = self.attached()?;
+        if !(0..=MAX_MINOR).contains(&value_minor) {
+            return Err(Error::param(
+                "value_minor",
+                value_minor,
+                "a row value in 0..=2^53 minor units",
+            ));
+        }
+        if conversions == 0 && value_minor != 0 {
+            return Err(Error::param(
+                "value_minor",
+                value_minor,
+                "no value on a row without conversions",
+            ));
+        }
+        if path.iter().any(|c| c.as_ref().is_empty()) {
+            return Err(Error::param(
+                "path",
+                "an empty channel name",
+                "non-empty channel names",
+            ));
+        }
+        let overflow = |what| Error::Overflow { what };
+        let rows = conversions
+            .checked_add(nulls)
+            .ok_or(overflow("journey count"))?;
+        let mut next = self.sums.clone();
+        next.journeys = next
+            .journeys
+            .checked_add(rows)
+            .ok_or(overflow("journey count"))?;
+        next.conversions = next
+            .conversions
+            .checked_add(conversions)
+            .ok_or(overflow("conversion count"))?;
+        next.value = next
+            .value
+            .checked_add(i128::from(value_minor))
+            .ok_or(overflow("total value"))?;
+        if conversions > 0 {
+            let whole = Acc {
+                units: u128::from(conversions) * u128::from(CONVERSION_UNITS),
+                value: i128::from(value_minor),
+            };
+            if path.is_empty() {
+                next.channel.unassigned.checked_merge(&whole)?;
+                next.campaign.unassigned.checked_merge(&whole)?;
+                next.content.unassigned.checked_merge(&whole)?;
+            } else {
+                let day = chrono::TimeDelta::days(1);
+                let mut t = chrono::DateTime::UNIX_EPOCH;
+                let mut journey = SimpleJourney::new("(aggregated path)").converted(0.0);
+                for name in path {
+                    journey = journey.touch(SimpleTouch::new(name.as_ref(), t));
+                    t += day;
+                }
+                self.scratch.stage_one(&journey)?;
+                let Some(view) = self.scratch.get(0) else {
+                    return Ok(());
+                };
+                let c = &mut self.crediter;
+                let sum = c.weigh(model.as_ref(), &view)?;
+                let n = view.len();
+                c.value.clear();
+                c.units.clear();
+                c.value.resize(n, 0);
+                c.units.resize(n, 0);
+                c.fill(self.config.kind, value_minor, sum);
+                for (id, (&u, &v)) in view.channels().iter().zip(c.units.iter().zip(&c.value)) {
+                    let acc = Acc {
+                        units: u128::from(u.unsigned_abs()) * u128::from(conversions),
+                        value: i128::from(v),
+                    };
+                    next.channel.checked_add(id.0, &acc)?;
+                    // paths name no campaign or content asset
+                    next.campaign.unassigned.checked_merge(&acc)?;
+                    next.content.unassigned.checked_merge(&acc)?;
+                }
+            }
+        }
+        if !self.config.breakdowns.campaigns {
+            next.campaign = Dim::default();
+        }
+        if !self.config.breakdowns.contents {
+            next.content = Dim::default();
+        }
+        self.sums = next;
+        Ok(())
+    }
+
+    /// The sums keyed by name (the serialized form).
+    pub(crate) fn named(&self) -> NamedPartial {
+        let cat = self.scratch.catalog();
+        let c = &self.config;
+        NamedPartial {
+            version: PARTIAL_VERSION,
+            model: c.name.clone(),
+            fingerprint: c.model_fingerprint.clone(),
+            full_credit: c.kind == CreditKind::Full,
+            currency: c.currency,
+            spec: c.spec.clone(),
+            breakdowns: c.breakdowns,
+            journeys: self.sums.journeys,
+            conversions: self.sums.conversions,
+            value: self.sums.value,
+            channel: self.sums.channel.named(&cat.channels, true),
+            campaign: self
+                .sums
+                .campaign
+                .named(&cat.campaigns, c.breakdowns.campaigns),
+            content: self
+                .sums
+                .content
+                .named(&cat.contents, c.breakdowns.contents),
+        }
+    }
+
+    /// A partial from its config and name-keyed sums (already validated).
+    pub(crate) fn from_named(config: CreditConfig, named: &NamedPartial) -> Result<CreditPartial> {
+        let mut p = CreditPartial::new(config);
+        p.sums.journeys = named.journeys;
+        p.sums.conversions = named.conversions;
+        p.sums.value = named.value;
+        let cat = p.scratch.catalog_mut();
+        let fill = |nd: &NamedDim, names: &mut Interner, d: &mut Dim| -> Result<()> {
+            d.unassigned = nd.unassigned;
+            for (k, a) in &nd.lines {
+                let id = names.try_intern(k)? as usize;
+                if id >= d.lines.len() {
+                    d.lines.resize(id + 1, Acc::default());
+                }
+                d.lines[id] = *a;
+            }
+            Ok(())
+        };
+        fill(&named.channel, &mut cat.channels, &mut p.sums.channel)?;
+        fill(&named.campaign, &mut cat.campaigns, &mut p.sums.campaign)?;
+        fill(&named.content, &mut cat.contents, &mut p.sums.content)?;
+        Ok(p)
+    }
+
+    /// Adds `other`'s sums into `self`. A detached partial merged with an
+    /// attached one keeps (or takes) the model.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IncompatiblePartials`] if the two were made for different
+    /// model configurations, currencies or breakdowns; [`Error::Overflow`]
+    /// if a sum overflows. On error `self` is unchanged.
+    pub fn merge(&mut self, other: &CreditPartial) -> Result<()> {
+        if self.fingerprint() != other.fingerprint() {
+            return Err(Error::IncompatiblePartials {
+                left: self.fingerprint(),
+                right: other.fingerprint(),
+            });
+        }
+        let overflow = |what| Error::Overflow { what };
+        let (a, b) = (&self.sums, &other.sums);
+        let mut sums = Sums {
+            journeys: a
+                .journeys
+                .checked_add(b.journeys)
+                .ok_or(overflow("journey count"))?,
+            conversions: a
+                .conversions
+                .checked_add(b.conversions)
+                .ok_or(overflow("conversion count"))?,
+            value: a
+                .value
+                .checked_add(b.value)
+                .ok_or(overflow("total value"))?,
+            ..a.clone()
+        };
+        let mut catalog = self.scratch.catalog().clone();
+        let theirs = other.scratch.catalog();
+        let merge_dim = |mine: &mut Dim, names: &mut Interner, d: &Dim, their: &Interner| {
+            mine.unassigned.checked_merge(&d.unassigned)?;
+            // every name of theirs, in their order, so the lines stay the
+            // names seen (see `Dim::named`)
+            for (i, name) in their.iter().enumerate() {
+                let id = names.try_intern(name)?;
+                if let Some(acc) = d.lines.get(i) {
+                    mine.checked_add(id, acc)?;
+                }
+            }
+            Ok::<(), Error>(())
+        };
+        merge_dim(
+            &mut sums.channel,
+            &mut catalog.channels,
+            &b.channel,
+            &theirs.channels,
+        )?;
+        merge_dim(
+            &mut sums.campaign,
+            &mut catalog.campaigns,
+            &b.campaign,
+            &theirs.campaigns,
+        )?;
+        merge_dim(
+            &mut sums.content,
+            &mut catalog.contents,
+            &b.content,
+            &theirs.contents,
+        )?;
+        self.sums = sums;
+        *self.scratch.catalog_mut() = catalog;
+        if self.config.model.is_none() {
+            self.config.model.clone_from(&other.config.model);
+        }
+        Ok(())
+    }
+
+    /// The report: lines sorted by name, amounts exact.
+    pub fn finish(&self) -> Report {
+        self.named().into_report()
+    }
+
+    /// An estimate of the bytes the partial holds.
+    pub fn size_bytes(&self) -> usize {
+        let cat = self.scratch.catalog();
+        let names = |i: &Interner| i.iter().map(|n| n.len() + 32).sum::<usize>();
+        let lines = self.sums.channel.lines.len()
+            + self.sums.campaign.lines.len()
+            + self.sums.content.lines.len();
+        std::mem::size_of::<CreditPartial>()
+            + lines * std::mem::size_of::<Acc>()
+            + names(&cat.channels)
+            + names(&cat.campaigns)
+            + names(&cat.contents)
+    }
+}
+
+impl Aggregate for CreditPartial {
+    type Config = CreditConfig;
+    type Output = Report;
+
+    fn new(config: CreditConfig) -> CreditPartial {
+        CreditPartial::new(config)
+    }
+    fn fingerprint(&self) -> String {
+        CreditPartial::fingerprint(self)
+    }
+    fn observed(&self) -> u64 {
+        self.sums.journeys
+    }
+    fn size_bytes(&self) -> usize {
+        CreditPartial::size_bytes(self)
+    }
+    fn merge(&mut self, other: &CreditPartial) -> Result<()> {
+        CreditPartial::merge(self, other)
+    }
+    fn finish(&self) -> Result<Report> {
+        Ok(CreditPartial::finish(self))
+    }
+}
+
+impl JourneyAggregate for CreditPartial {
+    fn observe<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
+        CreditPartial::observe(self, journey)
+    }
+    fn observe_set(&mut self, set: &JourneySet) -> Result<()> {
+        CreditPartial::observe_set(self, set)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::Linear;
+
+    fn journey() -> SimpleJourney {
+        let t = "2024-01-01T00:00:00Z".parse().unwrap_or_default();
+        SimpleJourney::new("a")
+            .touch(SimpleTouch::new("email", t))
+            .converted(1.0)
+    }
+
+    #[test]
+    fn observe_into_saturated_partial_is_an_error() {
+        let mut p = CreditPartial::new(CreditConfig::new(Linear));
+        p.observe(&journey()).unwrap();
+        // counts at their limits, as a hostile serialized partial can carry
+        let mut full = p.clone();
+        full.sums.journeys = u64::MAX;
+        let before = full.finish();
+        assert!(matches!(
+            full.observe(&journey()),
+            Err(Error::Overflow {
+                what: "journey count"
+            })
+        ));
+        assert_eq!(full.finish(), before, "unchanged on error");
+        // a line at the limit still takes one more touch exactly
+        let mut at_limit = p.clone();
+        at_limit.sums.channel.lines[0].units = ACC_LIMIT;
+        at_limit.observe(&journey()).unwrap();
+        assert_eq!(
+            at_limit.sums.channel.lines[0].units,
+            ACC_LIMIT + u128::from(CONVERSION_UNITS)
+        );
+        // but a merge that would pass the limit is an error, not a wrap
+        let other = at_limit.clone();
+        assert!(matches!(
+            at_limit.merge(&other),
+            Err(Error::Overflow { .. })
+        ));
+    }
+
+    #[test]
+    fn streamed_and_batch_partials_name_the_same_lines() {
+        let t = "2024-01-01T00:00:00Z".parse().unwrap_or_default();
+        let unconverted = SimpleJourney::new("b").touch(SimpleTouch::new("display", t));
+        let mut p = CreditPartial::new(CreditConfig::new(Linear));
+        p.observe(&unconverted).unwrap();
+        p.observe(&journey()).unwrap();
+        let set = JourneySet::from_journeys([&unconverted, &journey()]).unwrap();
+        let report = crate::credit::attribute(&Linear, &set).unwrap();
+        assert_eq!(p.finish(), report);
+        // "display" earned nothing but was seen: a zero line in both
+        assert_eq!(
+            report.channels().get("display").map(|c| c.value_minor()),
+            Some(0)
+        );
+    }
+}
