@@ -19,9 +19,11 @@ use crate::journey::Journey;
 use crate::money::{Currency, MAX_MINOR};
 use crate::touchpoint::{Milestone, Touchpoint};
 
-/// The id of an interned channel: its position in the [`Catalog`].
+/// The id of an interned channel: its position in the [`Catalog`] of the
+/// set the journey belongs to ([`Catalog::channel_name`] turns it back into
+/// a name, [`Catalog::channel_id`] looks a name up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ChannelId(pub u32);
+pub struct ChannelId(pub(crate) u32);
 
 impl ChannelId {
     /// The id as an index into per-channel arrays.
@@ -30,22 +32,10 @@ impl ChannelId {
     }
 }
 
-/// A set of names interned to dense `u32` ids in first-appearance order.
-///
-/// # Example
-///
-/// ```
-/// use touchpoint::Interner;
-///
-/// let mut names = Interner::default();
-/// assert_eq!(names.intern("email"), 0);
-/// assert_eq!(names.intern("direct"), 1);
-/// assert_eq!(names.intern("email"), 0);
-/// assert_eq!(names.get("direct"), Some(1));
-/// assert_eq!(names.name(1), Some("direct"));
-/// ```
+/// A set of names interned to dense `u32` ids in first-appearance order
+/// (crate-private: users see names through [`Catalog`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Interner {
+pub(crate) struct Interner {
     names: IndexSet<String, BuildHasherDefault<NameHasher>>,
 }
 
@@ -97,7 +87,7 @@ impl Interner {
     /// # Errors
     ///
     /// [`Error::TooLarge`] past `u32::MAX - 1` distinct names.
-    pub fn try_intern(&mut self, name: &str) -> Result<u32> {
+    pub(crate) fn try_intern(&mut self, name: &str) -> Result<u32> {
         if let Some(i) = self.get(name) {
             return Ok(i);
         }
@@ -113,40 +103,30 @@ impl Interner {
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
-    /// The id of `name`, interning it if new.
-    ///
-    /// # Panics
-    ///
-    /// Panics past `u32::MAX - 1` distinct names; use
-    /// [`try_intern`](Self::try_intern) for untrusted input.
-    pub fn intern(&mut self, name: &str) -> u32 {
-        self.try_intern(name).expect("too many distinct names")
-    }
-
     /// The id of `name`, if interned.
-    pub fn get(&self, name: &str) -> Option<u32> {
+    pub(crate) fn get(&self, name: &str) -> Option<u32> {
         self.names
             .get_index_of(name)
             .and_then(|i| u32::try_from(i).ok())
     }
 
     /// The name with id `id`.
-    pub fn name(&self, id: u32) -> Option<&str> {
+    pub(crate) fn name(&self, id: u32) -> Option<&str> {
         self.names.get_index(id as usize).map(String::as_str)
     }
 
     /// How many names are interned.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.names.len()
     }
 
     /// Whether no name is interned.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.names.is_empty()
     }
 
     /// The names in id order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         self.names.iter().map(String::as_str)
     }
 }
@@ -156,11 +136,11 @@ impl Interner {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Catalog {
     /// Channel names; `ChannelId(i)` is `channels.name(i)`.
-    pub channels: Interner,
+    pub(crate) channels: Interner,
     /// Campaign names.
-    pub campaigns: Interner,
+    pub(crate) campaigns: Interner,
     /// Content asset names.
-    pub contents: Interner,
+    pub(crate) contents: Interner,
 }
 
 impl Catalog {
@@ -179,6 +159,50 @@ impl Catalog {
     pub fn channel_id(&self, name: &str) -> Option<ChannelId> {
         self.channels.get(name).map(ChannelId)
     }
+
+    /// The channel names, in id order (`ChannelId` `i` is the `i`-th).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use touchpoint::{JourneySet, SimpleJourney, SimpleTouch};
+    ///
+    /// let t = "2024-01-01T00:00:00Z".parse()?;
+    /// let j = SimpleJourney::new("j")
+    ///     .touch(SimpleTouch::new("email", t).campaign("q1"))
+    ///     .touch(SimpleTouch::new("direct", t));
+    /// let set = JourneySet::from_journeys([&j])?;
+    /// let cat = set.catalog();
+    /// assert_eq!(cat.channels().collect::<Vec<_>>(), ["email", "direct"]);
+    /// assert_eq!(cat.channel_id("direct").map(|id| id.index()), Some(1));
+    /// assert_eq!(cat.campaigns().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn channels(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.channels.iter()
+    }
+
+    /// The campaign names, in first-appearance order.
+    pub fn campaigns(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.campaigns.iter()
+    }
+
+    /// The content asset names, in first-appearance order.
+    pub fn contents(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.contents.iter()
+    }
+}
+
+/// One touch with its names already interned (see
+/// [`JourneySet::push_interned`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct InternedTouch {
+    pub(crate) channel: ChannelId,
+    pub(crate) ts: i64,
+    pub(crate) campaign: u32,
+    pub(crate) content: u32,
+    pub(crate) cost: Option<i64>,
+    pub(crate) milestone: Option<Milestone>,
 }
 
 /// Sentinel for "no campaign / no content" in the id columns.
@@ -486,6 +510,58 @@ impl JourneySet {
         id.clear();
         id.push_str(journey.id());
         self.push_with_id(journey, id)
+    }
+
+    /// Adds one journey whose touches are already interned in this set's
+    /// catalog and sorted by time (what the journey rules produce): no
+    /// name is looked up, no amount converted.
+    ///
+    /// # Errors
+    ///
+    /// An id outside the catalog, an amount out of range or unsorted
+    /// touches are [`Error::InvalidParameter`] (`journey_set`), never a
+    /// panic later.
+    pub(crate) fn push_interned(
+        &mut self,
+        id: String,
+        outcome: (bool, i64, Option<i64>),
+        touches: &[InternedTouch],
+    ) -> Result<()> {
+        let bad = |reason: &str| Error::param("journey_set", reason, "consistent columns");
+        let (converted, value, conversion_ts) = outcome;
+        let cat = &self.catalog;
+        let in_range = |id: u32, names: &Interner| id == NONE_ID || (id as usize) < names.len();
+        if touches.iter().any(|t| {
+            t.channel.index() >= cat.channels.len()
+                || !in_range(t.campaign, &cat.campaigns)
+                || !in_range(t.content, &cat.contents)
+        }) {
+            return Err(bad("an id outside the catalog"));
+        }
+        if touches.windows(2).any(|w| w[0].ts > w[1].ts) {
+            return Err(bad("touches not sorted by time"));
+        }
+        if !(0..=MAX_MINOR).contains(&value) {
+            return Err(bad("an amount outside 0..=2^53 minor units"));
+        }
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        for t in touches {
+            self.channel.push(t.channel);
+            self.ts.push(t.ts);
+            self.campaign.push(t.campaign);
+            self.content.push(t.content);
+            self.milestone.push(t.milestone);
+            self.cost.push(t.cost);
+        }
+        self.ids.push(id);
+        self.converted.push(converted);
+        self.converted_count += u64::from(converted);
+        self.value.push(if converted { value } else { 0 });
+        self.conversion_ts.push(conversion_ts);
+        self.offsets.push(self.channel.len());
+        Ok(())
     }
 
     /// Removes every journey but keeps the catalog (ids stay valid).

@@ -105,7 +105,7 @@ pub use crate::credit::{
     Breakdown, Breakdowns, CONVERSION_UNITS, Comparison, Credit, CreditConfig, CreditPartial,
     Crediter, Report, attribute, attribute_with, compare,
 };
-pub use crate::dataset::{Catalog, ChannelId, Interner, JourneySet, JourneyView};
+pub use crate::dataset::{Catalog, ChannelId, JourneySet, JourneyView};
 pub use crate::error::{Error, Result};
 pub use crate::journey::{Journey, Outcome, SimpleJourney};
 pub use crate::model::{AttributionModel, CreditKind, Weights};

@@ -37,13 +37,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::{JourneySet, JourneyView};
+use crate::dataset::{
+    Catalog, ChannelId, InternedTouch, Interner, JourneySet, JourneyView, NONE_ID,
+};
 use crate::error::{Error, Result};
-use crate::journey::{Journey, Outcome};
-use crate::touchpoint::{Milestone, Touchpoint};
 
 const MS_PER_DAY: f64 = 86_400_000.0;
 
@@ -218,62 +217,115 @@ pub struct Rules {
     steps: Vec<Rule>,
 }
 
-/// A touch held while rules run.
-#[derive(Debug, Clone)]
-struct Tmp<'a> {
-    channel: std::borrow::Cow<'a, str>,
-    ts: i64,
-    campaign: Option<&'a str>,
-    content: Option<&'a str>,
-    cost: Option<f64>,
-    milestone: Option<Milestone>,
-}
-
-impl Touchpoint for Tmp<'_> {
-    fn channel(&self) -> &str {
-        &self.channel
-    }
-    fn timestamp(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp_millis(self.ts).unwrap_or_default()
-    }
-    fn campaign(&self) -> Option<&str> {
-        self.campaign
-    }
-    fn content(&self) -> Option<&str> {
-        self.content
-    }
-    fn cost(&self) -> Option<f64> {
-        self.cost
-    }
-    fn milestone(&self) -> Option<Milestone> {
-        self.milestone
-    }
-}
-
-/// A journey held while rules run.
+/// A journey held while rules run: the touches keep their ids (channels
+/// as ids of the working channel names, campaigns and contents as ids of
+/// the input catalog), times in milliseconds and amounts in minor units, so
+/// no step converts anything.
 #[derive(Debug, Clone)]
 struct TmpJourney<'a> {
     id: std::borrow::Cow<'a, str>,
-    outcome: Outcome,
-    touches: Vec<Tmp<'a>>,
+    converted: bool,
+    value: i64,
+    conversion_ts: Option<i64>,
+    touches: Vec<InternedTouch>,
 }
 
-/// Pushes a held journey into `out`.
-fn push_tmp(out: &mut JourneySet, j: &TmpJourney<'_>) -> Result<()> {
-    struct View<'b, 'a>(&'b TmpJourney<'a>);
-    impl<'b, 'a> Journey for View<'b, 'a> {
-        type Touch = Tmp<'a>;
-        fn id(&self) -> &str {
-            &self.0.id
+/// What the steps share over a whole set: the working channel names (the
+/// input's, plus the names mappings create) and, per mapping step, the
+/// mapping of each working id, computed once per distinct channel.
+struct Work {
+    names: Interner,
+    maps: Vec<Vec<Option<Option<u32>>>>,
+}
+
+impl Work {
+    /// The working id `id` maps to under `map` (step `step`): `None` when no
+    /// rule matches.
+    fn mapped(&mut self, step: usize, map: &ChannelMap, id: u32) -> Result<Option<u32>> {
+        let cache = &mut self.maps[step];
+        let i = id as usize;
+        if i >= cache.len() {
+            cache.resize(i + 1, None);
         }
-        fn touchpoints(&self) -> &[Tmp<'a>] {
-            &self.0.touches
+        if let Some(known) = cache[i] {
+            return Ok(known);
         }
-        fn outcome(&self) -> Outcome {
-            self.0.outcome
-        }
+        let to = match self.names.name(id).and_then(|n| map.map(n)) {
+            Some(to) => Some(self.names.try_intern(to)?),
+            None => None,
+        };
+        self.maps[step][i] = Some(to);
+        Ok(to)
     }
-    out.push(&View(j))
+}
+
+/// Ids of the output set, assigned at first appearance in the output (so
+/// its catalog holds exactly the names of the touches kept, in order).
+struct Out {
+    set: JourneySet,
+    channel: Vec<u32>,
+    campaign: Vec<u32>,
+    content: Vec<u32>,
+}
+
+impl Out {
+    fn id(map: &mut Vec<u32>, names: &mut Interner, from: &Interner, id: u32) -> Result<u32> {
+        if id == NONE_ID {
+            return Ok(NONE_ID);
+        }
+        let i = id as usize;
+        if i >= map.len() {
+            map.resize(i + 1, NONE_ID);
+        }
+        if map[i] == NONE_ID {
+            let name = from.name(id).ok_or_else(|| {
+                Error::param(
+                    "journey_set",
+                    "an id outside the catalog",
+                    "consistent columns",
+                )
+            })?;
+            map[i] = names.try_intern(name)?;
+        }
+        Ok(map[i])
+    }
+
+    /// Pushes a held journey, its ids translated to the output catalog.
+    fn push(&mut self, j: &TmpJourney<'_>, work: &Work, input: &Catalog) -> Result<()> {
+        let mut touches = Vec::with_capacity(j.touches.len());
+        for t in &j.touches {
+            let cat = self.set.catalog_mut();
+            let channel = Out::id(
+                &mut self.channel,
+                &mut cat.channels,
+                &work.names,
+                t.channel.0,
+            )?;
+            let campaign = Out::id(
+                &mut self.campaign,
+                &mut cat.campaigns,
+                &input.campaigns,
+                t.campaign,
+            )?;
+            let content = Out::id(
+                &mut self.content,
+                &mut cat.contents,
+                &input.contents,
+                t.content,
+            )?;
+            touches.push(InternedTouch {
+                channel: ChannelId(channel),
+                campaign,
+                content,
+                ..*t
+            });
+        }
+        self.set.push_interned(
+            j.id.clone().into_owned(),
+            (j.converted, j.value, j.conversion_ts),
+            &touches,
+        )
+    }
 }
 
 impl Rules {
@@ -380,41 +432,53 @@ impl Rules {
                 })
                 .collect(),
         };
-        let mut out = JourneySet::with_currency(set.currency());
+        let mut work = Work {
+            names: set.catalog().channels.clone(),
+            maps: vec![Vec::new(); self.steps.len()],
+        };
+        let mut out = Out {
+            set: JourneySet::with_currency(set.currency()),
+            channel: Vec::new(),
+            campaign: Vec::new(),
+            content: Vec::new(),
+        };
         for view in set.iter() {
             let mut parts = vec![hold(&view)];
-            for (step, rep) in self.steps.iter().zip(report.steps.iter_mut()) {
-                parts = run_step(step, parts, rep);
+            for (k, (step, rep)) in self.steps.iter().zip(report.steps.iter_mut()).enumerate() {
+                parts = run_step(k, step, parts, rep, &mut work)?;
             }
             for p in &parts {
-                push_tmp(&mut out, p)?;
+                out.push(p, &work, set.catalog())?;
             }
         }
-        Ok((out, report))
+        Ok((out.set, report))
     }
 }
 
+/// A journey of the input set, held for the steps (its ids as they are).
 fn hold<'a>(view: &JourneyView<'a>) -> TmpJourney<'a> {
-    let currency = view.currency();
+    let (ch, ts, cp, ct) = (
+        view.channels(),
+        view.timestamps(),
+        view.campaign_ids(),
+        view.content_ids(),
+    );
+    let (cost, milestone) = (view.costs(), view.milestones());
     let touches = (0..view.len())
-        .map(|i| Tmp {
-            channel: std::borrow::Cow::Borrowed(view.channel_name(i)),
-            ts: view.timestamps()[i],
-            campaign: view.campaign(i),
-            content: view.content(i),
-            cost: view.costs()[i].map(|c| currency.to_major(c)),
-            milestone: view.milestones()[i],
+        .map(|i| InternedTouch {
+            channel: ch[i],
+            ts: ts[i],
+            campaign: cp[i],
+            content: ct[i],
+            cost: cost[i],
+            milestone: milestone[i],
         })
         .collect();
     TmpJourney {
         id: std::borrow::Cow::Borrowed(view.id()),
-        outcome: Outcome {
-            converted: view.converted(),
-            value: currency.to_major(view.value_minor()),
-            conversion_ts: view
-                .conversion_ts()
-                .and_then(DateTime::from_timestamp_millis),
-        },
+        converted: view.converted(),
+        value: view.value_minor(),
+        conversion_ts: view.conversion_ts(),
         touches,
     }
 }
@@ -424,47 +488,43 @@ fn count(n: usize) -> u64 {
 }
 
 fn run_step<'a>(
+    step_index: usize,
     step: &Rule,
     parts: Vec<TmpJourney<'a>>,
     rep: &mut StepReport,
-) -> Vec<TmpJourney<'a>> {
+    work: &mut Work,
+) -> Result<Vec<TmpJourney<'a>>> {
     let mut out = Vec::with_capacity(parts.len());
     for mut j in parts {
         let before = j.touches.len();
         match step {
             Rule::DropAfterConversion => {
-                if let Some(c) = j.outcome.conversion_ts.map(|t| t.timestamp_millis()) {
+                if let Some(c) = j.conversion_ts {
                     j.touches.retain(|t| t.ts <= c);
                 }
             }
             Rule::Lookback { window_ms } => {
-                let reference = j
-                    .outcome
-                    .conversion_ts
-                    .map(|t| t.timestamp_millis())
-                    .or_else(|| j.touches.last().map(|t| t.ts));
+                let reference = j.conversion_ts.or_else(|| j.touches.last().map(|t| t.ts));
                 if let Some(r) = reference {
                     let start = r.saturating_sub(*window_ms);
                     j.touches.retain(|t| t.ts >= start);
                 }
             }
             Rule::CollapseRepeats => {
-                let mut kept: Vec<Tmp<'a>> = Vec::with_capacity(j.touches.len());
-                for t in j.touches.drain(..) {
-                    let repeat = kept.last().is_some_and(|p| p.channel == t.channel);
-                    if !repeat || t.milestone.is_some() {
-                        kept.push(t);
-                    }
-                }
-                j.touches = kept;
+                let mut last: Option<ChannelId> = None;
+                j.touches.retain(|t| {
+                    let repeat = last == Some(t.channel);
+                    last = Some(t.channel);
+                    !repeat || t.milestone.is_some()
+                });
             }
             Rule::MapChannels(map) => {
                 for t in &mut j.touches {
-                    match map.map(&t.channel) {
+                    match work.mapped(step_index, map, t.channel.0)? {
                         Some(to) => {
-                            if to != t.channel {
+                            if to != t.channel.0 {
                                 rep.touches_renamed += 1;
-                                t.channel = std::borrow::Cow::Owned(to.to_owned());
+                                t.channel = ChannelId(to);
                             }
                         }
                         None => rep.touches_unmatched += 1,
@@ -492,14 +552,12 @@ fn run_step<'a>(
                         } else {
                             std::borrow::Cow::Owned(format!("{}#{}", j.id, k + 1))
                         };
-                        let outcome = if k == last {
-                            j.outcome
-                        } else {
-                            Outcome::not_converted()
-                        };
+                        let keep = k == last;
                         out.push(TmpJourney {
                             id,
-                            outcome,
+                            converted: keep && j.converted,
+                            value: if keep { j.value } else { 0 },
+                            conversion_ts: if keep { j.conversion_ts } else { None },
                             touches,
                         });
                     }
@@ -510,13 +568,15 @@ fn run_step<'a>(
         rep.touches_removed += count(before - j.touches.len());
         out.push(j);
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::touchpoint::Milestone;
     use crate::{SimpleJourney, SimpleTouch};
+    use chrono::DateTime;
 
     fn t(day: u32, ch: &str) -> SimpleTouch {
         let ts = DateTime::from_timestamp(i64::from(day) * 86_400, 0).unwrap();

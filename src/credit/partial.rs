@@ -880,7 +880,7 @@ impl CreditPartial {
     /// Credits an aggregated row: `conversions` converted journeys along
     /// `path` (channel names in order) worth `value_minor` in all, and
     /// `nulls` journeys along it that did not convert. What
-    /// [`MarkovPartial::observe_path`](crate::markov::MarkovPartial::observe_path)
+    /// `markov::MarkovPartial::observe_path` (formerly `MarkovFit`)
     /// reads, for the rule-based models.
     ///
     /// The row is credited **by weight**, never expanded journey by

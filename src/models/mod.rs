@@ -114,7 +114,8 @@ pub fn all() -> Vec<Box<dyn AttributionModel>> {
 ///
 /// # Errors
 ///
-/// [`Error::UnknownName`] (kind `"model"`) for any other name.
+/// [`Error::UnknownName`](crate::Error::UnknownName) (kind `"model"`)
+/// for any other name.
 ///
 /// # Example
 ///
