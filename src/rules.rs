@@ -574,8 +574,9 @@ fn run_step<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journey::SimpleJourney;
     use crate::touchpoint::Milestone;
-    use crate::{SimpleJourney, SimpleTouch};
+    use crate::touchpoint::SimpleTouch;
     use chrono::DateTime;
 
     fn t(day: u32, ch: &str) -> SimpleTouch {
