@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use crate::credit::{CONVERSION_UNITS, Report, apportion_weighted};
 use crate::dataset::{ChannelId, JourneySet, JourneyView};
 use crate::error::{Error, Result};
-use crate::hash::FnvBuild;
+use crate::hash::WordBuild;
 use crate::journey::Journey;
 use crate::model::Weights;
 use crate::money::{Currency, MAX_MINOR};
@@ -26,7 +26,7 @@ use crate::touchpoint::Touchpoint;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LocalNames {
     names: Vec<String>,
-    index: HashMap<String, u32, FnvBuild>,
+    index: HashMap<String, u32, WordBuild>,
     limit: usize,
     what: &'static str,
 }
@@ -156,8 +156,15 @@ pub(crate) fn read_journey<J: Journey + ?Sized>(
         0
     };
     let touches = journey.touchpoints();
+    // One pass over the touches: costs checked, names looked up, order
+    // checked. Comparing `DateTime`s is enough: in time order they are in
+    // millisecond order too (the key `JourneySet::push` sorts by), and if
+    // they are not, the stable sort by milliseconds below decides.
+    let ids = &mut scratch.ids;
+    ids.clear();
     let mut sorted = true;
-    let mut last = i64::MIN;
+    let mut interned = Ok(());
+    let mut last = None;
     for (i, t) in touches.iter().enumerate() {
         if let Some(c) = t.cost() {
             if currency.to_minor(c)?.is_none() {
@@ -168,17 +175,22 @@ pub(crate) fn read_journey<J: Journey + ?Sized>(
                 });
             }
         }
-        let ts = t.timestamp().timestamp_millis();
-        sorted &= ts >= last;
-        last = ts;
-    }
-    let ids = &mut scratch.ids;
-    ids.clear();
-    if sorted {
-        for t in touches {
-            ids.push(names.intern(t.channel())?);
+        let ts = t.timestamp();
+        if let Some(prev) = last {
+            sorted &= ts >= prev;
         }
-    } else {
+        last = Some(ts);
+        // a name past the fit's limit is reported after every cost is
+        // checked, as `push` then `observe` did
+        if interned.is_ok() {
+            match names.intern(t.channel()) {
+                Ok(id) => ids.push(id),
+                Err(e) => interned = Err(e),
+            }
+        }
+    }
+    interned?;
+    if !sorted {
         let order = &mut scratch.order;
         order.clear();
         order.extend(touches.iter().enumerate().map(|(i, t)| {
@@ -188,6 +200,7 @@ pub(crate) fn read_journey<J: Journey + ?Sized>(
             )
         }));
         order.sort_by_key(|&(ts, _)| ts); // stable, as push
+        ids.clear();
         for &(_, i) in order.iter() {
             ids.push(names.intern(touches[i as usize].channel())?);
         }

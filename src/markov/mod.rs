@@ -68,7 +68,7 @@
 //! pivoting, a larger one by Gauss-Seidel sweeps started from zero (the
 //! iterates then increase monotonically) until the largest change in a sweep
 //! is at most `1e-15`; past 10⁶ sweeps the fit fails with
-//! [`Error::NotConverged`]. Cost: one solve per channel plus one, each
+//! [`Error::NotConverged`](crate::Error::NotConverged). Cost: one solve per channel plus one, each
 //! `O(states + transitions)` for acyclic parts.
 //!
 //! # Fitting, merging, reproducing

@@ -277,7 +277,7 @@ impl Markov {
     ///
     /// [`Error::InvalidParameter`] unless `1 <= sequence.len() <= order`;
     /// [`Error::UnknownName`] for a channel not seen; as
-    /// [`MarkovPartial::finish`] for the solve.
+    /// [`MarkovPartial::finish`](super::MarkovPartial::finish) for the solve.
     pub fn sequence_removal_effect<S: AsRef<str>>(&self, sequence: &[S]) -> Result<f64> {
         if sequence.is_empty() || sequence.len() > usize::from(self.config.order) {
             return Err(Error::param(
@@ -314,7 +314,7 @@ impl Markov {
     /// # Errors
     ///
     /// [`Error::InvalidParameter`] unless `1 <= len <= order`; as
-    /// [`MarkovPartial::finish`] for the solves.
+    /// [`MarkovPartial::finish`](super::MarkovPartial::finish) for the solves.
     pub fn sequence_removal_effects(&self, len: usize) -> Result<Vec<(Vec<String>, f64)>> {
         if len == 0 || len > usize::from(self.config.order) {
             return Err(Error::param("len", len, "between 1 and the order"));

@@ -493,7 +493,7 @@ impl MarkovPartial {
     /// # Errors
     ///
     /// [`Error::InvalidValue`] if `value_minor` is negative or above
-    /// [`MAX_MINOR`], or positive with no conversion;
+    /// [`MAX_MINOR`](crate::MAX_MINOR), or positive with no conversion;
     /// [`Error::InvalidJourney`] for an empty channel name; as
     /// [`observe`](Self::observe) otherwise.
     pub fn observe_path<S: AsRef<str>>(

@@ -32,7 +32,7 @@
 //!   ([`Shapley::positions`]); channel totals equal the simplified ones.
 //!
 //! Past the exact limit (a journey with more distinct channels) the rate
-//! variant fails with [`Error::TooLarge`], unless
+//! variant fails with [`Error::TooLarge`](crate::Error::TooLarge), unless
 //! [`ShapleyConfig::sampling`] asks for permutation sampling of those
 //! coalitions' games: `m` random orders from splitmix64 keyed by the seed
 //! and the coalition, each channel's value the mean of its marginal

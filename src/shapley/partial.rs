@@ -12,6 +12,7 @@ use super::wire::Wire;
 use crate::aggregate::{Aggregate, JourneyAggregate};
 use crate::dataset::{JourneySet, JourneyView};
 use crate::error::{Error, Result};
+use crate::hash::WordBuild;
 use crate::journey::Journey;
 use crate::paths::{
     JourneyScratch, LocalNames, check_currency, map_column_names, read_journey, validate_path,
@@ -57,7 +58,7 @@ impl Cell {
 /// b.observe_path(&["direct", "email", "email"], 1, 1000, 0)?;
 /// a.merge(&b)?;
 /// let m = a.finish()?;
-/// assert_eq!(m.credits().get("email").unwrap().conversions(), 1.5);
+/// assert_eq!(m.credits()?.channels().get("email").unwrap().conversions(), 1.5);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -65,7 +66,7 @@ pub struct ShapleyPartial {
     pub(super) config: ShapleyConfig,
     /// Channel names by local id.
     pub(super) names: LocalNames,
-    pub(super) cells: HashMap<Box<[u32]>, Cell>,
+    pub(super) cells: HashMap<Box<[u32]>, Cell, WordBuild>,
     pub(super) empty: Cell,
     cache: Vec<u32>,
     scratch: JourneyScratch,
@@ -84,7 +85,7 @@ impl ShapleyPartial {
         ShapleyPartial {
             config,
             names: LocalNames::new(u32::MAX as usize - 1, "distinct channels in a Shapley fit"),
-            cells: HashMap::new(),
+            cells: HashMap::default(),
             empty: Cell::default(),
             cache: Vec::new(),
             scratch: JourneyScratch::default(),

@@ -26,7 +26,7 @@ pub(crate) fn funnel_key(seed: u64) -> [u8; 32] {
 }
 
 /// How simulated journeys become funnel leads (the optional funnel section
-/// of a [`Config`], see [`ConfigBuilder::funnel`](super::ConfigBuilder::funnel)).
+/// of a [`Config`](super::Config), see [`ConfigBuilder::funnel`](super::ConfigBuilder::funnel)).
 ///
 /// Each journey is one lead with the default funnel stages of
 /// [`Stages::default`](crate::funnel::Stages) (`inquiry -> mql -> sal ->
@@ -50,7 +50,7 @@ pub(crate) fn funnel_key(seed: u64) -> [u8; 32] {
 ///   never decrease along the funnel.
 /// - **Amount.** A won lead's amount is the journey's value. An open or
 ///   lost opportunity's amount is drawn from the configuration's
-///   [`ValueDist`] (on the funnel stream). Leads before the opportunity
+///   [`ValueDist`](super::ValueDist) (on the funnel stream). Leads before the opportunity
 ///   have none.
 /// - **Exits.** An opportunity that is not won is `closed_lost` with
 ///   probability `lost_rate` (else it stays open), `exit_delay` after the
