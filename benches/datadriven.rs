@@ -6,9 +6,9 @@
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use touchpoint::markov::{self, MarkovConfig};
-use touchpoint::shapley::{self, ShapleyConfig, ShapleyVariant};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use touchpoint::markov::{self, MarkovConfig, MarkovPartial};
+use touchpoint::shapley::{self, ShapleyConfig, ShapleyPartial, ShapleyVariant};
 use touchpoint::{JourneySet, SimpleJourney, SimpleTouch};
 
 const NAMES: [&str; 16] = [
@@ -42,11 +42,20 @@ fn splitmix64(s: &mut u64) -> u64 {
 /// skewed channel popularity, conversion odds rising with length and with
 /// the first three channels.
 fn generate(n: usize, channels: usize, seed: u64) -> JourneySet {
+    let mut set = JourneySet::new();
+    for j in journeys(n, channels, seed) {
+        set.push(&j).expect("valid journey");
+    }
+    set
+}
+
+/// The journeys of [`generate`], as the caller's own type.
+fn journeys(n: usize, channels: usize, seed: u64) -> Vec<SimpleJourney> {
     let mut s = seed;
     let t0 = "2024-01-01T00:00:00Z"
         .parse::<chrono::DateTime<chrono::Utc>>()
         .expect("timestamp");
-    let mut set = JourneySet::new();
+    let mut out = Vec::with_capacity(n);
     let tri = (channels * (channels + 1) / 2) as u64;
     for i in 0..n {
         let mut j = SimpleJourney::new(format!("j{i}"));
@@ -75,9 +84,9 @@ fn generate(n: usize, channels: usize, seed: u64) -> JourneySet {
             let cents = 1000 + splitmix64(&mut s) % 50_000;
             j = j.converted(cents as f64 / 100.0);
         }
-        set.push(&j).expect("valid journey");
+        out.push(j);
     }
-    set
+    out
 }
 
 /// Markov fit (counting) plus exact solve, on 1M journeys, 12 channels.
@@ -147,5 +156,54 @@ fn shapley_1m(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, markov_1m, markov_100k, shapley_1m);
+/// Streaming: user journeys (`SimpleJourney`) observed one at a time into a
+/// partial, 100k journeys over 12 channels; throughput in touches/s.
+fn stream_100k(c: &mut Criterion) {
+    let js = journeys(100_000, 12, 4);
+    let touches: usize = js.iter().map(|j| j.touchpoints.len()).sum();
+    let mut g = c.benchmark_group("stream");
+    g.throughput(Throughput::Elements(touches as u64));
+    // the physical reference: read every touch's name bytes and time once
+    g.bench_function("scan_names_and_times/journeys=100k", |b| {
+        b.iter(|| {
+            let mut acc = 0u64;
+            for j in black_box(&js) {
+                for t in &j.touchpoints {
+                    acc = acc.wrapping_add(u64::from(t.channel.as_bytes()[0]));
+                    acc = acc.wrapping_add(t.ts.timestamp_subsec_nanos().into());
+                }
+            }
+            acc
+        });
+    });
+    for order in [1u8, 3] {
+        let config = MarkovConfig::new(order).expect("order");
+        g.bench_function(format!("markov_observe/order={order}/journeys=100k"), |b| {
+            b.iter(|| {
+                let mut p = MarkovPartial::new(config);
+                for j in black_box(&js) {
+                    p.observe(j).expect("observe");
+                }
+                assert_eq!(p.journeys(), 100_000);
+                p
+            });
+        });
+    }
+    for variant in [ShapleyVariant::Simplified, ShapleyVariant::Rate] {
+        let config = ShapleyConfig::new(variant);
+        g.bench_function(format!("shapley_observe/{variant:?}/journeys=100k"), |b| {
+            b.iter(|| {
+                let mut p = ShapleyPartial::new(config);
+                for j in black_box(&js) {
+                    p.observe(j).expect("observe");
+                }
+                assert_eq!(p.journeys(), 100_000);
+                p
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, markov_1m, markov_100k, shapley_1m, stream_100k);
 criterion_main!(benches);

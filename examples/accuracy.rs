@@ -21,10 +21,10 @@
 use std::time::Instant;
 
 use touchpoint::incremental::{CreditRule, Incremental, IncrementalConfig, Pairs};
-use touchpoint::markov::{self, ChannelCredits, MarkovConfig};
+use touchpoint::markov::{self, MarkovConfig};
 use touchpoint::shapley::{self, Sampling, ShapleyConfig, ShapleyVariant};
 use touchpoint::sim::{GroundTruth, Preset, Simulator};
-use touchpoint::{AttributionModel, JourneySet, attribute, models};
+use touchpoint::{AttributionModel, JourneySet, Report, attribute, models};
 
 /// Models with the names they are listed under.
 type NamedModels = Vec<(String, Box<dyn AttributionModel>)>;
@@ -47,11 +47,43 @@ fn models_for(set: &JourneySet) -> (NamedModels, NamedCredits) {
     (list, credits)
 }
 
-fn lines(c: &ChannelCredits) -> Vec<(String, f64)> {
-    c.lines()
+fn lines(c: &Report) -> Vec<(String, f64)> {
+    c.channels()
+        .lines()
         .iter()
-        .map(|l| (l.channel().to_owned(), l.conversions()))
+        .map(|l| (l.name().to_owned(), l.conversions()))
         .collect()
+}
+
+/// [`GroundTruth::error_pp`] of `(channel, credit)` pairs that are not a
+/// [`Report`] (the incremental model's effect shares): the same formula.
+fn error_pp_of(truth: &GroundTruth, credit: &[(String, f64)]) -> Result<f64, String> {
+    if credit.iter().any(|(_, x)| !(x.is_finite() && *x >= 0.0)) {
+        return Err("credits must be finite and >= 0".into());
+    }
+    let total: f64 = credit.iter().map(|(_, x)| x).sum();
+    if total <= 0.0 || !total.is_finite() {
+        return Err("the credits sum to 0".into());
+    }
+    let got = |name: &str| -> f64 {
+        credit
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, x)| x)
+            .sum::<f64>()
+            / total
+    };
+    let mut err: f64 = truth
+        .channels
+        .iter()
+        .map(|c| (got(&c.name) - c.share).abs())
+        .sum();
+    for (name, x) in credit {
+        if truth.channel(name).is_none() {
+            err += x / total;
+        }
+    }
+    Ok(err * 100.0)
 }
 
 /// Models fitted on the simulated set: Markov chains of order 1-3 (exact
@@ -90,7 +122,10 @@ fn fitted_models(set: &JourneySet, list: &mut NamedModels, credits: &mut NamedCr
     ] {
         match shapley::fit(set, config) {
             Ok(m) => {
-                credits.push((name.to_owned(), lines(m.credits())));
+                match m.credits() {
+                    Ok(c) => credits.push((name.to_owned(), lines(&c))),
+                    Err(e) => skip(name, e),
+                }
                 list.push((format!("{name} per journey"), Box::new(m)));
             }
             Err(e) => skip(name, e),
@@ -259,7 +294,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             record(name, truth.error_pp(&report)?, shares(&credit, &truth));
         }
         for (name, credit) in &global {
-            match truth.error_pp_of(credit.iter().map(|(c, x)| (c.as_str(), *x))) {
+            match error_pp_of(&truth, credit) {
                 Ok(err) => record(name, err, shares(credit, &truth)),
                 Err(e) => eprintln!("  {name}: {e}"),
             }

@@ -36,10 +36,10 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 use touchpoint::incremental::{Incremental, IncrementalConfig};
-use touchpoint::markov::{self, ChannelCredits, MarkovConfig, MarkovFit};
+use touchpoint::markov::{self, MarkovConfig, MarkovPartial};
 use touchpoint::models::{self, LastNonDirect, TimeDecay};
 use touchpoint::rules::Rules;
-use touchpoint::shapley::{self, ShapleyConfig, ShapleyFit, ShapleyVariant};
+use touchpoint::shapley::{self, ShapleyConfig, ShapleyPartial, ShapleyVariant};
 use touchpoint::{
     AttributionModel, Currency, JourneySet, Report, SimpleJourney, SimpleTouch, attribute,
 };
@@ -169,25 +169,6 @@ struct Out {
 }
 
 impl Out {
-    fn from_credits(c: &ChannelCredits, journeys: u64) -> Out {
-        let cur = c.currency();
-        Out {
-            model: c.model().to_owned(),
-            journeys,
-            conversions: c.conversions(),
-            value: cur.to_major(c.value_minor()),
-            channels: c
-                .lines()
-                .iter()
-                .map(|l| (l.channel().to_owned(), l.conversions(), l.value()))
-                .collect(),
-            unassigned: (
-                c.unassigned_conversions() as f64,
-                cur.to_major(c.unassigned_value_minor()),
-            ),
-        }
-    }
-
     fn from_report(r: &Report) -> Out {
         let un = r.channels().unassigned();
         Out {
@@ -220,7 +201,6 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let (out, seconds) = if is_paths {
         let rows = common::parse_paths(&text)?;
-        let journeys: u64 = rows.iter().map(|r| r.conversions + r.nulls).sum();
         let minor = |r: &common::PathRow| -> Result<i64, String> {
             Currency::default()
                 .to_minor(r.value)
@@ -231,27 +211,21 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         match model_name.as_str() {
             "markov" => {
                 let start = Instant::now();
-                let mut fit = MarkovFit::new(markov_config(&o, Currency::default())?);
+                let mut fit = MarkovPartial::new(markov_config(&o, Currency::default())?);
                 for r in &rows {
                     fit.observe_path(&r.path, r.conversions, minor(r)?, r.nulls)?;
                 }
                 let credits = fit.finish()?.credits()?;
-                (
-                    Out::from_credits(&credits, journeys),
-                    start.elapsed().as_secs_f64(),
-                )
+                (Out::from_report(&credits), start.elapsed().as_secs_f64())
             }
             "shapley" => {
                 let start = Instant::now();
-                let mut fit = ShapleyFit::new(shapley_config(&o, Currency::default())?);
+                let mut fit = ShapleyPartial::new(shapley_config(&o, Currency::default())?);
                 for r in &rows {
                     fit.observe_path(&r.path, r.conversions, minor(r)?, r.nulls)?;
                 }
-                let credits = fit.finish()?.credits().clone();
-                (
-                    Out::from_credits(&credits, journeys),
-                    start.elapsed().as_secs_f64(),
-                )
+                let credits = fit.finish()?.credits()?;
+                (Out::from_report(&credits), start.elapsed().as_secs_f64())
             }
             "time_decay" => {
                 return Err("paths carry no timestamps: time_decay needs journeys".into());
@@ -280,13 +254,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         let start = Instant::now();
         let out = match model_name.as_str() {
-            "markov" => Out::from_credits(
-                &markov::fit(&set, markov_config(&o, set.currency())?)?.credits()?,
-                set.len() as u64,
-            ),
-            "shapley" => Out::from_credits(
-                shapley::fit(&set, shapley_config(&o, set.currency())?)?.credits(),
-                set.len() as u64,
+            "markov" => {
+                Out::from_report(&markov::fit(&set, markov_config(&o, set.currency())?)?.credits()?)
+            }
+            "shapley" => Out::from_report(
+                &shapley::fit(&set, shapley_config(&o, set.currency())?)?.credits()?,
             ),
             name => {
                 let model = build_model(name, &o, &set)?;

@@ -17,10 +17,12 @@ use std::time::{Duration, Instant};
 
 use touchpoint::funnel::{FunnelPartial, SliceBy, WinRate};
 use touchpoint::incremental::{IncrementalConfig, IncrementalPartial};
-use touchpoint::markov::{MarkovConfig, MarkovFit};
-use touchpoint::shapley::{ShapleyConfig, ShapleyFit, ShapleyVariant};
+use touchpoint::markov::{MarkovConfig, MarkovPartial};
+use touchpoint::shapley::{ShapleyConfig, ShapleyPartial, ShapleyVariant};
 use touchpoint::sim::{Preset, Simulator, TruthPartial};
-use touchpoint::{AttributionModel, CreditPartial, SimpleJourney, models};
+use touchpoint::{
+    Aggregate, AttributionModel, CreditPartial, JourneyAggregate, SimpleJourney, models,
+};
 
 /// Something that observes a stream of journeys and finishes with a summary.
 trait Consumer {
@@ -65,16 +67,16 @@ impl Consumer for ModelConsumer {
     }
 }
 
-/// A data-driven fit streaming journey by journey; `finish` fits the model
-/// (its time is counted by [`run`] separately).
-struct FitConsumer<F> {
+/// A data-driven fit streaming journey by journey through the crate's
+/// [`JourneyAggregate`] trait; `finish` fits the model (its time is counted
+/// by [`run`] separately) and `describe` summarizes it.
+struct FitConsumer<A: JourneyAggregate> {
     name: String,
-    fit: F,
-    observe: fn(&mut F, &SimpleJourney) -> touchpoint::Result<()>,
-    finish: fn(&F) -> String,
+    partial: A,
+    describe: fn(&A::Output) -> String,
 }
 
-impl<F> Consumer for FitConsumer<F> {
+impl<A: JourneyAggregate> Consumer for FitConsumer<A> {
     fn name(&self) -> String {
         self.name.clone()
     }
@@ -84,12 +86,51 @@ impl<F> Consumer for FitConsumer<F> {
         chunk: &[SimpleJourney],
     ) -> Result<(), Box<dyn std::error::Error>> {
         for j in chunk {
-            (self.observe)(&mut self.fit, j)?;
+            self.partial.observe(j)?;
         }
         Ok(())
     }
     fn finish(&self) -> String {
-        (self.finish)(&self.fit)
+        match self.partial.finish() {
+            Ok(m) => format!(
+                "{}, fit state {} kB",
+                (self.describe)(&m),
+                self.partial.size_bytes() / 1024
+            ),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+}
+
+/// The incremental fit (observed through its own partial until it
+/// implements [`JourneyAggregate`]).
+struct IncrementalConsumer {
+    partial: IncrementalPartial,
+}
+
+impl Consumer for IncrementalConsumer {
+    fn name(&self) -> String {
+        "incremental fit".into()
+    }
+    fn observe(
+        &mut self,
+        _first: u64,
+        chunk: &[SimpleJourney],
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        for j in chunk {
+            self.partial.observe(j)?;
+        }
+        Ok(())
+    }
+    fn finish(&self) -> String {
+        match self.partial.finish() {
+            Ok(m) => format!(
+                "{} channels, fit state {} kB",
+                m.channels().len(),
+                self.partial.size_bytes() / 1024
+            ),
+            Err(e) => format!("error: {e}"),
+        }
     }
 }
 
@@ -179,48 +220,22 @@ fn consumers(sim: &Simulator) -> Vec<Box<dyn Consumer + '_>> {
     // Data-driven fits: their state grows with distinct paths, not journeys.
     for order in 1..=3u8 {
         if let Ok(config) = MarkovConfig::new(order) {
-            out.push(Box::new(FitConsumer {
+            out.push(Box::new(FitConsumer::<MarkovPartial> {
                 name: format!("markov_{order} fit"),
-                fit: MarkovFit::new(config),
-                observe: |f, j| f.observe_journey(j),
-                finish: |f| match f.finish() {
-                    Ok(m) => format!(
-                        "{} states, fit state {} kB",
-                        m.state_count(),
-                        f.size_bytes() / 1024
-                    ),
-                    Err(e) => format!("error: {e}"),
-                },
+                partial: Aggregate::new(config),
+                describe: |m| format!("{} states", m.state_count()),
             }));
         }
     }
     for variant in [ShapleyVariant::Simplified, ShapleyVariant::Rate] {
-        out.push(Box::new(FitConsumer {
+        out.push(Box::new(FitConsumer::<ShapleyPartial> {
             name: format!("shapley {variant:?} fit"),
-            fit: ShapleyFit::new(ShapleyConfig::new(variant)),
-            observe: |f, j| f.observe_journey(j),
-            finish: |f| match f.finish() {
-                Ok(m) => format!(
-                    "{} channels, fit state {} kB",
-                    m.channels().len(),
-                    f.size_bytes() / 1024
-                ),
-                Err(e) => format!("error: {e}"),
-            },
+            partial: Aggregate::new(ShapleyConfig::new(variant)),
+            describe: |m| format!("{} channels", m.channels().len()),
         }));
     }
-    out.push(Box::new(FitConsumer {
-        name: "incremental fit".into(),
-        fit: IncrementalPartial::new(&IncrementalConfig::new()),
-        observe: |f, j| f.observe(j),
-        finish: |f| match f.finish() {
-            Ok(m) => format!(
-                "{} channels, fit state {} kB",
-                m.channels().len(),
-                f.size_bytes() / 1024
-            ),
-            Err(e) => format!("error: {e}"),
-        },
+    out.push(Box::new(IncrementalConsumer {
+        partial: IncrementalPartial::new(&IncrementalConfig::new()),
     }));
     out.push(Box::new(FunnelConsumer {
         sim,

@@ -240,7 +240,7 @@ impl<'a> Resample<'a> {
     /// ```
     /// # use touchpoint::{JourneySet, SimpleJourney, SimpleTouch};
     /// # use touchpoint::bootstrap::{bootstrap_fit, BootstrapConfig};
-    /// use touchpoint::markov::{MarkovConfig, MarkovFit};
+    /// use touchpoint::markov::{MarkovConfig, MarkovPartial};
     /// # let t = "2024-01-01T00:00:00Z".parse()?;
     /// # let js: Vec<_> = (0..60).map(|i| {
     /// #     let j = SimpleJourney::new(format!("j{i}")).touch(SimpleTouch::new(["a", "b"][i % 2], t));
@@ -248,10 +248,10 @@ impl<'a> Resample<'a> {
     /// # }).collect();
     /// # let set = JourneySet::from_journeys(&js)?;
     /// let ci = bootstrap_fit(&set, &BootstrapConfig::new().replicates(20)?, |rs| {
-    ///     let mut fit = MarkovFit::new(MarkovConfig::new(1)?);
+    ///     let mut fit = MarkovPartial::new(MarkovConfig::new(1)?);
     ///     for (view, w) in rs.weighted() {
     ///         for _ in 0..w {
-    ///             fit.observe(&view)?;
+    ///             fit.observe_view(&view)?;
     ///         }
     ///     }
     ///     rs.credit(&fit.finish()?)

@@ -50,7 +50,7 @@
 //!
 //! ## Merging
 //!
-//! Every aggregate ([`CreditPartial`], `MarkovFit`, `ShapleyFit`,
+//! Every aggregate ([`CreditPartial`], `MarkovPartial`, `ShapleyPartial`,
 //! `IncrementalPartial`, `FunnelPartial`) has an empty value, `observe`,
 //! `merge` and `finish`, is keyed by names and serializes with serde, so
 //! threads, partitions and machines merge to the same bits as one pass.
@@ -72,9 +72,11 @@ mod aggregate;
 mod credit;
 mod dataset;
 mod error;
+mod hash;
 mod journey;
 mod model;
 mod money;
+mod paths;
 mod touchpoint;
 
 pub mod models;

@@ -9,6 +9,15 @@ README. Not part of the build or of CI.
 
 `--generate` writes the 100,000 journeys of the `markov/fit_solve/.../journeys=100k`
 criterion bench (splitmix64, seed 2, 12 channels) as aggregated paths.
+
+Or everything in one command, from the repository root (generates the paths,
+times ChannelAttribution in process, times `examples/attribute --timings`
+on the same file, prints the side-by-side table):
+
+    /tmp/cavenv/bin/python benches/peers/channelattribution.py --compare
+
+Every time is the best of 5 runs, compute only (ChannelAttribution's call;
+touchpoint's `compute_seconds`, which excludes reading the file).
 """
 import sys
 import time
@@ -59,9 +68,62 @@ def generate(out):
             f.write(f"{k},{c},{v:.2f},{nn}\n")
 
 
+def best_of(n, f):
+    best = float("inf")
+    for _ in range(n):
+        t = time.perf_counter()
+        f()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def touchpoint_seconds(path, args, runs=5):
+    """Best `compute_seconds` of `examples/attribute` over `runs` runs."""
+    import re
+    import subprocess
+    cmd = ["cargo", "run", "-q", "--release", "--example", "attribute", "--", path,
+           "--timings"] + args
+    best = float("inf")
+    for _ in range(runs):
+        r = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        m = re.search(r"compute_seconds=([0-9.]+)", r.stderr)
+        best = min(best, float(m.group(1)))
+    return best
+
+
+def compare():
+    import os
+    import tempfile
+    import pandas as pd
+    from ChannelAttribution import heuristic_models, markov_model
+
+    path = os.path.join(tempfile.mkdtemp(), "gen100k.paths.csv")
+    generate(path)
+    df = pd.read_csv(path)
+    rows = []
+    for order in (1, 3):
+        ca = best_of(5, lambda: markov_model(
+            df, "path", "total_conversions", var_value="total_conversion_value",
+            var_null="total_null", order=order, sep=">", verbose=0))
+        tp = touchpoint_seconds(path, ["--model", "markov", "--order", str(order)])
+        rows.append((f"Markov order {order}", ca, tp))
+    ca = best_of(5, lambda: heuristic_models(
+        df, "path", "total_conversions", var_value="total_conversion_value", sep=">"))
+    tp = sum(touchpoint_seconds(path, ["--model", m])
+             for m in ("first_touch", "last_touch", "linear"))
+    rows.append(("first + last + linear", ca, tp))
+    print("| 100k journeys, 12 channels | ChannelAttribution 2.2.5 (s) | touchpoint (s) | ratio |")
+    print("|---|---:|---:|---:|")
+    for name, ca, tp in rows:
+        print(f"| {name} | {ca:.4f} | {tp:.4f} | {ca / tp:.0f}x |")
+
+
 def main():
     if sys.argv[1] == "--generate":
         generate(sys.argv[2])
+        return
+    if sys.argv[1] == "--compare":
+        compare()
         return
     import pandas as pd
     from ChannelAttribution import markov_model

@@ -111,6 +111,55 @@ pub struct Report {
 }
 
 impl Report {
+    /// A channel-level report of a fitted model (Markov, Shapley), whose
+    /// lines were apportioned by the model: `lines` are `(channel,
+    /// conversion units, value minor)` sorted by name, `unassigned` the
+    /// converted journeys with no touch. Campaigns and contents have no
+    /// lines (a channel-level model does not see them): their unassigned
+    /// bucket holds the totals, so every breakdown still reconciles.
+    pub(crate) fn from_channel_totals(
+        model: String,
+        currency: Currency,
+        (journeys, conversions, value_minor): (u64, u64, i128),
+        lines: Vec<(String, u128, i128)>,
+        unassigned: (u128, i128),
+    ) -> Report {
+        let credit = |name: String, (units, value_minor): (u128, i128)| Credit {
+            name,
+            units,
+            value_minor,
+            currency,
+        };
+        let everything = || Breakdown {
+            lines: Vec::new(),
+            unassigned: credit(
+                "(unassigned)".to_owned(),
+                (
+                    u128::from(conversions) * u128::from(CONVERSION_UNITS),
+                    value_minor,
+                ),
+            ),
+        };
+        Report {
+            channels: Breakdown {
+                lines: lines
+                    .into_iter()
+                    .map(|(name, u, v)| credit(name, (u, v)))
+                    .collect(),
+                unassigned: credit("(unassigned)".to_owned(), unassigned),
+            },
+            campaigns: everything(),
+            contents: everything(),
+            model,
+            full_credit: false,
+            breakdowns: Breakdowns::ALL,
+            currency,
+            journeys,
+            conversions,
+            value_minor,
+        }
+    }
+
     pub(crate) fn new(
         model: String,
         full_credit: bool,

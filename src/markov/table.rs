@@ -4,16 +4,7 @@
 //! `index + 1` per slot (0 = empty). Nothing in results depends on its
 //! iteration order: callers sort keys in `finish`.
 
-/// fmix64 from MurmurHash3: a fixed, seedless mixer (no hash-seed leaks).
-#[inline]
-pub(crate) fn mix64(mut k: u64) -> u64 {
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    k ^= k >> 33;
-    k
-}
+use crate::hash::fmix64 as mix64;
 
 /// `u64` key -> insertion index.
 #[derive(Debug, Clone, Default)]

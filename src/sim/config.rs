@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::leads::FunnelSpec;
+use super::funnel_spec::FunnelSpec;
 use crate::Result;
 use crate::error::Error;
 
@@ -391,27 +391,24 @@ impl Config {
     /// The funnel section is not part of it: it changes leads only, never
     /// journeys or their ground truth.
     pub fn fingerprint(&self) -> String {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in format!(
-            "{:?}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}|{}",
-            self.channels,
-            self.baseline,
-            self.response,
-            self.path_length,
-            self.gap,
-            self.conversion_lag,
-            self.value,
-            self.start_secs,
-            self.span_secs,
-            self.milestones,
-            self.id_prefix,
-            self.seed
-        )
-        .bytes()
-        {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
+        let h = crate::hash::fnv1a(
+            format!(
+                "{:?}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{:?}|{}|{}",
+                self.channels,
+                self.baseline,
+                self.response,
+                self.path_length,
+                self.gap,
+                self.conversion_lag,
+                self.value,
+                self.start_secs,
+                self.span_secs,
+                self.milestones,
+                self.id_prefix,
+                self.seed
+            )
+            .as_bytes(),
+        );
         format!("sim-v1;seed={};config={h:016x}", self.seed)
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::config::{Config, Delay, PathLength, ValueDist};
 use super::detmath;
-use super::leads::{FunnelSpec, funnel_key};
+use super::funnel_spec::{FunnelSpec, funnel_key};
 use super::rng::{Stream, key_of};
 use crate::{JourneySet, MAX_MINOR, Milestone, Result, SimpleJourney, SimpleTouch};
 

@@ -196,6 +196,7 @@
 
 mod config;
 mod detmath;
+mod funnel_spec;
 mod generate;
 mod leads;
 mod presets;
@@ -205,7 +206,8 @@ mod truth;
 pub use self::config::{
     Channel, Config, ConfigBuilder, Delay, Milestones, PathLength, Response, ValueDist,
 };
+pub use self::funnel_spec::FunnelSpec;
 pub use self::generate::{Journeys, Simulator};
-pub use self::leads::{FunnelSpec, Leads};
+pub use self::leads::Leads;
 pub use self::presets::Preset;
 pub use self::truth::{ChannelTruth, GroundTruth, PROBABILITY_UNITS, TruthPartial};

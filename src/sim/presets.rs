@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::config::{Channel, Config, Delay, Milestones, PathLength, Response, ValueDist};
-use super::leads::FunnelSpec;
+use super::funnel_spec::FunnelSpec;
 use crate::{Error, Result};
 
 const HOUR: i64 = 3_600;

@@ -17,14 +17,7 @@ use rand_core::{Rng, SeedableRng};
 
 use super::detmath;
 
-/// SplitMix64: a bijective mixer of a 64-bit state (Steele, Lea, Flood 2014).
-pub(crate) fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+pub(crate) use crate::hash::splitmix64;
 
 /// The 256-bit ChaCha key of a simulation seed.
 pub(crate) fn key_of(seed: u64) -> [u8; 32] {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::detmath;
 use super::generate::{Draw, Scratch, Simulator};
+use crate::aggregate::Aggregate;
 use crate::{Error, Report, Result};
 
 /// Fixed-point unit of probabilities inside a [`TruthPartial`]: one
@@ -293,73 +294,26 @@ impl GroundTruth {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn error_pp(&self, report: &Report) -> Result<f64> {
-        self.error_pp_of(
-            report
-                .channels()
-                .lines()
-                .iter()
-                .map(|l| (l.name(), l.conversions())),
-        )
-        .map_err(|_| Error::InsufficientData {
-            reason: format!("report of {} credits no conversion", report.model()),
-        })
-    }
-
-    /// [`error_pp`](Self::error_pp) of any per-channel credit: `(channel,
-    /// credited conversions or share)` pairs (normalized here; a channel
-    /// listed twice counts twice), for models whose output is not a
-    /// [`Report`] (e.g. Markov removal-effect shares or Shapley values).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidParameter`] (`credit`) if a credit is negative or not
-    /// finite; [`Error::InsufficientData`] if the credits sum to 0.
-    ///
-    /// ```
-    /// use touchpoint::sim::{Channel, Config, Simulator};
-    ///
-    /// let sim = Simulator::new(
-    ///     Config::builder()
-    ///         .channel(Channel::new("a", 1.0, 0.7))
-    ///         .channel(Channel::new("b", 1.0, 0.0))
-    ///         .build()?,
-    /// );
-    /// let truth = sim.ground_truth(1_000)?; // a: 100%, b: 0%
-    /// assert_eq!(truth.error_pp_of([("a", 3.0), ("b", 1.0)])?, 50.0);
-    /// assert_eq!(truth.error_pp_of([("a", 1.0)])?, 0.0);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn error_pp_of<'a>(
-        &self,
-        credits: impl IntoIterator<Item = (&'a str, f64)>,
-    ) -> Result<f64> {
-        let credits: Vec<(&str, f64)> = credits.into_iter().collect();
-        if let Some((name, x)) = credits.iter().find(|(_, x)| !(x.is_finite() && *x >= 0.0)) {
-            return Err(Error::param(
-                "credit",
-                format!("{name}: {x}"),
-                "finite credits >= 0",
-            ));
-        }
-        let total: f64 = credits.iter().map(|(_, x)| x).sum();
+        let lines = report.channels().lines();
+        let total: f64 = lines.iter().map(|l| l.conversions()).sum();
         if total <= 0.0 || !total.is_finite() {
             return Err(Error::InsufficientData {
-                reason: "the credits sum to 0".into(),
+                reason: format!("report of {} credits no conversion", report.model()),
             });
         }
+        // lines are sorted by name, one per channel
+        let credited = |name: &str| {
+            lines
+                .binary_search_by(|l| l.name().cmp(name))
+                .map_or(0.0, |i| lines[i].conversions())
+        };
         let mut err = 0.0;
         for c in &self.channels {
-            let got: f64 = credits
-                .iter()
-                .filter(|(n, _)| *n == c.name)
-                .map(|(_, x)| x)
-                .sum::<f64>()
-                / total;
-            err += (got - c.share).abs();
+            err += (credited(&c.name) / total - c.share).abs();
         }
-        for (name, x) in &credits {
-            if self.channel(name).is_none() {
-                err += x / total;
+        for l in lines {
+            if self.channel(l.name()).is_none() {
+                err += l.conversions() / total;
             }
         }
         Ok(err * 100.0)
@@ -385,5 +339,38 @@ impl Simulator {
     /// [`Error::Overflow`] if a sum overflows.
     pub fn ground_truth(&self, n: u64) -> Result<GroundTruth> {
         Ok(self.truth_partial(0..n)?.finish())
+    }
+}
+
+impl Aggregate for TruthPartial {
+    type Config = Simulator;
+    type Output = GroundTruth;
+
+    fn new(config: Simulator) -> TruthPartial {
+        TruthPartial::new(&config)
+    }
+
+    fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+
+    fn observed(&self) -> u64 {
+        self.journeys
+    }
+
+    fn size_bytes(&self) -> usize {
+        self.fingerprint.capacity()
+            + self.names.iter().map(|n| n.capacity() + 24).sum::<usize>()
+            + self.betas.capacity() * 8
+            + (self.lost_units.capacity() + self.lost_value_units.capacity()) * 16
+    }
+
+    fn merge(&mut self, other: &TruthPartial) -> Result<()> {
+        TruthPartial::merge(self, other)
+    }
+
+    /// The ground truth; never fails.
+    fn finish(&self) -> Result<GroundTruth> {
+        Ok(TruthPartial::finish(self))
     }
 }

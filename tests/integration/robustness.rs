@@ -11,11 +11,11 @@ use touchpoint::funnel::{
     Owner, Period, SliceBy, SourceView, Stages, WinRate, funnel, merge_duplicates,
     pipeline_velocity, roll_up_accounts,
 };
-use touchpoint::markov::{self, MarkovConfig, MarkovFit};
+use touchpoint::markov::{self, MarkovConfig, MarkovPartial};
 use touchpoint::models::{self, PositionWeights, TimeDecay};
 use touchpoint::roi::{RoiReport, Spend};
 use touchpoint::rules::{ChannelMap, Rule, Rules, Unmapped};
-use touchpoint::shapley::{self, Sampling, ShapleyConfig, ShapleyFit, ShapleyVariant};
+use touchpoint::shapley::{self, Sampling, ShapleyConfig, ShapleyPartial, ShapleyVariant};
 use touchpoint::{
     AttributionModel, CreditConfig, CreditPartial, Currency, JourneySet, Milestone, SimpleJourney,
     SimpleTouch, attribute, compare,
@@ -302,11 +302,11 @@ proptest! {
                     let _ = m.sequence_removal_effect::<&str>(&[]);
                     let _ = attribute(&m, &set);
                 }
-                let mut a = MarkovFit::new(config);
-                let mut b = MarkovFit::new(config);
+                let mut a = MarkovPartial::new(config);
+                let mut b = MarkovPartial::new(config);
                 for (i, j) in journeys.iter().enumerate() {
                     let f = if i % 2 == 0 { &mut a } else { &mut b };
-                    let _ = f.observe_journey(j);
+                    let _ = f.observe(j);
                 }
                 let _ = a.observe_path(&["", "email"], 1, 5, 0);
                 let _ = a.observe_path::<&str>(&[], 0, 0, u64::MAX);
@@ -314,7 +314,7 @@ proptest! {
                 let _ = a.observe_path(&["email"], 1, -1, 0);
                 if a.merge(&b).is_ok() {
                     let text = serde_json::to_string(&a).unwrap();
-                    let back: MarkovFit = serde_json::from_str(&text).unwrap();
+                    let back: MarkovPartial = serde_json::from_str(&text).unwrap();
                     let _ = back.finish();
                     let _ = a.finish();
                 }
@@ -334,17 +334,17 @@ proptest! {
                         let _ = s.credits();
                         let _ = attribute(&s, &set);
                     }
-                    let mut a = ShapleyFit::new(config);
-                    let mut b = ShapleyFit::new(config);
+                    let mut a = ShapleyPartial::new(config);
+                    let mut b = ShapleyPartial::new(config);
                     for (i, j) in journeys.iter().enumerate() {
                         let f = if i % 2 == 0 { &mut a } else { &mut b };
-                        let _ = f.observe_journey(j);
+                        let _ = f.observe(j);
                     }
                     let _ = a.observe_path(&["", "email", "email"], 1, 5, 0);
                     let _ = a.observe_path(&["email", "direct"], u64::MAX, 1 << 53, u64::MAX);
                     if a.merge(&b).is_ok() {
                         let text = serde_json::to_string(&a).unwrap();
-                        let back: ShapleyFit = serde_json::from_str(&text).unwrap();
+                        let back: ShapleyPartial = serde_json::from_str(&text).unwrap();
                         let _ = back.finish();
                     }
                 }
@@ -701,13 +701,13 @@ fn simulator_with_extreme_parameters() {
 fn shapley_rate_with_saturated_path_counts() {
     // conversions + nulls above u64::MAX used to overflow in the rate game
     let config = ShapleyConfig::new(ShapleyVariant::Rate);
-    let mut fit = ShapleyFit::new(config);
+    let mut fit = ShapleyPartial::new(config);
     fit.observe_path(&["email", "direct"], 4, 400, u64::MAX)
         .unwrap();
     let s = fit.finish().unwrap();
     assert_eq!(s.channels().len(), 2);
-    assert_eq!(s.credits().conversions(), 4);
-    let mut fit = ShapleyFit::new(config);
+    assert_eq!(s.credits().unwrap().conversions(), 4);
+    let mut fit = ShapleyPartial::new(config);
     fit.observe_path(&["email", "direct"], u64::MAX, 1 << 53, u64::MAX)
         .unwrap();
     assert!(matches!(
@@ -927,7 +927,7 @@ fn mangled_markov_fits_never_panic() {
     let set = JourneySet::from_journeys(mangle_journeys()).unwrap();
     for order in [1, 2] {
         let good = markov::fit_partial(&set, MarkovConfig::new(order).unwrap()).unwrap();
-        let accepted = mangle(&good, |mut f: MarkovFit, good| {
+        let accepted = mangle(&good, |mut f: MarkovPartial, good| {
             if let Ok(m) = f.finish() {
                 let _ = m.credits();
                 let _ = m.transitions();
@@ -952,11 +952,11 @@ fn mangled_shapley_fits_never_panic() {
         ShapleyVariant::Ordered,
     ] {
         let good = {
-            let mut f = ShapleyFit::new(ShapleyConfig::new(variant));
+            let mut f = ShapleyPartial::new(ShapleyConfig::new(variant));
             f.observe_set(&set).unwrap();
             f
         };
-        let accepted = mangle(&good, |mut f: ShapleyFit, good| {
+        let accepted = mangle(&good, |mut f: ShapleyPartial, good| {
             if let Ok(s) = f.finish() {
                 let _ = s.credits();
                 let _ = attribute(&s, &set);
@@ -1033,38 +1033,38 @@ fn mangled_funnel_partials_never_panic() {
 
 #[test]
 fn markov_fit_read_rejects_repeated_channels_and_negative_values() {
-    let mut fit = MarkovFit::new(MarkovConfig::default());
+    let mut fit = MarkovPartial::new(MarkovConfig::default());
     fit.observe_path(&["email", "direct"], 2, 500, 1).unwrap();
     let good = serde_json::to_value(&fit).unwrap();
-    let back: MarkovFit = serde_json::from_value(good.clone()).unwrap();
+    let back: MarkovPartial = serde_json::from_value(good.clone()).unwrap();
     assert_eq!(back, fit);
     // a repeated name left a transition index past the interned channels
     let mut dup = good.clone();
     let first = dup["channels"][0].clone();
     dup["channels"][1] = first;
-    assert!(serde_json::from_value::<MarkovFit>(dup).is_err());
+    assert!(serde_json::from_value::<MarkovPartial>(dup).is_err());
     // a negative total value panicked in the apportionment of `finish`
     let mut neg = good;
     neg["totals"]["value_minor"] = serde_json::json!(-1);
-    assert!(serde_json::from_value::<MarkovFit>(neg).is_err());
+    assert!(serde_json::from_value::<MarkovPartial>(neg).is_err());
 }
 
 #[test]
 fn shapley_fit_read_rejects_repeated_channels_and_negative_values() {
     for variant in [ShapleyVariant::Simplified, ShapleyVariant::Rate] {
-        let mut fit = ShapleyFit::new(ShapleyConfig::new(variant));
+        let mut fit = ShapleyPartial::new(ShapleyConfig::new(variant));
         fit.observe_path(&["email", "direct"], 2, 500, 1).unwrap();
         fit.observe_path(&["direct"], 1, 100, 1).unwrap();
         let good = serde_json::to_value(&fit).unwrap();
-        let back: ShapleyFit = serde_json::from_value(good.clone()).unwrap();
+        let back: ShapleyPartial = serde_json::from_value(good.clone()).unwrap();
         assert_eq!(back, fit);
         let mut dup = good.clone();
         let first = dup["channels"][0].clone();
         dup["channels"][1] = first;
-        assert!(serde_json::from_value::<ShapleyFit>(dup).is_err());
+        assert!(serde_json::from_value::<ShapleyPartial>(dup).is_err());
         let mut neg = good;
         neg["coalitions"][0][1]["value_minor"] = serde_json::json!(-1);
-        assert!(serde_json::from_value::<ShapleyFit>(neg).is_err());
+        assert!(serde_json::from_value::<ShapleyPartial>(neg).is_err());
     }
 }
 
@@ -1121,7 +1121,7 @@ fn mangled_configs_never_panic() {
         }));
         mangle(&good, |c: ShapleyConfig, _| {
             let _ = shapley::fit(&set, c);
-            let mut f = ShapleyFit::new(c);
+            let mut f = ShapleyPartial::new(c);
             let _ = f.observe_set(&set);
             let _ = f.observe_path(&["a", "b", "c"], 1, 1, 1);
             let _ = f.finish();
@@ -1131,7 +1131,7 @@ fn mangled_configs_never_panic() {
         let good = MarkovConfig::new(order).unwrap();
         mangle(&good, |c: MarkovConfig, _| {
             let _ = markov::fit(&set, c);
-            let mut f = MarkovFit::new(c);
+            let mut f = MarkovPartial::new(c);
             let _ = f.observe_set(&set);
             let _ = f.observe_path(&["a", "b", "c", "d", "e"], 1, 1, 1);
             let _ = f.finish();
@@ -1282,11 +1282,11 @@ fn mangled_results_never_panic() {
         .unwrap()
         .credits()
         .unwrap();
-    mangle(&credits, |c: touchpoint::markov::ChannelCredits, _| {
-        for l in c.lines() {
-            let _ = (l.value(), l.conversions(), c.get(l.channel()));
+    mangle(&credits, |c: touchpoint::Report, _| {
+        for l in c.channels().lines() {
+            let _ = (l.value(), l.conversions(), c.channels().get(l.name()));
         }
-        let _ = (c.conversions(), c.value_minor(), c.get("email"));
+        let _ = (c.conversions(), c.value_minor(), c.channels().get("email"));
     });
     let mut cp = ContentPartial::new(&models::Linear, FunnelConfig::default());
     for l in &leads {

@@ -1,0 +1,426 @@
+//! The fitted model: the chain, removal effects, and credit.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::config::MarkovConfig;
+use super::partial::Totals;
+use super::solve::Chain;
+use super::wire::Canon;
+use super::{SYM_CONV, SYM_NULL};
+use crate::credit::Report;
+use crate::dataset::JourneyView;
+use crate::error::{Error, Result};
+use crate::model::{AttributionModel, Weights};
+use crate::paths::{FitTotals, per_channel_weights, share_report};
+
+/// Where a transition goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Target {
+    /// A transient state: its channel sequence, oldest first.
+    State(Vec<String>),
+    /// The absorbing conversion state.
+    Conversion,
+    /// The absorbing null state (no conversion).
+    Null,
+}
+
+/// One row of the transition matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    /// The source state's channel sequence, oldest first (empty = start).
+    pub from: Vec<String>,
+    /// The target.
+    pub to: Target,
+    /// Observed transitions (journeys).
+    pub count: u64,
+    /// `count / Σ counts out of from`.
+    pub probability: f64,
+}
+
+/// A fitted Markov model: transition matrix, base conversion probability,
+/// removal effects, and channel credit. Implements [`AttributionModel`]:
+/// each converting journey's value is shared among its own channels in
+/// proportion to their removal effects (a channel touched twice splits its
+/// weight between its touches), so campaign and content reports reconcile
+/// too. A journey whose channels all have zero removal effect is shared
+/// equally.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Markov {
+    config: MarkovConfig,
+    channels: Vec<String>,
+    states: Vec<Vec<u32>>,
+    edges: Vec<(u32, u32, u64)>,
+    row_totals: Vec<u64>,
+    chain: Chain,
+    p_conversion: f64,
+    removal: Vec<f64>,
+    totals: Totals,
+    fingerprint: String,
+}
+
+impl Markov {
+    pub(super) fn build(config: MarkovConfig, canon: Canon, totals: Totals) -> Result<Markov> {
+        let Canon {
+            channels,
+            states,
+            edges,
+        } = canon;
+        let n = states.len();
+        let mut row_totals = vec![0u64; n];
+        for &(s, _, c) in &edges {
+            let r = &mut row_totals[s as usize];
+            *r = r.checked_add(c).ok_or(Error::Overflow {
+                what: "transition count",
+            })?;
+        }
+        if row_totals.first().copied().unwrap_or(0) == 0 {
+            return Err(Error::InsufficientData {
+                reason: "markov: no journey with touches was observed".into(),
+            });
+        }
+        // target state of a channel symbol: push_lane on the canonical seq
+        let index: HashMap<&[u32], u32> = states
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.as_slice(), u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect();
+        let order = usize::from(config.order);
+        let mut rows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
+        let mut p_conv = vec![0.0; n];
+        let mut p_self = vec![0.0; n];
+        let mut targets = Vec::with_capacity(edges.len());
+        let mut seq = Vec::with_capacity(order + 1);
+        for &(s, sym, c) in &edges {
+            let su = s as usize;
+            #[expect(clippy::cast_precision_loss, reason = "probabilities")]
+            let p = c as f64 / row_totals[su] as f64;
+            match sym {
+                SYM_CONV => {
+                    p_conv[su] = p;
+                    targets.push(SYM_CONV);
+                }
+                SYM_NULL => targets.push(SYM_NULL),
+                ch => {
+                    seq.clear();
+                    seq.extend_from_slice(&states[su]);
+                    seq.push(ch);
+                    if seq.len() > order {
+                        seq.remove(0);
+                    }
+                    let t = *index
+                        .get(seq.as_slice())
+                        .ok_or_else(|| Error::InvalidParameter {
+                            parameter: "serialized Markov fit",
+                            value: format!("transition {:?} -> {ch}", states[su]),
+                            expected: "a consistent set of states",
+                        })?;
+                    targets.push(t);
+                    if t == s {
+                        p_self[su] = p;
+                    } else {
+                        rows[su].push((t, p));
+                    }
+                }
+            }
+        }
+        drop(index);
+        let chain = Chain::new(rows, p_conv, p_self);
+        let base = chain.solve(&vec![false; n])?;
+        let p_conversion = base[0];
+        if p_conversion <= 0.0 {
+            return Err(Error::InsufficientData {
+                reason: "markov: no journey with touches converted".into(),
+            });
+        }
+        let contains = |c: u32| -> Vec<bool> { states.iter().map(|s| s.contains(&c)).collect() };
+        let one = |c: u32| -> Result<f64> {
+            let x = chain.solve(&contains(c))?;
+            Ok((1.0 - x[0] / p_conversion).clamp(0.0, 1.0))
+        };
+        let ids: Vec<u32> = (0..channels.len())
+            .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+            .collect();
+        #[cfg(feature = "rayon")]
+        let removal: Vec<f64> = {
+            use rayon::prelude::*;
+            ids.par_iter().map(|&c| one(c)).collect::<Result<_>>()?
+        };
+        #[cfg(not(feature = "rayon"))]
+        let removal: Vec<f64> = ids.iter().map(|&c| one(c)).collect::<Result<_>>()?;
+        let mut fingerprint = config.fingerprint();
+        for r in &removal {
+            fingerprint.push_str(&format!(";{:016x}", r.to_bits()));
+        }
+        let mut edges = edges;
+        for (e, t) in edges.iter_mut().zip(targets) {
+            e.1 = t;
+        }
+        Ok(Markov {
+            config,
+            channels,
+            states,
+            edges,
+            row_totals,
+            chain,
+            p_conversion,
+            removal,
+            totals,
+            fingerprint,
+        })
+    }
+
+    /// The configuration it was fitted with.
+    pub fn config(&self) -> &MarkovConfig {
+        &self.config
+    }
+
+    /// The channels, sorted by name.
+    pub fn channels(&self) -> &[String] {
+        &self.channels
+    }
+
+    /// `P(conversion)` from the start state.
+    pub fn conversion_probability(&self) -> f64 {
+        self.p_conversion
+    }
+
+    /// Removal effects per channel, sorted by channel name, each in `[0, 1]`.
+    pub fn removal_effects(&self) -> Vec<(&str, f64)> {
+        self.channels
+            .iter()
+            .map(String::as_str)
+            .zip(self.removal.iter().copied())
+            .collect()
+    }
+
+    /// The removal effect of `channel`, if it was seen.
+    pub fn removal_effect(&self, channel: &str) -> Option<f64> {
+        self.channel_index(channel).map(|i| self.removal[i])
+    }
+
+    fn channel_index(&self, channel: &str) -> Option<usize> {
+        self.channels
+            .binary_search_by(|c| c.as_str().cmp(channel))
+            .ok()
+    }
+
+    /// Number of transient states (channel sequences), excluding the start.
+    pub fn state_count(&self) -> usize {
+        self.states.len() - 1
+    }
+
+    /// Size of the largest strongly connected set of states (1 when the
+    /// chain has no loop but self-loops).
+    pub fn largest_loop(&self) -> usize {
+        self.chain.largest_component()
+    }
+
+    /// Journeys observed, with or without touches.
+    pub fn journeys(&self) -> u64 {
+        self.totals.journeys()
+    }
+
+    /// Converted journeys with at least one touch.
+    pub fn conversions(&self) -> u64 {
+        self.totals.conversions
+    }
+
+    /// Their total value, minor units.
+    pub fn value_minor(&self) -> i128 {
+        self.totals.value_minor
+    }
+
+    /// Journeys with no touch (`(converted, not converted)`); they are not
+    /// in the chain, and converted ones are reported as unassigned.
+    pub fn empty_journeys(&self) -> (u64, u64) {
+        (self.totals.empty_conversions, self.totals.empty_nulls)
+    }
+
+    fn state_names(&self, s: usize) -> Vec<String> {
+        self.states[s]
+            .iter()
+            .map(|&c| self.channels[c as usize].clone())
+            .collect()
+    }
+
+    /// The transition matrix, row by row: sources in canonical order (start
+    /// first, then channel sequences sorted by name), targets sorted.
+    pub fn transitions(&self) -> Vec<Transition> {
+        self.edges
+            .iter()
+            .map(|&(s, t, count)| {
+                let su = s as usize;
+                #[expect(clippy::cast_precision_loss, reason = "probabilities")]
+                let probability = count as f64 / self.row_totals[su] as f64;
+                Transition {
+                    from: self.state_names(su),
+                    to: match t {
+                        SYM_CONV => Target::Conversion,
+                        SYM_NULL => Target::Null,
+                        t => Target::State(self.state_names(t as usize)),
+                    },
+                    count,
+                    probability,
+                }
+            })
+            .collect()
+    }
+
+    /// The removal effect of a channel *sequence* (`["paid_social",
+    /// "email"]` for `paid_social > email`): every state whose channel
+    /// sequence contains it consecutively is sent to null. A sequence of
+    /// one channel gives [`removal_effect`](Self::removal_effect).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] unless `1 <= sequence.len() <= order`;
+    /// [`Error::UnknownName`] for a channel not seen; as
+    /// [`MarkovPartial::finish`](super::MarkovPartial::finish) for the solve.
+    pub fn sequence_removal_effect<S: AsRef<str>>(&self, sequence: &[S]) -> Result<f64> {
+        if sequence.is_empty() || sequence.len() > usize::from(self.config.order) {
+            return Err(Error::param(
+                "sequence",
+                sequence.len(),
+                "between 1 and the order channels",
+            ));
+        }
+        let mut ids = Vec::with_capacity(sequence.len());
+        for c in sequence {
+            let c = c.as_ref();
+            let i = self.channel_index(c).ok_or_else(|| Error::UnknownName {
+                kind: "channel",
+                name: c.to_owned(),
+            })?;
+            ids.push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+        self.seq_effect(&ids)
+    }
+
+    fn seq_effect(&self, ids: &[u32]) -> Result<f64> {
+        let removed: Vec<bool> = self
+            .states
+            .iter()
+            .map(|s| s.windows(ids.len()).any(|w| w == ids))
+            .collect();
+        let x = self.chain.solve(&removed)?;
+        Ok((1.0 - x[0] / self.p_conversion).clamp(0.0, 1.0))
+    }
+
+    /// Removal effects of every channel sequence of length `len` found in a
+    /// state (so `2 <= len <= order` is useful), sorted by sequence.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] unless `1 <= len <= order`; as
+    /// [`MarkovPartial::finish`](super::MarkovPartial::finish) for the solves.
+    pub fn sequence_removal_effects(&self, len: usize) -> Result<Vec<(Vec<String>, f64)>> {
+        if len == 0 || len > usize::from(self.config.order) {
+            return Err(Error::param("len", len, "between 1 and the order"));
+        }
+        let seqs: BTreeSet<&[u32]> = self.states.iter().flat_map(|s| s.windows(len)).collect();
+        let seqs: Vec<&[u32]> = seqs.into_iter().collect();
+        #[cfg(feature = "rayon")]
+        let effects: Vec<f64> = {
+            use rayon::prelude::*;
+            seqs.par_iter()
+                .map(|s| self.seq_effect(s))
+                .collect::<Result<_>>()?
+        };
+        #[cfg(not(feature = "rayon"))]
+        let effects: Vec<f64> = seqs
+            .iter()
+            .map(|s| self.seq_effect(s))
+            .collect::<Result<_>>()?;
+        Ok(seqs
+            .iter()
+            .zip(effects)
+            .map(|(s, e)| {
+                (
+                    s.iter()
+                        .map(|&c| self.channels[c as usize].clone())
+                        .collect(),
+                    e,
+                )
+            })
+            .collect())
+    }
+
+    /// Attributed conversions and value per channel, as the crate's
+    /// [`Report`]: the conversions and value of journeys with touches shared
+    /// `total × RE(c) / Σ RE` by the largest-remainder method, in units of
+    /// 10⁻⁹ conversion and minor units, ties to the channel first by name,
+    /// so `Σ lines + unassigned == totals` exactly. Converted journeys with
+    /// no touch are the channel breakdown's unassigned line and count in the
+    /// report's totals, as in every rule-based report. The campaign and
+    /// content breakdowns have no lines (the chain is over channels): their
+    /// unassigned bucket holds the totals.
+    ///
+    /// Returns `Result` (as [`Shapley::credits`](crate::shapley::Shapley::credits)):
+    /// the totals are shared here, when asked for, and sharing can fail.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InsufficientData`] if every removal effect is 0;
+    /// [`Error::Overflow`] if the totals do not fit in `i64` units.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use touchpoint::markov::{MarkovConfig, MarkovPartial};
+    ///
+    /// let mut fit = MarkovPartial::new(MarkovConfig::new(1)?);
+    /// fit.observe_path(&["C1", "C2", "C3"], 1, 10_000, 0)?; // 100.00
+    /// fit.observe_path(&["C1"], 0, 0, 1)?;
+    /// fit.observe_path(&["C2", "C3"], 0, 0, 1)?;
+    /// fit.observe_path::<&str>(&[], 1, 500, 0)?; // converted, no touch
+    /// let report = fit.finish()?.credits()?;
+    /// // removal effects 0.5 / 1 / 1: shares 0.2 / 0.4 / 0.4
+    /// let cents: Vec<i128> = report.channels().lines().iter().map(|l| l.value_minor()).collect();
+    /// assert_eq!(cents, [2000, 4000, 4000]);
+    /// assert_eq!(report.channels().get("C2").unwrap().conversions(), 0.4);
+    /// assert_eq!(report.channels().unassigned().value_minor(), 500);
+    /// assert_eq!((report.conversions(), report.value_minor(), report.journeys()), (2, 10_500, 4));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn credits(&self) -> Result<Report> {
+        share_report(
+            "markov",
+            self.config.currency,
+            &self.channels,
+            &self.removal,
+            &self.fit_totals(),
+        )
+    }
+
+    fn fit_totals(&self) -> FitTotals {
+        let t = &self.totals;
+        FitTotals {
+            journeys: t.journeys(),
+            conversions: t.conversions,
+            value_minor: t.value_minor,
+            empty_conversions: t.empty_conversions,
+            empty_value_minor: t.empty_value_minor,
+        }
+    }
+}
+
+impl AttributionModel for Markov {
+    fn name(&self) -> &str {
+        "markov"
+    }
+
+    fn weights(&self, journey: &JourneyView<'_>, out: &mut Weights) -> Result<()> {
+        let catalog = journey.catalog();
+        per_channel_weights(journey, out, |id| {
+            self.channel_index(catalog.channel_name(id))
+                .map_or(0.0, |i| self.removal[i])
+        });
+        Ok(())
+    }
+
+    fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+}

@@ -1,0 +1,691 @@
+//! Accumulating: the packed state keys and the integer transition counts
+//! of a [`MarkovPartial`], and every way to observe journeys into it.
+
+use serde::{Deserialize, Serialize};
+
+use super::config::MarkovConfig;
+use super::model::Markov;
+use super::table::IndexMap64;
+use super::{LANE, MAX_CHANNELS, SYM_CONV, SYM_NULL};
+use crate::aggregate::{Aggregate, JourneyAggregate};
+use crate::dataset::{JourneySet, JourneyView};
+use crate::error::{Error, Result};
+use crate::journey::Journey;
+use crate::paths::{
+    JourneyScratch, LocalNames, check_currency, map_column_names, read_journey, validate_path,
+    walk_columns,
+};
+
+/// Number of channel lanes used in a packed state key.
+#[inline]
+pub(super) fn lanes(key: u64) -> u32 {
+    (64 - key.leading_zeros()).div_ceil(LANE)
+}
+
+/// Appends channel `c` to the packed state `key`, keeping the last `order`.
+#[inline]
+pub(super) fn push_lane(key: u64, c: u32, order: u32) -> u64 {
+    let v = u64::from(c + 1);
+    let len = lanes(key);
+    if len < order {
+        key | (v << (LANE * len))
+    } else {
+        (key >> LANE) | (v << (LANE * (order - 1)))
+    }
+}
+
+/// The channel ids of a packed key, oldest first.
+pub(super) fn unpack(key: u64) -> Vec<u32> {
+    (0..lanes(key))
+        .map(|i| {
+            let v = ((key >> (LANE * i)) & 0xffff) as u32;
+            v - 1
+        })
+        .collect()
+}
+
+pub(super) fn pack(ids: &[u32]) -> u64 {
+    ids.iter()
+        .enumerate()
+        .fold(0, |k, (i, &c)| k | (u64::from(c + 1) << (LANE * i as u32)))
+}
+
+/// Integer totals of a fit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Totals {
+    /// Journeys with at least one touch that converted.
+    pub(super) conversions: u64,
+    /// Journeys with at least one touch that did not convert.
+    pub(super) nulls: u64,
+    /// Value of `conversions`, minor units.
+    pub(super) value_minor: i128,
+    /// Converted journeys with no touch.
+    pub(super) empty_conversions: u64,
+    /// Non-converted journeys with no touch.
+    pub(super) empty_nulls: u64,
+    /// Value of `empty_conversions`, minor units.
+    pub(super) empty_value_minor: i128,
+}
+
+impl Totals {
+    pub(super) fn merge(&mut self, o: &Totals) -> Result<()> {
+        let ov = |what| Error::Overflow { what };
+        self.conversions = self
+            .conversions
+            .checked_add(o.conversions)
+            .ok_or(ov("conversion count"))?;
+        self.nulls = self.nulls.checked_add(o.nulls).ok_or(ov("null count"))?;
+        self.value_minor = self
+            .value_minor
+            .checked_add(o.value_minor)
+            .ok_or(ov("total value"))?;
+        self.empty_conversions = self
+            .empty_conversions
+            .checked_add(o.empty_conversions)
+            .ok_or(ov("conversion count"))?;
+        self.empty_nulls = self
+            .empty_nulls
+            .checked_add(o.empty_nulls)
+            .ok_or(ov("null count"))?;
+        self.empty_value_minor = self
+            .empty_value_minor
+            .checked_add(o.empty_value_minor)
+            .ok_or(ov("total value"))?;
+        Ok(())
+    }
+
+    pub(super) fn journeys(&self) -> u64 {
+        self.conversions
+            .saturating_add(self.nulls)
+            .saturating_add(self.empty_conversions)
+            .saturating_add(self.empty_nulls)
+    }
+}
+
+/// A partial Markov fit: integer transition counts over some journeys or
+/// aggregated paths. The identity of [`merge`](Self::merge) is
+/// [`MarkovPartial::new`]; [`finish`](Self::finish) solves the chain.
+///
+/// Serializes (serde) to a name-keyed, sorted form with the format version
+/// and configuration fingerprint; two fits compare equal when their
+/// serialized forms do.
+///
+/// # Example: two shards, merged
+///
+/// ```
+/// use touchpoint::markov::{MarkovConfig, MarkovPartial};
+///
+/// let config = MarkovConfig::new(1)?;
+/// let mut a = MarkovPartial::new(config);
+/// a.observe_path(&["C1", "C2", "C3"], 1, 10_000, 0)?;
+/// let mut b = MarkovPartial::new(config);
+/// b.observe_path(&["C1"], 0, 0, 1)?;
+/// b.observe_path(&["C2", "C3"], 0, 0, 1)?;
+/// a.merge(&b)?;
+/// let m = a.finish()?;
+/// assert!((m.conversion_probability() - 1.0 / 3.0).abs() < 1e-15);
+/// assert_eq!(m.removal_effect("C1"), Some(0.5));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MarkovPartial {
+    pub(super) config: MarkovConfig,
+    /// Channel names by local id.
+    pub(super) names: LocalNames,
+    /// Packed state keys; index 0 is the start state (key 0).
+    pub(super) states: IndexMap64,
+    /// `(state << 32) | symbol` -> transition index.
+    pub(super) trans: IndexMap64,
+    pub(super) counts: Vec<u64>,
+    pub(super) next: Vec<u32>,
+    pub(super) totals: Totals,
+    /// Scratch: catalog id -> local id, for `observe_set`.
+    cache: Vec<u32>,
+    scratch: JourneyScratch,
+    /// Dense cache `(state, column) -> transition index` in rows of `wcap`
+    /// columns (channels, then conversion and null), while it fits in
+    /// [`DENSE_BUDGET`] cells; `wcap == 0` when off. Derived data only.
+    dense: Vec<u32>,
+    wcap: usize,
+}
+
+/// Most cells of the dense transition cache (16 MiB).
+const DENSE_BUDGET: usize = 1 << 22;
+
+impl PartialEq for MarkovPartial {
+    fn eq(&self, other: &MarkovPartial) -> bool {
+        self.wire() == other.wire()
+    }
+}
+
+impl MarkovPartial {
+    /// An empty fit (the identity of [`merge`](Self::merge)).
+    pub fn new(config: MarkovConfig) -> MarkovPartial {
+        let mut states = IndexMap64::default();
+        states.insert_new(0);
+        MarkovPartial {
+            config,
+            names: LocalNames::new(MAX_CHANNELS, "distinct channels in a Markov fit"),
+            states,
+            trans: IndexMap64::default(),
+            counts: Vec::new(),
+            next: Vec::new(),
+            totals: Totals::default(),
+            cache: Vec::new(),
+            scratch: JourneyScratch::default(),
+            dense: vec![u32::MAX; 16],
+            wcap: 16,
+        }
+    }
+
+    #[inline]
+    fn col(&self, sym: u32) -> usize {
+        match sym {
+            SYM_CONV => self.wcap - 2,
+            SYM_NULL => self.wcap - 1,
+            c => c as usize,
+        }
+    }
+
+    /// Rebuilds the dense cache with `wcap` columns (or turns it off).
+    fn rebuild_dense(&mut self, wcap: usize) {
+        self.dense.clear();
+        if self.states.len().saturating_mul(wcap) > DENSE_BUDGET {
+            self.wcap = 0;
+            self.dense.shrink_to_fit();
+            return;
+        }
+        self.wcap = wcap;
+        self.dense.resize(self.states.len() * wcap, u32::MAX);
+        for (e, &key) in self.trans.keys().iter().enumerate() {
+            let s = (key >> 32) as usize;
+            let c = self.col(key as u32);
+            self.dense[s * wcap + c] = u32::try_from(e).unwrap_or(u32::MAX);
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MarkovConfig {
+        &self.config
+    }
+
+    /// Number of journeys observed (paths count their conversions plus nulls).
+    pub fn journeys(&self) -> u64 {
+        self.totals.journeys()
+    }
+
+    /// Number of distinct states seen, excluding the start state.
+    pub fn state_count(&self) -> usize {
+        self.states.len() - 1
+    }
+
+    /// Approximate heap bytes held.
+    pub fn size_bytes(&self) -> usize {
+        self.states.size_bytes()
+            + self.trans.size_bytes()
+            + self.counts.capacity() * 8
+            + self.next.capacity() * 4
+            + self.names.size_bytes()
+            + self.cache.capacity() * 4
+            + self.scratch.size_bytes()
+            + self.dense.capacity() * 4
+    }
+
+    pub(super) fn intern(&mut self, name: &str) -> Result<u32> {
+        let i = self.names.intern(name)?;
+        self.sync_dense();
+        Ok(i)
+    }
+
+    /// Widens the dense cache after new channels (derived data only).
+    #[inline]
+    fn sync_dense(&mut self) {
+        while self.wcap != 0 && self.names.len() + 2 > self.wcap {
+            self.rebuild_dense(self.wcap * 2);
+        }
+    }
+
+    /// Adds `w` to transition `(s, sym)`, creating it (and its target state)
+    /// if new; returns the target state (`u32::MAX` for absorbing symbols).
+    #[inline]
+    pub(super) fn add(&mut self, s: u32, sym: u32, w: u64) -> Result<u32> {
+        if self.wcap != 0 {
+            let e = self.dense[s as usize * self.wcap + self.col(sym)];
+            if e != u32::MAX {
+                let e = e as usize;
+                self.counts[e] = self.counts[e].checked_add(w).ok_or(Error::Overflow {
+                    what: "transition count",
+                })?;
+                return Ok(self.next[e]);
+            }
+        }
+        self.add_slow(s, sym, w)
+    }
+
+    fn add_slow(&mut self, s: u32, sym: u32, w: u64) -> Result<u32> {
+        let key = (u64::from(s) << 32) | u64::from(sym);
+        if let Some(e) = self.trans.get(key) {
+            let e = e as usize;
+            self.counts[e] = self.counts[e].checked_add(w).ok_or(Error::Overflow {
+                what: "transition count",
+            })?;
+            return Ok(self.next[e]);
+        }
+        let target = if sym >= SYM_CONV {
+            u32::MAX
+        } else {
+            let k = push_lane(
+                self.states.keys()[s as usize],
+                sym,
+                u32::from(self.config.order),
+            );
+            self.intern_state(k)
+        };
+        let e = self.trans.insert_new(key);
+        self.counts.push(w);
+        self.next.push(target);
+        if self.wcap != 0 {
+            let c = self.col(sym);
+            self.dense[s as usize * self.wcap + c] = e;
+        }
+        Ok(target)
+    }
+
+    /// Interns a packed state key, growing the dense cache by a row.
+    pub(super) fn intern_state(&mut self, key: u64) -> u32 {
+        let (s, new) = self.states.intern(key);
+        if new && self.wcap != 0 {
+            let rows = self.states.len();
+            if rows.saturating_mul(self.wcap) > DENSE_BUDGET {
+                self.wcap = 0;
+                self.dense = Vec::new();
+            } else {
+                self.dense.resize(rows * self.wcap, u32::MAX);
+            }
+        }
+        s
+    }
+
+    /// Feeds one path of local ids with its weights.
+    #[inline(always)]
+    fn step_fast(&mut self, s: u32, sym: u32, w: u64) -> Option<u32> {
+        if self.wcap == 0 {
+            return None;
+        }
+        let e = *self.dense.get(s as usize * self.wcap + self.col(sym))?;
+        if e == u32::MAX {
+            return None;
+        }
+        let e = e as usize;
+        self.counts[e] = self.counts[e].checked_add(w)?;
+        Some(self.next[e])
+    }
+
+    #[inline]
+    fn feed<I: ExactSizeIterator<Item = u32>>(
+        &mut self,
+        ids: I,
+        conversions: u64,
+        nulls: u64,
+        value: i64,
+    ) -> Result<()> {
+        let w = conversions.checked_add(nulls).ok_or(Error::Overflow {
+            what: "path weight",
+        })?;
+        if ids.len() == 0 {
+            let t = Totals {
+                empty_conversions: conversions,
+                empty_nulls: nulls,
+                empty_value_minor: i128::from(value),
+                ..Totals::default()
+            };
+            return self.totals.merge(&t);
+        }
+        if w == 0 {
+            return Ok(());
+        }
+        let mut s = 0u32;
+        let mut prev = u32::MAX;
+        let collapse = self.config.collapse_repeats;
+        for c in ids {
+            if collapse && c == prev {
+                continue;
+            }
+            prev = c;
+            s = match self.step_fast(s, c, w) {
+                Some(t) => t,
+                None => self.add_slow(s, c, w)?,
+            };
+        }
+        if conversions > 0 {
+            self.add(s, SYM_CONV, conversions)?;
+        }
+        if nulls > 0 {
+            self.add(s, SYM_NULL, nulls)?;
+        }
+        let t = &mut self.totals;
+        match (
+            t.conversions.checked_add(conversions),
+            t.nulls.checked_add(nulls),
+            t.value_minor.checked_add(i128::from(value)),
+        ) {
+            (Some(c), Some(n), Some(v)) => {
+                (t.conversions, t.nulls, t.value_minor) = (c, n, v);
+                Ok(())
+            }
+            _ => Err(Error::Overflow {
+                what: "journey totals",
+            }),
+        }
+    }
+
+    /// Observes one journey of your own type: validated as
+    /// [`JourneySet::push`] validates (value, costs), its touches put in
+    /// time order (stable), its channel names looked up in the fit's own
+    /// table. No [`JourneySet`] is built: this is the streaming path.
+    ///
+    /// # Errors
+    ///
+    /// The journey's validation errors ([`Error::InvalidValue`],
+    /// [`Error::InvalidCost`]); [`Error::TooLarge`] past [`MAX_CHANNELS`]
+    /// channels; [`Error::Overflow`] if a count overflows.
+    pub fn observe<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let r = read_journey(journey, self.config.currency, &mut self.names, &mut scratch);
+        self.sync_dense();
+        let r = r.and_then(|o| {
+            let ids = scratch.ids.iter().copied();
+            if o.converted {
+                self.feed(ids, 1, 0, o.value_minor)
+            } else {
+                self.feed(ids, 0, 1, 0)
+            }
+        });
+        self.scratch = scratch;
+        r
+    }
+
+    /// Observes one journey of your own type.
+    ///
+    /// # Errors
+    ///
+    /// As [`observe`](Self::observe).
+    #[deprecated(since = "0.2.0", note = "use `observe`, which takes your journey type")]
+    pub fn observe_journey<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
+        self.observe(journey)
+    }
+
+    /// Observes one journey of a [`JourneySet`] (a view).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] if the journey's currency differs from
+    /// the configuration's; [`Error::TooLarge`] past [`MAX_CHANNELS`]
+    /// channels; [`Error::Overflow`] if a count overflows.
+    pub fn observe_view(&mut self, journey: &JourneyView<'_>) -> Result<()> {
+        check_currency(journey.currency(), self.config.currency)?;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.ids.clear();
+        let mut r = Ok(());
+        for i in 0..journey.len() {
+            match self.names.intern(journey.channel_name(i)) {
+                Ok(id) => scratch.ids.push(id),
+                Err(e) => {
+                    r = Err(e);
+                    break;
+                }
+            }
+        }
+        self.sync_dense();
+        let r = r.and_then(|()| {
+            let ids = scratch.ids.iter().copied();
+            if journey.converted() {
+                self.feed(ids, 1, 0, journey.value_minor())
+            } else {
+                self.feed(ids, 0, 1, 0)
+            }
+        });
+        self.scratch = scratch;
+        r
+    }
+
+    /// Observes every journey of `set` (the fast path: channel names are
+    /// looked up once per set, not per touch).
+    ///
+    /// # Errors
+    ///
+    /// As [`observe`](Self::observe).
+    pub fn observe_set(&mut self, set: &JourneySet) -> Result<()> {
+        self.observe_range(set, 0, set.len())
+    }
+
+    pub(super) fn observe_range(&mut self, set: &JourneySet, from: usize, to: usize) -> Result<()> {
+        check_currency(set.currency(), self.config.currency)?;
+        let mut cache = std::mem::take(&mut self.cache);
+        let mut r = self.names.map_catalog(set, &mut cache);
+        self.sync_dense();
+        if r.is_ok() {
+            let (offsets, channels, converted, values) = set.fit_columns();
+            let to = to.min(converted.len());
+            for i in from..to {
+                let ids = channels[offsets[i]..offsets[i + 1]]
+                    .iter()
+                    .map(|c| cache[c.index()]);
+                r = if converted[i] {
+                    self.feed(ids, 1, 0, values[i])
+                } else {
+                    self.feed(ids, 0, 1, 0)
+                };
+                if r.is_err() {
+                    break;
+                }
+            }
+        }
+        self.cache = cache;
+        r
+    }
+
+    /// Observes an aggregated path: the channel sequence, how many journeys
+    /// with this path converted (and their total value in minor units) and
+    /// how many did not. Equivalent, bit for bit, to observing the same
+    /// journeys one by one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidValue`] if `value_minor` is negative or above
+    /// [`MAX_MINOR`](crate::MAX_MINOR), or positive with no conversion;
+    /// [`Error::InvalidJourney`] for an empty channel name; as
+    /// [`observe`](Self::observe) otherwise.
+    pub fn observe_path<S: AsRef<str>>(
+        &mut self,
+        path: &[S],
+        conversions: u64,
+        value_minor: i64,
+        nulls: u64,
+    ) -> Result<()> {
+        validate_path(path, conversions, value_minor)?;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.ids.clear();
+        let mut r = Ok(());
+        for c in path {
+            match self.names.intern(c.as_ref()) {
+                Ok(id) => scratch.ids.push(id),
+                Err(e) => {
+                    r = Err(e);
+                    break;
+                }
+            }
+        }
+        self.sync_dense();
+        let r = r
+            .and_then(|()| self.feed(scratch.ids.iter().copied(), conversions, nulls, value_minor));
+        self.scratch = scratch;
+        r
+    }
+
+    /// Observes journeys given as Arrow-layout columns, with no copying of
+    /// strings: journey `i` has touches `offsets[i]..offsets[i + 1]` of
+    /// `codes` (indices into `names`, already in time order), converted flag
+    /// `converted[i]` and value `values_minor[i]`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] if the columns are inconsistent (lengths,
+    /// decreasing or negative offsets, codes out of range); as
+    /// [`observe_path`](Self::observe_path) for values.
+    pub fn observe_columns(
+        &mut self,
+        offsets: &[i32],
+        codes: &[u32],
+        names: &[&str],
+        converted: &[bool],
+        values_minor: &[i64],
+    ) -> Result<()> {
+        let map = map_column_names(names, &mut self.names);
+        self.sync_dense();
+        let map = map?;
+        walk_columns(
+            offsets,
+            codes,
+            names.len(),
+            converted,
+            values_minor,
+            |path, conv, v| {
+                let ids = path.iter().map(|&c| map[c as usize]);
+                if conv {
+                    self.feed(ids, 1, 0, v)
+                } else {
+                    self.feed(ids, 0, 1, 0)
+                }
+            },
+        )
+    }
+
+    /// Adds `other`'s counts into `self`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IncompatiblePartials`] if the configurations differ;
+    /// [`Error::Overflow`] if a count overflows; [`Error::TooLarge`] past
+    /// [`MAX_CHANNELS`] channels.
+    pub fn merge(&mut self, other: &MarkovPartial) -> Result<()> {
+        if self.config != other.config {
+            return Err(Error::IncompatiblePartials {
+                left: self.config.fingerprint(),
+                right: other.config.fingerprint(),
+            });
+        }
+        let mut remap = Vec::with_capacity(other.names.len());
+        for n in other.names.names() {
+            remap.push(self.intern(n)?);
+        }
+        let mut state_map = Vec::with_capacity(other.states.len());
+        for &k in other.states.keys() {
+            let ids: Vec<u32> = unpack(k).into_iter().map(|c| remap[c as usize]).collect();
+            state_map.push(self.intern_state(pack(&ids)));
+        }
+        for (e, &key) in other.trans.keys().iter().enumerate() {
+            let s = (key >> 32) as u32;
+            let sym = key as u32;
+            let sym = if sym >= SYM_CONV {
+                sym
+            } else {
+                remap[sym as usize]
+            };
+            self.add(state_map[s as usize], sym, other.counts[e])?;
+        }
+        self.totals.merge(&other.totals)
+    }
+
+    /// Solves the chain: conversion probability, removal effects.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InsufficientData`] if no journey with touches was observed
+    /// or none converted; [`Error::NotConverged`] if an iterative solve of a
+    /// component larger than 96 states does not settle.
+    pub fn finish(&self) -> Result<Markov> {
+        let canon = self.canon();
+        Markov::build(self.config, canon, self.totals)
+    }
+}
+
+impl Aggregate for MarkovPartial {
+    type Config = MarkovConfig;
+    type Output = Markov;
+
+    fn new(config: MarkovConfig) -> MarkovPartial {
+        MarkovPartial::new(config)
+    }
+
+    fn fingerprint(&self) -> String {
+        self.config.fingerprint()
+    }
+
+    fn observed(&self) -> u64 {
+        self.journeys()
+    }
+
+    fn size_bytes(&self) -> usize {
+        MarkovPartial::size_bytes(self)
+    }
+
+    fn merge(&mut self, other: &MarkovPartial) -> Result<()> {
+        MarkovPartial::merge(self, other)
+    }
+
+    fn finish(&self) -> Result<Markov> {
+        MarkovPartial::finish(self)
+    }
+}
+
+impl JourneyAggregate for MarkovPartial {
+    fn observe<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
+        MarkovPartial::observe(self, journey)
+    }
+
+    fn observe_set(&mut self, set: &JourneySet) -> Result<()> {
+        MarkovPartial::observe_set(self, set)
+    }
+}
+
+#[cfg(test)]
+mod dense_tests {
+    use super::*;
+    use crate::hash::fmix64;
+
+    fn feed_all(f: &mut MarkovPartial, n: u64) {
+        let mut s = 7u64;
+        for _ in 0..n {
+            s = fmix64(s.wrapping_add(1));
+            let len = 1 + (s % 6) as usize;
+            let path: Vec<String> = (0..len)
+                .map(|i| format!("c{}", fmix64(s ^ i as u64) % 40))
+                .collect();
+            f.observe_path(&path, s % 2, 0, 1 - s % 2).unwrap();
+        }
+    }
+
+    #[test]
+    fn dense_cache_changes_nothing() {
+        let config = MarkovConfig::new(3).unwrap();
+        let mut a = MarkovPartial::new(config);
+        feed_all(&mut a, 3000);
+        let mut b = MarkovPartial::new(config);
+        b.wcap = 0;
+        b.dense.clear();
+        feed_all(&mut b, 3000);
+        assert!(a.wcap != 0);
+        assert_eq!(a, b);
+        assert_eq!(a.finish().unwrap(), b.finish().unwrap());
+        // merging into a fit whose cache is off, and the reverse
+        let mut c = MarkovPartial::new(config);
+        c.merge(&b).unwrap();
+        assert_eq!(c, a);
+        let mut d = b.clone();
+        d.merge(&a).unwrap();
+        let mut e = a.clone();
+        e.merge(&b).unwrap();
+        assert_eq!(d, e);
+    }
+}
