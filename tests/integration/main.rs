@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 mod datadriven;
 mod funnel;
+mod golden;
 mod incremental;
 mod models;
 mod peers;
