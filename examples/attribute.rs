@@ -34,10 +34,10 @@ mod common;
 use std::io::{Read, Write};
 use std::time::Instant;
 
-use common::{PathRow, Shape, Tally, UNITS};
+use common::{PathRow, Shape, Tally};
 use serde_json::{Map, Value, json};
 use touchpoint::incremental::{Incremental, IncrementalConfig};
-use touchpoint::markov::{self, ChannelCredits, MarkovConfig, MarkovFit};
+use touchpoint::markov::{self, MarkovConfig, MarkovFit};
 use touchpoint::models::{self, LastNonDirect, TimeDecay};
 use touchpoint::rules::Rules;
 use touchpoint::shapley::{self, ShapleyConfig, ShapleyFit, ShapleyVariant};
@@ -248,39 +248,6 @@ fn direct_set(o: &Opts) -> Vec<String> {
     }
 }
 
-/// A fitted model's channel-level credit, with the input's totals.
-fn tally_credits(
-    c: &ChannelCredits,
-    journeys: u128,
-    conversions: u128,
-    value_minor: i128,
-) -> Tally {
-    Tally {
-        model: c.model().to_owned(),
-        full_credit: false,
-        journeys,
-        conversions,
-        value_minor,
-        channels: c
-            .lines()
-            .iter()
-            .map(|l| {
-                (
-                    l.channel().to_owned(),
-                    (
-                        u128::try_from(l.conversion_units()).unwrap_or(0),
-                        i128::from(l.value_minor()),
-                    ),
-                )
-            })
-            .collect(),
-        unassigned: (
-            u128::from(c.unassigned_conversions()) * UNITS,
-            i128::from(c.unassigned_value_minor()),
-        ),
-    }
-}
-
 /// The incremental model fitted on path rows with frequency weights (one
 /// representative journey per distinct (path, value) of a row).
 fn fit_incremental_paths(rows: &[PathRow]) -> Result<Incremental, Box<dyn std::error::Error>> {
@@ -386,7 +353,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                     fit.observe_path(&r.path, r.conversions, r.value_minor, r.nulls)
                         .map_err(|e| format!("line {}: {e}", r.line))?;
                 }
-                tally_credits(&fit.finish()?.credits()?, journeys, conversions, value)
+                Tally::from_channel_credits(&fit.finish()?.credits()?, journeys, conversions, value)
             }
             "shapley" => {
                 let mut fit = ShapleyFit::new(shapley_config(&o, Currency::default())?);
@@ -394,7 +361,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                     fit.observe_path(&r.path, r.conversions, r.value_minor, r.nulls)
                         .map_err(|e| format!("line {}: {e}", r.line))?;
                 }
-                tally_credits(fit.finish()?.credits(), journeys, conversions, value)
+                Tally::from_channel_credits(fit.finish()?.credits(), journeys, conversions, value)
             }
             "time_decay" => {
                 return Err("paths carry no timestamps: time_decay needs journeys".into());
@@ -441,13 +408,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let value: i128 = set.iter().map(|j| i128::from(j.value_minor())).sum();
         let start = Instant::now();
         let tally = match model_name.as_str() {
-            "markov" => tally_credits(
+            "markov" => Tally::from_channel_credits(
                 &markov::fit(&set, markov_config(&o, set.currency())?)?.credits()?,
                 journeys,
                 conversions,
                 value,
             ),
-            "shapley" => tally_credits(
+            "shapley" => Tally::from_channel_credits(
                 shapley::fit(&set, shapley_config(&o, set.currency())?)?.credits(),
                 journeys,
                 conversions,

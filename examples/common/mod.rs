@@ -20,6 +20,7 @@ use std::fmt;
 
 use serde_json::Value;
 use touchpoint::chrono::{DateTime, Utc};
+use touchpoint::markov::ChannelCredits;
 use touchpoint::{
     AttributionModel, Crediter, Currency, JourneySet, Milestone, Report, SimpleJourney, SimpleTouch,
 };
@@ -437,6 +438,40 @@ impl Tally {
                 .map(|c| (c.name().to_owned(), (c.conversion_units(), c.value_minor())))
                 .collect(),
             unassigned: (un.conversion_units(), un.value_minor()),
+        }
+    }
+
+    /// A fitted model's channel-level credit (Markov, Shapley), with the
+    /// input's totals: converting journeys with no touch are `unassigned`.
+    pub fn from_channel_credits(
+        c: &ChannelCredits,
+        journeys: u128,
+        conversions: u128,
+        value_minor: i128,
+    ) -> Tally {
+        Tally {
+            model: c.model().to_owned(),
+            full_credit: false,
+            journeys,
+            conversions,
+            value_minor,
+            channels: c
+                .lines()
+                .iter()
+                .map(|l| {
+                    (
+                        l.channel().to_owned(),
+                        (
+                            u128::from(l.conversion_units().unsigned_abs()),
+                            i128::from(l.value_minor()),
+                        ),
+                    )
+                })
+                .collect(),
+            unassigned: (
+                u128::from(c.unassigned_conversions()) * UNITS,
+                i128::from(c.unassigned_value_minor()),
+            ),
         }
     }
 

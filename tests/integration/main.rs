@@ -5,6 +5,7 @@ mod golden;
 mod incremental;
 mod models;
 mod peers;
+mod readers;
 mod readme;
 mod robustness;
 mod rules;
