@@ -34,7 +34,7 @@ mod common;
 use std::io::{Read, Write};
 use std::time::Instant;
 
-use common::{PathRow, Shape, Tally};
+use common::{PathRow, Shape, Tally, UNITS};
 use serde_json::{Map, Value, json};
 use touchpoint::incremental::{Incremental, IncrementalConfig};
 use touchpoint::markov::{self, MarkovConfig, MarkovFit};
