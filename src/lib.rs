@@ -45,7 +45,7 @@
 //! | [`roi`] | ROI, ROAS, cost per stage, CAC, budget moves |
 //! | `sim` | a seeded journey simulator with known causal effects (feature `sim`) |
 //! | [`design`] | the design notes (`DESIGN.md`) |
-//! | [`format`] | the journey file format the examples read (`docs/FORMAT.md`) |
+//! | [`format`](mod@format) | the journey file format the examples read (`docs/FORMAT.md`) |
 //!
 //! ## Merging
 //!
