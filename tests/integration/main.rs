@@ -1,4 +1,9 @@
 //! Integration tests: one binary, one module per area.
+
+/// The example programs' readers, tested by `readers` and used by `peers`.
+#[path = "../../examples/common/mod.rs"]
+mod common;
+
 mod datadriven;
 mod funnel;
 mod golden;

@@ -7,8 +7,7 @@
 //! `examples/attribute` does; time decay needs timestamps and reads the
 //! journeys.
 
-#[path = "../../examples/common/mod.rs"]
-mod common;
+use crate::common;
 
 use touchpoint::models::{FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, TimeDecay};
 use touchpoint::{AttributionModel, Currency, attribute};

@@ -4,8 +4,7 @@
 //! weight (exactly what expanding them gives, at any count), and the same
 //! totals whichever model ran.
 
-#[path = "../../examples/common/mod.rs"]
-mod common;
+use crate::common;
 
 use common::{PathRow, ReadError, Reason, Tally, UNITS};
 use touchpoint::markov::{self, MarkovConfig};
