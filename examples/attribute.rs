@@ -253,15 +253,14 @@ fn direct_set(o: &Opts) -> Vec<String> {
 fn fit_incremental_paths(rows: &[PathRow]) -> Result<Incremental, Box<dyn std::error::Error>> {
     let reps = common::row_representatives(rows);
     let mut weights = Vec::with_capacity(reps.len());
-    for (j, count) in &reps {
+    for (line, _, count) in &reps {
         weights.push(u32::try_from(*count).map_err(|_| {
             format!(
-                "{}: count {count} is over the incremental model's weight limit (2^32 - 1)",
-                j.id
+                "line {line}: count {count} is over the incremental model's weight limit (2^32 - 1)"
             )
         })?);
     }
-    let set = JourneySet::from_journeys(reps.iter().map(|(j, _)| j))?;
+    let set = JourneySet::from_journeys(reps.iter().map(|(_, j, _)| j))?;
     Ok(Incremental::fit_weighted(
         &set,
         &weights,

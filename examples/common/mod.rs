@@ -522,14 +522,15 @@ pub fn row_journey(row: &PathRow, id: &str, value_minor: i64, converted: bool) -
     j
 }
 
-/// Representative journeys of path rows and their counts, for fits that
+/// Representative journeys of path rows with their line and count, for fits that
 /// take frequency weights (at most three journeys per row).
-pub fn row_representatives(rows: &[PathRow]) -> Vec<(SimpleJourney, u64)> {
+pub fn row_representatives(rows: &[PathRow]) -> Vec<(usize, SimpleJourney, u64)> {
     let mut out = Vec::new();
     for row in rows {
         for (k, (count, value, converted)) in row_groups(row).into_iter().enumerate() {
             if count > 0 {
                 out.push((
+                    row.line,
                     row_journey(row, &format!("row{}-{k}", row.line), value, converted),
                     count,
                 ));
