@@ -1,48 +1,154 @@
 //! Attributes journeys read from a JSON-lines file (or stdin) and prints one
-//! JSON object: credited conversions and value per channel.
+//! JSON object: credited conversions and value per channel, with the
+//! input's totals, the currency, and a note for every fallback the model
+//! took. The file formats and the output are documented in
+//! `docs/FORMAT.md`.
 //!
 //! ```text
 //! cargo run --release --example attribute -- [FILE] --model NAME [options]
-//!   --model NAME          first_touch, last_touch, last_non_direct, linear, time_decay,
-//!                         position_based, j_shaped, inverse_j, w_shaped, full_path,
-//!                         participation, markov, shapley, incremental
-//!   --order K             markov order (default 1)
-//!   --collapse-repeats    markov: collapse consecutive repeats of a channel
-//!   --shapley VARIANT     simplified (default), rate or ordered
-//!   --half-life-days D    time_decay half-life (default 7)
-//!   --lookback-days D     keep only touches within D days before the conversion
-//!   --direct CHANNEL      a channel last_non_direct skips (repeatable; default direct)
-//!   --timings             print compute_seconds=S on stderr (attribution only)
+//! cargo run --release --example attribute -- --help
 //! ```
 //!
 //! No journey rule is applied beyond sorting unless asked (`--lookback-days`).
 //!
 //! FILE may also be an aggregated `*.paths.csv` file
 //! (`path,total_conversions,total_conversion_value,total_null`). Markov and
-//! Shapley fit the rows directly; the other models see each row expanded
-//! into its journeys (value split equally to the cent, touches one day
-//! apart), so time decay and the lookback window, which need real times,
-//! are refused on paths.
+//! Shapley fit the rows directly; every other model credits each row by
+//! weight (one journey's credit times the row's count: touches one day
+//! apart, the row's value split equally to the cent), so huge counts cost
+//! nothing; time decay and the lookback window, which need real times, are
+//! refused on paths.
+//!
+//! Every input problem is an error naming the line and the field (see
+//! `examples/common/mod.rs`): nothing is dropped or repaired silently.
 //!
 //! For markov and shapley the channels are the model's channel-level credit
 //! (total x weight / sum of weights, as the literature defines it); for every
-//! other model they are the sum of per-journey credit.
+//! other model they are the sum of per-journey credit. Whatever the model,
+//! the totals printed are the input's, and converting journeys with no touch
+//! are `unassigned`.
 
 #[path = "common/mod.rs"]
 mod common;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::time::Instant;
 
+use common::{PathRow, Shape, Tally, UNITS};
 use serde_json::{Map, Value, json};
 use touchpoint::incremental::{Incremental, IncrementalConfig};
 use touchpoint::markov::{self, MarkovConfig, MarkovPartial};
 use touchpoint::models::{self, LastNonDirect, TimeDecay};
 use touchpoint::rules::Rules;
 use touchpoint::shapley::{self, ShapleyConfig, ShapleyPartial, ShapleyVariant};
-use touchpoint::{
-    AttributionModel, Currency, JourneySet, Report, SimpleJourney, SimpleTouch, attribute,
-};
+use touchpoint::{AttributionModel, Currency, JourneySet, attribute};
+
+/// Every model `--model` accepts, with its one-line definition. One
+/// spelling each: other spellings are answered with the name to use.
+const MODELS: [(&str, &str); 14] = [
+    ("first_touch", "100% to the first touch"),
+    ("last_touch", "100% to the last touch"),
+    (
+        "last_non_direct",
+        "100% to the last touch not in --direct (default direct)",
+    ),
+    ("linear", "equal shares to every touch"),
+    (
+        "time_decay",
+        "shares halve every --half-life-days (default 7) before the conversion",
+    ),
+    (
+        "position_based",
+        "U-shaped: 40% first, 40% last, 20% the middle",
+    ),
+    ("j_shaped", "20% first, 60% last, 20% the middle"),
+    ("inverse_j", "60% first, 20% last, 20% the middle"),
+    (
+        "w_shaped",
+        "30% first, 30% lead creation, 30% opportunity creation, 10% the rest",
+    ),
+    (
+        "full_path",
+        "22.5% each first, lead, opportunity, close; 10% the rest",
+    ),
+    (
+        "participation",
+        "100% to every channel on the journey (does not sum to the total)",
+    ),
+    (
+        "markov",
+        "removal effects of the order --order K (1-4) Markov chain",
+    ),
+    (
+        "shapley",
+        "Shapley values, --shapley simplified (default), rate or ordered",
+    ),
+    (
+        "incremental",
+        "logistic conversion model, credit by counterfactual removal",
+    ),
+];
+
+fn usage() -> String {
+    let mut u = String::from(
+        "usage: attribute [FILE] --model NAME [options]\n\n\
+         Reads journeys (JSON lines, or an aggregated *.paths.csv file; stdin if no FILE)\n\
+         and prints one JSON object: credited conversions and value per channel.\n\
+         Format: docs/FORMAT.md.\n\nmodels:\n",
+    );
+    for (name, what) in MODELS {
+        u.push_str(&format!("  {name:<16} {what}\n"));
+    }
+    u.push_str(
+        "\noptions:\n\
+         \x20 --order K            markov order, 1 to 4 (default 1)\n\
+         \x20 --collapse-repeats   markov: collapse consecutive repeats of a channel\n\
+         \x20 --shapley VARIANT    simplified (default), rate or ordered\n\
+         \x20 --half-life-days D   time_decay half-life (default 7)\n\
+         \x20 --lookback-days D    keep only touches within D days before the conversion\n\
+         \x20 --direct CHANNEL     a channel last_non_direct skips (repeatable; default direct)\n\
+         \x20 --timings            print compute_seconds=S on stderr (attribution only)\n\
+         \x20 -h, --help           this help\n",
+    );
+    u
+}
+
+/// The model name as `--model` takes it, or an error naming the spelling
+/// to use and listing every model.
+fn check_model(name: &str) -> Result<(), String> {
+    if MODELS.iter().any(|(n, _)| *n == name) {
+        return Ok(());
+    }
+    let norm = name.to_ascii_lowercase().replace(['-', ' '], "_");
+    let hint = match norm.as_str() {
+        "u_shaped" | "ushaped" | "u" | "position" => Some("position_based"),
+        "w" | "wshaped" => Some("w_shaped"),
+        "z_shaped" | "zshaped" | "fullpath" => Some("full_path"),
+        "j" | "jshaped" => Some("j_shaped"),
+        "inverse_j_shaped" | "reverse_j" => Some("inverse_j"),
+        "first" | "first_click" => Some("first_touch"),
+        "last" | "last_click" => Some("last_touch"),
+        "last_non_direct_click" | "last_non_direct_touch" => Some("last_non_direct"),
+        "markov_1" | "markov_2" | "markov_3" | "markov_4" | "markov_chain" => {
+            Some("markov --order K")
+        }
+        "shapley_simplified" | "shapley_rate" | "shapley_ordered" => {
+            Some("shapley --shapley VARIANT")
+        }
+        n => MODELS.iter().map(|(m, _)| *m).find(|m| *m == n),
+    };
+    let list: Vec<&str> = MODELS.iter().map(|(n, _)| *n).collect();
+    Err(match hint {
+        Some(h) => format!(
+            "unknown model {name:?}: did you mean {h}? (models: {}; see --help)",
+            list.join(", ")
+        ),
+        None => format!(
+            "unknown model {name:?} (models: {}; see --help)",
+            list.join(", ")
+        ),
+    })
+}
 
 #[derive(Debug, Default)]
 struct Opts {
@@ -55,6 +161,7 @@ struct Opts {
     collapse_repeats: bool,
     shapley: Option<String>,
     timings: bool,
+    help: bool,
 }
 
 fn parse_args() -> Result<Opts, String> {
@@ -67,21 +174,26 @@ fn parse_args() -> Result<Opts, String> {
     };
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--model" => o.model = Some(args.next().ok_or("--model needs a name")?),
+            "--model" => o.model = Some(args.next().ok_or("--model needs a name (see --help)")?),
             "--half-life-days" => o.half_life_days = Some(num(&a, args.next())?),
             "--lookback-days" => o.lookback_days = Some(num(&a, args.next())?),
-            "--direct" => o.direct.push(args.next().ok_or("--direct needs a channel")?),
+            "--direct" => o
+                .direct
+                .push(args.next().ok_or("--direct needs a channel")?),
             "--order" => {
                 let v = args.next().ok_or("--order needs a value")?;
-                o.order = Some(v.parse().map_err(|_| format!("--order: not an order: {v:?}"))?);
+                o.order = Some(
+                    v.parse()
+                        .map_err(|_| format!("--order: not an order 1 to 4: {v:?}"))?,
+                );
             }
             "--collapse-repeats" => o.collapse_repeats = true,
             "--shapley" => o.shapley = Some(args.next().ok_or("--shapley needs a variant")?),
             "--timings" => o.timings = true,
-            "-h" | "--help" => return Err("usage: attribute [FILE] --model NAME [--order K] [--collapse-repeats] [--shapley VARIANT] [--half-life-days D] [--lookback-days D] [--direct CHANNEL] [--timings]".into()),
-            s if s.starts_with("--") => return Err(format!("unknown option {s}")),
+            "-h" | "--help" => o.help = true,
+            s if s.starts_with("--") => return Err(format!("unknown option {s} (see --help)")),
             _ if o.file.is_none() => o.file = Some(a),
-            _ => return Err(format!("unexpected argument {a:?}")),
+            _ => return Err(format!("unexpected argument {a:?} (see --help)")),
         }
     }
     Ok(o)
@@ -127,69 +239,82 @@ fn markov_config(o: &Opts, currency: Currency) -> touchpoint::Result<MarkovConfi
         .with_currency(currency))
 }
 
-/// Expands aggregated path rows into journeys: `conversions` converting
-/// journeys sharing the row's value equally (leftover cents to the first),
-/// and `nulls` non-converting ones; touches one day apart.
-fn expand_paths(rows: &[common::PathRow]) -> Result<JourneySet, Box<dyn std::error::Error>> {
-    let mut set = JourneySet::new();
-    let currency = set.currency();
-    let day = |k: usize| chrono::DateTime::from_timestamp(86_400 * k as i64, 0).unwrap_or_default();
-    for (r, row) in rows.iter().enumerate() {
-        let touches: Vec<SimpleTouch> = row
-            .path
-            .iter()
-            .enumerate()
-            .map(|(k, c)| SimpleTouch::new(c.clone(), day(k)))
-            .collect();
-        let total = currency
-            .to_minor(row.value)?
-            .ok_or_else(|| format!("row {}: value {} out of range", r + 1, row.value))?;
-        let n = row.conversions as i64;
-        for k in 0..row.conversions + row.nulls {
-            let mut j = SimpleJourney::new(format!("row{}-{k}", r + 1));
-            j.touchpoints.clone_from(&touches);
-            if k < row.conversions {
-                let cents = total / n + i64::from((k as i64) < total % n);
-                j = j.converted(currency.to_major(cents));
-            }
-            set.push(&j)?;
-        }
+/// The channels last non-direct skips.
+fn direct_set(o: &Opts) -> Vec<String> {
+    if o.direct.is_empty() {
+        vec!["direct".to_owned()]
+    } else {
+        o.direct.clone()
     }
-    Ok(set)
 }
 
-/// Channel lines of the output.
-struct Out {
-    model: String,
-    journeys: u64,
-    conversions: u64,
-    value: f64,
-    channels: Vec<(String, f64, f64)>,
-    unassigned: (f64, f64),
+/// The incremental model fitted on path rows with frequency weights (one
+/// representative journey per distinct (path, value) of a row).
+fn fit_incremental_paths(rows: &[PathRow]) -> Result<Incremental, Box<dyn std::error::Error>> {
+    let reps = common::row_representatives(rows);
+    let mut weights = Vec::with_capacity(reps.len());
+    for (line, _, count) in &reps {
+        weights.push(u32::try_from(*count).map_err(|_| {
+            format!(
+                "line {line}: count {count} is over the incremental model's weight limit (2^32 - 1)"
+            )
+        })?);
+    }
+    let set = JourneySet::from_journeys(reps.iter().map(|(_, j, _)| j))?;
+    Ok(Incremental::fit_weighted(
+        &set,
+        &weights,
+        &IncrementalConfig::new(),
+    )?)
 }
 
-impl Out {
-    fn from_report(r: &Report) -> Out {
-        let un = r.channels().unassigned();
-        Out {
-            model: r.model().to_owned(),
-            journeys: r.journeys(),
-            conversions: r.conversions(),
-            value: r.value(),
-            channels: r
-                .channels()
-                .lines()
-                .iter()
-                .map(|c| (c.name().to_owned(), c.conversions(), c.value()))
-                .collect(),
-            unassigned: (un.conversions(), un.value()),
-        }
+fn json_u64(x: u128, what: &str) -> Result<u64, String> {
+    u64::try_from(x).map_err(|_| format!("{what} {x} exceeds 2^64 - 1"))
+}
+
+fn to_json(t: &Tally, notes: &[String]) -> Result<Value, String> {
+    let cur = Currency::default();
+    let scale = 10f64.powi(i32::from(cur.decimals()));
+    #[allow(clippy::cast_precision_loss)]
+    let major = |v: i128| v as f64 / scale;
+    #[allow(clippy::cast_precision_loss)]
+    let conv = |u: u128| u as f64 / UNITS as f64;
+    let mut channels = Map::new();
+    for (name, (u, v)) in &t.channels {
+        channels.insert(
+            name.clone(),
+            json!({"conversions": conv(*u), "value": major(*v), "value_minor": json_u64(u128::try_from(*v).unwrap_or(0), "value")?}),
+        );
     }
+    Ok(json!({
+        "model": t.model,
+        "journeys": json_u64(t.journeys, "journeys")?,
+        "conversions": json_u64(t.conversions, "conversions")?,
+        "value": major(t.value_minor),
+        "value_minor": json_u64(u128::try_from(t.value_minor).unwrap_or(0), "value")?,
+        "currency_decimals": cur.decimals(),
+        "value_unit": "major currency units",
+        "channels": Value::Object(channels),
+        "unassigned": {
+            "conversions": conv(t.unassigned.0),
+            "value": major(t.unassigned.1),
+            "value_minor": json_u64(u128::try_from(t.unassigned.1).unwrap_or(0), "value")?,
+        },
+        "notes": notes,
+    }))
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let o = parse_args()?;
-    let model_name = o.model.clone().ok_or("--model NAME is required")?;
+    if o.help {
+        print!("{}", usage());
+        return Ok(());
+    }
+    let model_name = o
+        .model
+        .clone()
+        .ok_or("--model NAME is required (see --help)")?;
+    check_model(&model_name)?;
     let mut text = String::new();
     match &o.file {
         Some(path) => text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?,
@@ -198,34 +323,44 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let is_paths = o.file.as_deref().is_some_and(|f| f.ends_with(".csv"));
+    let direct = direct_set(&o);
 
-    let (out, seconds) = if is_paths {
-        let rows = common::parse_paths(&text)?;
-        let minor = |r: &common::PathRow| -> Result<i64, String> {
-            Currency::default()
-                .to_minor(r.value)
-                .ok()
-                .flatten()
-                .ok_or_else(|| format!("value {} out of range", r.value))
-        };
-        match model_name.as_str() {
+    let (tally, notes, seconds) = if is_paths {
+        let rows = common::parse_paths(&text, Currency::default())?;
+        let journeys: u128 = rows
+            .iter()
+            .map(|r| u128::from(r.conversions) + u128::from(r.nulls))
+            .sum();
+        let conversions: u128 = rows.iter().map(|r| u128::from(r.conversions)).sum();
+        let value: i128 = rows.iter().map(|r| i128::from(r.value_minor)).sum();
+        let notes = common::fallback_notes(
+            &model_name,
+            &direct,
+            rows.iter().map(|r| Shape {
+                channels: &r.path,
+                has_milestone: false,
+                converted: r.conversions > 0,
+                has_conversion_ts: false,
+                count: r.conversions,
+            }),
+        );
+        let start = Instant::now();
+        let tally = match model_name.as_str() {
             "markov" => {
-                let start = Instant::now();
                 let mut fit = MarkovPartial::new(markov_config(&o, Currency::default())?);
                 for r in &rows {
-                    fit.observe_path(&r.path, r.conversions, minor(r)?, r.nulls)?;
+                    fit.observe_path(&r.path, r.conversions, r.value_minor, r.nulls)
+                        .map_err(|e| format!("line {}: {e}", r.line))?;
                 }
-                let credits = fit.finish()?.credits()?;
-                (Out::from_report(&credits), start.elapsed().as_secs_f64())
+                Tally::from_channel_credits(&fit.finish()?.credits()?, journeys, conversions, value)
             }
             "shapley" => {
-                let start = Instant::now();
                 let mut fit = ShapleyPartial::new(shapley_config(&o, Currency::default())?);
                 for r in &rows {
-                    fit.observe_path(&r.path, r.conversions, minor(r)?, r.nulls)?;
+                    fit.observe_path(&r.path, r.conversions, r.value_minor, r.nulls)
+                        .map_err(|e| format!("line {}: {e}", r.line))?;
                 }
-                let credits = fit.finish()?.credits()?;
-                (Out::from_report(&credits), start.elapsed().as_secs_f64())
+                Tally::from_channel_credits(&fit.finish()?.credits()?, journeys, conversions, value)
             }
             "time_decay" => {
                 return Err("paths carry no timestamps: time_decay needs journeys".into());
@@ -233,56 +368,73 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             _ if o.lookback_days.is_some() => {
                 return Err("paths carry no timestamps: --lookback-days needs journeys".into());
             }
+            "incremental" => common::credit_paths(&fit_incremental_paths(&rows)?, &rows)?,
             name => {
-                let set = expand_paths(&rows)?;
-                let start = Instant::now();
-                let model = build_model(name, &o, &set)?;
-                let report = attribute(model.as_ref(), &set)?;
-                (Out::from_report(&report), start.elapsed().as_secs_f64())
+                let model = build_model(name, &o, &JourneySet::new())?;
+                common::credit_paths(model.as_ref(), &rows)?
             }
-        }
+        };
+        (tally, notes, start.elapsed().as_secs_f64())
     } else {
-        let journeys = common::parse_journeys(&text)?;
-        let mut set = JourneySet::new();
-        for (i, j) in journeys.iter().enumerate() {
-            set.push(j).map_err(|e| format!("line {}: {e}", i + 1))?;
-        }
+        let journeys = common::parse_journeys_with_lines(&text)?;
+        let mut set = common::journey_set(&journeys)?;
         if let Some(days) = o.lookback_days {
             let (clean, report) = Rules::new().lookback_days(days)?.apply(&set)?;
             eprintln!("lookback: removed {} touches", report.touches_removed());
             set = clean;
         }
+        let channels: Vec<Vec<String>> = journeys
+            .iter()
+            .map(|(_, j)| {
+                let mut t: Vec<&touchpoint::SimpleTouch> = j.touchpoints.iter().collect();
+                t.sort_by_key(|t| t.ts);
+                t.iter().map(|t| t.channel.clone()).collect()
+            })
+            .collect();
+        let notes = common::fallback_notes(
+            &model_name,
+            &direct,
+            journeys.iter().zip(&channels).map(|((_, j), c)| Shape {
+                channels: c,
+                has_milestone: j.touchpoints.iter().any(|t| t.milestone.is_some()),
+                converted: j.converted,
+                has_conversion_ts: j.conversion_ts.is_some(),
+                count: 1,
+            }),
+        );
+        let journeys = set.len() as u128;
+        let conversions = u128::from(set.conversions());
+        let value: i128 = set.iter().map(|j| i128::from(j.value_minor())).sum();
         let start = Instant::now();
-        let out = match model_name.as_str() {
-            "markov" => {
-                Out::from_report(&markov::fit(&set, markov_config(&o, set.currency())?)?.credits()?)
-            }
-            "shapley" => Out::from_report(
+        let tally = match model_name.as_str() {
+            "markov" => Tally::from_channel_credits(
+                &markov::fit(&set, markov_config(&o, set.currency())?)?.credits()?,
+                journeys,
+                conversions,
+                value,
+            ),
+            "shapley" => Tally::from_channel_credits(
                 &shapley::fit(&set, shapley_config(&o, set.currency())?)?.credits()?,
+                journeys,
+                conversions,
+                value,
             ),
             name => {
                 let model = build_model(name, &o, &set)?;
-                Out::from_report(&attribute(model.as_ref(), &set)?)
+                Tally::from_report(&attribute(model.as_ref(), &set)?)
             }
         };
-        (out, start.elapsed().as_secs_f64())
+        (tally, notes, start.elapsed().as_secs_f64())
     };
-
-    let mut channels = Map::new();
-    for (name, c, v) in &out.channels {
-        channels.insert(name.clone(), json!({"conversions": c, "value": v}));
+    if !tally.reconciles() {
+        return Err(format!(
+            "{}: channel credit does not add up to the totals ({} conversions, {} minor units): a bug, please report it",
+            tally.model, tally.conversions, tally.value_minor
+        )
+        .into());
     }
-    let mut json = json!({
-        "model": out.model,
-        "journeys": out.journeys,
-        "conversions": out.conversions,
-        "value": out.value,
-        "channels": Value::Object(channels),
-    });
-    if out.unassigned != (0.0, 0.0) {
-        json["unassigned"] = json!({"conversions": out.unassigned.0, "value": out.unassigned.1});
-    }
-    println!("{json}");
+    let json = to_json(&tally, &notes)?;
+    writeln!(std::io::stdout().lock(), "{json}")?;
     if o.timings {
         eprintln!("compute_seconds={seconds:.6}");
     }

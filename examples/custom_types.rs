@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run --example custom_types`
 
-use chrono::{DateTime, TimeZone, Utc};
+use touchpoint::chrono::{DateTime, TimeZone, Utc};
 use touchpoint::models::{Linear, TimeDecay};
 use touchpoint::{Journey, JourneySet, Outcome, Touchpoint, attribute};
 

@@ -86,7 +86,11 @@ pub enum Error {
     },
 
     /// A name (channel, stage, preset, ...) is not known where it was looked up.
-    #[error("unknown {kind} {name:?}")]
+    ///
+    /// For kinds whose valid names are fixed (`"model"`: the rule-based
+    /// models of [`models::NAMES`](crate::models::NAMES)), the message lists
+    /// them.
+    #[error("unknown {kind} {name:?}{}", valid_choices(kind))]
     UnknownName {
         /// What kind of name it is (`"channel"`, `"stage"`, ...).
         kind: &'static str,
@@ -183,6 +187,15 @@ impl Error {
     }
 }
 
+/// The fixed list of valid names of `kind`, as a message suffix (empty for
+/// kinds whose names depend on the data, such as channels and stages).
+fn valid_choices(kind: &str) -> String {
+    match kind {
+        "model" => format!(" (expected one of: {})", crate::models::NAMES.join(", ")),
+        _ => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,5 +215,23 @@ mod tests {
         };
         let s = e.to_string();
         assert!(s.contains("\"j1\"") && s.contains("touchpoint 3") && s.contains("-1"));
+    }
+
+    #[test]
+    fn unknown_model_lists_the_valid_names() {
+        let e = Error::UnknownName {
+            kind: "model",
+            name: "linaer".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "unknown model \"linaer\" (expected one of: first_touch, last_touch, last_non_direct, \
+             linear, time_decay, position_based, j_shaped, inverse_j, w_shaped, full_path, participation)"
+        );
+        let e = Error::UnknownName {
+            kind: "channel",
+            name: "x".into(),
+        };
+        assert_eq!(e.to_string(), "unknown channel \"x\"");
     }
 }

@@ -47,6 +47,7 @@
 //! | [`roi`] | ROI, ROAS, cost per stage, CAC, budget moves |
 //! | `sim` | a seeded journey simulator with known causal effects (feature `sim`) |
 //! | [`design`] | the design notes (`DESIGN.md`) |
+//! | [`format`](mod@format) | the journey file format the examples read (`docs/FORMAT.md`) |
 //!
 //! ## Merging
 //!
@@ -100,6 +101,12 @@ pub mod sim;
 pub mod bootstrap;
 pub mod incremental;
 
+/// The `chrono` crate, re-exported so that a project using `touchpoint`
+/// needs no other dependency to build timestamps
+/// (`touchpoint::chrono::DateTime<Utc>`) for [`SimpleTouch`] and the
+/// [`Touchpoint`] trait.
+pub use chrono;
+
 pub use crate::aggregate::{Aggregate, JourneyAggregate};
 #[expect(deprecated, reason = "kept as a deprecated path until 0.3")]
 pub use crate::credit::attribute_partial;
@@ -118,6 +125,13 @@ pub use crate::touchpoint::{Milestone, SimpleTouch, Touchpoint};
 /// (the repository's `DESIGN.md`).
 #[doc = include_str!("../DESIGN.md")]
 pub mod design {}
+
+/// The journey file format the example programs read and write (the
+/// repository's `docs/FORMAT.md`): JSON lines, aggregated paths, ground
+/// truth, and what `examples/attribute` prints. The library itself does no
+/// I/O.
+#[doc = include_str!("../docs/FORMAT.md")]
+pub mod format {}
 
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -47,7 +47,7 @@
 //! value_share_c      = lost_value_c / Σ_k lost_value_k
 //! ```
 //!
-//! This is the definition of `*.truth.json` in the shared `FORMAT.md`. A
+//! This is the definition of `*.truth.json` in [`format`](mod@crate::format). A
 //! channel with `beta = 0` (and no bonus, and no channel requiring it) has
 //! exactly zero contribution. With `requires`, removing the required
 //! channel also removes the dependent channel's effect, so both are

@@ -1,9 +1,17 @@
 //! Integration tests: one binary, one module per area.
+
+/// The example programs' readers, tested by `readers` and used by `peers`.
+#[path = "../../examples/common/mod.rs"]
+mod common;
+
 mod datadriven;
 mod funnel;
+mod golden;
 mod incremental;
 mod models;
 mod peers;
+mod readers;
+mod readme;
 mod robustness;
 mod rules;
 mod sim;
