@@ -13,7 +13,16 @@
 //!   --lookback-days D     keep only touches within D days before the conversion
 //!   --direct CHANNEL      a channel last_non_direct skips (repeatable; default direct)
 //!   --timings             print compute_seconds=S on stderr (attribution only)
+//!   --intervals R         incremental: 95% bootstrap intervals, R replicates
 //! ```
+//!
+//! `--model incremental` chooses its configuration from the data
+//! (`incremental::select`) and prints three views: `channels` (credit),
+//! `baseline` with `incremental_credit` (what the channels added and what
+//! would have converted anyway), `incremental.channels` (expected
+//! incremental conversions and value, raw, may be negative), and the
+//! chosen `config` with every candidate's score in `selection`. The fit's
+//! warnings go to stderr.
 //!
 //! No journey rule is applied beyond sorting unless asked (`--lookback-days`).
 //!
@@ -35,7 +44,7 @@ use std::io::Read;
 use std::time::Instant;
 
 use serde_json::{Map, Value, json};
-use touchpoint::incremental::{Incremental, IncrementalConfig};
+use touchpoint::incremental::{self, SelectConfig};
 use touchpoint::markov::{self, ChannelCredits, MarkovConfig, MarkovFit};
 use touchpoint::models::{self, LastNonDirect, TimeDecay};
 use touchpoint::rules::Rules;
@@ -55,6 +64,7 @@ struct Opts {
     collapse_repeats: bool,
     shapley: Option<String>,
     timings: bool,
+    intervals: Option<u32>,
 }
 
 fn parse_args() -> Result<Opts, String> {
@@ -78,6 +88,10 @@ fn parse_args() -> Result<Opts, String> {
             "--collapse-repeats" => o.collapse_repeats = true,
             "--shapley" => o.shapley = Some(args.next().ok_or("--shapley needs a variant")?),
             "--timings" => o.timings = true,
+            "--intervals" => {
+                let v = args.next().ok_or("--intervals needs a replicate count")?;
+                o.intervals = Some(v.parse().map_err(|_| format!("--intervals: not a count: {v:?}"))?);
+            }
             "-h" | "--help" => return Err("usage: attribute [FILE] --model NAME [--order K] [--collapse-repeats] [--shapley VARIANT] [--half-life-days D] [--lookback-days D] [--direct CHANNEL] [--timings]".into()),
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ if o.file.is_none() => o.file = Some(a),
@@ -102,7 +116,7 @@ fn build_model(
         "last_non_direct" if !o.direct.is_empty() => {
             Box::new(LastNonDirect::new(o.direct.iter().cloned())?)
         }
-        "incremental" => Box::new(Incremental::fit(set, &IncrementalConfig::new())?),
+        "incremental" => Box::new(incremental::select(set, SelectConfig::new())?.0),
         other => models::by_name(other)?,
     })
 }
@@ -288,6 +302,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 shapley::fit(&set, shapley_config(&o, set.currency())?)?.credits(),
                 set.len() as u64,
             ),
+            "incremental" => {
+                println!("{}", incremental_output(&set, &o)?);
+                return Ok(());
+            }
             name => {
                 let model = build_model(name, &o, &set)?;
                 Out::from_report(&attribute(model.as_ref(), &set)?)
@@ -315,6 +333,27 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("compute_seconds={seconds:.6}");
     }
     Ok(())
+}
+
+/// The incremental model's output: the configuration chosen from the data,
+/// its three views (and, with `--intervals R`, each channel's 95% bootstrap
+/// interval), as JSON; the fit's warnings on stderr.
+fn incremental_output(set: &JourneySet, o: &Opts) -> Result<Value, Box<dyn std::error::Error>> {
+    let (model, selection) = incremental::select(set, SelectConfig::new())?;
+    for w in &model.diagnostics().warnings {
+        eprintln!("warning: {w}");
+    }
+    let boot = match o.intervals {
+        Some(r) => Some(incremental::bootstrap_effects(
+            set,
+            selection.config(),
+            &touchpoint::bootstrap::BootstrapConfig::new().replicates(r)?,
+        )?),
+        None => None,
+    };
+    let mut summary = model.summary(set, boot.as_ref())?;
+    summary.selection = Some(selection);
+    Ok(serde_json::to_value(&summary)?)
 }
 
 fn main() {

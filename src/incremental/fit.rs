@@ -71,6 +71,110 @@ pub struct FitDiagnostics {
     /// Journeys in which some channel's count exceeded the count cap (and
     /// was counted as the cap).
     pub capped_journeys: u64,
+    /// What the data cannot support (few journeys for the features, a
+    /// coefficient set mostly by the penalty, a rarely seen channel): read
+    /// these before trusting the figures. Empty when nothing is wrong.
+    #[serde(default)]
+    pub warnings: Vec<FitWarning>,
+}
+
+/// Converting and non-converting journeys wanted per fitted coefficient
+/// before [`FitWarning::FewJourneys`] is raised (the usual "events per
+/// variable" rule of thumb for logistic regression).
+pub const JOURNEYS_PER_FEATURE: u64 = 20;
+
+/// Share of a coefficient's curvature supplied by the penalty,
+/// `λ / (λ + Σ_j w_j x_jk²)`, above which [`FitWarning::LeansOnPenalty`]
+/// lists it: the data determine less than 90% of it.
+pub const PENALTY_SHARE_LIMIT: f64 = 0.1;
+
+/// A channel seen on fewer journeys than this, or with fewer than
+/// [`RARE_CHANNEL_OUTCOMES`] converting or non-converting journeys, raises
+/// [`FitWarning::RareChannel`].
+pub const RARE_CHANNEL_JOURNEYS: u64 = 20;
+
+/// See [`RARE_CHANNEL_JOURNEYS`].
+pub const RARE_CHANNEL_OUTCOMES: u64 = 5;
+
+/// Something the data cannot support, found by the fit (in
+/// [`FitDiagnostics::warnings`]). The figures are still computed; these
+/// say how far to trust them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum FitWarning {
+    /// Fewer converting or non-converting journeys than
+    /// [`JOURNEYS_PER_FEATURE`] per fitted coefficient (the intercept
+    /// aside): the effects are mostly the penalty's and the sample's noise.
+    FewJourneys {
+        /// Converting journeys.
+        converting: u64,
+        /// Non-converting journeys.
+        non_converting: u64,
+        /// Coefficients fitted, the intercept aside.
+        features: usize,
+        /// Journeys of each outcome wanted.
+        wanted: u64,
+    },
+    /// Coefficients for which the penalty supplies more than
+    /// [`PENALTY_SHARE_LIMIT`] of the curvature at the optimum: the data say
+    /// little about them and the penalty pulls them to 0. Each with its
+    /// penalty share (0 to 1), largest first.
+    LeansOnPenalty {
+        /// `(coefficient, penalty share)`, coefficient named as in
+        /// [`Incremental::coefficients`].
+        coefficients: Vec<(String, f64)>,
+    },
+    /// A channel seen on too few journeys, or almost only on converting (or
+    /// non-converting) ones, to estimate its effect.
+    RareChannel {
+        /// The channel.
+        channel: String,
+        /// Journeys with the channel.
+        journeys: u64,
+        /// Converting journeys among them.
+        conversions: u64,
+    },
+}
+
+impl std::fmt::Display for FitWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FitWarning::FewJourneys {
+                converting,
+                non_converting,
+                features,
+                wanted,
+            } => write!(
+                f,
+                "few journeys for the features: {converting} converting and {non_converting} \
+                 non-converting journeys for {features} coefficients ({wanted} of each wanted); \
+                 the effects are unreliable"
+            ),
+            FitWarning::LeansOnPenalty { coefficients } => {
+                write!(
+                    f,
+                    "{} coefficient(s) set mostly by the penalty, not the data:",
+                    coefficients.len()
+                )?;
+                for (name, share) in coefficients.iter().take(8) {
+                    write!(f, " {name} ({:.0}%)", 100.0 * share)?;
+                }
+                if coefficients.len() > 8 {
+                    write!(f, " and {} more", coefficients.len() - 8)?;
+                }
+                Ok(())
+            }
+            FitWarning::RareChannel {
+                channel,
+                journeys,
+                conversions,
+            } => write!(
+                f,
+                "channel {channel:?} is on {journeys} journeys ({conversions} converting): \
+                 too few to estimate its effect"
+            ),
+        }
+    }
 }
 
 /// How the credit of some journeys was decided (see
@@ -100,33 +204,39 @@ pub struct CreditDiagnostics {
 /// example.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Incremental {
-    config: IncrementalConfig,
-    fingerprint: String,
-    channels: Vec<String>,
-    coefs: Coefs,
-    effects: Vec<ChannelEffect>,
-    diagnostics: FitDiagnostics,
+    pub(super) config: IncrementalConfig,
+    pub(super) fingerprint: String,
+    pub(super) channels: Vec<String>,
+    pub(super) coefs: Coefs,
+    pub(super) effects: Vec<ChannelEffect>,
+    /// `Σ_j p_j(∅)` and `Σ_j p_j(C_j)` over every fitted journey.
+    pub(super) baseline_conversions: f64,
+    pub(super) expected_conversions: f64,
+    /// Mean value of a conversion, major units.
+    pub(super) mean_value: f64,
+    pub(super) currency_decimals: u8,
+    pub(super) diagnostics: FitDiagnostics,
 }
 
 /// Reusable buffers of the per-journey credit (no allocation per journey).
 #[derive(Debug, Default)]
-struct Scratch {
-    shape: Shape,
+pub(super) struct Scratch {
+    pub(super) shape: Shape,
     /// Raw effects per distinct channel.
-    raw: Vec<f64>,
+    pub(super) raw: Vec<f64>,
     /// Coalition values `v(S)`.
-    v: Vec<f64>,
+    pub(super) v: Vec<f64>,
     /// Shapley weights by coalition size.
-    w: Vec<f64>,
+    pub(super) w: Vec<f64>,
     /// Per-item terms of the linear predictor.
-    terms: Vec<f64>,
-    ends: Vec<usize>,
+    pub(super) terms: Vec<f64>,
+    pub(super) ends: Vec<usize>,
 }
 
 thread_local! {
     /// One [`Scratch`] per thread for [`AttributionModel::weights`] (which
     /// takes `&self`): no locking, no allocation per journey.
-    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+    pub(super) static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 /// Column layout of the full design (before dropping inactive columns).
@@ -141,6 +251,11 @@ struct Layout {
     expo_values: Vec<f64>,
     /// `pair_value(count)` at `[count]`.
     pair_values: Vec<f64>,
+    /// Sum-to-zero coding of the last-touch features: the reference
+    /// channel (its coefficient is minus the sum of the others') and the
+    /// other channels seen as a last touch. `None` before the active
+    /// columns are known (plain indicators).
+    last_contrast: Option<(u32, Vec<u32>)>,
 }
 
 impl Layout {
@@ -156,6 +271,7 @@ impl Layout {
                 .map(|i| config.exposure_value(i / 65, (i % 65) as u16))
                 .collect(),
             pair_values: (0..65_u16).map(|n| config.pair_value(n)).collect(),
+            last_contrast: None,
         }
     }
     fn expo(&self, c: usize, l: usize) -> usize {
@@ -180,9 +296,41 @@ impl Layout {
     }
 }
 
+/// The name of full-layout column `j` (as in [`Incremental::coefficients`]).
+fn col_label(lay: &Layout, channels: &[String], j: usize) -> String {
+    let name = |c: usize| channels.get(c).map_or("?", String::as_str);
+    let k = lay.k;
+    if j == 0 {
+        return "intercept".to_owned();
+    }
+    let mut j = j - 1;
+    if j < k * lay.width {
+        let (c, l) = (j / lay.width, j % lay.width);
+        return if lay.width == 1 {
+            format!("exposure:{}", name(c))
+        } else {
+            format!("exposure:{}:{}", name(c), l + 1)
+        };
+    }
+    j -= k * lay.width;
+    if lay.last {
+        if j < k {
+            return format!("last:{}", name(j));
+        }
+        j -= k;
+    }
+    if lay.recent {
+        if j < k {
+            return format!("recent:{}", name(j));
+        }
+        j -= k;
+    }
+    format!("before:{}>{}", name(j / k.max(1)), name(j % k.max(1)))
+}
+
 /// The shape of a canonical packed key (channel ids are indices into the
 /// sorted names), into `shape`.
-fn key_shape(key: &[u32], shape: &mut Shape) {
+pub(super) fn key_shape(key: &[u32], shape: &mut Shape) {
     let (items, pairs) = key_parts(key);
     shape.items.clear();
     shape.pairs.clear();
@@ -237,7 +385,12 @@ fn row(lay: &Layout, key: &[u32], out: &mut Vec<(usize, f64)>) {
     if lay.last
         && let Some((_, ch)) = last
     {
-        out.push((lay.last_col(ch as usize), 1.0));
+        match &lay.last_contrast {
+            Some((reference, others)) if *reference == ch => {
+                out.extend(others.iter().map(|&c| (lay.last_col(c as usize), -1.0)));
+            }
+            _ => out.push((lay.last_col(ch as usize), 1.0)),
+        }
     }
     if lay.pairs {
         for p in pairs.chunks_exact(2) {
@@ -325,6 +478,23 @@ pub(crate) fn fit(c: &Sorted<'_>) -> Result<Incremental> {
         #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
         ny.push((cell.journeys as f64, cell.conversions as f64));
     }
+    // identified baseline: the last-touch indicators of a journey with at
+    // least one touch sum to 1, so with plain indicators the intercept (the
+    // empty journey's log-odds) is pinned only by the penalty; code them
+    // with sum-to-zero contrasts (the reference channel's coefficient is
+    // minus the sum of the others')
+    let mut lay = lay;
+    if lay.last {
+        let seen: Vec<u32> = (0..k)
+            .filter(|&c| active[lay.last_col(c)])
+            .map(|c| u32::try_from(c).unwrap_or(u32::MAX))
+            .collect();
+        if let Some((&reference, others)) = seen.split_last() {
+            active[lay.last_col(reference as usize)] = false;
+            lay.last_contrast = Some((reference, others.to_vec()));
+        }
+    }
+    let lay = lay;
     let mut index = vec![usize::MAX; lay.total()];
     let mut cols = 0;
     for (j, &a) in active.iter().enumerate() {
@@ -348,10 +518,16 @@ pub(crate) fn fit(c: &Sorted<'_>) -> Result<Incremental> {
     };
     let (beta, iterations, last_step, obj) = newton(&rows, cols, config)?;
     // back to the full layout
-    let full: Vec<f64> = index
+    let mut full: Vec<f64> = index
         .iter()
         .map(|&i| if i == usize::MAX { 0.0 } else { beta[i] })
         .collect();
+    if let Some((reference, others)) = &lay.last_contrast {
+        full[lay.last_col(*reference as usize)] = -others
+            .iter()
+            .map(|&c| full[lay.last_col(c as usize)])
+            .sum::<f64>();
+    }
     let take =
         |f: &dyn Fn(usize) -> usize, n: usize| -> Vec<f64> { (0..n).map(|c| full[f(c)]).collect() };
     let mut exposure = vec![0.0; k * lay.width];
@@ -386,18 +562,71 @@ pub(crate) fn fit(c: &Sorted<'_>) -> Result<Incremental> {
     // expected incremental conversions over all journeys, patterns in order
     let mut inc = vec![0.0_f64; k];
     let mut exposed = vec![0_u64; k];
+    let mut exposed_conv = vec![0_u64; k];
+    let (mut baseline_conversions, mut expected_conversions) = (0.0, 0.0);
     let mut shape = Shape::default();
     for (i, &(n, _)) in ny.iter().enumerate() {
         key_shape(c.keys.key(i), &mut shape);
+        let full_p = sigmoid(coefs.eta(config, &shape, |_| true));
+        expected_conversions += n * full_p;
+        baseline_conversions += n * sigmoid(coefs.eta(config, &shape, |_| false));
         if shape.items.is_empty() {
             continue;
         }
         let cell = c.cell(i);
-        let full_p = sigmoid(coefs.eta(config, &shape, |_| true));
         for (i, it) in shape.items.iter().enumerate() {
             let without = sigmoid(coefs.eta(config, &shape, |x| x != i));
             inc[it.ch as usize] += n * (full_p - without);
             exposed[it.ch as usize] += cell.journeys;
+            exposed_conv[it.ch as usize] += cell.conversions;
+        }
+    }
+    // warnings: what the data cannot support
+    let mut warnings = Vec::new();
+    let features = cols - 1;
+    let wanted = JOURNEYS_PER_FEATURE.saturating_mul(features.max(1) as u64);
+    let non_converting = totals.journeys - totals.conversions;
+    if totals.conversions < wanted || non_converting < wanted {
+        warnings.push(FitWarning::FewJourneys {
+            converting: totals.conversions,
+            non_converting,
+            features,
+            wanted,
+        });
+    }
+    if config.l2 > 0.0 {
+        let mut info = vec![0.0_f64; cols];
+        rows.for_each(&mut buf, |x, n, _| {
+            let eta: f64 = x.iter().map(|&(j, v)| beta[j] * v).sum();
+            let mu = sigmoid(eta);
+            let w = n * mu * (1.0 - mu);
+            for &(j, v) in x {
+                info[j] += w * v * v;
+            }
+        });
+        let mut leaning: Vec<(String, f64)> = index
+            .iter()
+            .enumerate()
+            .filter(|&(j, &a)| j > 0 && a != usize::MAX)
+            .map(|(j, &a)| (j, config.l2 / (config.l2 + info[a])))
+            .filter(|&(_, share)| share > PENALTY_SHARE_LIMIT)
+            .map(|(j, share)| (col_label(&lay, &c.channels, j), share))
+            .collect();
+        leaning.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        if !leaning.is_empty() {
+            warnings.push(FitWarning::LeansOnPenalty {
+                coefficients: leaning,
+            });
+        }
+    }
+    for (ch, name) in c.channels.iter().enumerate() {
+        let (j, y) = (exposed[ch], exposed_conv[ch]);
+        if j < RARE_CHANNEL_JOURNEYS || y < RARE_CHANNEL_OUTCOMES || j - y < RARE_CHANNEL_OUTCOMES {
+            warnings.push(FitWarning::RareChannel {
+                channel: name.clone(),
+                journeys: j,
+                conversions: y,
+            });
         }
     }
     #[expect(clippy::cast_precision_loss, reason = "display amounts")]
@@ -421,6 +650,10 @@ pub(crate) fn fit(c: &Sorted<'_>) -> Result<Incremental> {
         channels: c.channels.clone(),
         coefs,
         effects,
+        baseline_conversions,
+        expected_conversions,
+        mean_value,
+        currency_decimals: c.currency_decimals(),
         diagnostics: FitDiagnostics {
             journeys: totals.journeys,
             conversions: totals.conversions,
@@ -430,6 +663,7 @@ pub(crate) fn fit(c: &Sorted<'_>) -> Result<Incremental> {
             last_step,
             penalized_log_likelihood: obj,
             capped_journeys: c.capped_journeys(),
+            warnings,
         },
     };
     // the configuration and the coefficients' bits identify the fitted model
@@ -693,7 +927,7 @@ impl Incremental {
         out
     }
 
-    fn view_shape(&self, j: &JourneyView<'_>, shape: &mut Shape) {
+    pub(super) fn view_shape(&self, j: &JourneyView<'_>, shape: &mut Shape) {
         let cat = j.catalog();
         let chans = &self.channels;
         let lookup = |id: crate::ChannelId| -> u32 {
@@ -709,6 +943,36 @@ impl Incremental {
         );
     }
 
+    /// The log-likelihood of the journeys of `held_out` under this model
+    /// (built with the same configuration), patterns in sorted order; its
+    /// channels are mapped to the model's by name once.
+    pub(crate) fn held_out_log_likelihood(&self, held_out: &IncrementalPartial) -> f64 {
+        let sorted = held_out.sorted();
+        let map: Vec<u32> = sorted
+            .channels
+            .iter()
+            .map(|n| {
+                self.channels
+                    .binary_search(n)
+                    .map_or(UNKNOWN, |i| u32::try_from(i).unwrap_or(UNKNOWN))
+            })
+            .collect();
+        let mut shape = Shape::default();
+        let mut ll = 0.0;
+        for i in 0..sorted.keys.len() {
+            key_shape(sorted.keys.key(i), &mut shape);
+            for it in &mut shape.items {
+                it.ch = map[it.ch as usize];
+            }
+            let eta = self.coefs.eta(&self.config, &shape, |_| true);
+            let cell = sorted.cell(i);
+            #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
+            let (n, y) = (cell.journeys as f64, cell.conversions as f64);
+            ll += y * eta - n * softplus(eta);
+        }
+        ll
+    }
+
     /// The fitted conversion probability of a journey.
     pub fn predict(&self, journey: &JourneyView<'_>) -> f64 {
         let mut shape = Shape::default();
@@ -718,7 +982,7 @@ impl Incremental {
 
     /// Per distinct channel raw effects (Shapley or removal), and whether
     /// the removal fallback was used.
-    fn raw_effects(&self, scratch: &mut Scratch) -> bool {
+    pub(super) fn raw_effects(&self, scratch: &mut Scratch) -> bool {
         let Scratch {
             shape,
             raw: out,

@@ -250,11 +250,55 @@
 mod config;
 mod fit;
 mod partial;
+mod select;
 mod shape;
+mod views;
 
 pub use self::config::{CreditRule, Exposure, IncrementalConfig, Pairs};
 pub use self::fit::{
-    ChannelEffect, CreditDiagnostics, FitDiagnostics, Incremental, MAX_FEATURES,
-    SHAPLEY_EXACT_LIMIT, bootstrap_credit, bootstrap_effects,
+    ChannelEffect, CreditDiagnostics, FitDiagnostics, FitWarning, Incremental,
+    JOURNEYS_PER_FEATURE, MAX_FEATURES, PENALTY_SHARE_LIMIT, RARE_CHANNEL_JOURNEYS,
+    RARE_CHANNEL_OUTCOMES, SHAPLEY_EXACT_LIMIT, bootstrap_credit, bootstrap_effects,
 };
 pub use self::partial::IncrementalPartial;
+pub use self::select::{CandidateScore, SelectConfig, Selection, select};
+pub use self::views::{
+    Amount, CreditLine, EffectsView, IncrementalCredit, Summary, SummaryEffects, SummaryLine,
+};
+
+use crate::dataset::JourneySet;
+use crate::error::Result;
+
+/// Fits the model with an explicit configuration on every journey of
+/// `set` (one [`IncrementalPartial`], then
+/// [`finish`](IncrementalPartial::finish)). For the configuration chosen
+/// from the data, use [`select`].
+///
+/// # Errors
+///
+/// As [`IncrementalPartial::finish`].
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::{JourneySet, SimpleJourney, SimpleTouch};
+/// use touchpoint::incremental::{self, IncrementalConfig};
+///
+/// let t = "2024-01-01T00:00:00Z".parse()?;
+/// let js: Vec<SimpleJourney> = (0..100)
+///     .map(|i| {
+///         let j = SimpleJourney::new(format!("j{i}")).touch(SimpleTouch::new("email", t));
+///         if i % 3 == 0 { j.converted(5.0) } else { j }
+///     })
+///     .chain((0..100).map(|i| SimpleJourney::new(format!("n{i}"))))
+///     .collect();
+/// let set = JourneySet::from_journeys(&js)?;
+/// let model = incremental::fit(&set, IncrementalConfig::new())?;
+/// assert_eq!(model.channels(), ["email"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn fit(set: &JourneySet, config: IncrementalConfig) -> Result<Incremental> {
+    let mut p = IncrementalPartial::new(&config);
+    p.observe_set(set)?;
+    p.finish()
+}

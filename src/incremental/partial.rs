@@ -602,6 +602,26 @@ impl IncrementalPartial {
         Ok(())
     }
 
+    /// One pass over `set` counting journey `i` into partial `fold[i]` of
+    /// `k` partials (all with `config`).
+    pub(crate) fn observe_folds(
+        set: &JourneySet,
+        config: &IncrementalConfig,
+        fold: &[usize],
+        k: usize,
+    ) -> Result<Vec<IncrementalPartial>> {
+        let mut parts: Vec<IncrementalPartial> =
+            (0..k).map(|_| IncrementalPartial::new(config)).collect();
+        let maps: Vec<Vec<u32>> = parts
+            .iter_mut()
+            .map(|p| p.catalog_map(set))
+            .collect::<Result<_>>()?;
+        for (view, &f) in set.iter().zip(fold) {
+            parts[f].observe_view(&view, &maps[f], 1)?;
+        }
+        Ok(parts)
+    }
+
     fn catalog_map(&mut self, set: &JourneySet) -> Result<Vec<u32>> {
         self.check_currency(set)?;
         set.catalog()
@@ -875,7 +895,13 @@ impl IncrementalPartial {
         }
         p.totals = c.totals;
         p.capped_journeys = c.capped_journeys;
-        p.currency_decimals = Some(c.currency_decimals);
+        // an empty partial has no currency yet (it is written with the
+        // default 2): it stays the identity of merge after a round trip
+        p.currency_decimals = if c.totals == Cell::default() && c.patterns.is_empty() {
+            None
+        } else {
+            Some(c.currency_decimals)
+        };
         Ok(p)
     }
 
