@@ -121,15 +121,16 @@ fn incremental_models(
                 Ok(ic) => credits.push((
                     {
                         eprintln!(
-                            "    credit with baseline: {} of {} converting journeys scaled (single removals add up to more than p)",
-                            ic.scaled_journeys(),
+                            "    credit with baseline: {} of {} converting journeys overlapping (single removals add up to more than p)",
+                            ic.overlapping_journeys(),
                             ic.conversions()
                         );
                         "incremental credit with baseline".to_owned()
                     },
                     ic.channels()
                         .iter()
-                        .map(|l| (l.name().to_owned(), l.conversions()))
+                        // negative lines count as 0, as in the effect shares
+                        .map(|l| (l.name().to_owned(), l.conversions().max(0.0)))
                         .collect(),
                 )),
                 Err(e) => skip("incremental credit with baseline", e),

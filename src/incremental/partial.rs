@@ -923,6 +923,39 @@ impl IncrementalPartial {
     }
 }
 
+impl crate::aggregate::Aggregate for IncrementalPartial {
+    type Config = IncrementalConfig;
+    type Output = Incremental;
+
+    fn new(config: IncrementalConfig) -> IncrementalPartial {
+        IncrementalPartial::new(&config)
+    }
+    fn fingerprint(&self) -> String {
+        IncrementalPartial::fingerprint(self)
+    }
+    fn observed(&self) -> u64 {
+        self.journeys()
+    }
+    fn size_bytes(&self) -> usize {
+        IncrementalPartial::size_bytes(self)
+    }
+    fn merge(&mut self, other: &IncrementalPartial) -> Result<()> {
+        IncrementalPartial::merge(self, other)
+    }
+    fn finish(&self) -> Result<Incremental> {
+        IncrementalPartial::finish(self)
+    }
+}
+
+impl crate::aggregate::JourneyAggregate for IncrementalPartial {
+    fn observe<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
+        IncrementalPartial::observe(self, journey)
+    }
+    fn observe_set(&mut self, set: &JourneySet) -> Result<()> {
+        IncrementalPartial::observe_set(self, set)
+    }
+}
+
 impl Serialize for IncrementalPartial {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         self.canonical().serialize(s)
@@ -936,6 +969,12 @@ impl<'de> Deserialize<'de> for IncrementalPartial {
             return Err(serde::de::Error::custom(format!(
                 "unsupported partial version {}",
                 c.version
+            )));
+        }
+        if c.currency_decimals > 6 {
+            return Err(serde::de::Error::custom(format!(
+                "currency_decimals {} out of range (0 to 6)",
+                c.currency_decimals
             )));
         }
         let n = c.channels.len();

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CreditLine {
     name: String,
-    conversion_units: u128,
+    conversion_units: i128,
     value_minor: i128,
 }
 
@@ -31,8 +31,9 @@ impl CreditLine {
     pub fn name(&self) -> &str {
         &self.name
     }
-    /// Conversions, in units of 10⁻⁹ (exact).
-    pub fn conversion_units(&self) -> u128 {
+    /// Conversions, in units of 10⁻⁹ (exact; negative only for the
+    /// baseline, see [`IncrementalCredit::overlapping_journeys`]).
+    pub fn conversion_units(&self) -> i128 {
         self.conversion_units
     }
     /// Conversions.
@@ -63,17 +64,18 @@ pub struct IncrementalCredit {
     channels: Vec<CreditLine>,
     baseline: CreditLine,
     unassigned: CreditLine,
-    scaled: u64,
+    overlapping: u64,
 }
 
 impl IncrementalCredit {
     /// Converting journeys whose single-removal effects add up to more than
-    /// the journey's fitted probability `v(C)` (channels that need each
-    /// other): their channels share the whole conversion in proportion to
-    /// their effects and the baseline gets 0, so those channels' lines fall
-    /// short of their expected incremental conversions.
-    pub fn scaled_journeys(&self) -> u64 {
-        self.scaled
+    /// the journey's fitted probability `v(C)` (on the logistic scale,
+    /// channels that each would lose the conversion alone, or that need
+    /// each other): their channel lines add up to more than the journey's
+    /// value and their baseline part is negative (see
+    /// [`Incremental::incremental_credit`]).
+    pub fn overlapping_journeys(&self) -> u64 {
+        self.overlapping
     }
     /// Journeys credited.
     pub fn journeys(&self) -> u64 {
@@ -212,48 +214,62 @@ pub struct Summary {
 
 impl Incremental {
     /// View (b): each converting journey's value split between its channels
-    /// and a `baseline`, in proportion to
+    /// and a `baseline`:
     ///
     /// ```text
-    /// channel c: δ_c = max(0, v(C) − v(C ∖ {c}))      baseline: max(0, v(C) − Σ_c δ_c)
+    /// channel c: value · δ_c / v(C),   δ_c = v(C) − v(C ∖ {c})
+    /// baseline:  value − Σ_c (channel c's amount)
     /// ```
     ///
     /// (`v(S)` the fitted probability of the same journey with only the
     /// channels in `S`). Channel `c` gets the part `δ_c / v(C)` of the
-    /// conversion its removal would lose, the baseline the rest. Because
-    /// each journey converts with probability `v(C)`, a channel's expected
-    /// line is `Σ_j δ_cj`: the channel lines estimate the expected
-    /// incremental conversions of view (c) (exactly when no effect is
-    /// clamped and single removals do not add up to more than `v(C)`, in
-    /// which case the channels share the whole conversion and the baseline
-    /// gets 0). A journey whose effects are all `<= 0` goes wholly to the
-    /// baseline. Splits are exact (largest remainder over the channels and
-    /// the baseline, as the engine does), so the channel lines, the
-    /// baseline and the unassigned line (converting journeys with no touch)
-    /// sum to the totals to the minor unit.
+    /// conversion its removal would lose, the baseline the rest: what
+    /// would have converted anyway. Because each journey converts with
+    /// probability `v(C)`, a channel's expected line is `Σ_j δ_cj`: the
+    /// channel lines are the realized counterpart of the expected
+    /// incremental conversions of view (c) ([`effects_view`](Self::effects_view)).
+    ///
+    /// On the logistic scale single removals can add up to more than
+    /// `v(C)` (two strong channels: removing either loses most of the
+    /// conversion). Then the channel amounts add up to more than the
+    /// journey's value and the journey's baseline part is *negative*: the
+    /// baseline line is "what would have converted anyway, minus what
+    /// single removals count twice" (counted in
+    /// [`overlapping_journeys`](IncrementalCredit::overlapping_journeys)).
+    /// A channel whose removal would *raise* the probability (`δ_c < 0`, for
+    /// example one whose last touch hides a stronger closer) gets a
+    /// negative amount, as in view (c): raw estimates, not clamped, so the
+    /// lines add up to view (c)'s in expectation. No channel amount exceeds
+    /// the journey's value in size. Integer amounts are exact: the positive
+    /// channels' total `round(value · Σδ⁺ / v(C))` is split over them by
+    /// largest remainder (as the engine does), the negative ones' likewise,
+    /// the baseline gets the rest, so the channel lines, the baseline and
+    /// the unassigned line (converting journeys with no touch) sum to the
+    /// totals to the minor unit.
     ///
     /// Single-removal effects, not the Shapley values of the credit (view
     /// a): with interactions (a channel that works only after another),
     /// Shapley splits the joint effect in half, while the causal quantity
     /// of view (c) counts it for each channel whose removal loses it.
     ///
-    /// Worked example (the module's, additive on the logit scale): the
-    /// converting `a, b` journey worth 13.00 has `v(ab) = 0.75`,
-    /// `v(b) = 0.25`, `v(a) = 0.5`: `δ_a = 0.5`, `δ_b = 0.25`, baseline
-    /// `0.75 − 0.75 = 0`: `a` gets `13 · 0.5 / 0.75 = 8.67`, `b` 4.33, the
-    /// baseline 0.00.
+    /// Worked example (the module's): a converting `a` journey worth 13.00
+    /// has `v(a) = 0.5`, `v(∅) = 0.1`: `δ_a = 0.4`, so `a` gets
+    /// `13 · 0.4 / 0.5 = 10.40` and the baseline 2.60. A converting `a, b`
+    /// journey has `v(ab) = 0.75`, `v(b) = 0.25`, `v(a) = 0.5`: `δ_a = 0.5`,
+    /// `δ_b = 0.25`, `Σδ = v(ab)`: `a` gets `13 · 0.5 / 0.75 = 8.67`, `b`
+    /// 4.33, the baseline 0.00.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidWeights`] if a journey's effects are not finite.
     pub fn incremental_credit(&self, set: &JourneySet) -> Result<IncrementalCredit> {
         let cat = set.catalog();
-        let mut units = vec![0_u128; cat.channels.len()];
+        let mut units = vec![0_i128; cat.channels.len()];
         let mut value = vec![0_i128; cat.channels.len()];
         let (mut base, mut un) = (CreditLine::default(), CreditLine::default());
-        let (mut conversions, mut total, mut scaled) = (0_u64, 0_i128, 0_u64);
-        let (mut w, mut out_v, mut out_u, mut scratch) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut conversions, mut total, mut overlapping) = (0_u64, 0_i128, 0_u64);
+        let (mut w, mut wpart, mut out_v, mut out_u, mut scratch) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         #[expect(clippy::cast_possible_wrap, reason = "10^9 fits")]
         let unit = CONVERSION_UNITS as i64;
         for j in set.iter() {
@@ -264,52 +280,80 @@ impl Incremental {
             let v = j.value_minor();
             total += i128::from(v);
             if j.is_empty() {
-                un.conversion_units += u128::from(CONVERSION_UNITS);
+                un.conversion_units += i128::from(unit);
                 un.value_minor += i128::from(v);
                 continue;
             }
-            let keys: Vec<u32> = SCRATCH.with_borrow_mut(|s| -> Result<Vec<u32>> {
+            let (keys, full) = SCRATCH.with_borrow_mut(|s| -> Result<(Vec<u32>, f64)> {
                 self.view_shape(&j, &mut s.shape);
                 let (cfg, shape) = (&self.config, &s.shape);
                 let full = sigmoid(self.coefs.eta(cfg, shape, |_| true));
                 w.clear();
-                w.extend((0..shape.items.len()).map(|i| {
-                    let d = full - sigmoid(self.coefs.eta(cfg, shape, |x| x != i));
-                    if d > 0.0 { d } else { 0.0 }
-                }));
-                let added: f64 = w.iter().sum();
-                let v0 = if full > added { full - added } else { 0.0 };
-                scaled += u64::from(added > full);
-                w.push(v0);
-                if w.iter().any(|x| !x.is_finite()) {
+                w.extend(
+                    (0..shape.items.len())
+                        .map(|i| full - sigmoid(self.coefs.eta(cfg, shape, |x| x != i))),
+                );
+                if !full.is_finite() || w.iter().any(|x| !x.is_finite()) {
                     return Err(Error::InvalidWeights {
                         model: "incremental".into(),
                         journey: j.id().to_owned(),
-                        reason: "an effect or the baseline probability is not finite".into(),
+                        reason: "an effect or the fitted probability is not finite".into(),
                     });
                 }
-                Ok(s.shape.items.iter().map(|it| it.key).collect())
+                Ok((s.shape.items.iter().map(|it| it.key).collect(), full))
             })?;
-            let sum: f64 = w.iter().sum();
             let n = w.len();
-            if !(sum > 0.0) {
-                // v(∅) underflowed to 0 and no effect is positive
-                w.fill(0.0);
-                w[n - 1] = 1.0;
+            // positive and negative effects are apportioned apart: the
+            // channels that added get `round(value · Σδ⁺ / v(C))` split over
+            // their δ, those that hurt `−round(value · Σ|δ⁻| / v(C))`
+            let mut tv = 0_i64;
+            let mut tu = 0_i64;
+            let mut added = 0.0;
+            for sign in [1.0_f64, -1.0] {
+                wpart.clear();
+                wpart.extend(
+                    w.iter()
+                        .map(|&d| if d * sign > 0.0 { d * sign } else { 0.0 }),
+                );
+                let sum: f64 = wpart.iter().sum();
+                if !(sum > 0.0 && full > 0.0) {
+                    continue;
+                }
+                if sign > 0.0 {
+                    added = sum;
+                }
+                let r = sum / full;
+                let part = |x: i64| -> Option<i64> {
+                    #[expect(clippy::cast_precision_loss, reason = "amounts below 2^53 are exact")]
+                    let y = (x as f64 * r).round();
+                    #[expect(clippy::cast_possible_truncation, reason = "range checked")]
+                    (y.is_finite() && y.abs() < 9.0e18).then_some(y as i64)
+                };
+                // an amount too large for i64 after scaling: cap at the whole
+                let (pv, pu) = match (part(v), part(unit)) {
+                    (Some(pv), Some(pu)) => (pv, pu),
+                    _ => (v, unit),
+                };
+                out_v.clear();
+                out_v.resize(n, 0);
+                out_u.clear();
+                out_u.resize(n, 0);
+                apportion_weighted(pv, &wpart, sum, &mut out_v, &mut scratch);
+                apportion_weighted(pu, &wpart, sum, &mut out_u, &mut scratch);
+                #[expect(clippy::cast_possible_truncation, reason = "±1")]
+                let sg = sign as i64;
+                for (i, &key) in keys.iter().enumerate() {
+                    value[key as usize] += i128::from(sg * out_v[i]);
+                    units[key as usize] += i128::from(sg * out_u[i]);
+                }
+                tv += sg * pv;
+                tu += sg * pu;
             }
-            let sum: f64 = w.iter().sum();
-            out_v.clear();
-            out_v.resize(n, 0);
-            out_u.clear();
-            out_u.resize(n, 0);
-            apportion_weighted(v, &w, sum, &mut out_v, &mut scratch);
-            apportion_weighted(unit, &w, sum, &mut out_u, &mut scratch);
-            for (i, &key) in keys.iter().enumerate() {
-                value[key as usize] += i128::from(out_v[i]);
-                units[key as usize] += u128::try_from(out_u[i]).unwrap_or(0);
+            if added > full {
+                overlapping += 1;
             }
-            base.value_minor += i128::from(out_v[n - 1]);
-            base.conversion_units += u128::try_from(out_u[n - 1]).unwrap_or(0);
+            base.value_minor += i128::from(v) - i128::from(tv);
+            base.conversion_units += i128::from(unit) - i128::from(tu);
         }
         let mut channels: Vec<CreditLine> = cat
             .channels
@@ -333,7 +377,7 @@ impl Incremental {
             channels,
             baseline: base,
             unassigned: un,
-            scaled,
+            overlapping,
         })
     }
 
