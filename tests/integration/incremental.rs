@@ -827,7 +827,7 @@ fn last_touch_contrasts_identify_the_baseline() {
 /// 0.75, so 8.67 and 4.33, baseline 0; no touch: unassigned 13.00.
 #[test]
 fn incremental_credit_hand_computed() {
-    let set = JourneySet::from_journeys(&two_by_two(13.0)).unwrap();
+    let set = JourneySet::from_journeys(two_by_two(13.0)).unwrap();
     let m = Incremental::fit(&set, &tiny_config()).unwrap();
     let ic = m.incremental_credit(&set).unwrap();
     let line = |n: &str| {
