@@ -144,7 +144,7 @@ pub fn replicate_weights(set: &JourneySet, seed: u64, replicate: u32) -> Vec<u32
 /// level. Defaults: 200 replicates, seed 0, level 0.95.
 ///
 /// Deserialization checks every field exactly as the setters do (one
-/// validation path, [`BootstrapConfig::validate`]): a `level` of 1.5 or a
+/// validation path, a private `validate`): a `level` of 1.5 or a
 /// replicate count of 0 read from JSON is an error, never a panic later.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "BootstrapConfigWire")]

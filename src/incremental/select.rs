@@ -1,47 +1,4 @@
-//! Automatic configuration: the feature set chosen by held-out predictive
-//! log-likelihood over folds keyed by journey id.
-//!
-//! # Method
-//!
-//! Each journey goes to fold `splitmix64(seed ⊕ fnv1a64(id)) mod K`: a pure
-//! function of its id, so the folds (and every score) are the same bits
-//! whatever the order, sharding or thread count. For every candidate
-//! configuration, one pass over the journeys counts the feature patterns of
-//! each fold into its own [`IncrementalPartial`]; the training set of fold
-//! `f` is the merge of the other folds' partials (patterns merge by adding
-//! counts: no second pass over the journeys), the model is fitted on it and
-//! scored on fold `f`'s patterns by the mean held-out log-likelihood per
-//! journey,
-//!
-//! ```text
-//! score = (1 / N) Σ_f Σ_{j ∈ fold f} [ y_j ln p̂_{−f}(j) + (1 − y_j) ln(1 − p̂_{−f}(j)) ]
-//! ```
-//!
-//! (`p̂_{−f}` fitted without fold `f`; the sum runs over patterns in sorted
-//! order, so it is deterministic). The candidate with the highest score is
-//! chosen (ties go to the earlier, simpler candidate); it is then fitted on
-//! every journey (the merge of all its folds). A candidate whose fit fails
-//! on some fold is reported with its error and not chosen.
-//!
-//! The default candidates ([`SelectConfig::new`]) span what the accuracy
-//! studies found to matter, in two stages: the exposure transform
-//! (`ln(1 + n)`, or free levels up to 4 touches), then the better of the two
-//! with the order features (last touch and every "b after a" pair), all
-//! with the default penalty. Recency, other caps and penalties are left to
-//! explicit candidates ([`SelectConfig::candidates`]).
-//!
-//! # Cost
-//!
-//! Per candidate, one counting pass and `K` fits on `(K − 1)/K` of the
-//! patterns; then one fit of the chosen candidate on everything. With the
-//! defaults (3 candidates, 2 folds): 6 fold fits and 1 full fit. A fit with
-//! order features costs more than a default fit (up to `K²` pair
-//! coefficients, a dense `P × P` solve), so the ratio to one *default* fit
-//! depends on the channel count: measured 6-9x with 6-12 channels and about
-//! 45x with 36 channels on a loaded machine (`benches/incremental.rs`,
-//! `select_vs_fit`; `examples/accuracy.rs` prints it per preset). Turn the
-//! order stage off ([`SelectConfig::order_stage`]) for many channels on a
-//! budget.
+//! Automatic configuration of the incremental model ([`select`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -200,8 +157,49 @@ pub(crate) fn fold_of(seed: u64, id: &str, folds: u32) -> usize {
     (splitmix64(seed ^ fnv1a64(id.as_bytes())) % u64::from(folds)) as usize
 }
 
-/// Chooses a configuration for `set` (see the [module docs](self)) and
-/// fits it on every journey.
+/// Chooses a configuration for `set` and fits it on every journey.
+///
+/// # Method
+///
+/// Each journey goes to fold `splitmix64(seed ⊕ fnv1a64(id)) mod K`: a pure
+/// function of its id, so the folds (and every score) are the same bits
+/// whatever the order, sharding or thread count. For every candidate
+/// configuration, one pass over the journeys counts the feature patterns of
+/// each fold into its own [`IncrementalPartial`]; the training set of fold
+/// `f` is the merge of the other folds' partials (patterns merge by adding
+/// counts: no second pass over the journeys), the model is fitted on it and
+/// scored on fold `f`'s patterns by the mean held-out log-likelihood per
+/// journey,
+///
+/// ```text
+/// score = (1 / N) Σ_f Σ_{j ∈ fold f} [ y_j ln p̂_{−f}(j) + (1 − y_j) ln(1 − p̂_{−f}(j)) ]
+/// ```
+///
+/// (`p̂_{−f}` fitted without fold `f`; the sum runs over patterns in sorted
+/// order, so it is deterministic). The candidate with the highest score is
+/// chosen (ties go to the earlier, simpler candidate); it is then fitted on
+/// every journey (the merge of all its folds). A candidate whose fit fails
+/// on some fold is reported with its error and not chosen.
+///
+/// The default candidates ([`SelectConfig::new`]) span what the accuracy
+/// studies found to matter, in two stages: the exposure transform
+/// (`ln(1 + n)`, or free levels up to 4 touches), then the better of the two
+/// with the order features (last touch and every "b after a" pair), all
+/// with the default penalty. Recency, other caps and penalties are left to
+/// explicit candidates ([`SelectConfig::candidates`]).
+///
+/// # Cost
+///
+/// Per candidate, one counting pass and `K` fits on `(K − 1)/K` of the
+/// patterns; then one fit of the chosen candidate on everything. With the
+/// defaults (3 candidates, 2 folds): 6 fold fits and 1 full fit. A fit with
+/// order features costs more than a default fit (up to `K²` pair
+/// coefficients, a dense `P × P` solve), so the ratio to one *default* fit
+/// depends on the channel count: measured 6-9x with 6-12 channels and about
+/// 45x with 36 channels on a loaded machine (`benches/incremental.rs`,
+/// `select_vs_fit`; `examples/accuracy.rs` prints it per preset). Turn the
+/// order stage off ([`SelectConfig::order_stage`]) for many channels on a
+/// budget.
 ///
 /// # Errors
 ///
