@@ -269,20 +269,23 @@
 //! ```
 
 mod config;
-mod fit;
+mod model;
 mod partial;
 mod select;
 mod shape;
+mod solve;
+mod store;
 mod views;
 
 pub use self::config::{CreditRule, Exposure, IncrementalConfig, Pairs};
-pub use self::fit::{
+pub use self::model::{
     ChannelEffect, CreditDiagnostics, FitDiagnostics, FitWarning, Incremental,
-    JOURNEYS_PER_FEATURE, MAX_FEATURES, PENALTY_SHARE_LIMIT, RARE_CHANNEL_JOURNEYS,
-    RARE_CHANNEL_OUTCOMES, SHAPLEY_EXACT_LIMIT, bootstrap_credit, bootstrap_effects,
+    JOURNEYS_PER_FEATURE, PENALTY_SHARE_LIMIT, RARE_CHANNEL_JOURNEYS, RARE_CHANNEL_OUTCOMES,
+    SHAPLEY_EXACT_LIMIT,
 };
-pub use self::partial::IncrementalPartial;
+pub use self::partial::{IncrementalPartial, bootstrap_credit, bootstrap_effects};
 pub use self::select::{CandidateScore, SelectConfig, Selection, select};
+pub use self::solve::MAX_FEATURES;
 pub use self::views::{
     Amount, CreditLine, EffectsView, IncrementalCredit, Summary, SummaryEffects, SummaryLine,
 };

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::{Exposure, IncrementalConfig, Pairs};
-use super::fit::Incremental;
+use super::model::Incremental;
 use super::partial::IncrementalPartial;
 use crate::bootstrap::{fnv1a64, splitmix64};
 use crate::dataset::JourneySet;
@@ -397,7 +397,7 @@ fn score_candidate(
         };
         match fitted {
             Ok(m) => {
-                ll += m.held_out_log_likelihood(&parts[f]);
+                ll += m.held_out_log_likelihood(&parts[f].sorted());
                 prev = Some(m);
             }
             Err(e) => return Ok((Err(format!("fold {f}: {e}")), Some(total), None)),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::config::IncrementalConfig;
-use super::fit::{FitWarning, Incremental, SCRATCH};
+use super::model::{FitWarning, Incremental, SCRATCH};
 use super::select::Selection;
 use super::shape::sigmoid;
 use crate::bootstrap::{Bootstrap, Interval};
