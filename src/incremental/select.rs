@@ -200,11 +200,12 @@ pub(crate) fn fold_of(seed: u64, id: &str, folds: u32) -> usize {
 /// defaults (3 candidates, 2 folds): 6 fold fits and 1 full fit. A fit with
 /// order features costs more than a default fit (up to `K²` pair
 /// coefficients, a dense `P × P` solve), so the ratio to one *default* fit
-/// depends on the channel count: measured 6-9x with 6-12 channels and about
-/// 45x with 36 channels on a loaded machine (`benches/incremental.rs`,
-/// `select_vs_fit`; `examples/accuracy.rs` prints it per preset). Turn the
-/// order stage off ([`SelectConfig::order_stage`]) for many channels on a
-/// budget.
+/// depends on the channel count. Measured on 100,000 journeys
+/// (`cargo bench --bench incremental -- select_vs_fit`, loaded machine):
+/// 8.8x with 12 channels (`sample_like`), 15x with 6 channels where the
+/// order candidate wins (`order_matters`), 38x with 36 channels
+/// (`many_channels`). Turn the order stage off
+/// ([`SelectConfig::order_stage`]) for many channels on a budget.
 ///
 /// # Errors
 ///
