@@ -3,13 +3,18 @@
 //!
 //! Each bench asserts its result inside the loop. Names read as paths:
 //! `incremental/fit/journeys=1M`, `incremental/attribute/journeys=100k`,
-//! `incremental/bootstrap_effects/replicates=50/journeys=100k`.
+//! `incremental/bootstrap_effects/replicates=50/journeys=100k`,
+//! `incremental/select_vs_fit/{fit,select}/preset=.../journeys=100k` (the
+//! automatic configuration's cost against one default fit on the same data,
+//! in one run so the ratio holds on a loaded machine).
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use touchpoint::bootstrap::BootstrapConfig;
-use touchpoint::incremental::{Incremental, IncrementalConfig, bootstrap_effects};
+use touchpoint::incremental::{
+    self, Incremental, IncrementalConfig, SelectConfig, bootstrap_effects,
+};
 use touchpoint::sim::{Preset, Simulator};
 use touchpoint::{JourneySet, attribute};
 
@@ -93,5 +98,40 @@ fn bootstrap(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, fit_and_attribute, bootstrap);
+/// The automatic configuration ([`incremental::select`]: 3 candidates, 2
+/// folds, then the chosen one on everything) against one default fit, on
+/// presets with 12, 6 and 36 channels (the order candidate's cost grows
+/// with the square of the channel count).
+fn select_vs_fit(c: &mut Criterion) {
+    let mut g = c.benchmark_group("incremental/select_vs_fit");
+    g.sample_size(10);
+    for preset in [
+        Preset::SampleLike,
+        Preset::OrderMatters,
+        Preset::ManyChannels,
+    ] {
+        let set = Simulator::new(preset.config(1))
+            .journey_set(100_000)
+            .expect("simulated journeys");
+        g.bench_function(format!("fit/preset={preset}/journeys=100k"), |b| {
+            b.iter(|| {
+                let m = incremental::fit(black_box(&set), IncrementalConfig::new()).expect("fit");
+                assert_eq!(m.diagnostics().journeys, set.len() as u64);
+                m
+            });
+        });
+        g.bench_function(format!("select/preset={preset}/journeys=100k"), |b| {
+            b.iter(|| {
+                let (m, s) =
+                    incremental::select(black_box(&set), SelectConfig::new()).expect("select");
+                assert_eq!(s.candidates.len(), 3);
+                assert_eq!(m.config(), s.config());
+                m
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, fit_and_attribute, bootstrap, select_vs_fit);
 criterion_main!(benches);

@@ -15,12 +15,26 @@
 //! weak_effects, b2b, order_matters, useless_everywhere, many_channels.
 //! `--detail` also prints each scenario's true shares next to every model's.
 //! `--intervals R` adds, per scenario and channel, the incremental model's
-//! effect share with a 95% bootstrap interval (R replicates) and whether it
-//! covers the true share.
+//! effect share with a 95% bootstrap interval (R replicates), whether it
+//! covers the true share, and the sample-size guidance drawn from it: about
+//! how many journeys would give ±2 and ±1 points on that channel
+//! ([`Interval::journeys_for_half_width`](touchpoint::bootstrap::Interval::journeys_for_half_width)).
+//! `--only-incremental` skips the other models (the incremental rows and
+//! the noise floor only).
+//!
+//! The incremental rows: `incremental` is the credit (view a) of the
+//! automatically configured model ([`incremental::select`]);
+//! `incremental effect shares` its expected incremental conversions (view
+//! c); `incremental credit with baseline` the channel lines of view (b)
+//! (the baseline line left out); `incremental floor` the preset's own true
+//! model form refitted on the same journeys (the sampling noise floor; on
+//! `b2b` the true response is not in the feature family and 10 free levels
+//! stand in). The chosen configuration and the selection's cost relative to
+//! one default fit go to stderr.
 
 use std::time::Instant;
 
-use touchpoint::incremental::{CreditRule, Incremental, IncrementalConfig, Pairs};
+use touchpoint::incremental::{self, Exposure, IncrementalConfig, Pairs, SelectConfig};
 use touchpoint::markov::{self, MarkovConfig};
 use touchpoint::shapley::{self, Sampling, ShapleyConfig, ShapleyVariant};
 use touchpoint::sim::{GroundTruth, Preset, Simulator};
@@ -37,14 +51,101 @@ type NamedCredits = Vec<(String, Vec<(String, f64)>)>;
 /// Every model of the crate to evaluate: the rule-based ones, then those
 /// fitted on `set`. Entries of the first list are applied journey by
 /// journey through [`attribute`]; entries of the second are global splits.
-fn models_for(set: &JourneySet) -> (NamedModels, NamedCredits) {
-    let mut list: NamedModels = models::all()
-        .into_iter()
-        .map(|m| (m.name().to_owned(), m))
-        .collect();
+fn models_for(
+    set: &JourneySet,
+    preset: Preset,
+    only_incremental: bool,
+) -> (NamedModels, NamedCredits) {
+    let mut list = NamedModels::new();
     let mut credits = NamedCredits::new();
-    fitted_models(set, &mut list, &mut credits);
+    if !only_incremental {
+        list.extend(models::all().into_iter().map(|m| (m.name().to_owned(), m)));
+        fitted_models(set, &mut list, &mut credits);
+    }
+    incremental_models(set, preset, &mut list, &mut credits);
     (list, credits)
+}
+
+/// The preset's own model form (the noise floor's configuration).
+fn floor_config(preset: Preset) -> IncrementalConfig {
+    let floor = IncrementalConfig::new().l2(1e-6).expect("valid penalty");
+    match preset {
+        // geometric response: not in the family; 10 free levels nest it
+        Preset::B2b => floor
+            .exposure(Exposure::Levels)
+            .count_cap(10)
+            .expect("valid cap"),
+        Preset::OrderMatters => floor.last_touch(true).pairs(Pairs::Only(vec![(
+            "display".to_owned(),
+            "retargeting".to_owned(),
+        )])),
+        _ => floor,
+    }
+}
+
+/// The automatically configured incremental model (its three views) and
+/// the noise floor.
+fn incremental_models(
+    set: &JourneySet,
+    preset: Preset,
+    list: &mut NamedModels,
+    credits: &mut NamedCredits,
+) {
+    let skip = |name: &str, e: touchpoint::Error| eprintln!("  {name}: not fitted: {e}");
+    let t0 = Instant::now();
+    let one = incremental::fit(set, IncrementalConfig::new());
+    let one_fit = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    match incremental::select(set, SelectConfig::new()) {
+        Ok((m, selection)) => {
+            let secs = t1.elapsed().as_secs_f64();
+            eprintln!(
+                "  incremental: chose {} in {secs:.2} s ({:.1}x one default fit of {one_fit:.2} s): {}",
+                selection.label(),
+                secs / one_fit,
+                selection.reason
+            );
+            for c in &selection.candidates {
+                eprintln!(
+                    "    {:14} {}",
+                    c.label,
+                    c.score
+                        .map_or_else(|| format!("failed: {:?}", c.error), |s| format!("{s:.6}"))
+                );
+            }
+            for w in &m.diagnostics().warnings {
+                eprintln!("    warning: {w}");
+            }
+            credits.push(("incremental effect shares".to_owned(), m.effect_shares()));
+            match m.incremental_credit(set) {
+                Ok(ic) => credits.push((
+                    {
+                        eprintln!(
+                            "    credit with baseline: {} of {} converting journeys overlapping (single removals add up to more than p)",
+                            ic.overlapping_journeys(),
+                            ic.conversions()
+                        );
+                        "incremental credit with baseline".to_owned()
+                    },
+                    ic.channels()
+                        .iter()
+                        // negative lines count as 0, as in the effect shares
+                        .map(|l| (l.name().to_owned(), l.conversions().max(0.0)))
+                        .collect(),
+                )),
+                Err(e) => skip("incremental credit with baseline", e),
+            }
+            list.push(("incremental".to_owned(), Box::new(m)));
+        }
+        Err(e) => skip("incremental", e),
+    }
+    if let Err(e) = one {
+        skip("incremental default", e);
+    }
+    match incremental::fit(set, floor_config(preset)) {
+        Ok(m) => credits.push(("incremental floor".to_owned(), m.effect_shares())),
+        Err(e) => skip("incremental floor", e),
+    }
 }
 
 fn lines(c: &Report) -> Vec<(String, f64)> {
@@ -90,7 +191,7 @@ fn error_pp_of(truth: &GroundTruth, credit: &[(String, f64)]) -> Result<f64, Str
 /// removal effects), Shapley values (simplified, and coalition conversion
 /// rates: exact up to 20 channels, 20,000 sampled orders beyond), and the
 /// incremental conversion model (default features; single-removal credit;
-/// with last-touch and order-pair features). Markov and Shapley are listed
+/// with last-touch and order-pair features, see [`incremental_models`]). Markov and Shapley are listed
 /// twice: their textbook global split (`total × effect / Σ effects`) and
 /// applied per journey as an [`AttributionModel`]. A model that cannot be
 /// fitted on a scenario is reported on stderr and shown as `n/a`.
@@ -131,27 +232,6 @@ fn fitted_models(set: &JourneySet, list: &mut NamedModels, credits: &mut NamedCr
             Err(e) => skip(name, e),
         }
     }
-    for (name, config) in [
-        ("incremental", IncrementalConfig::new()),
-        (
-            "incremental_removal",
-            IncrementalConfig::new().credit(CreditRule::Removal),
-        ),
-        (
-            "incremental_order",
-            IncrementalConfig::new().last_touch(true).pairs(Pairs::All),
-        ),
-    ] {
-        match Incremental::fit(set, &config) {
-            Ok(m) => {
-                if name == "incremental" || name == "incremental_order" {
-                    credits.push((format!("{name} effect shares"), m.effect_shares()));
-                }
-                list.push((name.to_owned(), Box::new(m)));
-            }
-            Err(e) => skip(name, e),
-        }
-    }
 }
 
 /// What each preset tests.
@@ -174,6 +254,7 @@ struct Opts {
     detail: bool,
     /// Bootstrap replicates for the interval table (0: no table).
     intervals: u32,
+    only_incremental: bool,
 }
 
 fn parse_args() -> Result<Opts, String> {
@@ -183,6 +264,7 @@ fn parse_args() -> Result<Opts, String> {
         presets: Vec::new(),
         detail: false,
         intervals: 0,
+        only_incremental: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -211,6 +293,7 @@ fn parse_args() -> Result<Opts, String> {
                 }
             }
             "--detail" => o.detail = true,
+            "--only-incremental" => o.only_incremental = true,
             "--intervals" => {
                 let v = args.next().ok_or("--intervals needs a replicate count")?;
                 o.intervals = v
@@ -219,7 +302,7 @@ fn parse_args() -> Result<Opts, String> {
             }
             "-h" | "--help" => {
                 return Err(
-                    "usage: accuracy [--journeys N] [--preset NAME]... [--seed S] [--detail] [--intervals REPLICATES]"
+                    "usage: accuracy [--journeys N] [--preset NAME]... [--seed S] [--detail] [--intervals REPLICATES] [--only-incremental]"
                         .into(),
                 );
             }
@@ -268,7 +351,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             100.0 * set.conversions() as f64 / set.len() as f64,
             describe(p)
         );
-        let (list, global) = models_for(&set);
+        let (list, global) = models_for(&set, p, o.only_incremental);
         let mut row = vec![None; names.len()];
         let mut detail = Vec::new();
         let mut record = |name: &str, err: f64, shares: Vec<f64>| {
@@ -380,44 +463,49 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The incremental model's 95% bootstrap intervals against the truth, per
-/// channel, on each preset, and how often they cover it.
+/// channel, on each preset (the automatically chosen configuration), how
+/// often they cover it, and the sample-size guidance they give.
 fn intervals(o: &Opts) -> Result<(), Box<dyn std::error::Error>> {
     use touchpoint::bootstrap::BootstrapConfig;
-    use touchpoint::incremental::{IncrementalConfig, bootstrap_effects};
+    use touchpoint::incremental::bootstrap_effects;
     let boot = BootstrapConfig::new().replicates(o.intervals)?.seed(o.seed);
     let (mut covered, mut total) = (0u32, 0u32);
     println!(
         "\nIncremental-effect shares with 95% bootstrap intervals ({} replicates, {} journeys, seed {}; \
-         order features on order_matters):\n",
+         configuration chosen by incremental::select), and the journeys needed for ±2 and ±1 points \
+         (n · (half-width / target)²):\n",
         o.intervals, o.journeys, o.seed
     );
-    println!("| preset | channel | true share | estimate | 95% interval | covered |");
-    println!("|---|---|---:|---:|---|---|");
+    println!(
+        "| preset | channel | true share | estimate | 95% interval | covered | ±2 pp needs | ±1 pp needs |"
+    );
+    println!("|---|---|---:|---:|---|---|---:|---:|");
     for &p in &o.presets {
         let sim = Simulator::new(p.config(o.seed));
         let set = sim.journey_set(o.journeys)?;
         let truth = sim.ground_truth(o.journeys)?;
-        // order effects need the order features (last touch, "b after a")
-        let config = if p == Preset::OrderMatters {
-            IncrementalConfig::new().last_touch(true).pairs(Pairs::All)
-        } else {
-            IncrementalConfig::new()
-        };
-        let ci = bootstrap_effects(&set, &config, &boot)?;
+        let (_, selection) = incremental::select(&set, SelectConfig::new())?;
+        let ci = bootstrap_effects(&set, selection.config(), &boot)?;
         for t in &truth.channels {
             let Some(c) = ci.get(&t.name) else { continue };
             let s = c.share();
             let inside = s.contains(t.share);
             covered += u32::from(inside);
             total += 1;
+            let need = |pp: f64| {
+                s.journeys_for_half_width(set.len() as u64, pp / 100.0)
+                    .map_or("n/a".to_owned(), |n| n.to_string())
+            };
             println!(
-                "| {p} | {} | {:.2}% | {:.2}% | [{:.2}%, {:.2}%] | {} |",
+                "| {p} | {} | {:.2}% | {:.2}% | [{:.2}%, {:.2}%] | {} | {} | {} |",
                 t.name,
                 100.0 * t.share,
                 100.0 * s.estimate(),
                 100.0 * s.low(),
                 100.0 * s.high(),
-                if inside { "yes" } else { "no" }
+                if inside { "yes" } else { "no" },
+                need(2.0),
+                need(1.0)
             );
         }
     }

@@ -7,7 +7,16 @@
 //! ```text
 //! cargo run --release --example attribute -- [FILE] --model NAME [options]
 //! cargo run --release --example attribute -- --help
+//! (incremental: `--intervals R` adds 95% bootstrap intervals)
 //! ```
+//!
+//! `--model incremental` chooses its configuration from the data
+//! (`incremental::select`) and prints three views: `channels` (credit),
+//! `baseline` with `incremental_credit` (what the channels added and what
+//! would have converted anyway), `incremental.channels` (expected
+//! incremental conversions and value, raw, may be negative), and the
+//! chosen `config` with every candidate's score in `selection`. The fit's
+//! warnings go to stderr.
 //!
 //! No journey rule is applied beyond sorting unless asked (`--lookback-days`).
 //!
@@ -36,7 +45,7 @@ use std::time::Instant;
 
 use common::{PathRow, Shape, Tally, UNITS};
 use serde_json::{Map, Value, json};
-use touchpoint::incremental::{Incremental, IncrementalConfig};
+use touchpoint::incremental::{self, SelectConfig};
 use touchpoint::markov::{self, MarkovConfig, MarkovPartial};
 use touchpoint::models::{self, LastNonDirect, TimeDecay};
 use touchpoint::rules::Rules;
@@ -108,6 +117,7 @@ fn usage() -> String {
          \x20 --lookback-days D    keep only touches within D days before the conversion\n\
          \x20 --direct CHANNEL     a channel last_non_direct skips (repeatable; default direct)\n\
          \x20 --timings            print compute_seconds=S on stderr (attribution only)\n\
+         \x20 --intervals R        incremental: 95% bootstrap intervals from R replicates\n\
          \x20 -h, --help           this help\n",
     );
     u
@@ -162,6 +172,7 @@ struct Opts {
     shapley: Option<String>,
     timings: bool,
     help: bool,
+    intervals: Option<u32>,
 }
 
 fn parse_args() -> Result<Opts, String> {
@@ -190,6 +201,13 @@ fn parse_args() -> Result<Opts, String> {
             "--collapse-repeats" => o.collapse_repeats = true,
             "--shapley" => o.shapley = Some(args.next().ok_or("--shapley needs a variant")?),
             "--timings" => o.timings = true,
+            "--intervals" => {
+                let v = args.next().ok_or("--intervals needs a replicate count")?;
+                o.intervals = Some(
+                    v.parse()
+                        .map_err(|_| format!("--intervals: not a count: {v:?}"))?,
+                );
+            }
             "-h" | "--help" => o.help = true,
             s if s.starts_with("--") => return Err(format!("unknown option {s} (see --help)")),
             _ if o.file.is_none() => o.file = Some(a),
@@ -214,7 +232,7 @@ fn build_model(
         "last_non_direct" if !o.direct.is_empty() => {
             Box::new(LastNonDirect::new(o.direct.iter().cloned())?)
         }
-        "incremental" => Box::new(Incremental::fit(set, &IncrementalConfig::new())?),
+        "incremental" => Box::new(incremental::select(set, SelectConfig::new())?.0),
         other => models::by_name(other)?,
     })
 }
@@ -249,8 +267,12 @@ fn direct_set(o: &Opts) -> Vec<String> {
 }
 
 /// The incremental model fitted on path rows with frequency weights (one
-/// representative journey per distinct (path, value) of a row).
-fn fit_incremental_paths(rows: &[PathRow]) -> Result<Incremental, Box<dyn std::error::Error>> {
+/// representative journey per distinct (path, value) of a row), in the
+/// default configuration: automatic selection needs journeys (its folds are
+/// keyed by journey id).
+fn fit_incremental_paths(
+    rows: &[PathRow],
+) -> Result<incremental::Incremental, Box<dyn std::error::Error>> {
     let reps = common::row_representatives(rows);
     let mut weights = Vec::with_capacity(reps.len());
     for (line, _, count) in &reps {
@@ -261,10 +283,10 @@ fn fit_incremental_paths(rows: &[PathRow]) -> Result<Incremental, Box<dyn std::e
         })?);
     }
     let set = JourneySet::from_journeys(reps.iter().map(|(_, j, _)| j))?;
-    Ok(Incremental::fit_weighted(
+    Ok(incremental::Incremental::fit_weighted(
         &set,
         &weights,
-        &IncrementalConfig::new(),
+        &incremental::IncrementalConfig::new(),
     )?)
 }
 
@@ -419,6 +441,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 conversions,
                 value,
             ),
+            "incremental" => {
+                println!("{}", incremental_output(&set, &o)?);
+                return Ok(());
+            }
             name => {
                 let model = build_model(name, &o, &set)?;
                 Tally::from_report(&attribute(model.as_ref(), &set)?)
@@ -439,6 +465,27 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("compute_seconds={seconds:.6}");
     }
     Ok(())
+}
+
+/// The incremental model's output: the configuration chosen from the data,
+/// its three views (and, with `--intervals R`, each channel's 95% bootstrap
+/// interval), as JSON; the fit's warnings on stderr.
+fn incremental_output(set: &JourneySet, o: &Opts) -> Result<Value, Box<dyn std::error::Error>> {
+    let (model, selection) = incremental::select(set, SelectConfig::new())?;
+    for w in &model.diagnostics().warnings {
+        eprintln!("warning: {w}");
+    }
+    let boot = match o.intervals {
+        Some(r) => Some(incremental::bootstrap_effects(
+            set,
+            selection.config(),
+            &touchpoint::bootstrap::BootstrapConfig::new().replicates(r)?,
+        )?),
+        None => None,
+    };
+    let mut summary = model.summary(set, boot.as_ref())?;
+    summary.selection = Some(selection);
+    Ok(serde_json::to_value(&summary)?)
 }
 
 fn main() {

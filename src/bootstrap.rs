@@ -82,7 +82,7 @@ use crate::error::{Error, Result};
 use crate::model::AttributionModel;
 
 /// `splitmix64`'s output function (Steele, Lea and Flood 2014).
-fn splitmix64(mut z: u64) -> u64 {
+pub(crate) fn splitmix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -90,7 +90,7 @@ fn splitmix64(mut z: u64) -> u64 {
 }
 
 /// FNV-1a, 64 bits.
-fn fnv1a64(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);
@@ -142,11 +142,36 @@ pub fn replicate_weights(set: &JourneySet, seed: u64, replicate: u32) -> Vec<u32
 
 /// Settings of a bootstrap: number of replicates, seed and confidence
 /// level. Defaults: 200 replicates, seed 0, level 0.95.
+///
+/// Deserialization checks every field exactly as the setters do (one
+/// validation path, a private `validate`): a `level` of 1.5 or a
+/// replicate count of 0 read from JSON is an error, never a panic later.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "BootstrapConfigWire")]
 pub struct BootstrapConfig {
     replicates: u32,
     seed: u64,
     level: f64,
+}
+
+/// The unchecked serialized form of a [`BootstrapConfig`].
+#[derive(Deserialize)]
+struct BootstrapConfigWire {
+    replicates: u32,
+    seed: u64,
+    level: f64,
+}
+
+impl TryFrom<BootstrapConfigWire> for BootstrapConfig {
+    type Error = Error;
+    fn try_from(w: BootstrapConfigWire) -> Result<BootstrapConfig> {
+        BootstrapConfig {
+            replicates: w.replicates,
+            seed: w.seed,
+            level: w.level,
+        }
+        .validate()
+    }
 }
 
 impl Default for BootstrapConfig {
@@ -171,10 +196,26 @@ impl BootstrapConfig {
     ///
     /// [`Error::InvalidParameter`] (`replicates`) unless in `2..=1_000_000`.
     pub fn replicates(self, replicates: u32) -> Result<BootstrapConfig> {
-        if !(2..=1_000_000).contains(&replicates) {
-            return Err(Error::param("replicates", replicates, "2 to 1,000,000"));
+        BootstrapConfig { replicates, ..self }.validate()
+    }
+
+    /// Checks every field (what the setters and deserialization check).
+    fn validate(self) -> Result<BootstrapConfig> {
+        if !(2..=1_000_000).contains(&self.replicates) {
+            return Err(Error::param(
+                "replicates",
+                self.replicates,
+                "2 to 1,000,000",
+            ));
         }
-        Ok(BootstrapConfig { replicates, ..self })
+        if !(self.level > 0.0 && self.level < 1.0) {
+            return Err(Error::param(
+                "level",
+                self.level,
+                "strictly between 0 and 1",
+            ));
+        }
+        Ok(self)
     }
 
     /// The seed of the replicate weights (default 0).
@@ -189,10 +230,7 @@ impl BootstrapConfig {
     ///
     /// [`Error::InvalidParameter`] (`level`) unless strictly between 0 and 1.
     pub fn level(self, level: f64) -> Result<BootstrapConfig> {
-        if !(level > 0.0 && level < 1.0) {
-            return Err(Error::param("level", level, "strictly between 0 and 1"));
-        }
-        Ok(BootstrapConfig { level, ..self })
+        BootstrapConfig { level, ..self }.validate()
     }
 
     /// The number of replicates.
@@ -400,6 +438,73 @@ impl Interval {
     /// Whether `x` lies in `[low, high]`.
     pub fn contains(&self, x: f64) -> bool {
         self.low <= x && x <= self.high
+    }
+
+    /// Half the interval's width, `(high - low) / 2`.
+    pub fn half_width(&self) -> f64 {
+        0.5 * (self.high - self.low)
+    }
+
+    /// Sample-size guidance: about how many journeys give an interval of
+    /// half-width `target` (same units as the interval, e.g. `0.02` for
+    /// ±2 points of share), when this interval was computed on `journeys`
+    /// journeys.
+    ///
+    /// Sampling error of a smooth estimate falls as `1/√n`, so
+    ///
+    /// ```text
+    /// n_needed = journeys · (half_width / target)²      (rounded up)
+    /// ```
+    ///
+    /// A planning figure, not a guarantee: it assumes the new journeys come
+    /// from the same population, and it is least reliable when the
+    /// interval was computed on few journeys (or is skewed against a share
+    /// of 0). Returns `None` if `target` is not a finite number `> 0`, and
+    /// `journeys` itself when the interval is already that narrow or
+    /// narrower.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use touchpoint::bootstrap::Interval;
+    ///
+    /// // ±4 points at 50,000 journeys: ±2 points needs 4x the journeys
+    /// let ci = Interval::new(0.30, 0.26, 0.34);
+    /// assert_eq!(ci.journeys_for_half_width(50_000, 0.02), Some(200_000));
+    /// assert_eq!(ci.journeys_for_half_width(50_000, 0.08), Some(50_000));
+    /// ```
+    pub fn journeys_for_half_width(&self, journeys: u64, target: f64) -> Option<u64> {
+        if !(target.is_finite() && target > 0.0) {
+            return None;
+        }
+        let h = self.half_width();
+        if !h.is_finite() || h <= target {
+            return Some(journeys);
+        }
+        let ratio = (h / target) * (h / target);
+        #[expect(clippy::cast_precision_loss, reason = "planning figure")]
+        let n = (journeys as f64 * ratio * (1.0 - 1e-12)).ceil();
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "saturating conversion of a positive planning figure"
+        )]
+        Some(if n >= u64::MAX as f64 {
+            u64::MAX
+        } else {
+            n as u64
+        })
+    }
+
+    /// An interval from its estimate and bounds (for planning with
+    /// [`journeys_for_half_width`](Self::journeys_for_half_width) from
+    /// figures computed elsewhere).
+    pub fn new(estimate: f64, low: f64, high: f64) -> Interval {
+        Interval {
+            estimate,
+            low,
+            high,
+        }
     }
 }
 

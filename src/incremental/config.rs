@@ -106,7 +106,13 @@ pub enum CreditRule {
 /// assert!(IncrementalConfig::new().l2(-1.0).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// Deserialization checks every field exactly as the setters do (one
+/// validation path): an `l2` of -1000, a `count_cap` of 0, a
+/// `max_iterations` of 0 or a non-positive `recency_ms` read from JSON is
+/// an [`Error::InvalidParameter`], never a surprising fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "IncrementalConfigWire")]
 pub struct IncrementalConfig {
     pub(crate) l2: f64,
     pub(crate) max_iterations: usize,
@@ -118,6 +124,42 @@ pub struct IncrementalConfig {
     pub(crate) recency_ms: Option<i64>,
     pub(crate) credit: CreditRule,
 }
+
+/// The unchecked serialized form of an [`IncrementalConfig`].
+#[derive(Deserialize)]
+struct IncrementalConfigWire {
+    l2: f64,
+    max_iterations: usize,
+    tolerance: f64,
+    exposure: Exposure,
+    count_cap: u16,
+    last_touch: bool,
+    pairs: Pairs,
+    recency_ms: Option<i64>,
+    credit: CreditRule,
+}
+
+impl TryFrom<IncrementalConfigWire> for IncrementalConfig {
+    type Error = Error;
+    fn try_from(w: IncrementalConfigWire) -> Result<IncrementalConfig> {
+        IncrementalConfig {
+            l2: w.l2,
+            max_iterations: w.max_iterations,
+            tolerance: w.tolerance,
+            exposure: w.exposure,
+            count_cap: w.count_cap,
+            last_touch: w.last_touch,
+            pairs: w.pairs,
+            recency_ms: w.recency_ms,
+            credit: w.credit,
+        }
+        .validate()
+    }
+}
+
+/// Longest recency window, ms (what [`IncrementalConfig::recency_days`]
+/// accepts).
+const MAX_RECENCY_MS: i64 = 9_000_000_000_000_000_000;
 
 impl Default for IncrementalConfig {
     fn default() -> IncrementalConfig {
@@ -153,10 +195,38 @@ impl IncrementalConfig {
     ///
     /// [`Error::InvalidParameter`] (`l2`) unless finite and `>= 0`.
     pub fn l2(self, l2: f64) -> Result<IncrementalConfig> {
-        if !(l2.is_finite() && l2 >= 0.0) {
-            return Err(Error::param("l2", l2, "a finite penalty >= 0"));
+        IncrementalConfig { l2, ..self }.validate()
+    }
+
+    /// Checks every field: what each setter checks, and what
+    /// deserialization checks.
+    fn validate(self) -> Result<IncrementalConfig> {
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            return Err(Error::param("l2", self.l2, "a finite penalty >= 0"));
         }
-        Ok(IncrementalConfig { l2, ..self })
+        if self.max_iterations == 0 {
+            return Err(Error::param("max_iterations", 0, "at least 1"));
+        }
+        if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
+            return Err(Error::param(
+                "tolerance",
+                self.tolerance,
+                "a finite number > 0",
+            ));
+        }
+        if !(1..=64).contains(&self.count_cap) {
+            return Err(Error::param("count_cap", self.count_cap, "1 to 64"));
+        }
+        if let Some(ms) = self.recency_ms
+            && !(1..=MAX_RECENCY_MS).contains(&ms)
+        {
+            return Err(Error::param(
+                "recency_ms",
+                ms,
+                "a window of 1 ms to 9e18 ms",
+            ));
+        }
+        Ok(self)
     }
 
     /// The most Newton iterations before the fit gives up with
@@ -166,13 +236,11 @@ impl IncrementalConfig {
     ///
     /// [`Error::InvalidParameter`] (`max_iterations`) if 0.
     pub fn max_iterations(self, max_iterations: usize) -> Result<IncrementalConfig> {
-        if max_iterations == 0 {
-            return Err(Error::param("max_iterations", 0, "at least 1"));
-        }
-        Ok(IncrementalConfig {
+        IncrementalConfig {
             max_iterations,
             ..self
-        })
+        }
+        .validate()
     }
 
     /// The fit has converged when the largest coefficient change of a
@@ -187,10 +255,7 @@ impl IncrementalConfig {
     ///
     /// [`Error::InvalidParameter`] (`tolerance`) unless finite and > 0.
     pub fn tolerance(self, tolerance: f64) -> Result<IncrementalConfig> {
-        if !(tolerance.is_finite() && tolerance > 0.0) {
-            return Err(Error::param("tolerance", tolerance, "a finite number > 0"));
-        }
-        Ok(IncrementalConfig { tolerance, ..self })
+        IncrementalConfig { tolerance, ..self }.validate()
     }
 
     /// The exposure transform (default [`Exposure::Log1p`]).
@@ -208,10 +273,7 @@ impl IncrementalConfig {
     ///
     /// [`Error::InvalidParameter`] (`count_cap`) unless in `1..=64`.
     pub fn count_cap(self, count_cap: u16) -> Result<IncrementalConfig> {
-        if !(1..=64).contains(&count_cap) {
-            return Err(Error::param("count_cap", count_cap, "1 to 64"));
-        }
-        Ok(IncrementalConfig { count_cap, ..self })
+        IncrementalConfig { count_cap, ..self }.validate()
     }
 
     /// Adds one feature per channel: "this channel made the journey's last

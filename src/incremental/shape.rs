@@ -132,13 +132,39 @@ pub(crate) struct Coefs {
 }
 
 impl Coefs {
+    /// Calls `emit` with each term item `it` adds to the linear predictor
+    /// (exposure products, then recency), in order. The one definition of
+    /// an item's terms: [`eta`](Self::eta) and
+    /// [`item_terms`](Self::item_terms) both go through it.
+    fn for_item_terms(&self, config: &IncrementalConfig, it: &Item, mut emit: impl FnMut(f64)) {
+        if it.ch == UNKNOWN {
+            return;
+        }
+        let c = it.ch as usize;
+        let base = c * self.width;
+        for l in 0..self.width {
+            let x = config.exposure_value(l, it.count);
+            if x != 0.0 {
+                emit(self.exposure[base + l] * x);
+            }
+        }
+        if it.recent && !self.recent.is_empty() {
+            emit(self.recent[c]);
+        }
+    }
+
     /// The linear predictor of `shape` restricted to the items for which
-    /// `present(i)` holds.
-    pub(crate) fn eta(
+    /// `present(i)` holds: the intercept, each present item's terms (added
+    /// by `add_item(i, &mut eta)`), the last-touch term of the latest
+    /// present item and the pairs of present items. The one skeleton of
+    /// [`eta`](Self::eta) and [`eta_terms`](Self::eta_terms), which differ
+    /// only in where an item's terms come from.
+    fn eta_with(
         &self,
         config: &IncrementalConfig,
         shape: &Shape,
         present: impl Fn(usize) -> bool,
+        mut add_item: impl FnMut(usize, &mut f64),
     ) -> f64 {
         let mut eta = self.intercept;
         let mut last: Option<(u16, u32)> = None;
@@ -149,20 +175,7 @@ impl Coefs {
             if last.is_none_or(|(r, _)| it.rank < r) {
                 last = Some((it.rank, it.ch));
             }
-            if it.ch == UNKNOWN {
-                continue;
-            }
-            let c = it.ch as usize;
-            let base = c * self.width;
-            for l in 0..self.width {
-                let x = config.exposure_value(l, it.count);
-                if x != 0.0 {
-                    eta += self.exposure[base + l] * x;
-                }
-            }
-            if it.recent && !self.recent.is_empty() {
-                eta += self.recent[c];
-            }
+            add_item(i, &mut eta);
         }
         if let Some((_, ch)) = last
             && ch != UNKNOWN
@@ -181,13 +194,23 @@ impl Coefs {
         }
         eta
     }
-}
 
-impl Coefs {
-    /// The terms [`eta`](Self::eta) adds for each item (exposure products,
-    /// then recency), flat in `terms`, item `i`'s ending at `ends[i]`:
-    /// computed once per journey for the `2^k` evaluations of the Shapley
-    /// credit.
+    /// The linear predictor of `shape` restricted to the items for which
+    /// `present(i)` holds.
+    pub(crate) fn eta(
+        &self,
+        config: &IncrementalConfig,
+        shape: &Shape,
+        present: impl Fn(usize) -> bool,
+    ) -> f64 {
+        self.eta_with(config, shape, present, |i, eta| {
+            self.for_item_terms(config, &shape.items[i], |t| *eta += t);
+        })
+    }
+
+    /// The terms [`eta`](Self::eta) adds for each item, flat in `terms`,
+    /// item `i`'s ending at `ends[i]`: computed once per journey for the
+    /// `2^k` evaluations of the Shapley credit.
     pub(crate) fn item_terms(
         &self,
         config: &IncrementalConfig,
@@ -198,25 +221,14 @@ impl Coefs {
         terms.clear();
         ends.clear();
         for it in &shape.items {
-            if it.ch != UNKNOWN {
-                let c = it.ch as usize;
-                let base = c * self.width;
-                for l in 0..self.width {
-                    let x = config.exposure_value(l, it.count);
-                    if x != 0.0 {
-                        terms.push(self.exposure[base + l] * x);
-                    }
-                }
-                if it.recent && !self.recent.is_empty() {
-                    terms.push(self.recent[c]);
-                }
-            }
+            self.for_item_terms(config, it, |t| terms.push(t));
             ends.push(terms.len());
         }
     }
 
     /// [`eta`](Self::eta) from the terms of [`item_terms`](Self::item_terms):
-    /// the same additions in the same order, so the same bits.
+    /// the same skeleton and the same additions in the same order, so the
+    /// same bits.
     pub(crate) fn eta_terms(
         &self,
         config: &IncrementalConfig,
@@ -225,37 +237,12 @@ impl Coefs {
         ends: &[usize],
         present: impl Fn(usize) -> bool,
     ) -> f64 {
-        let mut eta = self.intercept;
-        let mut last: Option<(u16, u32)> = None;
-        let mut a = 0;
-        for (i, it) in shape.items.iter().enumerate() {
-            let b = ends[i];
-            if present(i) {
-                if last.is_none_or(|(r, _)| it.rank < r) {
-                    last = Some((it.rank, it.ch));
-                }
-                for &t in &terms[a..b] {
-                    eta += t;
-                }
+        self.eta_with(config, shape, present, |i, eta| {
+            let a = if i == 0 { 0 } else { ends[i - 1] };
+            for &t in &terms[a..ends[i]] {
+                *eta += t;
             }
-            a = b;
-        }
-        if let Some((_, ch)) = last
-            && ch != UNKNOWN
-            && !self.last.is_empty()
-        {
-            eta += self.last[ch as usize];
-        }
-        if !self.pair.is_empty() {
-            for &(i, j, n) in &shape.pairs {
-                let (a, b) = (&shape.items[i as usize], &shape.items[j as usize]);
-                if a.ch != UNKNOWN && b.ch != UNKNOWN && present(i as usize) && present(j as usize)
-                {
-                    eta += self.pair[a.ch as usize * self.k + b.ch as usize] * config.pair_value(n);
-                }
-            }
-        }
-        eta
+        })
     }
 }
 

@@ -1,0 +1,602 @@
+//! The fitted model [`Incremental`], its result types and the per-journey
+//! counterfactual credit.
+
+use serde::{Deserialize, Serialize};
+
+use super::config::{CreditRule, IncrementalConfig};
+use super::shape::{Coefs, Shape, UNKNOWN, sigmoid, softplus};
+use super::store::{Sorted, key_shape};
+use crate::dataset::{JourneySet, JourneyView};
+use crate::error::Result;
+use crate::model::{AttributionModel, Weights};
+
+/// Journeys with at most this many distinct channels get exact Shapley
+/// credit (`2^k` model evaluations); longer ones fall back to
+/// [`CreditRule::Removal`].
+pub const SHAPLEY_EXACT_LIMIT: usize = 14;
+
+/// One channel's expected incremental effect over all journeys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelEffect {
+    pub(super) name: String,
+    pub(super) journeys: u64,
+    pub(super) conversions: f64,
+    pub(super) value: f64,
+}
+
+impl ChannelEffect {
+    /// The channel's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Journeys (converting or not) in which the channel appears.
+    pub fn journeys(&self) -> u64 {
+        self.journeys
+    }
+    /// Expected incremental conversions, `Σ_j p_j(all) - p_j(all without c)`
+    /// over every journey `j` with the channel. A raw estimate: it is
+    /// negative when the fitted effect is negative (often noise around a
+    /// zero effect).
+    pub fn incremental_conversions(&self) -> f64 {
+        self.conversions
+    }
+    /// Expected incremental value: the incremental conversions times the
+    /// mean value of a conversion in the data (major units). Assumes the
+    /// value of a conversion does not depend on the channels; may be
+    /// negative like the conversions.
+    pub fn incremental_value(&self) -> f64 {
+        self.value
+    }
+}
+
+/// How the fit went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitDiagnostics {
+    /// Journeys fitted on.
+    pub journeys: u64,
+    /// Converted journeys among them.
+    pub conversions: u64,
+    /// Distinct feature patterns (rows of the fit).
+    pub patterns: usize,
+    /// Coefficients fitted (the intercept and every feature seen non-zero).
+    pub features: usize,
+    /// Newton iterations performed.
+    pub iterations: usize,
+    /// Largest coefficient change of the last Newton step (`<= tolerance`,
+    /// unless the fit stopped on the Newton-decrement rule; see
+    /// [`IncrementalConfig::tolerance`]).
+    pub last_step: f64,
+    /// The penalized log-likelihood at the optimum.
+    pub penalized_log_likelihood: f64,
+    /// Journeys in which some channel's count exceeded the count cap (and
+    /// was counted as the cap).
+    pub capped_journeys: u64,
+    /// What the data cannot support (few journeys for the features, a
+    /// coefficient set mostly by the penalty, a rarely seen channel): read
+    /// these before trusting the figures. Empty when nothing is wrong.
+    #[serde(default)]
+    pub warnings: Vec<FitWarning>,
+}
+
+/// Converting and non-converting journeys wanted per fitted coefficient
+/// before [`FitWarning::FewJourneys`] is raised (the usual "events per
+/// variable" rule of thumb for logistic regression).
+pub const JOURNEYS_PER_FEATURE: u64 = 20;
+
+/// Share of a coefficient's curvature supplied by the penalty,
+/// `λ / (λ + Σ_j w_j x_jk²)`, above which [`FitWarning::LeansOnPenalty`]
+/// lists it: the data determine less than 90% of it.
+pub const PENALTY_SHARE_LIMIT: f64 = 0.1;
+
+/// A channel seen on fewer journeys than this, or with fewer than
+/// [`RARE_CHANNEL_OUTCOMES`] converting or non-converting journeys, raises
+/// [`FitWarning::RareChannel`].
+pub const RARE_CHANNEL_JOURNEYS: u64 = 20;
+
+/// See [`RARE_CHANNEL_JOURNEYS`].
+pub const RARE_CHANNEL_OUTCOMES: u64 = 5;
+
+/// Something the data cannot support, found by the fit (in
+/// [`FitDiagnostics::warnings`]). The figures are still computed; these
+/// say how far to trust them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum FitWarning {
+    /// Fewer converting or non-converting journeys than
+    /// [`JOURNEYS_PER_FEATURE`] per fitted coefficient (the intercept
+    /// aside): the effects are mostly the penalty's and the sample's noise.
+    FewJourneys {
+        /// Converting journeys.
+        converting: u64,
+        /// Non-converting journeys.
+        non_converting: u64,
+        /// Coefficients fitted, the intercept aside.
+        features: usize,
+        /// Journeys of each outcome wanted.
+        wanted: u64,
+    },
+    /// Coefficients for which the penalty supplies more than
+    /// [`PENALTY_SHARE_LIMIT`] of the curvature at the optimum: the data say
+    /// little about them and the penalty pulls them to 0. Each with its
+    /// penalty share (0 to 1), largest first.
+    LeansOnPenalty {
+        /// `(coefficient, penalty share)`, coefficient named as in
+        /// [`Incremental::coefficients`].
+        coefficients: Vec<(String, f64)>,
+    },
+    /// A channel seen on too few journeys, or almost only on converting (or
+    /// non-converting) ones, to estimate its effect.
+    RareChannel {
+        /// The channel.
+        channel: String,
+        /// Journeys with the channel.
+        journeys: u64,
+        /// Converting journeys among them.
+        conversions: u64,
+    },
+}
+
+impl std::fmt::Display for FitWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FitWarning::FewJourneys {
+                converting,
+                non_converting,
+                features,
+                wanted,
+            } => write!(
+                f,
+                "few journeys for the features: {converting} converting and {non_converting} \
+                 non-converting journeys for {features} coefficients ({wanted} of each wanted); \
+                 the effects are unreliable"
+            ),
+            FitWarning::LeansOnPenalty { coefficients } => {
+                write!(
+                    f,
+                    "{} coefficient(s) set mostly by the penalty, not the data:",
+                    coefficients.len()
+                )?;
+                for (name, share) in coefficients.iter().take(8) {
+                    write!(f, " {name} ({:.0}%)", 100.0 * share)?;
+                }
+                if coefficients.len() > 8 {
+                    write!(f, " and {} more", coefficients.len() - 8)?;
+                }
+                Ok(())
+            }
+            FitWarning::RareChannel {
+                channel,
+                journeys,
+                conversions,
+            } => write!(
+                f,
+                "channel {channel:?} is on {journeys} journeys ({conversions} converting): \
+                 too few to estimate its effect"
+            ),
+        }
+    }
+}
+
+/// How the credit of some journeys was decided (see
+/// [`Incremental::credit_diagnostics`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditDiagnostics {
+    /// Converted journeys with at least one touch.
+    pub credited: u64,
+    /// Journeys where some channel's raw effect was negative and was
+    /// clamped to zero.
+    pub clamped: u64,
+    /// Journeys where every channel's effect was `<= 0`: split equally over
+    /// the touches instead (the linear rule).
+    pub equal_split: u64,
+    /// Journeys with more than [`SHAPLEY_EXACT_LIMIT`] distinct channels,
+    /// credited by single-removal effects instead of Shapley values.
+    pub removal_fallback: u64,
+}
+
+/// A fitted incremental model: regularized logistic conversion model plus
+/// counterfactual credit. Implements [`AttributionModel`], so
+/// [`attribute`](crate::attribute) gives a report that reconciles to the
+/// cent; [`effects`](Self::effects) gives each channel's expected
+/// incremental conversions over all journeys.
+///
+/// See the [module docs](crate::incremental) for the formulas and a worked
+/// example.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incremental {
+    pub(super) config: IncrementalConfig,
+    pub(super) fingerprint: String,
+    pub(super) channels: Vec<String>,
+    pub(super) coefs: Coefs,
+    pub(super) effects: Vec<ChannelEffect>,
+    /// `Σ_j p_j(∅)` and `Σ_j p_j(C_j)` over every fitted journey.
+    pub(super) baseline_conversions: f64,
+    pub(super) expected_conversions: f64,
+    /// Mean value of a conversion, major units.
+    pub(super) mean_value: f64,
+    pub(super) currency_decimals: u8,
+    pub(super) diagnostics: FitDiagnostics,
+}
+
+/// Reusable buffers of the per-journey credit (no allocation per journey).
+#[derive(Debug, Default)]
+pub(super) struct Scratch {
+    pub(super) shape: Shape,
+    /// Raw effects per distinct channel.
+    pub(super) raw: Vec<f64>,
+    /// Coalition values `v(S)`.
+    pub(super) v: Vec<f64>,
+    /// Shapley weights by coalition size.
+    pub(super) w: Vec<f64>,
+    /// Per-item terms of the linear predictor.
+    pub(super) terms: Vec<f64>,
+    pub(super) ends: Vec<usize>,
+}
+
+thread_local! {
+    /// One [`Scratch`] per thread for [`AttributionModel::weights`] (which
+    /// takes `&self`): no locking, no allocation per journey.
+    pub(super) static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+impl Incremental {
+    /// The configuration it was fitted with.
+    pub fn config(&self) -> &IncrementalConfig {
+        &self.config
+    }
+
+    /// The channels it knows, sorted by name.
+    pub fn channels(&self) -> &[String] {
+        &self.channels
+    }
+
+    /// Each channel's expected incremental conversions and value over all
+    /// fitted journeys, sorted by channel name. Raw estimates: may be
+    /// negative.
+    pub fn effects(&self) -> &[ChannelEffect] {
+        &self.effects
+    }
+
+    /// Each channel's share of the expected incremental conversions, with
+    /// negative estimates counted as zero: `max(0, Δ_c) / Σ_d max(0, Δ_d)`
+    /// (all zero if no estimate is positive). This is the quantity the
+    /// simulator's ground truth measures.
+    pub fn effect_shares(&self) -> Vec<(String, f64)> {
+        let total: f64 = self.effects.iter().map(|e| e.conversions.max(0.0)).sum();
+        self.effects
+            .iter()
+            .map(|e| {
+                let s = if total > 0.0 {
+                    e.conversions.max(0.0) / total
+                } else {
+                    0.0
+                };
+                (e.name.clone(), s)
+            })
+            .collect()
+    }
+
+    /// How the fit went.
+    pub fn diagnostics(&self) -> &FitDiagnostics {
+        &self.diagnostics
+    }
+
+    /// The fitted coefficients with readable names, in layout order:
+    /// `intercept`, `exposure:<channel>` (or `exposure:<channel>:<level>`
+    /// for [`Exposure::Levels`](super::Exposure::Levels)), `last:<channel>`,
+    /// `recent:<channel>`, `before:<a>><b>`. Features never seen are 0 and
+    /// omitted for pairs.
+    pub fn coefficients(&self) -> Vec<(String, f64)> {
+        let c = &self.coefs;
+        let mut out = vec![("intercept".to_owned(), c.intercept)];
+        for (i, name) in self.channels.iter().enumerate() {
+            for l in 0..c.width {
+                let label = if c.width == 1 {
+                    format!("exposure:{name}")
+                } else {
+                    format!("exposure:{name}:{}", l + 1)
+                };
+                out.push((label, c.exposure[i * c.width + l]));
+            }
+        }
+        for (i, name) in self.channels.iter().enumerate() {
+            if let Some(&b) = c.last.get(i) {
+                out.push((format!("last:{name}"), b));
+            }
+        }
+        for (i, name) in self.channels.iter().enumerate() {
+            if let Some(&b) = c.recent.get(i) {
+                out.push((format!("recent:{name}"), b));
+            }
+        }
+        for (a, na) in self.channels.iter().enumerate() {
+            for (b, nb) in self.channels.iter().enumerate() {
+                if let Some(&v) = c.pair.get(a * c.k + b)
+                    && v != 0.0
+                {
+                    out.push((format!("before:{na}>{nb}"), v));
+                }
+            }
+        }
+        out
+    }
+
+    pub(super) fn view_shape(&self, j: &JourneyView<'_>, shape: &mut Shape) {
+        let cat = j.catalog();
+        let chans = &self.channels;
+        let lookup = |id: crate::ChannelId| -> u32 {
+            chans
+                .binary_search_by(|n| n.as_str().cmp(cat.channel_name(id)))
+                .map_or(UNKNOWN, |i| u32::try_from(i).unwrap_or(UNKNOWN))
+        };
+        shape.build(
+            &self.config,
+            j.channels().iter().map(|&c| (c.0, lookup(c))),
+            j.timestamps(),
+            |_, _| true,
+        );
+    }
+
+    /// The log-likelihood of the patterns of `sorted` under this model
+    /// (built with the same configuration), patterns in sorted order; its
+    /// channels are mapped to the model's by name once.
+    pub(crate) fn held_out_log_likelihood(&self, sorted: &Sorted<'_>) -> f64 {
+        let map: Vec<u32> = sorted
+            .channels
+            .iter()
+            .map(|n| {
+                self.channels
+                    .binary_search(n)
+                    .map_or(UNKNOWN, |i| u32::try_from(i).unwrap_or(UNKNOWN))
+            })
+            .collect();
+        let mut shape = Shape::default();
+        let mut ll = 0.0;
+        for i in 0..sorted.keys.len() {
+            key_shape(sorted.keys.key(i), &mut shape);
+            for it in &mut shape.items {
+                it.ch = map[it.ch as usize];
+            }
+            let eta = self.coefs.eta(&self.config, &shape, |_| true);
+            let cell = sorted.cell(i);
+            #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
+            let (n, y) = (cell.journeys as f64, cell.conversions as f64);
+            ll += y * eta - n * softplus(eta);
+        }
+        ll
+    }
+
+    /// The fitted conversion probability of a journey.
+    pub fn predict(&self, journey: &JourneyView<'_>) -> f64 {
+        let mut shape = Shape::default();
+        self.view_shape(journey, &mut shape);
+        sigmoid(self.coefs.eta(&self.config, &shape, |_| true))
+    }
+
+    /// Per distinct channel raw effects (Shapley or removal), and whether
+    /// the removal fallback was used.
+    pub(super) fn raw_effects(&self, scratch: &mut Scratch) -> bool {
+        let Scratch {
+            shape,
+            raw: out,
+            v,
+            w,
+            terms,
+            ends,
+        } = scratch;
+        let shape = &*shape;
+        let k = shape.items.len();
+        out.clear();
+        let cfg = &self.config;
+        if self.config.credit == CreditRule::Shapley && k <= SHAPLEY_EXACT_LIMIT {
+            let n = 1_usize << k;
+            self.coefs.item_terms(cfg, shape, terms, ends);
+            v.clear();
+            v.extend((0..n).map(|m| {
+                sigmoid(
+                    self.coefs
+                        .eta_terms(cfg, shape, terms, ends, |i| m >> i & 1 == 1),
+                )
+            }));
+            // weight of a coalition of size s: s! (k-s-1)! / k!
+            w.clear();
+            w.resize(k, 0.0);
+            for (s, ws) in w.iter_mut().enumerate() {
+                let mut x = 1.0 / k as f64;
+                // 1 / (k * C(k-1, s))
+                for t in 0..s {
+                    x *= (t + 1) as f64 / (k - 1 - t) as f64;
+                }
+                *ws = x;
+            }
+            out.resize(k, 0.0);
+            for m in 0..n {
+                let s = (m as u64).count_ones() as usize;
+                for (i, o) in out.iter_mut().enumerate() {
+                    if m >> i & 1 == 0 {
+                        *o += w[s] * (v[m | 1 << i] - v[m]);
+                    }
+                }
+            }
+            false
+        } else {
+            let full = sigmoid(self.coefs.eta(cfg, shape, |_| true));
+            out.extend((0..k).map(|i| full - sigmoid(self.coefs.eta(cfg, shape, |x| x != i))));
+            self.config.credit == CreditRule::Shapley
+        }
+    }
+
+    /// Counts, over the converted journeys of `set`, how credit was decided:
+    /// clamped negative effects, equal-split fallbacks, removal fallbacks.
+    pub fn credit_diagnostics(&self, set: &JourneySet) -> CreditDiagnostics {
+        let mut d = CreditDiagnostics::default();
+        let mut scratch = Scratch::default();
+        for j in set.iter() {
+            if !j.converted() || j.is_empty() {
+                continue;
+            }
+            d.credited += 1;
+            self.view_shape(&j, &mut scratch.shape);
+            d.removal_fallback += u64::from(self.raw_effects(&mut scratch));
+            let raw = &scratch.raw;
+            if raw.iter().any(|&x| x < 0.0) {
+                d.clamped += 1;
+            }
+            if raw.iter().all(|&x| x <= 0.0) {
+                d.equal_split += 1;
+            }
+        }
+        d
+    }
+}
+
+impl AttributionModel for Incremental {
+    fn name(&self) -> &str {
+        "incremental"
+    }
+
+    fn weights(&self, journey: &JourneyView<'_>, out: &mut Weights) -> Result<()> {
+        SCRATCH.with_borrow_mut(|scratch| {
+            self.view_shape(journey, &mut scratch.shape);
+            self.raw_effects(scratch);
+            let (shape, raw) = (&scratch.shape, &scratch.raw);
+            if raw.iter().all(|&x| x <= 0.0 || x.is_nan()) {
+                out.equal();
+                return Ok(());
+            }
+            let w = out.weighted();
+            let cat_ids = journey.channels();
+            for id in cat_ids {
+                let i = shape
+                    .items
+                    .iter()
+                    .position(|it| it.key == id.0)
+                    .unwrap_or(0);
+                let it = &shape.items[i];
+                w.push(raw[i].max(0.0) / f64::from(it.touches));
+            }
+            Ok(())
+        })
+    }
+
+    fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incremental::partial::IncrementalPartial;
+    use crate::incremental::store::{Canonical, Cell, Key, KeyItem, key_shape};
+
+    #[test]
+    fn shapley_weights_sum_to_full_minus_empty() {
+        // three channels with an interaction through the logistic link
+        let config = IncrementalConfig::new();
+        let c = Canonical {
+            version: 1,
+            config: config.clone(),
+            channels: vec!["a".into(), "b".into(), "c".into()],
+            patterns: vec![
+                (
+                    Key {
+                        items: vec![],
+                        pairs: vec![],
+                    },
+                    Cell {
+                        journeys: 100,
+                        conversions: 5,
+                        value: 500,
+                    },
+                ),
+                (
+                    Key {
+                        items: vec![
+                            KeyItem {
+                                ch: 0,
+                                count: 1,
+                                rank: 0,
+                                recent: false,
+                            },
+                            KeyItem {
+                                ch: 1,
+                                count: 2,
+                                rank: 0,
+                                recent: false,
+                            },
+                            KeyItem {
+                                ch: 2,
+                                count: 1,
+                                rank: 0,
+                                recent: false,
+                            },
+                        ],
+                        pairs: vec![],
+                    },
+                    Cell {
+                        journeys: 100,
+                        conversions: 60,
+                        value: 6000,
+                    },
+                ),
+                (
+                    Key {
+                        items: vec![KeyItem {
+                            ch: 0,
+                            count: 1,
+                            rank: 0,
+                            recent: false,
+                        }],
+                        pairs: vec![],
+                    },
+                    Cell {
+                        journeys: 100,
+                        conversions: 20,
+                        value: 2000,
+                    },
+                ),
+                (
+                    Key {
+                        items: vec![KeyItem {
+                            ch: 1,
+                            count: 1,
+                            rank: 0,
+                            recent: false,
+                        }],
+                        pairs: vec![],
+                    },
+                    Cell {
+                        journeys: 100,
+                        conversions: 15,
+                        value: 1500,
+                    },
+                ),
+            ],
+            totals: Cell {
+                journeys: 400,
+                conversions: 100,
+                value: 10_000,
+            },
+            capped_journeys: 0,
+            currency_decimals: 2,
+        };
+        let m = IncrementalPartial::from_canonical(c.clone())
+            .unwrap()
+            .finish()
+            .unwrap();
+        let mut shape = Shape::default();
+        key_shape(&c.patterns[1].0.pack().unwrap(), &mut shape);
+        let mut scratch = Scratch {
+            shape: shape.clone(),
+            ..Scratch::default()
+        };
+        m.raw_effects(&mut scratch);
+        let phi = scratch.raw;
+        let full = sigmoid(m.coefs.eta(&config, &shape, |_| true));
+        let empty = sigmoid(m.coefs.eta(&config, &shape, |_| false));
+        let s: f64 = phi.iter().sum();
+        assert!((s - (full - empty)).abs() < 1e-12, "{s} {}", full - empty);
+        assert!(phi.iter().all(|&x| x > 0.0));
+    }
+}
