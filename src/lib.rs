@@ -88,6 +88,10 @@ pub mod shapley;
 pub mod funnel;
 pub mod roi;
 
+// ---- data audit and findings narrative (issue 12)
+pub mod audit;
+pub mod story;
+
 // ---- simulator (issue: simulator)
 #[cfg(feature = "sim")]
 pub mod sim;

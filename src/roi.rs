@@ -223,6 +223,13 @@ impl Spend {
             .map(|(_, v)| v)
             .sum()
     }
+    /// The channels with a spend line (even of 0), sorted, each once.
+    pub fn channels(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.lines.keys().map(|(c, _, _)| c.as_str()).collect();
+        v.dedup();
+        v
+    }
+
     /// Total spend, minor units.
     pub fn total_minor(&self) -> i128 {
         self.lines.values().sum()

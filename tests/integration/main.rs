@@ -1,4 +1,5 @@
 //! Integration tests: one binary, one module per area.
+mod audit;
 mod datadriven;
 mod funnel;
 mod incremental;
@@ -7,3 +8,4 @@ mod peers;
 mod robustness;
 mod rules;
 mod sim;
+mod story;
