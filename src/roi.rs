@@ -234,6 +234,18 @@ impl Spend {
     pub fn total_minor(&self) -> i128 {
         self.lines.values().sum()
     }
+    /// Total spend on `channel`, major units.
+    pub fn channel_spend(&self, channel: &str) -> f64 {
+        self.currency.to_major_wide(self.channel_minor(channel))
+    }
+    /// Total spend on `campaign`, major units.
+    pub fn campaign_spend(&self, campaign: &str) -> f64 {
+        self.currency.to_major_wide(self.campaign_minor(campaign))
+    }
+    /// Total spend, major units.
+    pub fn total(&self) -> f64 {
+        self.currency.to_major_wide(self.total_minor())
+    }
 
     fn by(&self, campaign: bool) -> BTreeMap<&str, i128> {
         let mut m = BTreeMap::new();
@@ -278,7 +290,8 @@ pub struct RoiLine {
     pub roi: Ratio,
     /// `revenue / spend`.
     pub roas: Ratio,
-    /// Spend per lead, major units.
+    /// Spend per lead, major units; undefined ("n/a") with no lead or no
+    /// spend recorded (likewise every cost ratio below).
     pub cost_per_lead: Ratio,
     /// Spend per MQL, major units.
     pub cost_per_mql: Ratio,
@@ -288,6 +301,20 @@ pub struct RoiLine {
     pub cost_per_opportunity: Ratio,
     /// Customer acquisition cost: spend per attributed conversion, major units.
     pub cac: Ratio,
+    /// The currency of the amounts.
+    #[serde(default)]
+    pub currency: Currency,
+}
+
+impl RoiLine {
+    /// Spend in major units (`spend_minor` in the line's currency).
+    pub fn spend(&self) -> f64 {
+        self.currency.to_major_wide(self.spend_minor)
+    }
+    /// Attributed revenue in major units.
+    pub fn revenue(&self) -> f64 {
+        self.currency.to_major_wide(self.revenue_minor)
+    }
 }
 
 impl RoiLine {
@@ -302,9 +329,10 @@ impl RoiLine {
     ) -> RoiLine {
         let s = currency.to_major_wide(spend_minor);
         let r = currency.to_major_wide(revenue_minor);
+        // No spend recorded: every cost ratio is unknown, not zero.
         let per = |n: Option<u64>| match n {
-            Some(n) => Ratio::of(s, n as f64),
-            None => Ratio::Undefined,
+            Some(n) if spend_minor != 0 => Ratio::of(s, n as f64),
+            _ => Ratio::Undefined,
         };
         RoiLine {
             name: name.to_owned(),
@@ -318,7 +346,12 @@ impl RoiLine {
             cost_per_mql: per(funnel.map(|f| f.mqls)),
             cost_per_sql: per(funnel.map(|f| f.sqls)),
             cost_per_opportunity: per(funnel.map(|f| f.opportunities)),
-            cac: Ratio::of(s, conversions),
+            cac: if spend_minor == 0 {
+                Ratio::Undefined
+            } else {
+                Ratio::of(s, conversions)
+            },
+            currency,
         }
     }
 }
@@ -346,6 +379,16 @@ pub struct BudgetScenario {
     pub revenue_change: f64,
     /// The assumption the numbers rest on.
     pub assumption: String,
+    /// The currency of the amounts.
+    #[serde(default)]
+    pub currency: Currency,
+}
+
+impl BudgetScenario {
+    /// The amount moved, major units.
+    pub fn amount(&self) -> f64 {
+        self.currency.to_major_wide(self.amount_minor)
+    }
 }
 
 /// The assumption of [`BudgetScenario`]s.
@@ -489,6 +532,10 @@ impl RoiReport {
     pub fn model(&self) -> &str {
         &self.model
     }
+    /// The currency of every amount.
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
     /// The lines, sorted by name.
     pub fn lines(&self) -> &[RoiLine] {
         &self.lines
@@ -588,6 +635,7 @@ impl RoiReport {
             to_revenue: tr,
             revenue_change: fr + tr,
             assumption: BUDGET_ASSUMPTION.to_owned(),
+            currency: self.currency,
         })
     }
 }

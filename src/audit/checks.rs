@@ -632,15 +632,14 @@ pub(super) fn run<J: Journey>(
                     Figure::new("converting", c.converting as f64, Unit::Count),
                     Figure::new("non_converting", c.non_converting as f64, Unit::Count),
                     Figure::new("needed", m as f64, Unit::Count),
-                    Figure::new(
-                        "relative_half_width",
-                        s.relative_half_width
-                            .value()
-                            .unwrap_or(f64::INFINITY)
-                            .min(f64::MAX),
-                        Unit::Share,
-                    ),
-                ],
+                ]
+                .into_iter()
+                .chain(
+                    s.relative_half_width
+                        .value()
+                        .map(|w| Figure::new("relative_half_width", w, Unit::Share)),
+                )
+                .collect(),
                 lacking,
             );
         }

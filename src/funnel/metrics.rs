@@ -500,8 +500,8 @@ impl FunnelPartial {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownName`] for a stage name not in the stages;
-    /// [`Error::InvalidLead`] for an invalid amount, or an out-of-order
+    /// [`Error::InvalidLead`] for a stage name not in the stages (the error
+    /// names the lead and lists the valid stages), an invalid amount, or an out-of-order
     /// entry under [`OutOfOrder::Reject`](super::OutOfOrder::Reject).
     pub fn observe(&mut self, lead: &Lead) -> Result<()> {
         let mut sc = std::mem::take(&mut self.scratch);

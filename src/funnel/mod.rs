@@ -17,7 +17,10 @@
 //! # Normalization rules (each counted in [`RuleCounts`])
 //!
 //! 1. Entries are sorted by time (ties: progression before exits, in funnel
-//!    order). An unknown stage name is an [`Error::UnknownName`](crate::Error::UnknownName).
+//!    order). A stage name that is not one of the [`Stages`] (spelled
+//!    exactly: `mql`, not `MQL` or `lead`) is an
+//!    [`Error::InvalidLead`](crate::Error::InvalidLead) naming the lead and
+//!    listing the valid names.
 //!    An invalid amount is an [`Error::InvalidLead`](crate::Error::InvalidLead).
 //! 2. **Cycles.** In the lifetime view ([`Cycles::Lifetime`], default) a
 //!    lead is one record. In the cycle view ([`Cycles::Sla`]) a record

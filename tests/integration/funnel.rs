@@ -575,9 +575,18 @@ fn rules_for_bad_entries() {
         Err(Error::InvalidLead { .. })
     ));
     let u = Lead::new("u").stage("mystery", d("01-01"));
+    let e = funnel(cfg(), [&u]).unwrap_err();
+    assert!(matches!(&e, Error::InvalidLead { lead, .. } if lead == "u"));
+    // the message names the stage and lists the valid ones
+    assert_eq!(
+        e.to_string(),
+        "lead \"u\": unknown stage \"mystery\" (valid stages: inquiry, mql, sal, sql, opportunity, closed_won; exits: closed_lost, disqualified, recycled)"
+    );
+    // one spelling: MQL is not mql
+    let upper = Lead::new("v").stage("MQL", d("01-01"));
     assert!(matches!(
-        funnel(cfg(), [&u]),
-        Err(Error::UnknownName { kind: "stage", .. })
+        funnel(cfg(), [&upper]),
+        Err(Error::InvalidLead { .. })
     ));
     let a = Lead::new("a")
         .with_amount(f64::NAN)
@@ -907,4 +916,46 @@ fn spend_round_trips_through_json_and_refuses_bad_lines() {
     assert!(serde_json::from_str::<Spend>(&negative).is_err());
     let empty = text.replace("\"search\"", "\"\"");
     assert!(serde_json::from_str::<Spend>(&empty).is_err());
+}
+
+#[test]
+fn costs_with_no_spend_are_undefined_and_money_reads_in_major_units() {
+    // one lead sourced by webinar (first touch) and one by email, both MQL;
+    // spend: webinar $0 recorded, email $300.50
+    let leads = [
+        Lead::new("w")
+            .touch(SimpleTouch::new("webinar", d("01-01")))
+            .touch(SimpleTouch::new("email", d("01-02")))
+            .stage("mql", d("01-03")),
+        Lead::new("e")
+            .touch(SimpleTouch::new("email", d("01-01")))
+            .stage("mql", d("01-03")),
+    ];
+    let by_channel = funnel(FunnelConfig::default().slice_by(SliceBy::Channel), &leads).unwrap();
+    let j = SimpleJourney::new("w")
+        .touch(SimpleTouch::new("webinar", d("01-01")))
+        .converted(1000.0);
+    let report = attribute(&FirstTouch, &JourneySet::from_journeys([&j]).unwrap()).unwrap();
+    let mut spend = Spend::new();
+    spend.add("webinar", None, "2024-01", 0.0).unwrap();
+    spend.add("email", None, "2024-01", 300.5).unwrap();
+    let r = RoiReport::by_channel(&report, &spend, Some(&by_channel)).unwrap();
+    let w = r.line("webinar").unwrap();
+    // the slice rule: webinar sourced lead "w" (its first touch)
+    assert_eq!(w.funnel.unwrap().mqls, 1);
+    assert_eq!(w.cost_per_mql, Ratio::Undefined);
+    assert_eq!(w.cost_per_lead, Ratio::Undefined);
+    assert_eq!(w.cac, Ratio::Undefined);
+    assert_eq!(format!("{}", w.cost_per_mql), "n/a");
+    let e = r.line("email").unwrap();
+    assert_eq!(e.funnel.unwrap().mqls, 1);
+    assert_eq!(e.cost_per_mql, Ratio::Defined(300.5));
+    assert_eq!(e.spend(), 300.5);
+    assert_eq!(e.spend_minor, 30_050);
+    assert_eq!(w.revenue(), 1000.0);
+    assert_eq!(spend.total(), 300.5);
+    assert_eq!(spend.channel_spend("email"), 300.5);
+    assert_eq!(spend.channels(), ["email", "webinar"]);
+    let s = r.move_spend("email", "webinar", 100.0);
+    assert!(s.is_err()); // webinar has no spend: its return per unit is undefined
 }

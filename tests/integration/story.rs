@@ -156,7 +156,9 @@ fn a_channel_everywhere_that_does_nothing_is_overcredited() {
     }
     let s = english(gap, "$");
     assert!(
-        s.starts_with("first_touch (") && s.contains("gives display a larger share") && s.contains("it opens journeys but adds little"),
+        s.starts_with("first_touch (")
+            && s.contains("gives display a larger share")
+            && s.contains("it opens journeys but adds little"),
         "{s}"
     );
     assert!(s.contains("point estimates"), "{s}");
