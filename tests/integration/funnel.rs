@@ -959,3 +959,46 @@ fn costs_with_no_spend_are_undefined_and_money_reads_in_major_units() {
     let s = r.move_spend("email", "webinar", 100.0);
     assert!(s.is_err()); // webinar has no spend: its return per unit is undefined
 }
+
+/// Issue 15: a deserialized `FunnelConfig` is checked exactly as its setters
+/// check: one test per boundary value.
+#[test]
+fn funnel_config_is_checked_on_read() {
+    let good = serde_json::to_value(
+        FunnelConfig::default()
+            .with_cycles(Cycles::Sla { days: 30 })
+            .unwrap()
+            .with_sales_channels(["sdr", "ae"]),
+    )
+    .unwrap();
+    let read = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        serde_json::from_value::<FunnelConfig>(v)
+    };
+    // the round trip is the identity
+    let back = read(&|_| {}).unwrap();
+    assert_eq!(serde_json::to_value(&back).unwrap(), good);
+    // SLA: 0 days rejected, 1 day accepted (as `with_cycles`)
+    assert!(read(&|v| v["cycles"] = serde_json::json!({"sla": {"days": 0}})).is_err());
+    assert!(read(&|v| v["cycles"] = serde_json::json!({"sla": {"days": 1}})).is_ok());
+    assert!(read(&|v| v["cycles"] = serde_json::json!({"sla": {"days": u32::MAX}})).is_ok());
+    // sales channels: unsorted and repeated on the wire are sorted and
+    // deduplicated (as `with_sales_channels`), so lookups stay correct
+    let c = read(&|v| v["sales_channels"] = serde_json::json!(["sdr", "ae", "sdr"])).unwrap();
+    assert_eq!(
+        c,
+        FunnelConfig::default()
+            .with_cycles(Cycles::Sla { days: 30 })
+            .unwrap()
+            .with_sales_channels(["ae", "sdr"])
+    );
+    // as_of: within chrono's range accepted, beyond it rejected
+    assert!(read(&|v| v["as_of"] = serde_json::json!(0)).is_ok());
+    assert!(read(&|v| v["as_of"] = serde_json::json!(8_210_266_876_799_999_i64)).is_ok());
+    assert!(read(&|v| v["as_of"] = serde_json::json!(i64::MAX)).is_err());
+    assert!(read(&|v| v["as_of"] = serde_json::json!(i64::MIN)).is_err());
+    // stages and currency keep their own checks
+    assert!(read(&|v| v["currency"] = serde_json::json!({"decimals": 7})).is_err());
+    assert!(read(&|v| v["stages"]["progression"] = serde_json::json!(["only"])).is_err());
+}
