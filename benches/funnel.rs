@@ -5,7 +5,8 @@ use std::hint::black_box;
 use chrono::{DateTime, Duration, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use touchpoint::SimpleTouch;
-use touchpoint::funnel::{FunnelConfig, Lead, Owner, SliceBy, funnel};
+use touchpoint::funnel;
+use touchpoint::funnel::{FunnelConfig, Lead, Owner, SliceBy};
 
 /// A fixed-seed xorshift generator (no dependency, same data every run).
 struct Rng(u64);
@@ -78,16 +79,16 @@ fn funnel_1m(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("metrics/leads=1000000/entries=5", |b| {
         b.iter(|| {
-            let m = funnel(FunnelConfig::default(), black_box(&ls)).unwrap();
+            let m = funnel::fit(black_box(&ls), FunnelConfig::default()).unwrap();
             assert_eq!(m.total().records(), 1_000_000);
             m
         });
     });
     g.bench_function("metrics/leads=1000000/entries=5/by_channel", |b| {
         b.iter(|| {
-            let m = funnel(
-                FunnelConfig::default().slice_by(SliceBy::Channel),
+            let m = funnel::fit(
                 black_box(&ls),
+                FunnelConfig::default().slice_by(SliceBy::Channel),
             )
             .unwrap();
             assert_eq!(m.slices().len(), 6);

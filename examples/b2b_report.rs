@@ -13,9 +13,10 @@ use std::error::Error;
 use chrono::{DateTime, Duration, Utc};
 use touchpoint::audit::{AuditConfig, Severity, audit_with};
 use touchpoint::bootstrap::{BootstrapConfig, bootstrap_model};
+use touchpoint::funnel;
 use touchpoint::funnel::{
     ContentPartial, Cycles, FunnelConfig, FunnelMetrics, Lead, Owner, Ratio, SliceBy,
-    SourcesReport, StageProbabilities, WinRate, funnel, merge_duplicates, roll_up_accounts,
+    SourcesReport, StageProbabilities, WinRate, merge_duplicates, roll_up_accounts,
 };
 use touchpoint::incremental::{Incremental, IncrementalConfig, bootstrap_effects};
 use touchpoint::models::{FirstTouch, LastTouch, Linear};
@@ -666,11 +667,11 @@ fn run() -> Result<(), Box<dyn Error>> {
     );
 
     let cfg = FunnelConfig::default().with_sales_channels([SDR]);
-    let total = funnel(cfg.clone(), &people)?;
-    let by_channel = funnel(cfg.clone().slice_by(SliceBy::Channel), &people)?;
+    let total = funnel::fit(&people, cfg.clone())?;
+    let by_channel = funnel::fit(&people, cfg.clone().slice_by(SliceBy::Channel))?;
     what_this_quarter_says(&people, &total, &by_channel)?;
-    let by_segment = funnel(cfg.clone().slice_by(SliceBy::Segment), &people)?;
-    let acct = funnel(cfg.clone(), &accounts)?;
+    let by_segment = funnel::fit(&people, cfg.clone().slice_by(SliceBy::Segment))?;
+    let acct = funnel::fit(&accounts, cfg.clone())?;
     let rules = total.rules();
     println!(
         "Rules applied: {} skipped stages back-populated, {} duplicate entries dropped, {} out-of-order entries re-dated, {} exits superseded by a comeback",
@@ -684,11 +685,11 @@ fn run() -> Result<(), Box<dyn Error>> {
         acct.total().reached("mql")?,
         acct.total().revenue().won
     );
-    let cycles = funnel(
+    let cycles = funnel::fit(
+        &people,
         cfg.clone()
             .with_cycles(Cycles::Sla { days: 30 })?
             .as_of(q + Duration::days(90)),
-        &people,
     )?;
     println!(
         "Cycle view (30-day SLA, as of 2025-04-01): {} cycles from {} people, {} comebacks, {} stalled",

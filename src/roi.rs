@@ -16,7 +16,7 @@
 //!   whose source is that channel (from the funnel metrics);
 //! - `CAC = S / C`.
 //!
-//! Every ratio is a [`Ratio`]: [`Ratio::Undefined`] when its denominator is
+//! Every ratio is a [`funnel::Ratio`](crate::funnel::Ratio): [`Ratio::Undefined`](crate::funnel::Ratio::Undefined) when its denominator is
 //! zero (a channel with no spend has an undefined ROI), never NaN or a panic.
 //!
 //! # Budget scenarios
@@ -31,7 +31,8 @@
 //!
 //! ```
 //! use touchpoint::{attribute, JourneySet, SimpleJourney, SimpleTouch, models::FirstTouch};
-//! use touchpoint::roi::{RoiReport, Spend, Ratio};
+//! use touchpoint::funnel::Ratio;
+//! use touchpoint::roi::{RoiReport, Spend};
 //!
 //! let t = "2024-01-05T00:00:00Z".parse()?;
 //! let j = SimpleJourney::new("a").touch(SimpleTouch::new("search", t)).converted(3000.0);
@@ -56,7 +57,12 @@ use crate::error::{Error, Result};
 use crate::funnel::{FunnelMetrics, SliceBy};
 use crate::money::Currency;
 
-pub use crate::funnel::Ratio;
+use crate::funnel::Ratio as FRatio;
+
+/// Former second path of [`funnel::Ratio`](crate::funnel::Ratio): one type,
+/// one path now.
+#[deprecated(since = "0.2.0", note = "use `touchpoint::funnel::Ratio`")]
+pub type Ratio = crate::funnel::Ratio;
 
 /// Spend per channel, campaign and period, in minor units.
 ///
@@ -287,20 +293,20 @@ pub struct RoiLine {
     /// Funnel counts, when funnel metrics were given.
     pub funnel: Option<FunnelCounts>,
     /// `(revenue - spend) / spend`.
-    pub roi: Ratio,
+    pub roi: FRatio,
     /// `revenue / spend`.
-    pub roas: Ratio,
+    pub roas: FRatio,
     /// Spend per lead, major units; undefined ("n/a") with no lead or no
     /// spend recorded (likewise every cost ratio below).
-    pub cost_per_lead: Ratio,
+    pub cost_per_lead: FRatio,
     /// Spend per MQL, major units.
-    pub cost_per_mql: Ratio,
+    pub cost_per_mql: FRatio,
     /// Spend per SQL, major units.
-    pub cost_per_sql: Ratio,
+    pub cost_per_sql: FRatio,
     /// Spend per opportunity, major units.
-    pub cost_per_opportunity: Ratio,
+    pub cost_per_opportunity: FRatio,
     /// Customer acquisition cost: spend per attributed conversion, major units.
-    pub cac: Ratio,
+    pub cac: FRatio,
     /// The currency of the amounts.
     #[serde(default)]
     pub currency: Currency,
@@ -331,8 +337,8 @@ impl RoiLine {
         let r = currency.to_major_wide(revenue_minor);
         // No spend recorded: every cost ratio is unknown, not zero.
         let per = |n: Option<u64>| match n {
-            Some(n) if spend_minor != 0 => Ratio::of(s, n as f64),
-            _ => Ratio::Undefined,
+            Some(n) if spend_minor != 0 => FRatio::of(s, n as f64),
+            _ => FRatio::Undefined,
         };
         RoiLine {
             name: name.to_owned(),
@@ -340,16 +346,16 @@ impl RoiLine {
             revenue_minor,
             conversions,
             funnel,
-            roi: Ratio::of(r - s, s),
-            roas: Ratio::of(r, s),
+            roi: FRatio::of(r - s, s),
+            roas: FRatio::of(r, s),
             cost_per_lead: per(funnel.map(|f| f.leads)),
             cost_per_mql: per(funnel.map(|f| f.mqls)),
             cost_per_sql: per(funnel.map(|f| f.sqls)),
             cost_per_opportunity: per(funnel.map(|f| f.opportunities)),
             cac: if spend_minor == 0 {
-                Ratio::Undefined
+                FRatio::Undefined
             } else {
-                Ratio::of(s, conversions)
+                FRatio::of(s, conversions)
             },
             currency,
         }

@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 use touchpoint::audit::{AuditConfig, Check, audit};
 use touchpoint::bootstrap::{BootstrapConfig, bootstrap_model};
-use touchpoint::funnel::{FunnelConfig, Lead, Ratio, SliceBy, funnel};
+use touchpoint::funnel;
+use touchpoint::funnel::{FunnelConfig, Lead, Ratio, SliceBy};
 use touchpoint::incremental::{Incremental, IncrementalConfig, bootstrap_effects};
 use touchpoint::models::{FirstTouch, LastTouch, Linear};
 use touchpoint::roi::{BUDGET_ASSUMPTION, RoiReport, Spend};
@@ -202,7 +203,7 @@ fn ten_leads() -> Vec<Lead> {
 
 #[test]
 fn funnel_findings_by_hand() {
-    let m = funnel(FunnelConfig::default(), &ten_leads()).unwrap();
+    let m = funnel::fit(&ten_leads(), FunnelConfig::default()).unwrap();
     let r = attribute(
         &Linear,
         &JourneySet::from_journeys([one("x".into(), "webinar", 1.0)]).unwrap(),
@@ -269,7 +270,7 @@ fn funnel_findings_by_hand() {
         .stage("sql", d("01-10"))
         .stage("opportunity", d("01-15"))
         .stage("closed_won", d("03-16"));
-    let p = funnel(FunnelConfig::default(), &prev).unwrap();
+    let p = funnel::fit(&prev, FunnelConfig::default()).unwrap();
     let f = StoryInput::new(&r).funnel(&m, Some(&p)).findings().unwrap();
     let v = f
         .iter()
@@ -423,9 +424,9 @@ pub fn b2b_quarter_story() -> Vec<String> {
     let boot_inc = BootstrapConfig::new().replicates(30).unwrap().seed(11);
     let inc_intervals = bootstrap_effects(&set, &inc_cfg, &boot_inc).unwrap();
     let fcfg = sim.funnel_config();
-    let now = funnel(fcfg.clone(), &leads).unwrap();
-    let before = funnel(fcfg.clone(), &prev_leads).unwrap();
-    let by_channel = funnel(fcfg.slice_by(SliceBy::Channel), &leads).unwrap();
+    let now = funnel::fit(&leads, fcfg.clone()).unwrap();
+    let before = funnel::fit(&prev_leads, fcfg.clone()).unwrap();
+    let by_channel = funnel::fit(&leads, fcfg.slice_by(SliceBy::Channel)).unwrap();
     let mut spend = Spend::new();
     for j in &journeys {
         for t in &j.touchpoints {
