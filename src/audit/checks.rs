@@ -68,6 +68,8 @@ struct Chan {
     converting: u64,
     non_converting: u64,
     last_journey: Option<usize>,
+    /// Whether the name is one of the unknown channels (normalized once).
+    unknown: bool,
     weeks: BTreeMap<i64, u64>,
 }
 
@@ -248,7 +250,13 @@ pub(super) fn run<J: Journey>(
             }
             prev = Some(ms);
             let ci = *chan_index.entry(name).or_insert_with(|| {
-                chans.push((name, Chan::default()));
+                chans.push((
+                    name,
+                    Chan {
+                        unknown: unknown.contains(&normalize(name)),
+                        ..Chan::default()
+                    },
+                ));
                 chans.len() - 1
             });
             let c = &mut chans[ci].1;
@@ -268,7 +276,7 @@ pub(super) fn run<J: Journey>(
             scratch.push((ci, ms));
             if name.is_empty() {
                 t_emptyname.add(id, 1, keep);
-            } else if unknown.contains(&normalize(name)) {
+            } else if chans[ci].1.unknown {
                 t_unknown.add(id, 1, keep);
             }
             match t.campaign() {

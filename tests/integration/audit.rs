@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use touchpoint::audit::{AuditConfig, Check, Severity, Unit, Verdict, audit, audit_with};
 use touchpoint::funnel::{Lead, Ratio};
 use touchpoint::roi::Spend;
+#[cfg(feature = "sim")]
 use touchpoint::sim::{Preset, Simulator};
 use touchpoint::{Journey, Outcome, SimpleJourney, SimpleTouch};
 
@@ -535,6 +536,7 @@ fn spend_without_touches_and_spend_spellings() {
 
 // ------------------------------------------------------------ clean data
 
+#[cfg(feature = "sim")]
 #[test]
 fn clean_simulated_sets_have_no_warning() {
     for preset in [Preset::B2b, Preset::SampleLike, Preset::UselessEverywhere] {

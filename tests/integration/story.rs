@@ -6,10 +6,14 @@ use chrono::{DateTime, Utc};
 use touchpoint::audit::{AuditConfig, Check, audit};
 use touchpoint::bootstrap::{BootstrapConfig, bootstrap_model};
 use touchpoint::funnel;
-use touchpoint::funnel::{FunnelConfig, Lead, Ratio, SliceBy};
+#[cfg(feature = "sim")]
+use touchpoint::funnel::SliceBy;
+use touchpoint::funnel::{FunnelConfig, Lead, Ratio};
+#[cfg(feature = "sim")]
 use touchpoint::incremental::{Incremental, IncrementalConfig, bootstrap_effects};
 use touchpoint::models::{FirstTouch, LastTouch, Linear};
 use touchpoint::roi::{BUDGET_ASSUMPTION, RoiReport, Spend};
+#[cfg(feature = "sim")]
 use touchpoint::sim::{Preset, Simulator};
 use touchpoint::story::{Basis, Certainty, Dimension, Finding, StoryInput, english, format_money};
 use touchpoint::{Currency, JourneySet, SimpleJourney, SimpleTouch, attribute};
@@ -124,6 +128,7 @@ fn wording_follows_the_intervals() {
     }
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn a_channel_everywhere_that_does_nothing_is_overcredited() {
     // useless_everywhere: display is on ~80% of paths with no effect (truth)
@@ -392,6 +397,7 @@ fn money_formatting() {
 /// the funnel), attributed linear (with bootstrap intervals), first and last
 /// touch, the incremental model (with bootstrap intervals), funnel, ROI from
 /// the simulated touch costs, and the audit.
+#[cfg(feature = "sim")]
 pub fn b2b_quarter_story() -> Vec<String> {
     let sim = Simulator::new(Preset::B2b.config(7));
     let q1 = (d("01-01"), d("04-01"));
@@ -456,6 +462,7 @@ pub fn b2b_quarter_story() -> Vec<String> {
 /// style output for the same data). Regenerate with
 /// `TOUCHPOINT_BLESS=1 cargo test --test integration story::golden` only
 /// after a deliberate change, and review the diff.
+#[cfg(feature = "sim")]
 #[test]
 fn golden_b2b_quarter() {
     const PATH: &str = concat!(
