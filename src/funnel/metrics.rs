@@ -122,7 +122,7 @@ pub enum WinRate {
 /// Opportunities are the records that reached the opportunity stage (or
 /// won); lost opportunities are those that exited (any exit); the average
 /// deal is revenue won / deals won; the average cycle is the mean sales
-/// cycle of won deals (see [`CycleStart`]).
+/// cycle of won deals (see [`CycleStart`](super::CycleStart)).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Velocity {
     /// Opportunities.
@@ -501,7 +501,7 @@ impl SliceMetrics {
     pub fn time_to_close(&self) -> DurationStats {
         self.acc.time_to_close.stats()
     }
-    /// Sales cycle of won deals (see [`CycleStart`]).
+    /// Sales cycle of won deals (see [`CycleStart`](super::CycleStart)).
     pub fn sales_cycle(&self) -> DurationStats {
         self.acc.sales_cycle.stats()
     }
