@@ -1,11 +1,14 @@
 //! Funnel benchmarks: metrics over one million leads with five stage
-//! entries each (target: under one second on one core).
+//! entries each (target: under one second on one core), and the data audit
+//! over the same people as journeys.
 use std::hint::black_box;
 
 use chrono::{DateTime, Duration, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
-use touchpoint::SimpleTouch;
-use touchpoint::funnel::{FunnelConfig, Lead, Owner, SliceBy, funnel};
+use touchpoint::audit::{AuditConfig, audit_with};
+use touchpoint::funnel;
+use touchpoint::funnel::{FunnelConfig, Lead, Owner, SliceBy};
+use touchpoint::{SimpleJourney, SimpleTouch};
 
 /// A fixed-seed xorshift generator (no dependency, same data every run).
 struct Rng(u64);
@@ -78,16 +81,16 @@ fn funnel_1m(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("metrics/leads=1000000/entries=5", |b| {
         b.iter(|| {
-            let m = funnel(FunnelConfig::default(), black_box(&ls)).unwrap();
+            let m = funnel::fit(black_box(&ls), FunnelConfig::default()).unwrap();
             assert_eq!(m.total().records(), 1_000_000);
             m
         });
     });
     g.bench_function("metrics/leads=1000000/entries=5/by_channel", |b| {
         b.iter(|| {
-            let m = funnel(
-                FunnelConfig::default().slice_by(SliceBy::Channel),
+            let m = funnel::fit(
                 black_box(&ls),
+                FunnelConfig::default().slice_by(SliceBy::Channel),
             )
             .unwrap();
             assert_eq!(m.slices().len(), 6);
@@ -97,5 +100,40 @@ fn funnel_1m(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, funnel_1m);
+/// Measures the data audit (every check) over 200,000 journeys (the
+/// leads' touches, converted when won) and the same leads.
+fn audit_200k(c: &mut Criterion) {
+    let ls = leads(200_000);
+    let js: Vec<SimpleJourney> = ls
+        .iter()
+        .map(|l| {
+            let mut j = SimpleJourney::new(l.id());
+            if l.entries().iter().any(|e| e.stage == "closed_won") {
+                j = j.converted(l.amount().unwrap_or(0.0));
+            }
+            j.touchpoints = l.touches().to_vec();
+            j
+        })
+        .collect();
+    let touches: usize = js.iter().map(|j| j.touchpoints.len()).sum();
+    let config = AuditConfig::new();
+    let mut g = c.benchmark_group("audit");
+    g.sample_size(10);
+    g.bench_function(format!("journeys=200000/touches={touches}"), |b| {
+        b.iter(|| {
+            let r = audit_with(black_box(&js), &[], None, &config);
+            assert_eq!(r.journeys(), 200_000);
+            r
+        });
+    });
+    g.bench_function(
+        format!("journeys=200000/touches={touches}/with_leads"),
+        |b| {
+            b.iter(|| audit_with(black_box(&js), black_box(&ls), None, &config));
+        },
+    );
+    g.finish();
+}
+
+criterion_group!(benches, funnel_1m, audit_200k);
 criterion_main!(benches);

@@ -1,6 +1,8 @@
-//! A quarter of B2B funnel reporting on built-in synthetic data: the
-//! funnel with conversion rates, lead-to-revenue, pipeline velocity,
-//! content performance and ROI per channel.
+//! A quarter of B2B funnel reporting on built-in synthetic data: first
+//! what the quarter says in plain words (the data audit and the findings
+//! narrative), then the funnel with conversion rates, lead-to-revenue,
+//! pipeline velocity, content performance and ROI per channel. Amounts are
+//! in USD.
 //!
 //! Run with `cargo run --example b2b_report`. The data (about 3,000
 //! people at 600 accounts, Q1 2025) is generated deterministically inside
@@ -9,12 +11,17 @@
 use std::error::Error;
 
 use chrono::{DateTime, Duration, Utc};
+use touchpoint::audit::{AuditConfig, Severity, audit_with};
+use touchpoint::bootstrap::{BootstrapConfig, bootstrap_model};
+use touchpoint::funnel;
 use touchpoint::funnel::{
     ContentPartial, Cycles, FunnelConfig, FunnelMetrics, Lead, Owner, Ratio, SliceBy,
-    SourcesReport, StageProbabilities, WinRate, funnel, merge_duplicates, roll_up_accounts,
+    SourcesReport, StageProbabilities, WinRate, merge_duplicates, roll_up_accounts,
 };
-use touchpoint::models::Linear;
+use touchpoint::incremental::{Incremental, IncrementalConfig, bootstrap_effects};
+use touchpoint::models::{FirstTouch, LastTouch, Linear};
 use touchpoint::roi::{RoiReport, Spend};
+use touchpoint::story::{StoryInput, english};
 use touchpoint::{JourneySet, SimpleJourney, SimpleTouch, attribute};
 
 /// xorshift64*: a tiny fixed-seed generator, so every run prints the same report.
@@ -202,6 +209,23 @@ fn won_journeys(leads: &[Lead]) -> Result<JourneySet, touchpoint::Error> {
     JourneySet::from_journeys(&js)
 }
 
+/// Every person as a journey: all touches, converted for the deal amount
+/// when won (the population the audit and the incremental model need).
+fn people_journeys(leads: &[Lead]) -> Vec<SimpleJourney> {
+    leads
+        .iter()
+        .map(|l| {
+            let won = l.entries().iter().any(|e| e.stage == "closed_won");
+            let mut j = SimpleJourney::new(l.id());
+            if won {
+                j = j.converted(l.amount().unwrap_or(0.0));
+            }
+            j.touchpoints = l.touches().to_vec();
+            j
+        })
+        .collect()
+}
+
 fn money(x: f64) -> String {
     let neg = x < 0.0;
     let s = format!("{:.0}", x.abs());
@@ -243,7 +267,7 @@ fn funnel_table(m: &FunnelMetrics) -> Result<(), Box<dyn Error>> {
     heading("Funnel (cohort view: people created in Q1 2025)");
     println!(
         "{:<13} {:>7} {:>11} {:>11}",
-        "stage", "count", "from prev", "from top"
+        "stage", "people", "from prev", "from top"
     );
     let counts = t.stage_counts();
     let top = counts[0].count as f64;
@@ -262,7 +286,7 @@ fn funnel_table(m: &FunnelMetrics) -> Result<(), Box<dyn Error>> {
         );
     }
     for e in t.exit_counts() {
-        println!("{:<13} {:>7}   (exit)", e.stage, e.count);
+        println!("{:<13} {:>7} {:>11}", e.stage, e.count, "(exit)");
     }
     let a = t.acceptance();
     println!(
@@ -273,12 +297,13 @@ fn funnel_table(m: &FunnelMetrics) -> Result<(), Box<dyn Error>> {
         a.rejected,
         a.pending
     );
+    println!("  {:<34} {:>6}", "rejection reason", "people");
     for (reason, n) in &a.reasons {
-        println!("  rejected: {reason:<24} {n:>5}");
+        println!("  {reason:<34} {n:>6}");
     }
     println!(
         "\n{:<13} {:>7} {:>9} {:>9} {:>9}",
-        "time in stage", "count", "mean d", "median d", "p90 d"
+        "time in stage", "people", "mean days", "median", "p90"
     );
     for s in &m.config().stages().progression()[..5] {
         let d = t.time_in_stage(s)?;
@@ -301,7 +326,9 @@ fn funnel_table(m: &FunnelMetrics) -> Result<(), Box<dyn Error>> {
         days(c.p90_days)
     );
     let p = t.period_conversions();
-    println!("\nPeriod view (stage entries per month)");
+    println!(
+        "\nPeriod view (stage entries per month, people; mql->sql = SQL entries / MQL entries)"
+    );
     print!("{:<8}", "month");
     for s in m.config().stages().progression() {
         print!(" {s:>11}");
@@ -319,7 +346,7 @@ fn funnel_table(m: &FunnelMetrics) -> Result<(), Box<dyn Error>> {
 }
 
 fn lead_to_revenue(by_channel: &FunnelMetrics, total: &FunnelMetrics) {
-    heading("Lead-to-revenue by original source");
+    heading("Lead-to-revenue by original source (the lead's first touch; USD)");
     println!(
         "{:<20} {:>6} {:>6} {:>5} {:>12} {:>10} {:>10} {:>8}",
         "source", "leads", "MQLs", "won", "revenue", "rev/lead", "rev/MQL", "win %"
@@ -344,6 +371,7 @@ fn lead_to_revenue(by_channel: &FunnelMetrics, total: &FunnelMetrics) {
         minor(r.revenue_minor),
         r.won
     );
+    println!("  {:<31} {:>12}  deals, share", "", "USD");
     println!(
         "  marketing-sourced    {:>12}  ({} deals, {} of revenue)",
         minor(r.marketing_sourced_minor),
@@ -369,8 +397,12 @@ fn lead_to_revenue(by_channel: &FunnelMetrics, total: &FunnelMetrics) {
 fn velocity(by_segment: &FunnelMetrics) -> Result<(), Box<dyn Error>> {
     heading("Pipeline velocity (won / closed win rate; cycle from opportunity)");
     println!(
+        "per day = opportunities x win rate x average deal / cycle days: revenue moving through the\n\
+         pipeline per day (USD/day), not revenue won per day of the quarter."
+    );
+    println!(
         "{:<12} {:>6} {:>6} {:>9} {:>11} {:>9} {:>12}",
-        "segment", "opps", "won", "win rate", "avg deal", "cycle d", "per day"
+        "segment", "opps", "won", "win rate", "avg deal $", "cycle d", "$ per day"
     );
     for s in by_segment.slices().iter().chain([by_segment.total()]) {
         let v = s.velocity(WinRate::WonOverClosed);
@@ -394,7 +426,7 @@ fn velocity(by_segment: &FunnelMetrics) -> Result<(), Box<dyn Error>> {
         amt(all.per_day)
     );
     let p = by_segment.total().pipeline(&StageProbabilities::Learned)?;
-    println!("\nOpen pipeline (probabilities learned from closed records)");
+    println!("\nOpen pipeline (probabilities learned from closed records; USD)");
     println!(
         "{:<12} {:>6} {:>12} {:>8} {:>12}",
         "stage", "open", "amount", "p(win)", "weighted"
@@ -429,7 +461,7 @@ fn content(leads: &[Lead], cfg: &FunnelConfig) -> Result<(), Box<dyn Error>> {
     heading("Content performance (opportunities and revenue under linear attribution)");
     println!(
         "{:<22} {:>6} {:>8} {:>12}",
-        "asset", "MQLs", "opps", "revenue"
+        "asset", "MQLs", "opps", "revenue $"
     );
     for l in &r.lines {
         println!(
@@ -451,8 +483,8 @@ fn content(leads: &[Lead], cfg: &FunnelConfig) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn roi(leads: &[Lead], by_channel: &FunnelMetrics) -> Result<(), Box<dyn Error>> {
-    let report = attribute(&Linear, &won_journeys(leads)?)?;
+/// The quarter's spend book (USD per channel, campaign and month).
+fn spend_book() -> Result<Spend, touchpoint::Error> {
     let mut spend = Spend::new();
     for (ch, camps, _, monthly) in CHANNELS {
         for (m, month) in ["2025-01", "2025-02", "2025-03"].iter().enumerate() {
@@ -463,9 +495,82 @@ fn roi(leads: &[Lead], by_channel: &FunnelMetrics) -> Result<(), Box<dyn Error>>
         }
     }
     spend.add(SDR, None, "2025-Q1", 0.0)?;
+    Ok(spend)
+}
+
+/// The audit and the findings narrative, printed first.
+fn what_this_quarter_says(
+    people: &[Lead],
+    total: &FunnelMetrics,
+    by_channel: &FunnelMetrics,
+) -> Result<(), Box<dyn Error>> {
+    let won = won_journeys(people)?;
+    let linear = attribute(&Linear, &won)?;
+    let first = attribute(&FirstTouch, &won)?;
+    let last = attribute(&LastTouch, &won)?;
+    let boot = BootstrapConfig::new().replicates(200)?.seed(2025);
+    let intervals = bootstrap_model(&Linear, &won, &boot)?;
+    let everyone = people_journeys(people);
+    let all = JourneySet::from_journeys(&everyone)?;
+    let inc_cfg = IncrementalConfig::default();
+    let inc = Incremental::fit(&all, &inc_cfg)?;
+    let inc_boot = BootstrapConfig::new().replicates(40)?.seed(2025);
+    let inc_intervals = bootstrap_effects(&all, &inc_cfg, &inc_boot)?;
+    let spend = spend_book()?;
+    let roi = RoiReport::by_channel(&linear, &spend, Some(by_channel))?;
+    let audit = audit_with(&everyone, people, Some(&spend), &AuditConfig::new());
+    heading("Data audit");
+    println!(
+        "{} journeys, {} touches, {} won, {} leads audited; {} findings:",
+        audit.journeys(),
+        audit.touches(),
+        audit.conversions(),
+        audit.leads(),
+        audit.findings().len()
+    );
+    println!(
+        "{:<9} {:<26} {:<20} {:>7} {:>7}",
+        "severity", "check", "subject", "count", "of"
+    );
+    for f in audit.findings() {
+        println!(
+            "{:<9} {:<26} {:<20} {:>7} {:>7}",
+            f.severity,
+            f.check,
+            f.subject.as_deref().unwrap_or("-"),
+            f.count,
+            f.out_of
+        );
+    }
+    if audit.worst() < Some(Severity::Warning) {
+        println!("Nothing above info: the figures below can be read as they are.");
+    }
+    heading("What this quarter says");
+    let findings = StoryInput::new(&linear)
+        .intervals(&intervals)
+        .compare(&[&first, &last])
+        .incremental(&inc, Some(&inc_intervals))
+        .funnel(total, None)
+        .roi(&roi)
+        .audit(&audit)
+        .findings()?;
+    for f in &findings {
+        println!("- {}", english(f, "$"));
+    }
+    Ok(())
+}
+
+fn roi(leads: &[Lead], by_channel: &FunnelMetrics) -> Result<(), Box<dyn Error>> {
+    let report = attribute(&Linear, &won_journeys(leads)?)?;
+    let spend = spend_book()?;
     let r = RoiReport::by_channel(&report, &spend, Some(by_channel))?;
     heading(
         "ROI per channel (linear attribution of won revenue; costs per funnel stage by source)",
+    );
+    println!(
+        "Amounts in USD. Revenue, ROI, ROAS and CAC: linear credit. Cost per lead/MQL/SQL/opp: spend /\n\
+         records the channel sourced (a record counts for its lead's first touch, the funnel's slice\n\
+         rule). n/a: no spend recorded, or nothing to divide by."
     );
     println!(
         "{:<20} {:>10} {:>11} {:>8} {:>6} {:>8} {:>8} {:>8} {:>8} {:>9}",
@@ -507,6 +612,10 @@ fn roi(leads: &[Lead], by_channel: &FunnelMetrics) -> Result<(), Box<dyn Error>>
     ];
     let src = SourcesReport::from_funnel(&sessions, by_channel)?;
     println!("\nSources: sessions -> contacts");
+    println!(
+        "{:<20} {:>8} {:>8} {:>8}",
+        "source", "sessions", "contacts", "rate"
+    );
     for l in src.lines() {
         println!(
             "{:<20} {:>8} {:>8} {:>8}",
@@ -558,10 +667,11 @@ fn run() -> Result<(), Box<dyn Error>> {
     );
 
     let cfg = FunnelConfig::default().with_sales_channels([SDR]);
-    let total = funnel(cfg.clone(), &people)?;
-    let by_channel = funnel(cfg.clone().slice_by(SliceBy::Channel), &people)?;
-    let by_segment = funnel(cfg.clone().slice_by(SliceBy::Segment), &people)?;
-    let acct = funnel(cfg.clone(), &accounts)?;
+    let total = funnel::fit(&people, cfg.clone())?;
+    let by_channel = funnel::fit(&people, cfg.clone().slice_by(SliceBy::Channel))?;
+    what_this_quarter_says(&people, &total, &by_channel)?;
+    let by_segment = funnel::fit(&people, cfg.clone().slice_by(SliceBy::Segment))?;
+    let acct = funnel::fit(&accounts, cfg.clone())?;
     let rules = total.rules();
     println!(
         "Rules applied: {} skipped stages back-populated, {} duplicate entries dropped, {} out-of-order entries re-dated, {} exits superseded by a comeback",
@@ -575,11 +685,11 @@ fn run() -> Result<(), Box<dyn Error>> {
         acct.total().reached("mql")?,
         acct.total().revenue().won
     );
-    let cycles = funnel(
+    let cycles = funnel::fit(
+        &people,
         cfg.clone()
             .with_cycles(Cycles::Sla { days: 30 })?
             .as_of(q + Duration::days(90)),
-        &people,
     )?;
     println!(
         "Cycle view (30-day SLA, as of 2025-04-01): {} cycles from {} people, {} comebacks, {} stalled",

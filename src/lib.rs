@@ -43,8 +43,10 @@
 //! | [`shapley`] | Shapley values: simplified, coalition conversion rate, ordered |
 //! | [`incremental`] | a regularized logistic conversion model credited by counterfactual removal |
 //! | [`bootstrap`] | seeded, reproducible confidence intervals for every model |
-//! | [`funnel`] | lead -> MQL -> SQL -> opportunity -> won metrics |
+//! | [`funnel`] | `inquiry` -> `mql` -> `sal` -> `sql` -> `opportunity` -> `closed_won` metrics |
 //! | [`roi`] | ROI, ROAS, cost per stage, CAC, budget moves |
+//! | [`audit`] | a data audit before attribution: completeness, consistency, engagement, tracking breaks, sufficiency |
+//! | [`story`] | typed findings from the reports and an English renderer |
 //! | `sim` | a seeded journey simulator with known causal effects (feature `sim`) |
 //! | [`design`] | the design notes (`DESIGN.md`) |
 //! | [`format`](mod@format) | the journey file format the examples read (`docs/FORMAT.md`) |
@@ -92,6 +94,10 @@ pub mod shapley;
 // ---- funnel and money (issue: B2B funnel)
 pub mod funnel;
 pub mod roi;
+
+// ---- data audit and findings narrative (issue 12)
+pub mod audit;
+pub mod story;
 
 // ---- simulator (issue: simulator)
 #[cfg(feature = "sim")]

@@ -16,7 +16,7 @@
 //!   whose source is that channel (from the funnel metrics);
 //! - `CAC = S / C`.
 //!
-//! Every ratio is a [`Ratio`]: [`Ratio::Undefined`] when its denominator is
+//! Every ratio is a [`funnel::Ratio`](crate::funnel::Ratio): [`Ratio::Undefined`](crate::funnel::Ratio::Undefined) when its denominator is
 //! zero (a channel with no spend has an undefined ROI), never NaN or a panic.
 //!
 //! # Budget scenarios
@@ -31,7 +31,8 @@
 //!
 //! ```
 //! use touchpoint::{attribute, JourneySet, SimpleJourney, SimpleTouch, models::FirstTouch};
-//! use touchpoint::roi::{RoiReport, Spend, Ratio};
+//! use touchpoint::funnel::Ratio;
+//! use touchpoint::roi::{RoiReport, Spend};
 //!
 //! let t = "2024-01-05T00:00:00Z".parse()?;
 //! let j = SimpleJourney::new("a").touch(SimpleTouch::new("search", t)).converted(3000.0);
@@ -56,7 +57,12 @@ use crate::error::{Error, Result};
 use crate::funnel::{FunnelMetrics, SliceBy};
 use crate::money::Currency;
 
-pub use crate::funnel::Ratio;
+use crate::funnel::Ratio as FRatio;
+
+/// Former second path of [`funnel::Ratio`](crate::funnel::Ratio): one type,
+/// one path now.
+#[deprecated(since = "0.2.0", note = "use `touchpoint::funnel::Ratio`")]
+pub type Ratio = crate::funnel::Ratio;
 
 /// Spend per channel, campaign and period, in minor units.
 ///
@@ -223,9 +229,28 @@ impl Spend {
             .map(|(_, v)| v)
             .sum()
     }
+    /// The channels with a spend line (even of 0), sorted, each once.
+    pub fn channels(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.lines.keys().map(|(c, _, _)| c.as_str()).collect();
+        v.dedup();
+        v
+    }
+
     /// Total spend, minor units.
     pub fn total_minor(&self) -> i128 {
         self.lines.values().sum()
+    }
+    /// Total spend on `channel`, major units.
+    pub fn channel_spend(&self, channel: &str) -> f64 {
+        self.currency.to_major_wide(self.channel_minor(channel))
+    }
+    /// Total spend on `campaign`, major units.
+    pub fn campaign_spend(&self, campaign: &str) -> f64 {
+        self.currency.to_major_wide(self.campaign_minor(campaign))
+    }
+    /// Total spend, major units.
+    pub fn total(&self) -> f64 {
+        self.currency.to_major_wide(self.total_minor())
     }
 
     fn by(&self, campaign: bool) -> BTreeMap<&str, i128> {
@@ -268,19 +293,34 @@ pub struct RoiLine {
     /// Funnel counts, when funnel metrics were given.
     pub funnel: Option<FunnelCounts>,
     /// `(revenue - spend) / spend`.
-    pub roi: Ratio,
+    pub roi: FRatio,
     /// `revenue / spend`.
-    pub roas: Ratio,
-    /// Spend per lead, major units.
-    pub cost_per_lead: Ratio,
+    pub roas: FRatio,
+    /// Spend per lead, major units; undefined ("n/a") with no lead or no
+    /// spend recorded (likewise every cost ratio below).
+    pub cost_per_lead: FRatio,
     /// Spend per MQL, major units.
-    pub cost_per_mql: Ratio,
+    pub cost_per_mql: FRatio,
     /// Spend per SQL, major units.
-    pub cost_per_sql: Ratio,
+    pub cost_per_sql: FRatio,
     /// Spend per opportunity, major units.
-    pub cost_per_opportunity: Ratio,
+    pub cost_per_opportunity: FRatio,
     /// Customer acquisition cost: spend per attributed conversion, major units.
-    pub cac: Ratio,
+    pub cac: FRatio,
+    /// The currency of the amounts.
+    #[serde(default)]
+    pub currency: Currency,
+}
+
+impl RoiLine {
+    /// Spend in major units (`spend_minor` in the line's currency).
+    pub fn spend(&self) -> f64 {
+        self.currency.to_major_wide(self.spend_minor)
+    }
+    /// Attributed revenue in major units.
+    pub fn revenue(&self) -> f64 {
+        self.currency.to_major_wide(self.revenue_minor)
+    }
 }
 
 impl RoiLine {
@@ -295,9 +335,10 @@ impl RoiLine {
     ) -> RoiLine {
         let s = currency.to_major_wide(spend_minor);
         let r = currency.to_major_wide(revenue_minor);
+        // No spend recorded: every cost ratio is unknown, not zero.
         let per = |n: Option<u64>| match n {
-            Some(n) => Ratio::of(s, n as f64),
-            None => Ratio::Undefined,
+            Some(n) if spend_minor != 0 => FRatio::of(s, n as f64),
+            _ => FRatio::Undefined,
         };
         RoiLine {
             name: name.to_owned(),
@@ -305,13 +346,18 @@ impl RoiLine {
             revenue_minor,
             conversions,
             funnel,
-            roi: Ratio::of(r - s, s),
-            roas: Ratio::of(r, s),
+            roi: FRatio::of(r - s, s),
+            roas: FRatio::of(r, s),
             cost_per_lead: per(funnel.map(|f| f.leads)),
             cost_per_mql: per(funnel.map(|f| f.mqls)),
             cost_per_sql: per(funnel.map(|f| f.sqls)),
             cost_per_opportunity: per(funnel.map(|f| f.opportunities)),
-            cac: Ratio::of(s, conversions),
+            cac: if spend_minor == 0 {
+                FRatio::Undefined
+            } else {
+                FRatio::of(s, conversions)
+            },
+            currency,
         }
     }
 }
@@ -339,6 +385,16 @@ pub struct BudgetScenario {
     pub revenue_change: f64,
     /// The assumption the numbers rest on.
     pub assumption: String,
+    /// The currency of the amounts.
+    #[serde(default)]
+    pub currency: Currency,
+}
+
+impl BudgetScenario {
+    /// The amount moved, major units.
+    pub fn amount(&self) -> f64 {
+        self.currency.to_major_wide(self.amount_minor)
+    }
 }
 
 /// The assumption of [`BudgetScenario`]s.
@@ -482,6 +538,10 @@ impl RoiReport {
     pub fn model(&self) -> &str {
         &self.model
     }
+    /// The currency of every amount.
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
     /// The lines, sorted by name.
     pub fn lines(&self) -> &[RoiLine] {
         &self.lines
@@ -581,6 +641,7 @@ impl RoiReport {
             to_revenue: tr,
             revenue_change: fr + tr,
             assumption: BUDGET_ASSUMPTION.to_owned(),
+            currency: self.currency,
         })
     }
 }

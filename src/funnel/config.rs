@@ -119,6 +119,7 @@ pub enum CycleStart {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "FunnelConfigWire")]
 pub struct FunnelConfig {
     pub(crate) stages: Stages,
     pub(crate) backfill: Backfill,
@@ -131,6 +132,52 @@ pub struct FunnelConfig {
     pub(crate) sales_channels: Vec<String>,
     pub(crate) currency: Currency,
     pub(crate) as_of: Option<i64>,
+}
+
+/// The serialized form of [`FunnelConfig`], checked on read by the same
+/// setters a caller uses (a 0-day SLA is rejected, sales channels sorted
+/// and deduplicated, the as-of date within the representable range).
+#[derive(Deserialize)]
+struct FunnelConfigWire {
+    stages: Stages,
+    backfill: Backfill,
+    out_of_order: OutOfOrder,
+    cycles: Cycles,
+    source: SourceView,
+    slice: SliceBy,
+    period: Period,
+    cycle_start: CycleStart,
+    sales_channels: Vec<String>,
+    currency: Currency,
+    as_of: Option<i64>,
+}
+
+impl TryFrom<FunnelConfigWire> for FunnelConfig {
+    type Error = Error;
+    fn try_from(w: FunnelConfigWire) -> Result<FunnelConfig> {
+        let mut c = FunnelConfig::default()
+            .with_stages(w.stages)
+            .with_backfill(w.backfill)
+            .with_out_of_order(w.out_of_order)
+            .with_cycles(w.cycles)?
+            .with_source(w.source)
+            .slice_by(w.slice)
+            .with_period(w.period)
+            .with_cycle_start(w.cycle_start)
+            .with_sales_channels(w.sales_channels)
+            .with_currency(w.currency);
+        if let Some(ms) = w.as_of {
+            let at = DateTime::from_timestamp_millis(ms).ok_or_else(|| {
+                Error::param(
+                    "as_of",
+                    ms,
+                    "milliseconds since 1970 within chrono's range (about +-262,000 years)",
+                )
+            })?;
+            c = c.as_of(at);
+        }
+        Ok(c)
+    }
 }
 
 impl Default for FunnelConfig {

@@ -17,7 +17,10 @@
 //! # Normalization rules (each counted in [`RuleCounts`])
 //!
 //! 1. Entries are sorted by time (ties: progression before exits, in funnel
-//!    order). An unknown stage name is an [`Error::UnknownName`](crate::Error::UnknownName).
+//!    order). A stage name that is not one of the [`Stages`] (spelled
+//!    exactly: `mql`, not `MQL` or `lead`) is an
+//!    [`Error::InvalidLead`](crate::Error::InvalidLead) naming the lead and
+//!    listing the valid names.
 //!    An invalid amount is an [`Error::InvalidLead`](crate::Error::InvalidLead).
 //! 2. **Cycles.** In the lifetime view ([`Cycles::Lifetime`], default) a
 //!    lead is one record. In the cycle view ([`Cycles::Sla`]) a record
@@ -62,7 +65,7 @@
 //!
 //! ```
 //! use touchpoint::SimpleTouch;
-//! use touchpoint::funnel::{funnel, FunnelConfig, Lead, Owner, SliceBy, WinRate};
+//! use touchpoint::funnel::{self, FunnelConfig, Lead, Owner, SliceBy, WinRate};
 //!
 //! let t = |d: &str| format!("2024-{d}T00:00:00Z").parse::<chrono::DateTime<chrono::Utc>>();
 //! let won = Lead::new("a")
@@ -76,7 +79,7 @@
 //!     .touch(SimpleTouch::new("webinar", t("01-01")?))
 //!     .stage("opportunity", t("01-05")?)
 //!     .stage_with_reason("closed_lost", t("02-01")?, "budget");
-//! let m = funnel(FunnelConfig::default().slice_by(SliceBy::Channel), [&won, &lost])?;
+//! let m = funnel::fit([&won, &lost], FunnelConfig::default().slice_by(SliceBy::Channel))?;
 //! let v = m.slice("webinar").unwrap().velocity(WinRate::WonOverClosed);
 //! // 2 opportunities x 50% x $50,000 / 60 days
 //! assert_eq!(format!("{:.2}", v.per_day), "833.33");
@@ -84,12 +87,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod acc;
 mod config;
 mod content;
 mod hist;
 mod lead;
 mod metrics;
 mod normalize;
+mod partial;
 mod period;
 mod ratio;
 mod sources;
@@ -102,11 +107,14 @@ pub use self::content::{ContentLine, ContentPartial, ContentReport};
 pub use self::hist::DurationStats;
 pub use self::lead::{Lead, MergeCounts, Owner, StageEntry, merge_duplicates, roll_up_accounts};
 pub use self::metrics::{
-    ALL, Acceptance, Conversion, FunnelMetrics, FunnelPartial, LeadToRevenue, NONE,
-    PeriodConversions, Pipeline, PipelineStage, RevenueSplit, SliceMetrics, StageCount,
-    StageProbabilities, Velocity, WinRate, funnel, pipeline_velocity,
+    Acceptance, Conversion, FunnelMetrics, LeadToRevenue, PeriodConversions, Pipeline,
+    PipelineStage, RevenueSplit, SliceMetrics, StageCount, StageProbabilities, Velocity, WinRate,
+    pipeline_velocity,
 };
 pub use self::normalize::RuleCounts;
+#[expect(deprecated, reason = "the former names stay available")]
+pub use self::partial::{ALL, NONE, funnel};
+pub use self::partial::{FunnelPartial, MISSING_SLICE, TOTAL_SLICE, fit};
 pub use self::period::Period;
 pub use self::ratio::Ratio;
 pub use self::sources::{SourceLine, SourcesReport, WhatIf};

@@ -157,9 +157,14 @@ pub(crate) fn normalize(
             Some(StageRef::Progress(p)) => scratch.push((ts, 0, p as u8, i as u32)),
             Some(StageRef::Exit(x)) => scratch.push((ts, 1, x as u8, i as u32)),
             None => {
-                return Err(Error::UnknownName {
-                    kind: "stage",
-                    name: e.stage.clone(),
+                return Err(Error::InvalidLead {
+                    lead: lead.id().to_owned(),
+                    reason: format!(
+                        "unknown stage {:?} (valid stages: {}; exits: {})",
+                        e.stage,
+                        stages.progression().join(", "),
+                        stages.exits().join(", ")
+                    ),
                 });
             }
         }

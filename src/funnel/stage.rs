@@ -27,6 +27,13 @@ pub(crate) enum StageRef {
 /// The default is `inquiry -> mql -> sal -> sql -> opportunity -> closed_won`
 /// with exits `closed_lost`, `disqualified`, `recycled`.
 ///
+/// **One spelling.** These lower-case names are the only ones accepted, in
+/// Rust, JSON and error messages alike (`mql`, not `MQL` or `lead`; a
+/// stage spelled otherwise is an error that lists these names). Prose
+/// (README, reports) writes them inquiry, MQL, SAL, SQL, opportunity and
+/// won, in that order. Other names are yours to choose with
+/// [`Stages::new`].
+///
 /// # Example
 ///
 /// ```

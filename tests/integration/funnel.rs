@@ -3,10 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
+use touchpoint::funnel;
 use touchpoint::funnel::{
     Backfill, ContentPartial, CycleStart, Cycles, FunnelConfig, FunnelPartial, Lead, OutOfOrder,
     Owner, Period, Ratio, SliceBy, SourceView, SourcesReport, StageProbabilities, Stages, WinRate,
-    funnel, merge_duplicates, pipeline_velocity, roll_up_accounts,
+    merge_duplicates, pipeline_velocity, roll_up_accounts,
 };
 use touchpoint::models::{FirstTouch, Linear};
 use touchpoint::roi::{BUDGET_ASSUMPTION, RoiReport, Spend};
@@ -97,7 +98,7 @@ fn cfg() -> FunnelConfig {
 
 #[test]
 fn counts_and_cohort_conversions() {
-    let m = funnel(cfg(), &leads()).unwrap();
+    let m = funnel::fit(&leads(), cfg()).unwrap();
     let t = m.total();
     let counts: Vec<u64> = t.stage_counts().iter().map(|c| c.count).collect();
     assert_eq!(counts, vec![6, 6, 5, 4, 4, 2]);
@@ -124,7 +125,7 @@ fn counts_and_cohort_conversions() {
 
 #[test]
 fn entered_only_counts() {
-    let m = funnel(cfg().with_backfill(Backfill::EnteredOnly), &leads()).unwrap();
+    let m = funnel::fit(&leads(), cfg().with_backfill(Backfill::EnteredOnly)).unwrap();
     let counts: Vec<u64> = m.total().stage_counts().iter().map(|c| c.count).collect();
     assert_eq!(counts, vec![6, 3, 2, 2, 4, 2]);
     assert_eq!(m.rules().backfilled, 0);
@@ -132,7 +133,7 @@ fn entered_only_counts() {
 
 #[test]
 fn period_view() {
-    let m = funnel(cfg(), &leads()).unwrap();
+    let m = funnel::fit(&leads(), cfg()).unwrap();
     let p = m.total().period_conversions();
     let labels: Vec<&str> = p.iter().map(|x| x.period.as_str()).collect();
     assert_eq!(labels, vec!["2024-01", "2024-02", "2024-03"]);
@@ -150,7 +151,7 @@ fn period_view() {
 
 #[test]
 fn acceptance_with_reasons() {
-    let m = funnel(cfg(), &leads()).unwrap();
+    let m = funnel::fit(&leads(), cfg()).unwrap();
     let a = m.total().acceptance();
     assert_eq!((a.mqls, a.accepted, a.rejected, a.pending), (6, 4, 1, 1));
     assert!(close(val(a.rate), 4.0 / 6.0));
@@ -159,7 +160,7 @@ fn acceptance_with_reasons() {
 
 #[test]
 fn time_in_stage_and_to_close() {
-    let m = funnel(cfg(), &leads()).unwrap();
+    let m = funnel::fit(&leads(), cfg()).unwrap();
     let t = m.total();
     // mql: A 3 days, B 0, C 10 (to disqualified), D 1, E 0, F 0
     let s = t.time_in_stage("mql").unwrap();
@@ -177,7 +178,7 @@ fn time_in_stage_and_to_close() {
     // sales cycle from the opportunity: A 60, E 30
     let sc = t.sales_cycle();
     assert_eq!((sc.count, sc.mean_days), (2, Some(45.0)));
-    let m2 = funnel(cfg().with_cycle_start(CycleStart::Created), &leads()).unwrap();
+    let m2 = funnel::fit(&leads(), cfg().with_cycle_start(CycleStart::Created)).unwrap();
     assert_eq!(
         m2.total().sales_cycle().mean_days,
         Some((74.0 + 35.0) / 2.0)
@@ -195,7 +196,7 @@ fn velocity_known_answers() {
     assert!(pipeline_velocity(1.0, 0.5, 1.0, 0.0).is_err());
     assert!(pipeline_velocity(f64::NAN, 0.5, 1.0, 1.0).is_err());
 
-    let m = funnel(cfg(), &leads()).unwrap();
+    let m = funnel::fit(&leads(), cfg()).unwrap();
     let v = m.total().velocity(WinRate::WonOverClosed);
     assert_eq!((v.opportunities, v.won, v.lost), (4, 2, 1));
     assert!(close(val(v.win_rate), 2.0 / 3.0));
@@ -221,7 +222,7 @@ fn velocity_known_answer_from_leads() {
             l.stage("closed_lost", d("02-01"))
         });
     }
-    let v = funnel(cfg(), &ls)
+    let v = funnel::fit(&ls, cfg())
         .unwrap()
         .total()
         .velocity(WinRate::WonOverClosed);
@@ -230,7 +231,7 @@ fn velocity_known_answer_from_leads() {
 
 #[test]
 fn pipeline_open_and_weighted() {
-    let m = funnel(cfg(), &leads()).unwrap();
+    let m = funnel::fit(&leads(), cfg()).unwrap();
     let p = m.total().pipeline(&StageProbabilities::Learned).unwrap();
     let sal = &p.stages[2];
     assert_eq!((sal.count, sal.amount_minor), (1, 1_000_000));
@@ -259,7 +260,7 @@ fn pipeline_open_and_weighted() {
 
 #[test]
 fn revenue_sourced_and_influenced() {
-    let m = funnel(cfg(), &leads()).unwrap();
+    let m = funnel::fit(&leads(), cfg()).unwrap();
     let r = m.total().revenue();
     assert_eq!((r.won, r.revenue_minor), (2, 8_000_000));
     assert_eq!(
@@ -273,9 +274,9 @@ fn revenue_sourced_and_influenced() {
     assert_eq!(r.marketing_share(), Ratio::Defined(0.625));
     assert_eq!(r.marketing_touched_share(), Ratio::Defined(1.0));
     // with webinar counted as a sales channel, E is not influenced
-    let m = funnel(
-        cfg().with_sales_channels(["sales_call", "webinar"]),
+    let m = funnel::fit(
         &leads(),
+        cfg().with_sales_channels(["sales_call", "webinar"]),
     )
     .unwrap();
     let r = m.total().revenue();
@@ -285,7 +286,7 @@ fn revenue_sourced_and_influenced() {
 
 #[test]
 fn lead_to_revenue_by_source() {
-    let m = funnel(cfg().slice_by(SliceBy::Channel), &leads()).unwrap();
+    let m = funnel::fit(&leads(), cfg().slice_by(SliceBy::Channel)).unwrap();
     let keys: Vec<&str> = m.slices().iter().map(|s| s.key()).collect();
     assert_eq!(keys, vec!["email", "paid_search", "sales_call", "webinar"]);
     let w = m.slice("webinar").unwrap().lead_to_revenue();
@@ -302,18 +303,18 @@ fn lead_to_revenue_by_source() {
     assert!(close(val(t.revenue_per_lead), 80_000.0 / 6.0));
     assert!(close(val(t.lead_to_win), 2.0 / 6.0));
     // other dimensions
-    let seg = funnel(cfg().slice_by(SliceBy::Segment), &leads()).unwrap();
+    let seg = funnel::fit(&leads(), cfg().slice_by(SliceBy::Segment)).unwrap();
     assert_eq!(seg.slice("enterprise").unwrap().records(), 1);
     assert_eq!(seg.slice("(none)").unwrap().records(), 5);
-    let own = funnel(cfg().slice_by(SliceBy::Owner), &leads()).unwrap();
+    let own = funnel::fit(&leads(), cfg().slice_by(SliceBy::Owner)).unwrap();
     assert_eq!(own.slice("sales").unwrap().records(), 2);
-    let camp = funnel(cfg().slice_by(SliceBy::Campaign), &leads()).unwrap();
+    let camp = funnel::fit(&leads(), cfg().slice_by(SliceBy::Campaign)).unwrap();
     assert_eq!(camp.slice("q1").unwrap().revenue().revenue_minor, 5_000_000);
-    let cont = funnel(cfg().slice_by(SliceBy::Content), &leads()).unwrap();
+    let cont = funnel::fit(&leads(), cfg().slice_by(SliceBy::Content)).unwrap();
     assert_eq!(cont.slice("ebook").unwrap().records(), 2); // A's and D's first touches
-    let per = funnel(
-        cfg().slice_by(SliceBy::Period).with_period(Period::Quarter),
+    let per = funnel::fit(
         &leads(),
+        cfg().slice_by(SliceBy::Period).with_period(Period::Quarter),
     )
     .unwrap();
     assert_eq!(per.slice("2024-Q1").unwrap().records(), 6);
@@ -363,7 +364,7 @@ fn sources_report_and_what_if() {
         r.what_if("tv", 50),
         Err(Error::UnknownName { .. })
     ));
-    let m = funnel(cfg().slice_by(SliceBy::Channel), &leads()).unwrap();
+    let m = funnel::fit(&leads(), cfg().slice_by(SliceBy::Channel)).unwrap();
     let r = SourcesReport::from_funnel(&[("paid_search", 40), ("email", 10)], &m).unwrap();
     assert_eq!(
         r.what_if("paid_search", 20).unwrap().expected_contacts,
@@ -374,7 +375,7 @@ fn sources_report_and_what_if() {
         r.what_if("webinar", 20).unwrap().expected_contacts,
         Ratio::Undefined
     );
-    let total = funnel(cfg(), &leads()).unwrap();
+    let total = funnel::fit(&leads(), cfg()).unwrap();
     assert!(SourcesReport::from_funnel(&[], &total).is_err());
     assert!(SourcesReport::new(&[("a", 1), ("a", 2)], &[]).is_err());
 }
@@ -400,7 +401,7 @@ fn journeys(ls: &[Lead]) -> JourneySet {
 fn roi_known_answers() {
     let ls = leads();
     let report = attribute(&FirstTouch, &journeys(&ls)).unwrap();
-    let m = funnel(cfg().slice_by(SliceBy::Channel), &ls).unwrap();
+    let m = funnel::fit(&ls, cfg().slice_by(SliceBy::Channel)).unwrap();
     let mut spend = Spend::new();
     spend.add("webinar", Some("q1"), "2024-01", 600.0).unwrap();
     spend.add("webinar", Some("q1"), "2024-02", 400.0).unwrap();
@@ -441,7 +442,7 @@ fn roi_known_answers() {
     let camp = RoiReport::by_campaign(&report, &spend, None).unwrap();
     assert_eq!(camp.line("q1").unwrap().roas, Ratio::Defined(50.0));
     // funnel sliced the wrong way is refused
-    let total = funnel(cfg(), &ls).unwrap();
+    let total = funnel::fit(&ls, cfg()).unwrap();
     assert!(RoiReport::by_channel(&report, &spend, Some(&total)).is_err());
     // budget scenario: paid_search converts nothing, webinar 1 per $1,000
     let b = roi.move_spend("paid_search", "webinar", 500.0).unwrap();
@@ -480,21 +481,21 @@ fn cycles_both_views() {
         .stage("mql", d("03-02"))
         .stage("sql", d("03-10"));
     // lifetime: one record, the repeat MQL dropped, the recycle superseded
-    let m = funnel(cfg(), [&g]).unwrap();
+    let m = funnel::fit([&g], cfg()).unwrap();
     assert_eq!(m.rules().records, 1);
     assert_eq!(m.rules().duplicates_dropped, 1);
     assert_eq!(m.rules().superseded_exits, 1);
     assert_eq!(m.total().reached("sql").unwrap(), 1);
     // cycle view: two records; the comeback's source is email, original ppc
     let cyc = cfg().with_cycles(Cycles::Sla { days: 30 }).unwrap();
-    let m = funnel(cyc.clone().slice_by(SliceBy::Channel), [&g]).unwrap();
+    let m = funnel::fit([&g], cyc.clone().slice_by(SliceBy::Channel)).unwrap();
     assert_eq!((m.rules().records, m.rules().cycles_split), (2, 1));
     assert_eq!(m.slice("ppc").unwrap().records(), 2);
-    let m = funnel(
+    let m = funnel::fit(
+        [&g],
         cyc.clone()
             .slice_by(SliceBy::Channel)
             .with_source(SourceView::CycleFirstTouch),
-        [&g],
     )
     .unwrap();
     assert_eq!(m.slice("ppc").unwrap().records(), 1);
@@ -514,7 +515,7 @@ fn cycles_both_views() {
         .stage("sal", d("03-01"))
         .stage("opportunity", d("03-05"));
     let strict = cfg().with_out_of_order(OutOfOrder::Reject);
-    let m = funnel(strict.clone(), [&k]).unwrap();
+    let m = funnel::fit([&k], strict.clone()).unwrap();
     let r = m.rules();
     assert_eq!(
         (r.superseded_exits, r.comeback_entries_folded, r.reordered),
@@ -522,7 +523,7 @@ fn cycles_both_views() {
     );
     assert_eq!(m.total().reached("opportunity").unwrap(), 1);
     assert_eq!(m.total().reached("sal").unwrap(), 1);
-    let m = funnel(strict.with_cycles(Cycles::Sla { days: 30 }).unwrap(), [&k]).unwrap();
+    let m = funnel::fit([&k], strict.with_cycles(Cycles::Sla { days: 30 }).unwrap()).unwrap();
     assert_eq!(
         (m.rules().records, m.rules().comeback_entries_folded),
         (2, 0)
@@ -531,26 +532,26 @@ fn cycles_both_views() {
     let h = Lead::new("H")
         .stage("inquiry", d("01-01"))
         .stage("mql", d("03-01"));
-    let m = funnel(cyc.clone(), [&h]).unwrap();
+    let m = funnel::fit([&h], cyc.clone()).unwrap();
     assert_eq!(m.rules().records, 2);
     assert_eq!(m.rules().records_without_touch, 2);
     // stalled as of a date
     let s = Lead::new("S").stage("mql", d("01-05"));
-    let m = funnel(cyc.clone().as_of(d("06-01")), [&s]).unwrap();
+    let m = funnel::fit([&s], cyc.clone().as_of(d("06-01"))).unwrap();
     assert_eq!((m.rules().stalled, m.total().stalled()), (1, 1));
     assert_eq!(
         m.total().acceptance().reasons,
         vec![("(stalled)".to_owned(), 1)]
     );
-    let m = funnel(cyc.clone().as_of(d("01-20")), [&s]).unwrap();
+    let m = funnel::fit([&s], cyc.clone().as_of(d("01-20"))).unwrap();
     assert_eq!(m.rules().stalled, 0);
     // an opportunity is not subject to the lead SLA: 60 quiet days, one cycle
     let o = Lead::new("O")
         .stage("opportunity", d("01-05"))
         .stage("closed_won", d("03-05"));
-    let m = funnel(
-        cyc.as_of(d("06-01")),
+    let m = funnel::fit(
         [&o, &Lead::new("P").stage("opportunity", d("01-05"))],
+        cyc.as_of(d("06-01")),
     )
     .unwrap();
     assert_eq!((m.rules().records, m.rules().stalled), (2, 0));
@@ -565,25 +566,34 @@ fn rules_for_bad_entries() {
         .stage("mql", d("01-10"))
         .stage("sql", d("01-05"))
         .stage("sql", d("01-07"));
-    let m = funnel(cfg(), [&l]).unwrap();
+    let m = funnel::fit([&l], cfg()).unwrap();
     assert_eq!(m.rules().reordered, 1);
     assert_eq!(m.rules().duplicates_dropped, 1);
     assert_eq!(m.total().time_in_stage("mql").unwrap().total_ms, 0);
     let strict = cfg().with_out_of_order(OutOfOrder::Reject);
     assert!(matches!(
-        funnel(strict, [&l]),
+        funnel::fit([&l], strict),
         Err(Error::InvalidLead { .. })
     ));
     let u = Lead::new("u").stage("mystery", d("01-01"));
+    let e = funnel::fit([&u], cfg()).unwrap_err();
+    assert!(matches!(&e, Error::InvalidLead { lead, .. } if lead == "u"));
+    // the message names the stage and lists the valid ones
+    assert_eq!(
+        e.to_string(),
+        "lead \"u\": unknown stage \"mystery\" (valid stages: inquiry, mql, sal, sql, opportunity, closed_won; exits: closed_lost, disqualified, recycled)"
+    );
+    // one spelling: MQL is not mql
+    let upper = Lead::new("v").stage("MQL", d("01-01"));
     assert!(matches!(
-        funnel(cfg(), [&u]),
-        Err(Error::UnknownName { kind: "stage", .. })
+        funnel::fit([&upper], cfg()),
+        Err(Error::InvalidLead { .. })
     ));
     let a = Lead::new("a")
         .with_amount(f64::NAN)
         .stage("mql", d("01-01"));
     assert!(matches!(
-        funnel(cfg(), [&a]),
+        funnel::fit([&a], cfg()),
         Err(Error::InvalidLead { .. })
     ));
     // exits without a stage, after the win; leads without entries
@@ -592,7 +602,7 @@ fn rules_for_bad_entries() {
         .stage("closed_won", d("01-02"))
         .stage("closed_lost", d("01-03"));
     let n = Lead::new("n");
-    let m = funnel(cfg(), [&e, &n]).unwrap();
+    let m = funnel::fit([&e, &n], cfg()).unwrap();
     let r = m.rules();
     assert_eq!((r.exits_without_stage, r.exits_after_close), (1, 1));
     assert_eq!((r.leads, r.leads_without_entries, r.records), (2, 1, 1));
@@ -628,7 +638,7 @@ fn custom_stages() {
         .with_amount(10.0)
         .stage("opp", d("01-01"))
         .stage("won", d("01-11"));
-    let m = funnel(cfg().with_stages(st), [&l]).unwrap();
+    let m = funnel::fit([&l], cfg().with_stages(st)).unwrap();
     assert_eq!(m.total().reached("lead").unwrap(), 1);
     assert_eq!(
         m.total()
@@ -664,7 +674,7 @@ fn duplicates_and_accounts_count_once() {
         (2, 1, 1, 1)
     );
     assert_eq!(merged[0].touches().len(), 2);
-    let m = funnel(cfg(), &merged).unwrap();
+    let m = funnel::fit(&merged, cfg()).unwrap();
     assert_eq!(m.total().reached("mql").unwrap(), 1);
     assert_eq!(m.total().revenue().revenue_minor, 10_000);
     assert_eq!(m.rules().duplicates_dropped, 1);
@@ -676,7 +686,7 @@ fn duplicates_and_accounts_count_once() {
     ]);
     assert_eq!(accts.len(), 2);
     assert_eq!((c.merged, c.without_account), (1, 1));
-    let m = funnel(cfg(), &accts).unwrap();
+    let m = funnel::fit(&accts, cfg()).unwrap();
     assert_eq!(m.total().revenue().revenue_minor, 10_000);
 }
 
@@ -791,7 +801,7 @@ proptest! {
 
     #[test]
     fn cohort_counts_never_increase(ls in arb_leads(), c in arb_config()) {
-        let m = funnel(c, &ls).unwrap();
+        let m = funnel::fit(&ls, c).unwrap();
         for s in m.slices().iter().chain([m.total()]) {
             let counts: Vec<u64> = s.stage_counts().iter().map(|c| c.count).collect();
             prop_assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
@@ -803,7 +813,7 @@ proptest! {
 
     #[test]
     fn sourced_adds_up_to_won(ls in arb_leads(), c in arb_config()) {
-        let m = funnel(c, &ls).unwrap();
+        let m = funnel::fit(&ls, c).unwrap();
         for s in m.slices().iter().chain([m.total()]) {
             let r = s.revenue();
             prop_assert_eq!(r.marketing_sourced_won + r.sales_sourced_won, r.won);
@@ -907,4 +917,90 @@ fn spend_round_trips_through_json_and_refuses_bad_lines() {
     assert!(serde_json::from_str::<Spend>(&negative).is_err());
     let empty = text.replace("\"search\"", "\"\"");
     assert!(serde_json::from_str::<Spend>(&empty).is_err());
+}
+
+#[test]
+fn costs_with_no_spend_are_undefined_and_money_reads_in_major_units() {
+    // one lead sourced by webinar (first touch) and one by email, both MQL;
+    // spend: webinar $0 recorded, email $300.50
+    let leads = [
+        Lead::new("w")
+            .touch(SimpleTouch::new("webinar", d("01-01")))
+            .touch(SimpleTouch::new("email", d("01-02")))
+            .stage("mql", d("01-03")),
+        Lead::new("e")
+            .touch(SimpleTouch::new("email", d("01-01")))
+            .stage("mql", d("01-03")),
+    ];
+    let by_channel =
+        funnel::fit(&leads, FunnelConfig::default().slice_by(SliceBy::Channel)).unwrap();
+    let j = SimpleJourney::new("w")
+        .touch(SimpleTouch::new("webinar", d("01-01")))
+        .converted(1000.0);
+    let report = attribute(&FirstTouch, &JourneySet::from_journeys([&j]).unwrap()).unwrap();
+    let mut spend = Spend::new();
+    spend.add("webinar", None, "2024-01", 0.0).unwrap();
+    spend.add("email", None, "2024-01", 300.5).unwrap();
+    let r = RoiReport::by_channel(&report, &spend, Some(&by_channel)).unwrap();
+    let w = r.line("webinar").unwrap();
+    // the slice rule: webinar sourced lead "w" (its first touch)
+    assert_eq!(w.funnel.unwrap().mqls, 1);
+    assert_eq!(w.cost_per_mql, Ratio::Undefined);
+    assert_eq!(w.cost_per_lead, Ratio::Undefined);
+    assert_eq!(w.cac, Ratio::Undefined);
+    assert_eq!(format!("{}", w.cost_per_mql), "n/a");
+    let e = r.line("email").unwrap();
+    assert_eq!(e.funnel.unwrap().mqls, 1);
+    assert_eq!(e.cost_per_mql, Ratio::Defined(300.5));
+    assert_eq!(e.spend(), 300.5);
+    assert_eq!(e.spend_minor, 30_050);
+    assert_eq!(w.revenue(), 1000.0);
+    assert_eq!(spend.total(), 300.5);
+    assert_eq!(spend.channel_spend("email"), 300.5);
+    assert_eq!(spend.channels(), ["email", "webinar"]);
+    let s = r.move_spend("email", "webinar", 100.0);
+    assert!(s.is_err()); // webinar has no spend: its return per unit is undefined
+}
+
+/// Issue 15: a deserialized `FunnelConfig` is checked exactly as its setters
+/// check: one test per boundary value.
+#[test]
+fn funnel_config_is_checked_on_read() {
+    let good = serde_json::to_value(
+        FunnelConfig::default()
+            .with_cycles(Cycles::Sla { days: 30 })
+            .unwrap()
+            .with_sales_channels(["sdr", "ae"]),
+    )
+    .unwrap();
+    let read = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        serde_json::from_value::<FunnelConfig>(v)
+    };
+    // the round trip is the identity
+    let back = read(&|_| {}).unwrap();
+    assert_eq!(serde_json::to_value(&back).unwrap(), good);
+    // SLA: 0 days rejected, 1 day accepted (as `with_cycles`)
+    assert!(read(&|v| v["cycles"] = serde_json::json!({"sla": {"days": 0}})).is_err());
+    assert!(read(&|v| v["cycles"] = serde_json::json!({"sla": {"days": 1}})).is_ok());
+    assert!(read(&|v| v["cycles"] = serde_json::json!({"sla": {"days": u32::MAX}})).is_ok());
+    // sales channels: unsorted and repeated on the wire are sorted and
+    // deduplicated (as `with_sales_channels`), so lookups stay correct
+    let c = read(&|v| v["sales_channels"] = serde_json::json!(["sdr", "ae", "sdr"])).unwrap();
+    assert_eq!(
+        c,
+        FunnelConfig::default()
+            .with_cycles(Cycles::Sla { days: 30 })
+            .unwrap()
+            .with_sales_channels(["ae", "sdr"])
+    );
+    // as_of: within chrono's range accepted, beyond it rejected
+    assert!(read(&|v| v["as_of"] = serde_json::json!(0)).is_ok());
+    assert!(read(&|v| v["as_of"] = serde_json::json!(8_210_266_876_799_999_i64)).is_ok());
+    assert!(read(&|v| v["as_of"] = serde_json::json!(i64::MAX)).is_err());
+    assert!(read(&|v| v["as_of"] = serde_json::json!(i64::MIN)).is_err());
+    // stages and currency keep their own checks
+    assert!(read(&|v| v["currency"] = serde_json::json!({"decimals": 7})).is_err());
+    assert!(read(&|v| v["stages"]["progression"] = serde_json::json!(["only"])).is_err());
 }

@@ -4,6 +4,7 @@
 #[path = "../../examples/common/mod.rs"]
 mod common;
 
+mod audit;
 mod datadriven;
 mod funnel;
 mod golden;
@@ -15,3 +16,4 @@ mod readme;
 mod robustness;
 mod rules;
 mod sim;
+mod story;

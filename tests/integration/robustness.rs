@@ -6,10 +6,11 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use proptest::prelude::*;
+use touchpoint::funnel;
 use touchpoint::funnel::{
     Backfill, ContentPartial, CycleStart, Cycles, FunnelConfig, FunnelPartial, Lead, OutOfOrder,
-    Owner, Period, SliceBy, SourceView, Stages, WinRate, funnel, merge_duplicates,
-    pipeline_velocity, roll_up_accounts,
+    Owner, Period, SliceBy, SourceView, Stages, WinRate, merge_duplicates, pipeline_velocity,
+    roll_up_accounts,
 };
 use touchpoint::markov::{self, MarkovConfig, MarkovPartial};
 use touchpoint::models::{self, PositionWeights, TimeDecay};
@@ -467,7 +468,7 @@ proptest! {
     #[test]
     fn leads_through_funnel_and_roi(leads in prop::collection::vec(lead(), 0..8)) {
         for config in funnel_configs() {
-            if let Ok(m) = funnel(config.clone(), &leads) {
+            if let Ok(m) = funnel::fit(&leads, config.clone()) {
                 for s in std::iter::once(m.total()).chain(m.slices()) {
                     let _ = s.stage_counts();
                     let _ = s.cohort_conversions();
@@ -534,7 +535,7 @@ proptest! {
         let _ = merge_duplicates(leads.clone(), &pairs);
         let _ = merge_duplicates(leads.clone(), &[("a", "b"), ("b", "a")]);
         let (rolled, _) = roll_up_accounts(leads);
-        let _ = funnel(FunnelConfig::default(), &rolled);
+        let _ = funnel::fit(&rolled, FunnelConfig::default());
     }
 }
 
@@ -691,7 +692,7 @@ fn simulator_with_extreme_parameters() {
         let _ = sim.conversion_probability(u64::MAX);
         if sim.config().funnel().is_some() {
             for l in sim.leads(4) {
-                let _ = funnel(sim.funnel_config(), &[l]);
+                let _ = funnel::fit(&[l], sim.funnel_config());
             }
         }
     }
@@ -1156,7 +1157,7 @@ fn mangled_configs_never_panic() {
         .with_sales_channels(["sales_call"])
         .as_of(t(5));
     mangle(&good, |c: FunnelConfig, _| {
-        if let Ok(m) = funnel(c.clone(), &leads) {
+        if let Ok(m) = funnel::fit(&leads, c.clone()) {
             let s = m.total();
             let _ = (
                 s.stage_counts(),
@@ -1192,7 +1193,7 @@ fn mangled_configs_never_panic() {
     let mut spend = Spend::new();
     spend.add("email", Some("q1"), "2024-01", 10.0).unwrap();
     spend.add("direct", None, "2024-02", 0.0).unwrap();
-    let m = funnel(FunnelConfig::default().slice_by(SliceBy::Channel), &leads).unwrap();
+    let m = funnel::fit(&leads, FunnelConfig::default().slice_by(SliceBy::Channel)).unwrap();
     mangle(&spend, |s: Spend, _| {
         let _ = s.total_minor();
         let _ = s.channel_minor("email");
@@ -1247,7 +1248,7 @@ fn mangled_results_never_panic() {
             .stage_with_reason("disqualified", t(2), "x"),
     ];
     for slice in [SliceBy::Total, SliceBy::Channel] {
-        let m = funnel(FunnelConfig::default().slice_by(slice), &leads).unwrap();
+        let m = funnel::fit(&leads, FunnelConfig::default().slice_by(slice)).unwrap();
         let accepted = mangle(&m, |m: touchpoint::funnel::FunnelMetrics, _| {
             let _ = (
                 m.config(),
