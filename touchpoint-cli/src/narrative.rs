@@ -101,7 +101,7 @@ pub fn sentences(
         let mut roi: Vec<_> = f
             .roi
             .iter()
-            .filter(|r| r.name != "total" && r.roi.is_some())
+            .filter(|r| !r.name.starts_with('(') && r.roi.is_some())
             .collect();
         roi.sort_by(|a, b| b.roi.unwrap_or(0.0).total_cmp(&a.roi.unwrap_or(0.0)));
         if let (Some(best), Some(worst)) = (roi.first(), roi.last()) {
@@ -117,7 +117,7 @@ pub fn sentences(
         let no_spend: Vec<&str> = f
             .roi
             .iter()
-            .filter(|r| r.roi.is_none() && r.name != "total")
+            .filter(|r| r.roi.is_none() && !r.name.starts_with('('))
             .map(|r| r.name.as_str())
             .collect();
         if !no_spend.is_empty() {

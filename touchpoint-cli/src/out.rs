@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use crate::error::{CliError, Result};
 
-/// A generic table: a header and rows of cells, the first column text and
-/// the rest right-aligned.
+/// A generic table: a header and rows of cells; numbers after the first
+/// column are right-aligned.
 #[derive(Debug, Clone, Default)]
 pub struct Grid {
     /// Title printed above it on a terminal.

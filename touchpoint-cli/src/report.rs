@@ -183,7 +183,7 @@ fn funnel_charts(f: &FunnelOut) -> Result<String> {
     let roi: Vec<_> = f
         .roi
         .iter()
-        .filter(|r| r.name != "total" && r.roi.is_some())
+        .filter(|r| !r.name.starts_with('(') && r.roi.is_some())
         .collect();
     if !roi.is_empty() {
         s += &chart(

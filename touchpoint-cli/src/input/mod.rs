@@ -100,6 +100,37 @@ pub fn layout(file: &str, f: InputFormat) -> InputFormat {
     }
 }
 
+#[cfg(feature = "parquet")]
+fn read_parquet(
+    file: &str,
+    bytes: &[u8],
+    args: &InputArgs,
+    bar: &mut Progress,
+) -> Result<touches::TouchTable> {
+    bar.set_len(0);
+    touches::read_parquet(
+        file,
+        bytes::Bytes::copy_from_slice(bytes),
+        args,
+        &mut |r, n| {
+            bar.set_len(n);
+            bar.set(r);
+        },
+    )
+}
+
+#[cfg(not(feature = "parquet"))]
+fn read_parquet(
+    file: &str,
+    _: &[u8],
+    _: &InputArgs,
+    _: &mut Progress,
+) -> Result<touches::TouchTable> {
+    Err(CliError::Usage(format!(
+        "{file}: this build has no Parquet support (build with the default `parquet` feature)"
+    )))
+}
+
 /// Reads the journeys file named by `args`, applies the conversions file
 /// and the journey rules.
 ///
@@ -165,16 +196,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
             let mut table = if format == InputFormat::TouchesCsv {
                 touches::read_csv(&file, &bytes, args, &mut |b| bar.set(b as u64))?
             } else {
-                bar.set_len(0);
-                touches::read_parquet(
-                    &file,
-                    bytes::Bytes::from(bytes.clone()),
-                    args,
-                    &mut |r, n| {
-                        bar.set_len(n);
-                        bar.set(r);
-                    },
-                )?
+                read_parquet(&file, &bytes, args, &mut bar)?
             };
             if let Some(conv) = &args.conversions {
                 let name = conv.display().to_string();

@@ -30,9 +30,13 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+#[cfg(feature = "parquet")]
 use arrow_array::cast::AsArray;
+#[cfg(feature = "parquet")]
 use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType};
+#[cfg(feature = "parquet")]
 use arrow_array::{Array, ArrayRef, RecordBatch};
+#[cfg(feature = "parquet")]
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
@@ -301,6 +305,7 @@ enum TsCell<'a> {
     Null,
     Text(&'a str),
     Int(i64),
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
     Micros(i64),
 }
 
@@ -317,6 +322,7 @@ enum NumCell<'a> {
 enum FlagCell<'a> {
     Null,
     Text(&'a str),
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
     Bool(bool),
 }
 
@@ -657,6 +663,7 @@ pub fn read_csv(
     })
 }
 
+#[cfg(feature = "parquet")]
 fn cast(file: &str, name: &str, a: &ArrayRef, to: &DataType) -> Result<ArrayRef> {
     arrow_cast::cast(a, to).map_err(|e| {
         CliError::data(
@@ -668,12 +675,14 @@ fn cast(file: &str, name: &str, a: &ArrayRef, to: &DataType) -> Result<ArrayRef>
     })
 }
 
+#[cfg(feature = "parquet")]
 enum TsCol {
     Micros(ArrayRef),
     Int(ArrayRef),
     Text(ArrayRef),
 }
 
+#[cfg(feature = "parquet")]
 fn ts_col(file: &str, name: &str, a: &ArrayRef) -> Result<TsCol> {
     Ok(match a.data_type() {
         DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64 => TsCol::Micros(cast(
@@ -694,6 +703,7 @@ fn ts_col(file: &str, name: &str, a: &ArrayRef) -> Result<TsCol> {
     })
 }
 
+#[cfg(feature = "parquet")]
 fn ts_cell(c: &TsCol, i: usize) -> TsCell<'_> {
     match c {
         TsCol::Micros(a) if a.is_valid(i) => {
@@ -705,11 +715,13 @@ fn ts_cell(c: &TsCol, i: usize) -> TsCell<'_> {
     }
 }
 
+#[cfg(feature = "parquet")]
 fn str_cell(a: Option<&ArrayRef>, i: usize) -> Option<&str> {
     a.filter(|a| a.is_valid(i))
         .map(|a| a.as_string::<i32>().value(i))
 }
 
+#[cfg(feature = "parquet")]
 fn num_cell(a: Option<&ArrayRef>, i: usize) -> NumCell<'_> {
     match a {
         Some(a) if a.is_valid(i) => NumCell::Num(a.as_primitive::<Float64Type>().value(i)),
@@ -717,6 +729,7 @@ fn num_cell(a: Option<&ArrayRef>, i: usize) -> NumCell<'_> {
     }
 }
 
+#[cfg(feature = "parquet")]
 fn batch(g: &mut Grouper<'_>, b: &RecordBatch, first_row: u64) -> Result<()> {
     let file = g.file;
     let cols = g.cols.clone();
@@ -786,6 +799,7 @@ fn batch(g: &mut Grouper<'_>, b: &RecordBatch, first_row: u64) -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "parquet")]
 /// Reads a touch-level Parquet file (rows are numbered from 1 over the file).
 pub fn read_parquet(
     file: &str,
