@@ -194,6 +194,6 @@ pub fn audit(set: &JourneySet) -> Vec<Finding> {
             });
         }
     }
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
 }

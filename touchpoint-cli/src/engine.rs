@@ -351,7 +351,7 @@ pub fn add_intervals(
         ModelName::Markov => {
             let mc = markov_config(a, set.currency())?;
             bootstrap::bootstrap_fit(set, &cfg, |rs| {
-                let mut fit = MarkovFit::new(mc.clone());
+                let mut fit = MarkovFit::new(mc);
                 for (v, w) in rs.weighted() {
                     for _ in 0..w {
                         fit.observe(&v)?;
@@ -363,7 +363,7 @@ pub fn add_intervals(
         ModelName::Shapley => {
             let sc = shapley_config(a, set.currency());
             bootstrap::bootstrap_fit(set, &cfg, |rs| {
-                let mut fit = ShapleyFit::new(sc.clone());
+                let mut fit = ShapleyFit::new(sc);
                 for (v, w) in rs.weighted() {
                     for _ in 0..w {
                         fit.observe(&v)?;

@@ -22,7 +22,7 @@ use crate::progress::Progress;
 #[derive(Debug)]
 pub enum Data {
     /// Journeys, interned.
-    Set(JourneySet),
+    Set(Box<JourneySet>),
     /// Aggregated path rows.
     Paths(Vec<paths::PathRow>),
 }
@@ -180,7 +180,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
                     c.values_ignored
                 ));
             }
-            Data::Set(set)
+            Data::Set(Box::new(set))
         }
         InputFormat::Paths => {
             let rows = paths::read(&file, &bytes)?;
@@ -236,7 +236,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
                     c.conversion_file_rows, c.conversions_without_touches
                 ));
             }
-            Data::Set(set)
+            Data::Set(Box::new(set))
         }
     };
     bar.finish();
@@ -249,7 +249,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
         (Data::Set(set), Some(days)) => {
             let (clean, removed) = engine::lookback(&set, days)?;
             summary.push(format!("lookback {days} days: removed {removed} touches"));
-            Data::Set(clean)
+            Data::Set(Box::new(clean))
         }
         (d, None) => d,
     };

@@ -542,7 +542,7 @@ impl<'f> Grouper<'f> {
     }
 }
 
-fn opt<'a>(rec: &'a csv::StringRecord, c: Option<usize>) -> Option<&'a str> {
+fn opt(rec: &csv::StringRecord, c: Option<usize>) -> Option<&str> {
     c.and_then(|c| rec.get(c))
 }
 
@@ -903,6 +903,9 @@ pub fn read_parquet(
     })
 }
 
+/// One row of a conversions file: line, journey id, value, time.
+type ConversionRow = (u64, String, Option<f64>, Option<DateTime<Utc>>);
+
 /// Applies a conversions file (CSV, or JSON lines with the same field
 /// names) to a touch table: each row marks its journey converted, adds its
 /// value and keeps the latest conversion time. Journeys that appear only in
@@ -915,7 +918,7 @@ pub fn apply_conversions(
     args: &InputArgs,
 ) -> Result<()> {
     let is_json = file.ends_with(".jsonl") || file.ends_with(".json") || file.ends_with(".ndjson");
-    let mut rows: Vec<(u64, String, Option<f64>, Option<DateTime<Utc>>)> = Vec::new();
+    let mut rows: Vec<ConversionRow> = Vec::new();
     let jcol = args.journey_col.clone();
     let vcol = args.value_col.clone();
     let tcol = args.conversion_ts_col.clone();
