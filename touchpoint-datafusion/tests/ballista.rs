@@ -71,6 +71,8 @@ async fn ballista_scheduler_two_executors_give_the_core_bits() {
     let ctx = SessionContext::remote_with_state(&format!("df://localhost:{}", addr.port()), state)
         .await
         .expect("remote context");
+    // (the Ballista client state replaces the function lists: register again)
+    common::register(&ctx);
     let spec = ModelSpec::parse(Kind::Markov, "order=2").expect("spec");
     ctx.register_udaf(
         touchpoint_datafusion::preset("tp_markov2", &spec, Output::Report).expect("preset"),
