@@ -10,9 +10,24 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "touchpoint", version, about, long_about = None, propagate_version = true)]
 #[command(
-    after_help = "Exit codes: 0 success, 1 computation failed on valid input, 2 bad \
-arguments, 3 file not readable or writable, 4 bad input data (the message names file, \
-line or row, and column). `touchpoint help attribute` lists every model."
+    after_help = "Models (--model; `touchpoint help attribute` lists their options):
+  first_touch      100% to the first touch
+  last_touch       100% to the last touch
+  last_non_direct  100% to the last touch not in the direct set (--direct)
+  linear           1/n to each of n touches
+  time_decay       weight 2^(-age/half-life) back from the conversion (--half-life-days)
+  position_based   U-shaped: 40% first, 40% last, 20% over the middle (alias u_shaped)
+  j_shaped         20% first, 60% last, 20% middle
+  inverse_j        60% first, 20% last, 20% middle
+  w_shaped         30% first, lead creation, opportunity creation; 10% the rest
+  full_path        22.5% each first, lead, opportunity, close; 10% the rest
+  participation    100% to every distinct channel
+  markov           Markov chain removal effects of order K (--order)
+  shapley          Shapley values (--shapley simplified|rate|ordered)
+  incremental      logistic conversion model credited by counterfactual removal
+
+Exit codes: 0 success, 1 computation failed on valid input, 2 bad arguments, 3 file not \
+readable or writable, 4 bad input data (the message names file, line or row, and column)."
 )]
 pub struct Cli {
     /// What to do.

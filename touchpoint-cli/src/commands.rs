@@ -145,7 +145,9 @@ pub fn attribute(a: &AttributeArgs) -> Result<()> {
     loaded.print_summary(a.input.quiet);
     let mut bar = Progress::new("fitting", 1, a.input.quiet);
     bar.set(0);
+    let t0 = std::time::Instant::now();
     let mut res = engine::attribute_loaded(&loaded, a.model, &a.model_args, a.by)?;
+    input::timing("attribution", t0);
     if let Some(r) = a.intervals {
         if a.by != crate::cli::By::Channel {
             return Err(CliError::Usage(

@@ -101,6 +101,19 @@ fn version_and_help_list_every_model() {
     }
     let (code, out, _) = run(&["--help"]);
     assert_eq!(code, 0);
+    for m in [
+        "first_touch",
+        "participation",
+        "markov",
+        "shapley",
+        "incremental",
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.trim_start().starts_with(m) && l.len() > m.len() + 10),
+            "{m} not in --help"
+        );
+    }
     for c in [
         "attribute",
         "compare",

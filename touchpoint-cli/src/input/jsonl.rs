@@ -46,7 +46,74 @@ pub struct RawTouch<'a> {
     milestone: Option<Milestone>,
 }
 
+/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The common exact form `YYYY-MM-DDTHH:MM:SSZ`, parsed without chrono's
+/// general parser; anything else (fractions, offsets, bad fields) returns
+/// `None` and goes through chrono.
+fn fast_utc(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+        })
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let mdays = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&mo)
+        || d < 1
+        || d > mdays[(mo - 1) as usize]
+        || h > 23
+        || mi > 59
+        || se > 59
+    {
+        return None;
+    }
+    DateTime::from_timestamp(
+        days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se,
+        0,
+    )
+}
+
 fn parse_ts<E: serde::de::Error>(s: &str) -> std::result::Result<DateTime<Utc>, E> {
+    if let Some(t) = fast_utc(s) {
+        return Ok(t);
+    }
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.to_utc())
         .map_err(|e| E::custom(format!("{s:?} is not an RFC 3339 time: {e}")))
@@ -198,6 +265,29 @@ mod tests {
         assert_eq!(j.touchpoints().len(), 2);
         assert_eq!(j.touchpoints()[1].milestone(), Some(Milestone::LeadCreated));
         assert_eq!(j.outcome().value, 12.5);
+    }
+
+    #[test]
+    fn fast_timestamps_agree_with_chrono() {
+        for t in [
+            "1970-01-01T00:00:00Z",
+            "2024-02-29T23:59:59Z",
+            "2000-03-01T12:34:56Z",
+            "1900-02-28T00:00:01Z",
+            "2025-12-31T09:15:00Z",
+        ] {
+            let chrono = DateTime::parse_from_rfc3339(t).unwrap().to_utc();
+            assert_eq!(fast_utc(t), Some(chrono), "{t}");
+        }
+        for t in [
+            "2025-13-01T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2025-01-01T24:00:00Z",
+            "2025-01-01T00:00:00+01:00",
+            "2025-01-01 00:00:00Z",
+        ] {
+            assert_eq!(fast_utc(t), None, "{t}");
+        }
     }
 
     #[test]

@@ -62,6 +62,14 @@ impl Loaded {
     }
 }
 
+/// With `TOUCHPOINT_TIMINGS` set, prints the seconds since `t0` at the end
+/// of a phase on stderr (`timing <phase> <seconds>`).
+pub fn timing(phase: &str, t0: std::time::Instant) {
+    if std::env::var_os("TOUCHPOINT_TIMINGS").is_some() {
+        eprintln!("timing {phase} {:.3}", t0.elapsed().as_secs_f64());
+    }
+}
+
 /// Reads a whole file, or standard input for `-`.
 ///
 /// # Errors
@@ -150,7 +158,9 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
             "--conversions applies to touch-level tables (CSV or Parquet), not to journeys or paths".into(),
         ));
     }
+    let t0 = std::time::Instant::now();
     let bytes = read_bytes(&file)?;
+    timing("read file", t0);
     let mut summary = Vec::new();
     let mut bar = Progress::new("reading", bytes.len() as u64, args.quiet);
     let data = match format {
@@ -203,7 +213,9 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
                 let data = read_bytes(&name)?;
                 touches::apply_conversions(&mut table, &name, &data, args)?;
             }
+            timing("rows grouped into journeys", t0);
             let (set, c) = table.into_set(&file)?;
+            timing("journeys interned", t0);
             summary.push(format!(
                 "read {} rows into {} journeys ({} touches, {} converted); channel from `{}`",
                 c.rows,

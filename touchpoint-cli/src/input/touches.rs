@@ -347,6 +347,8 @@ struct Grouper<'f> {
     journeys: IndexMap<String, Building>,
     names: HashMap<String, Arc<str>>,
     counts: TouchCounts,
+    /// Index of the journey of the previous row.
+    last: usize,
 }
 
 fn epoch_to_ts(v: i64, unit: EpochUnit) -> Option<DateTime<Utc>> {
@@ -516,16 +518,28 @@ impl<'f> Grouper<'f> {
                 return Ok(());
             }
         };
-        let b = match self.journeys.get_mut(jid) {
-            Some(b) => b,
-            None => self
-                .journeys
-                .entry(jid.to_owned())
-                .or_insert_with(|| Building {
-                    id: jid.to_owned(),
-                    ..Building::default()
-                }),
+        // rows of one journey are usually contiguous: skip the hash lookup
+        let k = if self.last < self.journeys.len() && self.journeys[self.last].id == jid {
+            self.last
+        } else {
+            match self.journeys.get_index_of(jid) {
+                Some(k) => k,
+                None => {
+                    self.journeys
+                        .insert_full(
+                            jid.to_owned(),
+                            Building {
+                                id: jid.to_owned(),
+                                touches: Vec::with_capacity(4),
+                                ..Building::default()
+                            },
+                        )
+                        .0
+                }
+            }
         };
+        self.last = k;
+        let b = &mut self.journeys[k];
         if let Some(t) = touch {
             b.touches.push(t);
             self.counts.touches += 1;
@@ -655,6 +669,7 @@ pub fn read_csv(
         cols,
         journeys: IndexMap::new(),
         names: HashMap::new(),
+        last: usize::MAX,
     };
     read_csv_rows(&mut g, data, on_bytes)?;
     Ok(TouchTable {
@@ -887,6 +902,7 @@ pub fn read_parquet(
         cols: local,
         journeys: IndexMap::new(),
         names: HashMap::new(),
+        last: usize::MAX,
     };
     let mut row = 1u64;
     for b in reader {
@@ -944,6 +960,7 @@ pub fn apply_conversions(
         },
         journeys: IndexMap::new(),
         names: HashMap::new(),
+        last: usize::MAX,
         counts: TouchCounts::default(),
     };
     const J: [&str; 3] = ["journey_id", "user_pseudo_id", "id"];
@@ -1034,6 +1051,7 @@ pub fn apply_conversions(
                 cols: g.cols.clone(),
                 journeys: IndexMap::new(),
                 names: HashMap::new(),
+                last: usize::MAX,
                 counts: TouchCounts::default(),
                 ..g
             };
