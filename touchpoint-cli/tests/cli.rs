@@ -166,6 +166,7 @@ fn touch_csv_with_conversions_file_known_answer() {
 
 /// The same table as Parquet (timestamp column typed, channel
 /// dictionary-encoded) gives the same credit.
+#[cfg(feature = "parquet")]
 #[test]
 fn touch_parquet_matches_csv() {
     use std::sync::Arc;
