@@ -127,6 +127,12 @@ fn attribution_grid(a: &Attribution, currency: &str, f: Fmt) -> Grid {
         notes.push("intervals: seeded Poisson bootstrap over journeys".into());
     }
     notes.extend(a.note.clone());
+    if a.lines.is_empty() && a.by != "channel" {
+        notes.push(format!(
+            "no touch carries a {}: all credit is unassigned",
+            a.by
+        ));
+    }
     Grid {
         title: format!("Credit by {} under {}", a.by, a.model),
         header,
