@@ -80,11 +80,21 @@ fn context(batches: &[RecordBatch], partitions: usize) -> SessionContext {
         ctx.register_udf(f);
     }
     let parts: Vec<Vec<RecordBatch>> = (0..partitions)
-        .map(|k| batches.iter().skip(k).step_by(partitions).cloned().collect())
+        .map(|k| {
+            batches
+                .iter()
+                .skip(k)
+                .step_by(partitions)
+                .cloned()
+                .collect()
+        })
         .collect();
     let schema = batches[0].schema();
-    ctx.register_table("j", Arc::new(MemTable::try_new(schema, parts).expect("table")))
-        .expect("register");
+    ctx.register_table(
+        "j",
+        Arc::new(MemTable::try_new(schema, parts).expect("table")),
+    )
+    .expect("register");
     ctx
 }
 

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, Float64Array, ListBuilder, RecordBatch, StringArray,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListBuilder, RecordBatch, StringArray,
     StringDictionaryBuilder, TimestampMillisecondBuilder,
 };
 use datafusion::arrow::datatypes::Int32Type;
@@ -105,9 +105,24 @@ async fn main() -> Result<()> {
             "segment",
         )
     };
-    show(&ctx, "first touch, per segment", &per_segment("tp_credit", "first_touch")).await?;
-    show(&ctx, "Markov order 2, per segment", &per_segment("tp_markov", "order=2")).await?;
-    show(&ctx, "incremental model, per segment", &per_segment("tp_incremental", "")).await?;
+    show(
+        &ctx,
+        "first touch, per segment",
+        &per_segment("tp_credit", "first_touch"),
+    )
+    .await?;
+    show(
+        &ctx,
+        "Markov order 2, per segment",
+        &per_segment("tp_markov", "order=2"),
+    )
+    .await?;
+    show(
+        &ctx,
+        "incremental model, per segment",
+        &per_segment("tp_incremental", ""),
+    )
+    .await?;
 
     // 4. Journey rows from a touch-level table (array_agg ... ORDER BY ts).
     ctx.sql(
@@ -151,17 +166,42 @@ async fn main() -> Result<()> {
         ParquetReadOptions::default(),
     )
     .await?;
+    let stored = ctx.sql("SELECT p FROM daily").await?.collect().await?;
+    let sizes: Vec<usize> = stored
+        .iter()
+        .flat_map(|b| {
+            let col = datafusion::arrow::compute::cast(
+                b.column(0),
+                &datafusion::arrow::datatypes::DataType::Binary,
+            )
+            .expect("binary");
+            let bin = col.as_binary::<i32>();
+            (0..bin.len())
+                .map(|i| bin.value(i).len())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    println!(
+        "\n== {} daily partials stored, {} to {} bytes each",
+        sizes.len(),
+        sizes.iter().min().unwrap_or(&0),
+        sizes.iter().max().unwrap_or(&0)
+    );
     show(
         &ctx,
-        "stored daily partials (first days)",
-        "SELECT day, octet_length(p) AS bytes FROM daily ORDER BY day NULLS FIRST LIMIT 5",
+        "Markov order 2 from the merged daily partials",
+        &flat(
+            "SELECT 'merged' AS g, tp_report(tp_merge(p)) AS r FROM daily",
+            "g",
+        ),
     )
     .await?;
     show(
         &ctx,
-        "Markov order 2 from merged daily partials (same numbers as the all-segment fit)",
+        "Markov order 2 in one pass over all journeys (the same bits)",
         &flat(
-            "SELECT 'all' AS g, tp_report(tp_merge(p)) AS r FROM daily",
+            "SELECT 'one pass' AS g, \
+                    tp_markov(channels, timestamps, converted, value, 'order=2') AS r FROM journeys",
             "g",
         ),
     )

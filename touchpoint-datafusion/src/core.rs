@@ -449,8 +449,7 @@ impl CorePartial {
                         journeys: None,
                     });
                 }
-                if credits.unassigned_conversions() != 0 || credits.unassigned_value_minor() != 0
-                {
+                if credits.unassigned_conversions() != 0 || credits.unassigned_value_minor() != 0 {
                     #[expect(clippy::cast_precision_loss, reason = "display value")]
                     let conversions = credits.unassigned_conversions() as f64;
                     out.push(Line {
@@ -473,10 +472,7 @@ impl CorePartial {
                 let fit = p.finish().map_err(err)?;
                 let shares = fit.effect_shares();
                 for e in fit.effects() {
-                    let share = shares
-                        .iter()
-                        .find(|(n, _)| n == e.name())
-                        .map(|(_, s)| *s);
+                    let share = shares.iter().find(|(n, _)| n == e.name()).map(|(_, s)| *s);
                     out.push(Line {
                         channel: Some(e.name().to_owned()),
                         conversions: e.incremental_conversions(),

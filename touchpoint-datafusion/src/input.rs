@@ -116,9 +116,8 @@ fn channel_codes<'a>(
     let touches: usize = ranges.iter().map(|(a, b)| b - a).sum();
     let mut codes = Vec::with_capacity(touches);
     let mut names: Vec<&'a str> = Vec::new();
-    let null = |row: usize| {
-        DataFusionError::Execution(format!("tp_{kind}: a NULL channel in row {row}"))
-    };
+    let null =
+        |row: usize| DataFusionError::Execution(format!("tp_{kind}: a NULL channel in row {row}"));
     let empty = |row: usize| {
         DataFusionError::Execution(format!("tp_{kind}: an empty channel name in row {row}"))
     };
@@ -134,14 +133,15 @@ fn channel_codes<'a>(
         // dictionary entry -> dense code among the entries this batch uses
         let mut remap = vec![u32::MAX; dict.values().len()];
         for (row, &(a, b)) in ranges.iter().enumerate() {
-            for t in a..b {
+            for (t, &k) in norm.iter().enumerate().take(b).skip(a) {
                 if keys.is_null(t) {
                     return Err(null(row));
                 }
-                let k = norm[t];
-                let slot = remap
-                    .get_mut(k)
-                    .ok_or_else(|| DataFusionError::Execution(format!("tp_{kind}: a dictionary key out of range in row {row}")))?;
+                let slot = remap.get_mut(k).ok_or_else(|| {
+                    DataFusionError::Execution(format!(
+                        "tp_{kind}: a dictionary key out of range in row {row}"
+                    ))
+                })?;
                 if *slot == u32::MAX {
                     let name = strs.get(k).ok_or_else(|| null(row))?;
                     if name.is_empty() {
@@ -201,15 +201,14 @@ fn offsets(kind: Kind, ranges: &[(usize, usize)]) -> Result<Vec<i32>> {
 /// Timestamps per touch in Unix milliseconds (floor, as the core's
 /// `timestamp_millis`), checked to match the channels row by row and to be
 /// in time order within each row.
-fn timestamps(
-    kind: Kind,
-    chan_ranges: &[(usize, usize)],
-    a: &ArrayRef,
-) -> Result<Vec<i64>> {
+fn timestamps(kind: Kind, chan_ranges: &[(usize, usize)], a: &ArrayRef) -> Result<Vec<i64>> {
     let (ranges, values) = list_ranges(kind, "timestamps", a)?;
     let (raw, per_ms): (Vec<Option<i64>>, i64) = match values.data_type() {
         DataType::Timestamp(TimeUnit::Second, _) => (
-            values.as_primitive::<TimestampSecondType>().iter().collect(),
+            values
+                .as_primitive::<TimestampSecondType>()
+                .iter()
+                .collect(),
             -1,
         ),
         DataType::Timestamp(TimeUnit::Millisecond, _) => (
@@ -234,7 +233,11 @@ fn timestamps(
             1_000_000,
         ),
         DataType::Int64 => (values.as_primitive::<Int64Type>().iter().collect(), 1),
-        t => return exec_err!("tp_{kind}: timestamps must be TIMESTAMP or Int64 milliseconds, got {t}"),
+        t => {
+            return exec_err!(
+                "tp_{kind}: timestamps must be TIMESTAMP or Int64 milliseconds, got {t}"
+            );
+        }
     };
     let mut out = Vec::with_capacity(chan_ranges.iter().map(|(a, b)| b - a).sum());
     for (row, (&(ca, cb), &(a, b))) in chan_ranges.iter().zip(&ranges).enumerate() {
@@ -315,7 +318,9 @@ impl<'a> JourneyBatch<'a> {
             let c = conv.value(row);
             let v = if vals.is_null(row) {
                 if c {
-                    return exec_err!("tp_{kind}: a converted journey has a NULL value in row {row}");
+                    return exec_err!(
+                        "tp_{kind}: a converted journey has a NULL value in row {row}"
+                    );
                 }
                 0.0
             } else {
@@ -406,7 +411,11 @@ pub(crate) fn read_paths<'a>(
         };
         let conversions = count(conv, "conversions")?;
         let n = count(nulls, "nulls")?;
-        let v = if vals.is_null(row) { 0.0 } else { vals.value(row) };
+        let v = if vals.is_null(row) {
+            0.0
+        } else {
+            vals.value(row)
+        };
         let value_minor = to_minor(currency, v).ok_or_else(|| {
             DataFusionError::Execution(format!(
                 "tp_{kind}: value {v} in row {row} is negative, not finite or too large"

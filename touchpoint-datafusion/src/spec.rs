@@ -106,7 +106,7 @@ impl ModelSpec {
     ///
     /// A plan error naming the problem: an unknown key, a malformed
     /// `key=value`, a repeated key, a missing model name. Values are
-    /// checked when the model is built ([`crate::core`]).
+    /// checked when the function first builds the model.
     pub fn parse(kind: Kind, text: &str) -> Result<ModelSpec> {
         let mut words = text.split_whitespace().peekable();
         let mut model = kind.name().to_owned();

@@ -5,8 +5,8 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use datafusion_common::arrow::array::{
-    Array, ArrayRef, AsArray, Float64Array, Int64Array, ListArray, StringArray,
-    StructArray, UInt64Array,
+    Array, ArrayRef, AsArray, Float64Array, Int64Array, ListArray, StringArray, StructArray,
+    UInt64Array,
 };
 use datafusion_common::arrow::buffer::OffsetBuffer;
 use datafusion_common::arrow::datatypes::{DataType, Field, FieldRef, Fields};
@@ -87,7 +87,11 @@ impl Envelope {
 /// The report type: `LIST<STRUCT<channel, conversions, conversion_units,
 /// value, value_minor, weight, journeys>>`.
 pub fn report_type() -> DataType {
-    DataType::List(Arc::new(Field::new("item", DataType::Struct(line_fields()), true)))
+    DataType::List(Arc::new(Field::new(
+        "item",
+        DataType::Struct(line_fields()),
+        true,
+    )))
 }
 
 fn line_fields() -> Fields {
@@ -124,10 +128,12 @@ pub(crate) fn report_array(rows: &[Option<Vec<Line>>]) -> ListArray {
     ];
     let structs = StructArray::new(line_fields(), columns, None);
     let lens = rows.iter().map(|r| r.as_ref().map_or(0, Vec::len));
-    let nulls = rows
-        .iter()
-        .any(Option::is_none)
-        .then(|| rows.iter().map(Option::is_some).collect::<Vec<bool>>().into());
+    let nulls = rows.iter().any(Option::is_none).then(|| {
+        rows.iter()
+            .map(Option::is_some)
+            .collect::<Vec<bool>>()
+            .into()
+    });
     ListArray::new(
         Arc::new(Field::new("item", DataType::Struct(line_fields()), true)),
         OffsetBuffer::from_lengths(lens),
@@ -228,7 +234,11 @@ impl AggregateUDFImpl for TpAggregate {
         let want = self.data_args() + usize::from(self.preset.is_none());
         let min = self.data_args();
         if t.len() < min || t.len() > want {
-            let spec = if self.preset.is_some() { "" } else { "[, 'model spec']" };
+            let spec = if self.preset.is_some() {
+                ""
+            } else {
+                "[, 'model spec']"
+            };
             return plan_err!(
                 "{name} takes (channels, timestamps, converted, value{spec}) or (path, conversions, value, nulls{spec}); got {} arguments",
                 t.len()
@@ -541,7 +551,10 @@ impl ScalarUDFImpl for TpReport {
         let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
         let arr = args.args[0].to_array(args.number_rows)?;
         let Some(bin) = arr.as_binary_opt::<i32>() else {
-            return exec_err!("tp_report: the partial must be BINARY, got {}", arr.data_type());
+            return exec_err!(
+                "tp_report: the partial must be BINARY, got {}",
+                arr.data_type()
+            );
         };
         let mut rows = Vec::with_capacity(bin.len());
         for b in bin.iter() {

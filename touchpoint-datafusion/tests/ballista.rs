@@ -34,9 +34,9 @@ async fn ballista_scheduler_two_executors_give_the_core_bits() {
         .with_ballista_logical_extension_codec(Arc::new(TouchpointLogicalCodec::new(Arc::new(
             BallistaLogicalExtensionCodec::default(),
         ))))
-        .with_ballista_physical_extension_codec(Arc::new(TouchpointPhysicalCodec::new(
-            Arc::new(BallistaPhysicalExtensionCodec::default()),
-        )));
+        .with_ballista_physical_extension_codec(Arc::new(TouchpointPhysicalCodec::new(Arc::new(
+            BallistaPhysicalExtensionCodec::default(),
+        ))));
     let mut state = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
@@ -103,7 +103,11 @@ async fn ballista_scheduler_two_executors_give_the_core_bits() {
          FROM journeys GROUP BY segment ORDER BY segment",
     )
     .await;
-    assert_eq!(got, common::expected_markov(2, &js), "ballista: preset tp_markov2 differs from the core");
+    assert_eq!(
+        got,
+        common::expected_markov(2, &js),
+        "ballista: preset tp_markov2 differs from the core"
+    );
 
     // Daily partials stored, then merged and finished.
     let got = run(
@@ -115,8 +119,15 @@ async fn ballista_scheduler_two_executors_give_the_core_bits() {
          SELECT segment, tp_report(tp_merge(p)) AS r FROM daily GROUP BY segment ORDER BY segment",
     )
     .await;
-    let linear = all.iter().find(|c| c.spec == "linear").expect("linear case");
-    assert_eq!(got, expected(linear, &js), "ballista: merged daily partials differ");
+    let linear = all
+        .iter()
+        .find(|c| c.spec == "linear")
+        .expect("linear case");
+    assert_eq!(
+        got,
+        expected(linear, &js),
+        "ballista: merged daily partials differ"
+    );
     eprintln!(
         "ballista test: setup {:.1}s, {} queries in {:.1}s total",
         setup.as_secs_f64(),

@@ -36,7 +36,10 @@ async fn check_all(ctx: &SessionContext, table: &str, label: &str, only: Option<
         for (seg, lines) in &want {
             // a real answer: several channels, some credit
             assert!(lines.len() >= 3, "{seg}: {} lines", lines.len());
-            assert!(lines.iter().any(|l| f64::from_bits(l.3) > 0.0), "{seg}: no value");
+            assert!(
+                lines.iter().any(|l| f64::from_bits(l.3) > 0.0),
+                "{seg}: no value"
+            );
         }
         assert_eq!(
             got, want,
@@ -73,15 +76,29 @@ async fn partitions_1_4_16_parquet_files_give_the_core_bits() {
         ctx.register_parquet("one", one.to_str().unwrap(), ParquetReadOptions::default())
             .await
             .expect("register");
-        ctx.register_parquet("many", many.to_str().unwrap(), ParquetReadOptions::default())
-            .await
-            .expect("register");
+        ctx.register_parquet(
+            "many",
+            many.to_str().unwrap(),
+            ParquetReadOptions::default(),
+        )
+        .await
+        .expect("register");
         // the Parquet files keep the channels dictionary-encoded
         let schema = ctx.table("one").await.unwrap().schema().as_arrow().clone();
-        let ty = schema.field_with_name("channels").unwrap().data_type().to_string();
+        let ty = schema
+            .field_with_name("channels")
+            .unwrap()
+            .data_type()
+            .to_string();
         assert!(ty.contains("Dictionary"), "{ty}");
         check_all(&ctx, "one", &format!("1 file, {p} partitions"), None).await;
-        check_all(&ctx, "many", &format!("7 shuffled files, {p} partitions"), None).await;
+        check_all(
+            &ctx,
+            "many",
+            &format!("7 shuffled files, {p} partitions"),
+            None,
+        )
+        .await;
     }
 }
 
@@ -100,6 +117,12 @@ async fn partitions_shuffled_plain_strings_in_memory() {
         let ctx = ctx(p);
         ctx.register_table("mem", Arc::new(MemTable::try_new(schema, parts).unwrap()))
             .unwrap();
-        check_all(&ctx, "mem", &format!("plain strings, shuffled, {p} partitions"), None).await;
+        check_all(
+            &ctx,
+            "mem",
+            &format!("plain strings, shuffled, {p} partitions"),
+            None,
+        )
+        .await;
     }
 }

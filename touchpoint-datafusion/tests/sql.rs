@@ -12,7 +12,12 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
 /// A row: channels, timestamps (ms), converted, value.
-type Row<'a> = (Vec<Option<&'a str>>, Vec<Option<i64>>, Option<bool>, Option<f64>);
+type Row<'a> = (
+    Vec<Option<&'a str>>,
+    Vec<Option<i64>>,
+    Option<bool>,
+    Option<f64>,
+);
 
 fn table(rows: &[Row<'_>]) -> RecordBatch {
     let mut ch = ListBuilder::new(StringBuilder::new());
@@ -42,8 +47,11 @@ fn ctx_with(rows: &[Row<'_>]) -> SessionContext {
     let ctx = SessionContext::new();
     common::register(&ctx);
     let b = table(rows);
-    ctx.register_table("j", Arc::new(MemTable::try_new(b.schema(), vec![vec![b]]).unwrap()))
-        .unwrap();
+    ctx.register_table(
+        "j",
+        Arc::new(MemTable::try_new(b.schema(), vec![vec![b]]).unwrap()),
+    )
+    .unwrap();
     ctx
 }
 
@@ -63,7 +71,12 @@ async fn linear_credit_hand_checked() {
     // b: email; converted 30.00 -> email 30.00
     // c: display; not converted
     let ctx = ctx_with(&[
-        (vec![Some("email"), Some("display")], vec![Some(0), Some(DAY)], Some(true), Some(100.0)),
+        (
+            vec![Some("email"), Some("display")],
+            vec![Some(0), Some(DAY)],
+            Some(true),
+            Some(100.0),
+        ),
         (vec![Some("email")], vec![Some(0)], Some(true), Some(30.0)),
         (vec![Some("display")], vec![Some(0)], Some(false), None),
     ]);
@@ -73,7 +86,13 @@ async fn linear_credit_hand_checked() {
     )
     .await;
     let lines = &got[0].1;
-    let by = |c: &str| lines.iter().find(|l| l.0.as_deref() == Some(c)).unwrap().clone();
+    let by = |c: &str| {
+        lines
+            .iter()
+            .find(|l| l.0.as_deref() == Some(c))
+            .unwrap()
+            .clone()
+    };
     assert_eq!(by("display").4, Some(5_000));
     assert_eq!(by("email").4, Some(8_000));
     assert_eq!(f64::from_bits(by("email").1), 1.5);
@@ -113,15 +132,52 @@ async fn markov_path_form_hand_checked() {
 async fn bad_rows_are_errors_naming_the_problem() {
     let q = "SELECT tp_markov(channels, timestamps, converted, value, 'order=2') FROM j";
     let cases: Vec<(Row<'_>, &str)> = vec![
-        ((vec![Some("a"), None], vec![Some(0), Some(1)], Some(false), None), "NULL channel"),
-        ((vec![Some("")], vec![Some(0)], Some(false), None), "empty channel name"),
-        ((vec![Some("a")], vec![Some(0)], Some(true), Some(-1.0)), "negative"),
-        ((vec![Some("a")], vec![Some(0)], Some(true), Some(f64::NAN)), "not finite"),
-        ((vec![Some("a"), Some("b")], vec![Some(5), Some(1)], Some(false), None), "out of order"),
-        ((vec![Some("a"), Some("b")], vec![Some(1)], Some(false), None), "2 channels but 1 timestamps"),
-        ((vec![Some("a")], vec![None], Some(false), None), "NULL timestamp"),
-        ((vec![Some("a")], vec![Some(0)], None, None), "converted is NULL"),
-        ((vec![Some("a")], vec![Some(0)], Some(true), None), "NULL value"),
+        (
+            (
+                vec![Some("a"), None],
+                vec![Some(0), Some(1)],
+                Some(false),
+                None,
+            ),
+            "NULL channel",
+        ),
+        (
+            (vec![Some("")], vec![Some(0)], Some(false), None),
+            "empty channel name",
+        ),
+        (
+            (vec![Some("a")], vec![Some(0)], Some(true), Some(-1.0)),
+            "negative",
+        ),
+        (
+            (vec![Some("a")], vec![Some(0)], Some(true), Some(f64::NAN)),
+            "not finite",
+        ),
+        (
+            (
+                vec![Some("a"), Some("b")],
+                vec![Some(5), Some(1)],
+                Some(false),
+                None,
+            ),
+            "out of order",
+        ),
+        (
+            (vec![Some("a"), Some("b")], vec![Some(1)], Some(false), None),
+            "2 channels but 1 timestamps",
+        ),
+        (
+            (vec![Some("a")], vec![None], Some(false), None),
+            "NULL timestamp",
+        ),
+        (
+            (vec![Some("a")], vec![Some(0)], None, None),
+            "converted is NULL",
+        ),
+        (
+            (vec![Some("a")], vec![Some(0)], Some(true), None),
+            "NULL value",
+        ),
     ];
     for (row, want) in cases {
         let ctx = ctx_with(&[row]);
@@ -130,12 +186,30 @@ async fn bad_rows_are_errors_naming_the_problem() {
     }
     let ctx = ctx_with(&[(vec![Some("a")], vec![Some(0)], Some(false), None)]);
     for (sql, want) in [
-        ("SELECT tp_markov(channels, timestamps, converted, value, 'order=9') FROM j", "order"),
-        ("SELECT tp_markov(channels, timestamps, converted, value, 'lookback=3') FROM j", "unknown option 'lookback'"),
-        ("SELECT tp_credit(channels, timestamps, converted, value, 'nonsense') FROM j", "nonsense"),
-        ("SELECT tp_credit(channels, timestamps, converted, value) FROM j", "model"),
-        ("SELECT tp_shapley(channels, timestamps, converted, value, 'variant=fast') FROM j", "variant=fast"),
-        ("SELECT tp_credit(channels, timestamps, converted, value, 'linear half_life_days=2') FROM j", "does not apply"),
+        (
+            "SELECT tp_markov(channels, timestamps, converted, value, 'order=9') FROM j",
+            "order",
+        ),
+        (
+            "SELECT tp_markov(channels, timestamps, converted, value, 'lookback=3') FROM j",
+            "unknown option 'lookback'",
+        ),
+        (
+            "SELECT tp_credit(channels, timestamps, converted, value, 'nonsense') FROM j",
+            "nonsense",
+        ),
+        (
+            "SELECT tp_credit(channels, timestamps, converted, value) FROM j",
+            "model",
+        ),
+        (
+            "SELECT tp_shapley(channels, timestamps, converted, value, 'variant=fast') FROM j",
+            "variant=fast",
+        ),
+        (
+            "SELECT tp_credit(channels, timestamps, converted, value, 'linear half_life_days=2') FROM j",
+            "does not apply",
+        ),
     ] {
         let e = err(&ctx, sql).await;
         assert!(e.contains(want), "{sql}: expected '{want}' in: {e}");
@@ -177,8 +251,11 @@ async fn partials_of_other_configs_or_versions_do_not_merge() {
         ("p", Arc::new(stored) as ArrayRef),
     ])
     .unwrap();
-    ctx.register_table("stored", Arc::new(MemTable::try_new(b.schema(), vec![vec![b]]).unwrap()))
-        .unwrap();
+    ctx.register_table(
+        "stored",
+        Arc::new(MemTable::try_new(b.schema(), vec![vec![b]]).unwrap()),
+    )
+    .unwrap();
     let e = err(&ctx, "SELECT tp_report(p) FROM stored WHERE id = 1").await;
     assert!(e.contains("format version 99"), "{e}");
     let e = err(&ctx, "SELECT tp_merge(p) FROM stored WHERE id = 2").await;

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListBuilder, RecordBatch,
-    StringArray, StringBuilder, StringDictionaryBuilder, TimestampMillisecondBuilder,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, ListBuilder, RecordBatch, StringArray,
+    StringBuilder, StringDictionaryBuilder, TimestampMillisecondBuilder,
 };
 use datafusion::arrow::datatypes::{Float64Type, Int32Type, Int64Type, UInt64Type};
 use datafusion::parquet::arrow::ArrowWriter;
@@ -297,15 +297,18 @@ pub fn cases() -> Vec<Case> {
         Case {
             function: "tp_credit",
             spec: "position_based first=0.3 last=0.5",
-            expected: |_, js| {
-                credit_with(&models::PositionBased::new(0.3, 0.5, 0.5).unwrap(), js)
-            },
+            expected: |_, js| credit_with(&models::PositionBased::new(0.3, 0.5, 0.5).unwrap(), js),
         },
         Case {
             function: "tp_markov",
             spec: "order=1",
             expected: |set, _| {
-                fitted_lines(&markov::fit(set, MarkovConfig::new(1).unwrap()).unwrap().credits().unwrap())
+                fitted_lines(
+                    &markov::fit(set, MarkovConfig::new(1).unwrap())
+                        .unwrap()
+                        .credits()
+                        .unwrap(),
+                )
             },
         },
         Case {
