@@ -147,6 +147,24 @@ fn attribution_grid(a: &Attribution, currency: &str, f: Fmt) -> Grid {
 ///
 /// Reading, model and output errors.
 pub fn attribute(a: &AttributeArgs) -> Result<()> {
+    if a.intervals.is_none() {
+        let t0 = std::time::Instant::now();
+        if let Some((res, loaded)) =
+            engine::attribute_streamed(&a.input, a.model, &a.model_args, a.by)?
+        {
+            input::timing("attribution", t0);
+            loaded.print_summary(a.input.quiet);
+            return emit(
+                a.output.format,
+                &[attribution_grid(
+                    &res,
+                    &a.output.currency,
+                    Fmt::for_format(a.output.format),
+                )],
+                &res,
+            );
+        }
+    }
     let loaded = input::load(&a.input)?;
     loaded.print_summary(a.input.quiet);
     let mut bar = Progress::new("fitting", 1, a.input.quiet);

@@ -316,6 +316,40 @@ pub fn attribute_set(
     }
 }
 
+/// Rule-based attribution of a touch table streamed journey by journey
+/// into a `CreditPartial` (no `JourneySet`): `None` when streaming does
+/// not apply (see [`crate::input::stream_touches`]); then use
+/// [`attribute_loaded`]. Same bits as the collecting path.
+///
+/// # Errors
+///
+/// Reading and model errors.
+pub fn attribute_streamed(
+    args: &crate::cli::InputArgs,
+    name: ModelName,
+    a: &ModelArgs,
+    by: By,
+) -> Result<Option<(Attribution, Loaded)>> {
+    if matches!(
+        name,
+        ModelName::Markov | ModelName::Shapley | ModelName::Incremental
+    ) {
+        return Ok(None);
+    }
+    let m = model(name, a, &JourneySet::new())?;
+    let mut partial = touchpoint::CreditPartial::new(m.as_ref());
+    let file = args.file.clone();
+    let loaded = crate::input::stream_touches(
+        args,
+        Box::new(|j| {
+            partial
+                .observe(m.as_ref(), j)
+                .map_err(|e| CliError::data(&file, None, None, e.to_string()))
+        }),
+    )?;
+    Ok(loaded.map(|l| (from_report(&partial.finish(), by), l)))
+}
+
 fn amounts_of(c: &ChannelCredits) -> Vec<ChannelAmount> {
     c.lines()
         .iter()

@@ -698,3 +698,56 @@ fn html_report_renders_in_chromium() {
         .collect();
     assert!(console.is_empty(), "console messages: {console:?}");
 }
+
+/// A touch table whose rows are grouped by journey is streamed into the
+/// model without collecting journeys; the same rows shuffled are collected
+/// first. Both give the same credit; by hand (linear): j1's 30.00 over
+/// email, search, email = 20.00 email + 10.00 search; j3's 9.00 over
+/// search, display = 4.50 each.
+#[test]
+fn streamed_and_collected_touch_tables_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        "j1,email,2025-01-01T00:00:00Z,false,",
+        "j1,search,2025-01-02T00:00:00Z,false,",
+        "j1,email,2025-01-03T00:00:00Z,true,30",
+        "j2,display,2025-01-01T00:00:00Z,false,",
+        "j3,search,2025-01-04T00:00:00Z,false,",
+        "j3,display,2025-01-05T00:00:00Z,true,9",
+    ];
+    let grouped = dir.path().join("grouped.csv");
+    let shuffled = dir.path().join("shuffled.csv");
+    let header = "journey_id,channel,ts,converted,value\n";
+    std::fs::write(&grouped, format!("{header}{}\n", rows.join("\n"))).unwrap();
+    let order = [5, 0, 3, 1, 4, 2];
+    std::fs::write(
+        &shuffled,
+        format!("{header}{}\n", order.map(|k| rows[k]).join("\n")),
+    )
+    .unwrap();
+    let (c1, a, e1) = run(&[
+        "attribute",
+        grouped.to_str().unwrap(),
+        "-m",
+        "linear",
+        "--format",
+        "json",
+    ]);
+    let (c2, b, e2) = run(&[
+        "attribute",
+        shuffled.to_str().unwrap(),
+        "-m",
+        "linear",
+        "--format",
+        "json",
+    ]);
+    assert_eq!((c1, c2), (0, 0), "{e1}{e2}");
+    assert!(e1.contains("streamed"), "{e1}");
+    assert!(!e2.contains("streamed"), "{e2}");
+    assert_eq!(a, b);
+    let v: Value = serde_json::from_str(&a).unwrap();
+    assert_eq!(line(&v, "email")["value_minor"], 2000);
+    assert_eq!(line(&v, "search")["value_minor"], 1450);
+    assert_eq!(line(&v, "display")["value_minor"], 450);
+    assert_eq!(v["journeys"], 3);
+}

@@ -114,6 +114,7 @@ fn read_parquet(
     bytes: &[u8],
     args: &InputArgs,
     bar: &mut Progress,
+    sink: Option<touches::Sink<'_>>,
 ) -> Result<touches::TouchTable> {
     bar.set_len(0);
     touches::read_parquet(
@@ -124,6 +125,7 @@ fn read_parquet(
             bar.set_len(n);
             bar.set(r);
         },
+        sink,
     )
 }
 
@@ -133,10 +135,80 @@ fn read_parquet(
     _: &[u8],
     _: &InputArgs,
     _: &mut Progress,
+    _: Option<touches::Sink<'_>>,
 ) -> Result<touches::TouchTable> {
     Err(CliError::Usage(format!(
         "{file}: this build has no Parquet support (build with the default `parquet` feature)"
     )))
+}
+
+/// Streams a touch-level table journey by journey into `sink`, without
+/// collecting the journeys, when that gives the same result as [`load`]:
+/// a touch table, no conversions file, no journey rule, and the rows of
+/// each journey contiguous (as exports grouped or sorted by user are).
+/// Returns `None` when it does not apply or the rows turn out not to be
+/// contiguous; the caller then uses [`load`] (the sink may have seen some
+/// journeys and must be discarded).
+///
+/// # Errors
+///
+/// As [`load`].
+pub fn stream_touches(args: &InputArgs, sink: touches::Sink<'_>) -> Result<Option<Loaded>> {
+    let format = layout(&args.file, args.input_format);
+    if !matches!(
+        format,
+        InputFormat::TouchesCsv | InputFormat::TouchesParquet
+    ) || args.conversions.is_some()
+        || args.lookback_days.is_some()
+    {
+        return Ok(None);
+    }
+    let t0 = std::time::Instant::now();
+    let file = args.file.clone();
+    let bytes = read_bytes(&file)?;
+    let mut bar = Progress::new("reading", bytes.len() as u64, args.quiet);
+    let table = if format == InputFormat::TouchesCsv {
+        touches::read_csv(&file, &bytes, args, &mut |b| bar.set(b as u64), Some(sink))
+    } else {
+        read_parquet(&file, &bytes, args, &mut bar, Some(sink))
+    };
+    bar.finish();
+    let table = match table {
+        Err(CliError::Other(m)) if m == touches::NOT_CONTIGUOUS => return Ok(None),
+        t => t?,
+    };
+    timing("rows streamed into the model", t0);
+    let c = table.counts;
+    let mut summary = vec![format!(
+        "read {} rows into {} journeys ({} touches), streamed (rows of each journey contiguous); channel from `{}`",
+        c.rows,
+        c.streamed_journeys.unwrap_or(0),
+        c.touches,
+        c.channel_from
+    )];
+    if c.rows_without_journey > 0 {
+        summary.push(format!(
+            "dropped {} rows without a journey id",
+            c.rows_without_journey
+        ));
+    }
+    if c.empty_rows_dropped > 0 {
+        summary.push(format!(
+            "dropped {} rows with neither a channel nor a conversion",
+            c.empty_rows_dropped
+        ));
+    }
+    if c.conversion_only_rows > 0 {
+        summary.push(format!(
+            "{} rows without a channel carried only a conversion (not touches)",
+            c.conversion_only_rows
+        ));
+    }
+    Ok(Some(Loaded {
+        file,
+        data: Data::Paths(Vec::new()),
+        summary,
+    }))
 }
 
 /// Reads the journeys file named by `args`, applies the conversions file
@@ -204,9 +276,9 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
         }
         InputFormat::TouchesCsv | InputFormat::TouchesParquet => {
             let mut table = if format == InputFormat::TouchesCsv {
-                touches::read_csv(&file, &bytes, args, &mut |b| bar.set(b as u64))?
+                touches::read_csv(&file, &bytes, args, &mut |b| bar.set(b as u64), None)?
             } else {
-                read_parquet(&file, &bytes, args, &mut bar)?
+                read_parquet(&file, &bytes, args, &mut bar, None)?
             };
             if let Some(conv) = &args.conversions {
                 let name = conv.display().to_string();

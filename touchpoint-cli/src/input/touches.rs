@@ -123,6 +123,8 @@ pub struct TouchCounts {
     pub conversions_without_touches: u64,
     /// How the channel was found (`channel` or `utm_source / utm_medium`).
     pub channel_from: String,
+    /// Journeys passed to a sink (streamed reads), instead of collected.
+    pub streamed_journeys: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -340,7 +342,44 @@ struct Row<'a> {
 }
 
 /// Groups rows into journeys.
+/// Receives each journey of a touch table as soon as its rows end (rows of
+/// a journey contiguous), instead of collecting them all.
+pub type Sink<'f> = Box<dyn FnMut(&Building) -> Result<()> + 'f>;
+
+/// The error text that tells the caller a streamed table was not grouped
+/// by journey (it then reads the table again, collecting every journey).
+pub const NOT_CONTIGUOUS: &str = "rows of a journey are not contiguous";
+
+struct StreamState<'f> {
+    sink: Sink<'f>,
+    current: Building,
+    has: bool,
+    /// Hashes of the journey ids already passed to the sink (a collision
+    /// only makes the caller fall back to the collecting path).
+    seen: std::collections::HashSet<u64>,
+    journeys: u64,
+}
+
+impl StreamState<'_> {
+    fn flush(&mut self) -> Result<()> {
+        if self.has {
+            (self.sink)(&self.current)?;
+            self.journeys += 1;
+            self.has = false;
+        }
+        Ok(())
+    }
+}
+
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
 struct Grouper<'f> {
+    stream: Option<StreamState<'f>>,
     file: &'f str,
     unit: EpochUnit,
     cols: Columns,
@@ -518,28 +557,46 @@ impl<'f> Grouper<'f> {
                 return Ok(());
             }
         };
-        // rows of one journey are usually contiguous: skip the hash lookup
-        let k = if self.last < self.journeys.len() && self.journeys[self.last].id == jid {
-            self.last
-        } else {
-            match self.journeys.get_index_of(jid) {
-                Some(k) => k,
-                None => {
-                    self.journeys
-                        .insert_full(
-                            jid.to_owned(),
-                            Building {
-                                id: jid.to_owned(),
-                                touches: Vec::with_capacity(4),
-                                ..Building::default()
-                            },
-                        )
-                        .0
+        let b: &mut Building = if let Some(st) = self.stream.as_mut() {
+            if !st.has || st.current.id != jid {
+                st.flush()?;
+                if !st.seen.insert(id_hash(jid)) {
+                    return Err(CliError::Other(NOT_CONTIGUOUS.into()));
                 }
+                let c = &mut st.current;
+                c.id.clear();
+                c.id.push_str(jid);
+                c.touches.clear();
+                c.converted = false;
+                c.value = 0.0;
+                c.conversion_ts = None;
+                st.has = true;
             }
+            &mut st.current
+        } else {
+            // rows of one journey are usually contiguous: skip the hash lookup
+            let k = if self.last < self.journeys.len() && self.journeys[self.last].id == jid {
+                self.last
+            } else {
+                match self.journeys.get_index_of(jid) {
+                    Some(k) => k,
+                    None => {
+                        self.journeys
+                            .insert_full(
+                                jid.to_owned(),
+                                Building {
+                                    id: jid.to_owned(),
+                                    touches: Vec::with_capacity(4),
+                                    ..Building::default()
+                                },
+                            )
+                            .0
+                    }
+                }
+            };
+            self.last = k;
+            &mut self.journeys[k]
         };
-        self.last = k;
-        let b = &mut self.journeys[k];
         if let Some(t) = touch {
             b.touches.push(t);
             self.counts.touches += 1;
@@ -657,9 +714,17 @@ pub fn read_csv(
     data: &[u8],
     args: &InputArgs,
     on_bytes: &mut dyn FnMut(usize),
+    sink: Option<Sink<'_>>,
 ) -> Result<TouchTable> {
     let cols = Columns::resolve(csv_headers(file, data)?, args, file)?;
     let mut g = Grouper {
+        stream: sink.map(|sink| StreamState {
+            sink,
+            current: Building::default(),
+            has: false,
+            seen: std::collections::HashSet::new(),
+            journeys: 0,
+        }),
         file,
         unit: args.ts_unit,
         counts: TouchCounts {
@@ -672,6 +737,10 @@ pub fn read_csv(
         last: usize::MAX,
     };
     read_csv_rows(&mut g, data, on_bytes)?;
+    if let Some(st) = g.stream.as_mut() {
+        st.flush()?;
+        g.counts.streamed_journeys = Some(st.journeys);
+    }
     Ok(TouchTable {
         journeys: g.journeys.into_values().collect(),
         counts: g.counts,
@@ -821,6 +890,7 @@ pub fn read_parquet(
     data: bytes::Bytes,
     args: &InputArgs,
     on_rows: &mut dyn FnMut(u64, u64),
+    sink: Option<Sink<'_>>,
 ) -> Result<TouchTable> {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let perr = |e: &dyn std::fmt::Display| {
@@ -893,6 +963,13 @@ pub fn read_parquet(
         names,
     };
     let mut g = Grouper {
+        stream: sink.map(|sink| StreamState {
+            sink,
+            current: Building::default(),
+            has: false,
+            seen: std::collections::HashSet::new(),
+            journeys: 0,
+        }),
         file,
         unit: args.ts_unit,
         counts: TouchCounts {
@@ -912,6 +989,10 @@ pub fn read_parquet(
         batch(&mut g, &b, row)?;
         row += b.num_rows() as u64;
         on_rows(row - 1, total);
+    }
+    if let Some(st) = g.stream.as_mut() {
+        st.flush()?;
+        g.counts.streamed_journeys = Some(st.journeys);
     }
     Ok(TouchTable {
         journeys: g.journeys.into_values().collect(),
@@ -943,6 +1024,7 @@ pub fn apply_conversions(
             find(names, flag.as_ref(), defaults, file, "a --*-col flag")
         };
     let g = Grouper {
+        stream: None,
         file,
         unit: args.ts_unit,
         cols: Columns {
@@ -1048,6 +1130,7 @@ pub fn apply_conversions(
                 ));
             }
             let mut gg = Grouper {
+                stream: None,
                 cols: g.cols.clone(),
                 journeys: IndexMap::new(),
                 names: HashMap::new(),
