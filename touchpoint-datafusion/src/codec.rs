@@ -286,3 +286,45 @@ impl PhysicalExtensionCodec for TouchpointPhysicalCodec {
         self.inner.try_encode_udwf(node, buf)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use datafusion_proto::physical_plan::DefaultPhysicalExtensionCodec;
+
+    use super::*;
+
+    #[test]
+    fn a_preset_round_trips_through_the_physical_codec() {
+        let codec = TouchpointPhysicalCodec::new(Arc::new(DefaultPhysicalExtensionCodec {}));
+        let spec = ModelSpec::parse(Kind::Shapley, "variant=ordered exact_limit=10").unwrap();
+        let f = crate::preset("tp_shapley_o", &spec, Output::Partial).unwrap();
+        let mut buf = Vec::new();
+        codec.try_encode_udaf(&f, &mut buf).unwrap();
+        assert!(!buf.is_empty());
+        let back = codec.try_decode_udaf("tp_shapley_o", &buf).unwrap();
+        assert_eq!(back.name(), "tp_shapley_o");
+        let inner: &dyn Any = back.inner().as_ref();
+        let tp = inner.downcast_ref::<TpAggregate>().unwrap();
+        assert_eq!(tp.preset_spec(), Some(&spec));
+        assert_eq!(tp.output(), Output::Partial);
+    }
+
+    #[test]
+    fn standard_names_decode_from_nothing_and_others_go_to_the_inner_codec() {
+        let codec = TouchpointPhysicalCodec::new(Arc::new(DefaultPhysicalExtensionCodec {}));
+        let f = codec.try_decode_udaf("tp_markov_partial", &[]).unwrap();
+        assert_eq!(f.name(), "tp_markov_partial");
+        assert_eq!(
+            codec.try_decode_udaf("tp_merge", &[]).unwrap().name(),
+            "tp_merge"
+        );
+        // a function taking its spec per call writes nothing into the plan
+        let mut buf = Vec::new();
+        codec.try_encode_udaf(&f, &mut buf).unwrap();
+        assert!(buf.is_empty());
+        assert!(codec.try_decode_udaf("sum_of_squares", &[]).is_err());
+        let bad = format!("{WIRE}\ntp_x\nreport\nmarkov:markov order=9");
+        let e = codec.try_decode_udaf("tp_x", bad.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("order"), "{e}");
+    }
+}

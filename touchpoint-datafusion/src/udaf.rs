@@ -571,3 +571,37 @@ impl ScalarUDFImpl for TpReport {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelopes_round_trip_and_refuse_mangled_bytes() {
+        let spec = ModelSpec::parse(Kind::Markov, "order=2").unwrap();
+        let env = Envelope {
+            partial: CorePartial::new(&spec).unwrap(),
+            spec,
+        };
+        let bytes = env.to_bytes().unwrap();
+        assert_eq!(&bytes[..4], PARTIAL_MAGIC);
+        assert_eq!(bytes[4], PARTIAL_VERSION);
+        let back = Envelope::from_bytes("t", &bytes).unwrap();
+        assert_eq!(back.spec, env.spec);
+        assert_eq!(back.to_bytes().unwrap(), bytes);
+        for (b, want) in [
+            (&b"TPDF\x01\xff\xff\xff\x7f"[..], "truncated"),
+            (&b"TPDF"[..], "not a touchpoint partial"),
+            (&b"TPDF\x01\x03\x00\x00\x00abc{}"[..], "no kind prefix"),
+        ] {
+            let e = Envelope::from_bytes("t", b).unwrap_err().to_string();
+            assert!(e.contains(want), "{e}");
+        }
+        let mut json_broken = bytes.clone();
+        json_broken.truncate(bytes.len() - 3);
+        let e = Envelope::from_bytes("t", &json_broken)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("does not read"), "{e}");
+    }
+}

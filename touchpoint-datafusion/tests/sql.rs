@@ -261,3 +261,95 @@ async fn partials_of_other_configs_or_versions_do_not_merge() {
     let e = err(&ctx, "SELECT tp_merge(p) FROM stored WHERE id = 2").await;
     assert!(e.contains("not a touchpoint partial"), "{e}");
 }
+
+#[tokio::test]
+async fn touch_table_rebuilt_with_array_agg_matches_the_core() {
+    use datafusion::arrow::array::{StringArray, TimestampMillisecondArray};
+    use touchpoint::Touchpoint;
+    // Journeys with at least one touch (a touch table has no row for the
+    // others), one row per touch, rows in reverse order.
+    let js: Vec<_> = common::journeys(1_500)
+        .into_iter()
+        .filter(|j| !j.touchpoints.is_empty())
+        .collect();
+    let mut id = Vec::new();
+    let mut seg = Vec::new();
+    let mut seq = Vec::new();
+    let mut ch = Vec::new();
+    let mut ts = Vec::new();
+    let mut conv = Vec::new();
+    let mut val = Vec::new();
+    for (i, j) in js.iter().enumerate() {
+        for (k, t) in j.touchpoints.iter().enumerate() {
+            id.push(j.id.clone());
+            seg.push(common::segment(i));
+            seq.push(k as i64);
+            ch.push(t.channel().to_owned());
+            ts.push(t.timestamp().timestamp_millis());
+            conv.push(j.converted);
+            val.push(j.value);
+        }
+    }
+    let rev = |n: usize| (0..n).rev();
+    let n = id.len();
+    let b = RecordBatch::try_from_iter(vec![
+        (
+            "journey_id",
+            Arc::new(rev(n).map(|r| Some(id[r].clone())).collect::<StringArray>()) as ArrayRef,
+        ),
+        (
+            "segment",
+            Arc::new(rev(n).map(|r| Some(seg[r])).collect::<StringArray>()) as ArrayRef,
+        ),
+        (
+            "touch_seq",
+            Arc::new(rev(n).map(|r| Some(seq[r])).collect::<Int64Array>()) as ArrayRef,
+        ),
+        (
+            "channel",
+            Arc::new(rev(n).map(|r| Some(ch[r].clone())).collect::<StringArray>()) as ArrayRef,
+        ),
+        (
+            "ts",
+            Arc::new(
+                rev(n)
+                    .map(|r| Some(ts[r]))
+                    .collect::<TimestampMillisecondArray>(),
+            ) as ArrayRef,
+        ),
+        (
+            "converted",
+            Arc::new(rev(n).map(|r| Some(conv[r])).collect::<BooleanArray>()) as ArrayRef,
+        ),
+        (
+            "value",
+            Arc::new(rev(n).map(|r| Some(val[r])).collect::<Float64Array>()) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let ctx = SessionContext::new();
+    common::register(&ctx);
+    ctx.register_table(
+        "touches",
+        Arc::new(MemTable::try_new(b.schema(), vec![vec![b]]).unwrap()),
+    )
+    .unwrap();
+    ctx.sql(
+        "CREATE VIEW journeys AS \
+         SELECT journey_id, segment, \
+                array_agg(channel ORDER BY ts, touch_seq) AS channels, \
+                array_agg(ts ORDER BY ts, touch_seq) AS timestamps, \
+                bool_or(converted) AS converted, max(value) AS value \
+         FROM touches GROUP BY journey_id, segment",
+    )
+    .await
+    .unwrap();
+    let all = common::cases();
+    for case in all
+        .iter()
+        .filter(|c| c.spec == "linear" || c.spec == "order=1")
+    {
+        let got = common::run(&ctx, &common::query(case, "journeys")).await;
+        assert_eq!(got, common::expected(case, &js), "{}", case.spec);
+    }
+}
