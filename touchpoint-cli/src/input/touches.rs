@@ -28,7 +28,8 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
 
 #[cfg(feature = "parquet")]
 use arrow_array::cast::AsArray;
@@ -48,10 +49,10 @@ use crate::error::{CliError, Result};
 /// A touch owning shared channel names (one allocation per distinct name).
 #[derive(Debug, Clone)]
 pub struct OwnedTouch {
-    channel: Arc<str>,
+    channel: Rc<str>,
     ts: DateTime<Utc>,
-    campaign: Option<Arc<str>>,
-    content: Option<Arc<str>>,
+    campaign: Option<Rc<str>>,
+    content: Option<Rc<str>>,
     cost: Option<f64>,
     milestone: Option<Milestone>,
 }
@@ -356,7 +357,7 @@ struct StreamState<'f> {
     has: bool,
     /// Hashes of the journey ids already passed to the sink (a collision
     /// only makes the caller fall back to the collecting path).
-    seen: std::collections::HashSet<u64>,
+    seen: std::collections::HashSet<u64, BuildHasherDefault<IdHasher>>,
     journeys: u64,
 }
 
@@ -371,11 +372,53 @@ impl StreamState<'_> {
     }
 }
 
+/// FNV-1a: a fast, fixed (seedless) hash of short names and ids; used for
+/// the names table and the set of streamed journey ids (where a collision
+/// only costs a fallback to the collecting path). No result depends on it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// Passes a `u64` that is already a hash through.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = x;
+    }
+}
+
 fn id_hash(id: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
-    id.hash(&mut h);
-    h.finish()
+    let mut h = Fnv::default();
+    h.write(id.as_bytes());
+    // spread the bits for the table's low-bit indexing
+    h.finish().wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 struct Grouper<'f> {
@@ -384,7 +427,7 @@ struct Grouper<'f> {
     unit: EpochUnit,
     cols: Columns,
     journeys: IndexMap<String, Building>,
-    names: HashMap<String, Arc<str>>,
+    names: HashMap<String, Rc<str>, BuildHasherDefault<Fnv>>,
     counts: TouchCounts,
     /// Index of the journey of the previous row.
     last: usize,
@@ -408,11 +451,11 @@ fn epoch_to_ts(v: i64, unit: EpochUnit) -> Option<DateTime<Utc>> {
 }
 
 impl<'f> Grouper<'f> {
-    fn intern(&mut self, s: &str) -> Arc<str> {
+    fn intern(&mut self, s: &str) -> Rc<str> {
         if let Some(a) = self.names.get(s) {
             return a.clone();
         }
-        let a: Arc<str> = Arc::from(s);
+        let a: Rc<str> = Rc::from(s);
         self.names.insert(s.to_owned(), a.clone());
         a
     }
@@ -722,7 +765,7 @@ pub fn read_csv(
             sink,
             current: Building::default(),
             has: false,
-            seen: std::collections::HashSet::new(),
+            seen: std::collections::HashSet::default(),
             journeys: 0,
         }),
         file,
@@ -733,7 +776,7 @@ pub fn read_csv(
         },
         cols,
         journeys: IndexMap::new(),
-        names: HashMap::new(),
+        names: HashMap::default(),
         last: usize::MAX,
     };
     read_csv_rows(&mut g, data, on_bytes)?;
@@ -967,7 +1010,7 @@ pub fn read_parquet(
             sink,
             current: Building::default(),
             has: false,
-            seen: std::collections::HashSet::new(),
+            seen: std::collections::HashSet::default(),
             journeys: 0,
         }),
         file,
@@ -978,7 +1021,7 @@ pub fn read_parquet(
         },
         cols: local,
         journeys: IndexMap::new(),
-        names: HashMap::new(),
+        names: HashMap::default(),
         last: usize::MAX,
     };
     let mut row = 1u64;
@@ -1041,7 +1084,7 @@ pub fn apply_conversions(
             names: vec!["journey".into(), "value".into(), "conversion_ts".into()],
         },
         journeys: IndexMap::new(),
-        names: HashMap::new(),
+        names: HashMap::default(),
         last: usize::MAX,
         counts: TouchCounts::default(),
     };
@@ -1133,7 +1176,7 @@ pub fn apply_conversions(
                 stream: None,
                 cols: g.cols.clone(),
                 journeys: IndexMap::new(),
-                names: HashMap::new(),
+                names: HashMap::default(),
                 last: usize::MAX,
                 counts: TouchCounts::default(),
                 ..g
