@@ -10,8 +10,10 @@
 //! ```
 //!
 //! Besides criterion's timings it prints, once: journeys and touches, the
-//! serialized partial size per partition (Markov order 3, 12 channels) and
-//! the process's peak resident memory.
+//! serialized partial size (Markov order 3, 12 channels: the `sample_like`
+//! preset) over one of two partitions and over all journeys, and the
+//! process's peak resident memory. `TP_BENCH_SIZE_ONLY=1` prints those and
+//! skips the timings.
 
 use std::sync::Arc;
 
@@ -32,7 +34,7 @@ fn journeys() -> Vec<SimpleJourney> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(200_000);
-    let sim = Simulator::new(Preset::ManyChannels.config(3));
+    let sim = Simulator::new(Preset::SampleLike.config(3));
     sim.journeys(n)
         .map(|mut j| {
             j.touchpoints.sort_by_key(|t| t.timestamp());
@@ -119,9 +121,13 @@ fn bench(c: &mut Criterion) {
         set.catalog().channels.len()
     );
 
-    // Partial size per partition: Markov order 3 over half the journeys.
-    {
-        let ctx = context(&data, 2);
+    // Partial size: Markov order 3 over one of two partitions, and over all.
+    let half = data.len().div_ceil(2);
+    for (label, part) in [
+        ("one of two partitions", &data[..half]),
+        ("all journeys", &data[..]),
+    ] {
+        let ctx = context(part, 1);
         let out = rt
             .block_on(async {
                 ctx.sql("SELECT tp_markov_partial(channels, timestamps, converted, value, 'order=3') AS p FROM j")
@@ -131,7 +137,13 @@ fn bench(c: &mut Criterion) {
             })
             .expect("partial");
         let bytes = out[0].column(0).as_binary::<i32>().value(0).len();
-        println!("partial: Markov order 3 over all journeys = {bytes} bytes");
+        println!("partial: Markov order 3, {label}: {bytes} bytes");
+    }
+    if std::env::var_os("TP_BENCH_SIZE_ONLY").is_some() {
+        if let Some(kib) = peak_rss_kib() {
+            println!("peak resident memory: {:.1} MiB", kib as f64 / 1024.0);
+        }
+        return;
     }
 
     let mut g = c.benchmark_group("journeys");
