@@ -174,6 +174,15 @@ fn bench(c: &mut Criterion) {
                 }
             });
         });
+        if label == "linear" {
+            // the in-process crate including interning the journeys
+            g.bench_function(BenchmarkId::new("core_incl_set", label), |b| {
+                b.iter(|| {
+                    let set = JourneySet::from_journeys(js.iter()).expect("set");
+                    attribute(&*models::by_name("linear").expect("model"), &set).expect("attribute")
+                });
+            });
+        }
         for p in [1usize, 2] {
             let ctx = context(&data, p);
             let sql = format!(

@@ -13,7 +13,10 @@ use touchpoint::incremental::{IncrementalConfig, IncrementalPartial};
 use touchpoint::markov::{MarkovConfig, MarkovFit};
 use touchpoint::models::{self, FullPath, LastNonDirect, PositionBased, TimeDecay, WShaped};
 use touchpoint::shapley::{ShapleyConfig, ShapleyFit, ShapleyVariant};
-use touchpoint::{AttributionModel, CreditPartial, Currency, Journey, Outcome, Touchpoint};
+use touchpoint::{
+    AttributionModel, CreditPartial, Currency, Journey, JourneySet, Outcome, Touchpoint,
+    attribute_partial,
+};
 
 use crate::spec::{Kind, ModelSpec};
 
@@ -80,6 +83,7 @@ pub(crate) enum CorePartial {
     Credit {
         model: Box<dyn AttributionModel>,
         partial: Box<CreditPartial>,
+        currency: Currency,
     },
     Markov(Box<MarkovFit>),
     Shapley(Box<ShapleyFit>),
@@ -89,7 +93,7 @@ pub(crate) enum CorePartial {
 impl fmt::Debug for CorePartial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CorePartial::Credit { model, partial } => f
+            CorePartial::Credit { model, partial, .. } => f
                 .debug_struct("Credit")
                 .field("model", &model.name())
                 .field("partial", partial)
@@ -189,6 +193,7 @@ impl CorePartial {
                 CorePartial::Credit {
                     model,
                     partial: Box::new(partial),
+                    currency,
                 }
             }
             Kind::Markov => {
@@ -253,7 +258,15 @@ impl CorePartial {
         let kind = self.kind();
         let err = |e: touchpoint::Error| core_err(kind, &e);
         match self {
-            CorePartial::Credit { model, partial } => {
+            CorePartial::Credit {
+                model,
+                partial,
+                currency,
+            } => {
+                // One interned set per batch, credited on the core's batch
+                // path and merged (exact): much faster than one journey at
+                // a time.
+                let mut set = JourneySet::with_currency(*currency);
                 let mut touches = Vec::new();
                 for i in 0..c.converted.len() {
                     let (a, b) = (c.offsets[i] as usize, c.offsets[i + 1] as usize);
@@ -278,9 +291,10 @@ impl CorePartial {
                             Outcome::not_converted()
                         },
                     };
-                    partial.observe(&**model, &j).map_err(err)?;
+                    set.push(&j).map_err(err)?;
                 }
-                Ok(())
+                let batch = attribute_partial(&**model, &set).map_err(err)?;
+                partial.merge(&batch).map_err(err)
             }
             CorePartial::Markov(p) => p
                 .observe_columns(c.offsets, c.codes, c.names, c.converted, c.values_minor)
@@ -368,6 +382,7 @@ impl CorePartial {
             Kind::Credit => CorePartial::Credit {
                 model: credit_model(spec)?,
                 partial: serde_json::from_slice(json).map_err(bad)?,
+                currency: currency(spec)?,
             },
             Kind::Markov => CorePartial::Markov(serde_json::from_slice(json).map_err(bad)?),
             Kind::Shapley => CorePartial::Shapley(serde_json::from_slice(json).map_err(bad)?),
