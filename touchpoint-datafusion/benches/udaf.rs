@@ -9,6 +9,8 @@
 //!     --bench udaf -- --warm-up-time 1 --measurement-time 3
 //! ```
 //!
+//! The README's figures were measured with `--profile dev` (see there).
+//!
 //! Besides criterion's timings it prints, once: journeys and touches, the
 //! serialized partial size (Markov order 3, 12 channels: the `sample_like`
 //! preset) over one of two partitions and over all journeys, and the
