@@ -9,13 +9,13 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use datafusion_common::{DataFusionError, Result};
+pub(crate) use touchpoint::Currency;
 use touchpoint::incremental::{IncrementalConfig, IncrementalPartial};
 use touchpoint::markov::{MarkovConfig, MarkovFit};
 use touchpoint::models::{self, FullPath, LastNonDirect, PositionBased, TimeDecay, WShaped};
 use touchpoint::shapley::{ShapleyConfig, ShapleyFit, ShapleyVariant};
 use touchpoint::{
-    AttributionModel, CreditPartial, Currency, Journey, JourneySet, Outcome, Touchpoint,
-    attribute_partial,
+    AttributionModel, CreditPartial, Journey, JourneySet, Outcome, Touchpoint, attribute_partial,
 };
 
 use crate::spec::{Kind, ModelSpec};

@@ -14,9 +14,8 @@ use datafusion_common::arrow::datatypes::{
     TimestampNanosecondType, TimestampSecondType,
 };
 use datafusion_common::{DataFusionError, Result, exec_err};
-use touchpoint::Currency;
 
-use crate::core::{Columns, to_minor};
+use crate::core::{Columns, Currency, to_minor};
 use crate::spec::Kind;
 
 /// Whether `t` is a type the channels (or path) argument accepts: a `LIST`
