@@ -1,0 +1,753 @@
+//! Runs the `touchpoint` binary on the committed files under `data/` and
+//! checks hand-computed answers, error messages and exit codes, and golden
+//! outputs (`tests/golden/`, made from the commit that added them and
+//! checked by hand: see `tests/golden/README.md`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::prelude::*;
+use serde_json::Value;
+
+fn data(name: &str) -> String {
+    format!("{}/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn repo(name: &str) -> String {
+    format!("{}/../{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}
+
+fn tp() -> Command {
+    let mut c = Command::cargo_bin("touchpoint").expect("binary built");
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+/// Runs and returns (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let o = tp().args(args).output().expect("runs");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn json(args: &[&str]) -> Value {
+    let (code, out, err) = run(args);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    serde_json::from_str(&out).expect("valid JSON")
+}
+
+fn line<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == name)
+        .unwrap_or_else(|| panic!("no line {name}"))
+}
+
+/// Compares with a golden file; `UPDATE_GOLDEN=1` rewrites it.
+fn check_golden(name: &str, actual: &str) {
+    let p = golden(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&p, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    assert_eq!(
+        actual, expected,
+        "golden {name} differs (UPDATE_GOLDEN=1 to rewrite after checking)"
+    );
+}
+
+#[test]
+fn version_and_help_list_every_model() {
+    let (code, out, _) = run(&["--version"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.trim(),
+        format!("touchpoint {}", env!("CARGO_PKG_VERSION"))
+    );
+    let (code, out, _) = run(&["attribute", "--help"]);
+    assert_eq!(code, 0, "--help exits 0 on stdout");
+    for m in [
+        "first_touch",
+        "last_touch",
+        "last_non_direct",
+        "linear",
+        "time_decay",
+        "position_based",
+        "j_shaped",
+        "inverse_j",
+        "w_shaped",
+        "full_path",
+        "participation",
+        "markov",
+        "shapley",
+        "incremental",
+    ] {
+        let l = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("- {m}:")))
+            .unwrap_or_else(|| panic!("{m} not listed"));
+        assert!(l.len() > m.len() + 8, "{m} has no description: {l}");
+    }
+    let (code, out, _) = run(&["--help"]);
+    assert_eq!(code, 0);
+    for m in [
+        "first_touch",
+        "participation",
+        "markov",
+        "shapley",
+        "incremental",
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.trim_start().starts_with(m) && l.len() > m.len() + 10),
+            "{m} not in --help"
+        );
+    }
+    for c in [
+        "attribute",
+        "compare",
+        "audit",
+        "funnel",
+        "report",
+        "simulate",
+        "Exit codes",
+    ] {
+        assert!(out.contains(c), "{c} missing from --help");
+    }
+}
+
+/// GA4-style touches (microsecond `event_timestamp`, channel from
+/// `utm_source / utm_medium`) with conversions in a second file. By hand,
+/// linear: u1 converts 120.00 over google/cpc and newsletter/email (60 + 60);
+/// u3 converts 90.00 over linkedin, google, newsletter (30 each); u9 has a
+/// conversion (50.00) and no touch: unassigned. u2's second row has no
+/// channel and no conversion: dropped and counted.
+#[test]
+fn touch_csv_with_conversions_file_known_answer() {
+    let (code, out, err) = run(&[
+        "attribute",
+        &data("touches.csv"),
+        "--conversions",
+        &data("conversions.csv"),
+        "-m",
+        "linear",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["journeys"], 5);
+    assert_eq!(v["conversions"], 3);
+    assert_eq!(v["value_minor"], 26000);
+    assert_eq!(line(&v, "google / cpc")["value_minor"], 9000);
+    assert_eq!(line(&v, "newsletter / email")["value_minor"], 9000);
+    assert_eq!(line(&v, "linkedin / paid_social")["value_minor"], 3000);
+    assert_eq!(v["unassigned"]["value_minor"], 5000);
+    assert!(
+        err.contains("dropped 1 rows with neither a channel nor a conversion"),
+        "{err}"
+    );
+    assert!(
+        err.contains("3 rows; 1 for journeys with no touch"),
+        "{err}"
+    );
+}
+
+/// The same table as Parquet (timestamp column typed, channel
+/// dictionary-encoded) gives the same credit.
+#[cfg(feature = "parquet")]
+#[test]
+fn touch_parquet_matches_csv() {
+    use std::sync::Arc;
+
+    use arrow_array::{
+        ArrayRef, DictionaryArray, RecordBatch, StringArray, TimestampMicrosecondArray,
+        types::Int32Type,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("touches.parquet");
+    let ids = ["u1", "u1", "u2", "u2", "u3", "u3", "u3", "u4"];
+    let ts: Vec<i64> = (0..8)
+        .map(|k| 1_735_722_000_000_000 + k * 86_400_000_000)
+        .collect();
+    let channel: DictionaryArray<Int32Type> = vec![
+        Some("google / cpc"),
+        Some("newsletter / email"),
+        Some("google / cpc"),
+        None,
+        Some("linkedin / paid_social"),
+        Some("google / cpc"),
+        Some("newsletter / email"),
+        Some("linkedin / paid_social"),
+    ]
+    .into_iter()
+    .collect();
+    let batch = RecordBatch::try_from_iter([
+        (
+            "user_pseudo_id",
+            Arc::new(StringArray::from(ids.to_vec())) as ArrayRef,
+        ),
+        (
+            "event_timestamp",
+            Arc::new(TimestampMicrosecondArray::from(ts).with_timezone("UTC")) as ArrayRef,
+        ),
+        ("channel", Arc::new(channel) as ArrayRef),
+    ])
+    .unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&p).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let v = json(&[
+        "attribute",
+        p.to_str().unwrap(),
+        "--conversions",
+        &data("conversions.csv"),
+        "-m",
+        "linear",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert_eq!(line(&v, "google / cpc")["value_minor"], 9000);
+    assert_eq!(line(&v, "newsletter / email")["value_minor"], 9000);
+    assert_eq!(line(&v, "linkedin / paid_social")["value_minor"], 3000);
+    assert_eq!(v["unassigned"]["value_minor"], 5000);
+}
+
+/// `-` reads standard input. First touch by hand: j1's 10.00 to a, j2's
+/// 5.00 to b.
+#[test]
+fn stdin_first_touch_known_answer() {
+    let input = r#"{"id":"j1","converted":true,"value":10,"touchpoints":[{"channel":"b","ts":"2025-01-02T00:00:00Z"},{"channel":"a","ts":"2025-01-01T00:00:00Z"}]}
+{"id":"j2","converted":true,"value":5,"touchpoints":[{"channel":"b","ts":"2025-01-01T00:00:00Z"}]}
+{"id":"j3","converted":false,"touchpoints":[{"channel":"a","ts":"2025-01-01T00:00:00Z"}]}
+"#;
+    use std::io::Write;
+    let mut child = tp()
+        .args([
+            "attribute",
+            "-",
+            "-m",
+            "first_touch",
+            "--format",
+            "csv",
+            "-q",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        "channel,conversions,value (USD),share\na,1.00,10.00,0.500000\nb,1.00,5.00,0.500000\n"
+    );
+}
+
+/// Paths and journeys of the shipped sample give the same Markov credit;
+/// the models' errors against the truth are the README's figures (computed
+/// there with `examples/attribute`).
+#[test]
+fn sample_compare_matches_readme_errors() {
+    let paths = json(&[
+        "attribute",
+        &repo("tests/data/sample.paths.csv"),
+        "-m",
+        "markov",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    let journeys = json(&[
+        "attribute",
+        &repo("tests/data/sample.jsonl"),
+        "-m",
+        "markov",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert_eq!(paths, journeys);
+    let c = json(&[
+        "compare",
+        &repo("tests/data/sample.jsonl"),
+        "--truth",
+        &repo("tests/data/sample.truth.json"),
+        "--format",
+        "json",
+        "-q",
+    ]);
+    let err = |m: &str| {
+        c["errors_pp"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e[0] == m)
+            .unwrap()[1]
+            .as_f64()
+            .unwrap()
+    };
+    for (m, readme) in [
+        ("first_touch", 40.4),
+        ("last_touch", 41.1),
+        ("linear", 41.4),
+        ("markov_1", 51.9),
+        ("incremental", 8.4),
+    ] {
+        let name = c["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["model"].as_str().unwrap())
+            .find(|x| x.starts_with(m.trim_end_matches("_1")))
+            .unwrap()
+            .to_owned();
+        assert!(
+            (err(&name) - readme).abs() < 0.051,
+            "{name}: {} vs README {readme}",
+            err(&name)
+        );
+    }
+}
+
+#[test]
+fn bad_inputs_name_file_line_and_column() {
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &["attribute", "data/bad/bad_json.jsonl", "-m", "linear"],
+            "error: data/bad/bad_json.jsonl: line 3: column `touchpoints`: EOF while parsing a list (character 90)",
+        ),
+        (
+            &["attribute", "data/bad/bad_ts.jsonl", "-m", "linear"],
+            "error: data/bad/bad_ts.jsonl: line 2: column `touchpoints[1].ts`: \"2025-13-01\" is not an RFC 3339 time: premature end of input (character 138)",
+        ),
+        (
+            &["attribute", "data/bad/bad_value.jsonl", "-m", "linear"],
+            "error: data/bad/bad_value.jsonl: line 1: journey \"a\": conversion value -5 is not a finite amount >= 0 (at most 2^53 minor units)",
+        ),
+        (
+            &["attribute", "data/bad/missing_field.jsonl", "-m", "linear"],
+            "error: data/bad/missing_field.jsonl: line 1: column `touchpoints[0]`: missing field `channel` (character 81)",
+        ),
+        (
+            &["attribute", "data/bad/bad.paths.csv", "-m", "markov"],
+            "error: data/bad/bad.paths.csv: line 3: column `total_conversions`: \"two\" is not a whole number >= 0",
+        ),
+        (
+            &["attribute", "data/bad/bad_touches.csv", "-m", "linear"],
+            "error: data/bad/bad_touches.csv: line 3: column `ts`: a touch needs a time",
+        ),
+        (
+            &["funnel", "data/bad/bad_leads.csv"],
+            "error: data/bad/bad_leads.csv: line 3: column `owner`: \"ceo\": expected marketing or sales",
+        ),
+        (
+            &[
+                "funnel",
+                "data/leads.csv",
+                "--spend",
+                "data/bad/bad_spend.csv",
+            ],
+            "error: data/bad/bad_spend.csv: line 3: column `amount`: invalid float literal",
+        ),
+    ];
+    for (args, expected) in cases {
+        let (code, out, err) = run(args);
+        assert_eq!(code, 4, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?} printed {out}");
+        assert_eq!(err.trim_end().lines().last().unwrap(), expected, "{args:?}");
+    }
+}
+
+#[test]
+fn exit_codes_for_missing_files_and_bad_arguments() {
+    let (code, _, err) = run(&["attribute", "data/nope.jsonl", "-m", "linear"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.starts_with("error: data/nope.jsonl: "), "{err}");
+    let (code, _, err) = run(&["attribute", "data/b2b.jsonl", "-m", "linaer"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("linear"), "the valid names are listed: {err}");
+    let (code, _, err) = run(&[
+        "attribute",
+        "data/b2b.jsonl",
+        "-m",
+        "linear",
+        "--by",
+        "campaign",
+        "--intervals",
+        "5",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(&[
+        "attribute",
+        "data/b2b.jsonl",
+        "-m",
+        "time_decay",
+        "--half-life-days=0",
+    ]);
+    assert_eq!(code, 1, "{err}");
+}
+
+/// Credit reconciles: lines + unassigned = total, in minor units, for every
+/// model but participation; and by campaign too.
+#[test]
+fn every_model_reconciles_to_the_cent() {
+    for m in [
+        "first_touch",
+        "last_touch",
+        "last_non_direct",
+        "linear",
+        "time_decay",
+        "position_based",
+        "j_shaped",
+        "inverse_j",
+        "w_shaped",
+        "full_path",
+        "markov",
+        "shapley",
+        "incremental",
+    ] {
+        for by in ["channel", "campaign"] {
+            if by == "campaign" && matches!(m, "markov" | "shapley") {
+                continue;
+            }
+            let v = json(&[
+                "attribute",
+                "data/b2b.jsonl",
+                "-m",
+                m,
+                "--by",
+                by,
+                "--format",
+                "json",
+                "-q",
+            ]);
+            let sum: i64 = v["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["value_minor"].as_i64().unwrap())
+                .sum::<i64>()
+                + v["unassigned"]["value_minor"].as_i64().unwrap();
+            assert_eq!(sum, v["value_minor"].as_i64().unwrap(), "{m} by {by}");
+        }
+    }
+}
+
+#[test]
+fn intervals_bracket_the_estimate() {
+    let v = json(&[
+        "attribute",
+        "data/b2b.jsonl",
+        "-m",
+        "linear",
+        "--intervals",
+        "20",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    for l in v["lines"].as_array().unwrap() {
+        let i = &l["interval"];
+        let s = l["share"].as_f64().unwrap();
+        assert!(
+            i["share_low"].as_f64().unwrap() <= s + 1e-12
+                && s <= i["share_high"].as_f64().unwrap() + 1e-12,
+            "{l}"
+        );
+    }
+}
+
+#[test]
+fn golden_compare_b2b() {
+    let (code, out, err) = run(&[
+        "compare",
+        "data/b2b.jsonl",
+        "--truth",
+        "data/b2b.truth.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    check_golden("compare_b2b.json", &out);
+    check_golden("compare_b2b.stderr", &err);
+}
+
+#[test]
+fn golden_audit_messy() {
+    let (code, out, _) = run(&["audit", "data/messy.jsonl"]);
+    assert_eq!(code, 0);
+    check_golden("audit_messy.txt", &out);
+    let v = json(&["audit", "data/messy.jsonl", "--format", "json"]);
+    let kinds: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    for k in [
+        "no_touches",
+        "conversion_without_value",
+        "duplicate_journey_id",
+        "channel_spelling",
+        "direct_share",
+    ] {
+        assert!(kinds.contains(&k), "{k} not found in {kinds:?}");
+    }
+}
+
+/// Funnel of the hand-made leads file: 5 leads reach inquiry; L001, L002,
+/// L004 reach MQL (L003 is sales-sourced and skips it, back-populated by the
+/// funnel rules, so 4 reach MQL); won revenue 42,000 + 30,000.
+#[test]
+fn funnel_leads_csv_known_answer_and_golden() {
+    let v = json(&[
+        "funnel",
+        "data/leads.csv",
+        "--spend",
+        "data/spend.csv",
+        "--sales-channel",
+        "sales_call",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["leads"], 5);
+    assert_eq!(v["stages"][0]["stage"], "inquiry");
+    assert_eq!(v["stages"][0]["count"], 5);
+    // MQL: L001, L002, L004, and L003 whose skipped MQL stage is back-populated
+    assert_eq!(v["stages"][1]["stage"], "mql");
+    assert_eq!(v["stages"][1]["count"], 4);
+    // closed_won: L001 and L004
+    assert_eq!(v["stages"][5]["count"], 2);
+    assert_eq!(v["revenue"], 72000.0);
+    let (code, out, _) = run(&[
+        "funnel",
+        "data/leads.csv",
+        "--spend",
+        "data/spend.csv",
+        "--sales-channel",
+        "sales_call",
+    ]);
+    assert_eq!(code, 0);
+    check_golden("funnel_leads.txt", &out);
+}
+
+#[test]
+fn simulate_then_compare_with_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.jsonl");
+    let (code, _, err) = run(&[
+        "simulate",
+        "--preset",
+        "sample_like",
+        "--journeys",
+        "3000",
+        "--seed",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let truth = dir.path().join("s.truth.json");
+    assert!(truth.exists());
+    let c = json(&[
+        "compare",
+        out.to_str().unwrap(),
+        "--truth",
+        truth.to_str().unwrap(),
+        "--format",
+        "json",
+        "-q",
+    ]);
+    let errs = c["errors_pp"].as_array().unwrap();
+    let get = |m: &str| {
+        errs.iter().find(|e| e[0] == m).unwrap()[1]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        get("incremental effects") < get("last_touch"),
+        "the incremental model beats last touch on simulated data: {errs:?}"
+    );
+}
+
+/// Opens the report in headless Chromium: every chart present as an
+/// `<svg>`, no console error. Skips without Chromium unless `CI` is set.
+#[test]
+fn html_report_renders_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let (code, _, err) = run(&[
+        "report",
+        "data/b2b.jsonl",
+        "--truth",
+        "data/b2b.truth.json",
+        "--leads",
+        "data/b2b.leads.jsonl",
+        "--spend",
+        "data/spend.csv",
+        "--sales-channel",
+        "sales_call",
+        "--intervals",
+        "10",
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&html).unwrap();
+    for needle in [
+        "src=\"http",
+        "href=\"http",
+        "url(http",
+        "@import",
+        "<script",
+        "<link",
+    ] {
+        assert!(!text.contains(needle), "not self-contained: {needle}");
+    }
+    let chrome = [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists());
+    let Some(chrome) = chrome else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set and Chromium is missing: install the `chromium` package"
+        );
+        eprintln!("skipped: no Chromium (install the `chromium` package)");
+        return;
+    };
+    let o = Command::new(chrome)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", html.display()))
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let dom = String::from_utf8_lossy(&o.stdout);
+    for id in [
+        "chart-credit",
+        "chart-effects",
+        "chart-funnel",
+        "chart-velocity",
+        "chart-roi",
+    ] {
+        let at = dom
+            .find(&format!("<svg id=\"{id}\""))
+            .unwrap_or_else(|| panic!("{id} not rendered"));
+        let end = dom[at..].find("</svg>").unwrap();
+        let mark = if id == "chart-velocity" {
+            "<circle"
+        } else {
+            "<rect"
+        };
+        assert!(
+            dom[at..at + end].matches(mark).count() >= 3,
+            "{id} has no marks"
+        );
+    }
+    for section in [
+        "What the data says",
+        "Data audit",
+        "Incremental effects",
+        "Funnel, velocity and ROI",
+    ] {
+        assert!(dom.contains(section), "{section} missing");
+    }
+    let log = String::from_utf8_lossy(&o.stderr);
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught"))
+        .collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+}
+
+/// A touch table whose rows are grouped by journey is streamed into the
+/// model without collecting journeys; the same rows shuffled are collected
+/// first. Both give the same credit; by hand (linear): j1's 30.00 over
+/// email, search, email = 20.00 email + 10.00 search; j3's 9.00 over
+/// search, display = 4.50 each.
+#[test]
+fn streamed_and_collected_touch_tables_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        "j1,email,2025-01-01T00:00:00Z,false,",
+        "j1,search,2025-01-02T00:00:00Z,false,",
+        "j1,email,2025-01-03T00:00:00Z,true,30",
+        "j2,display,2025-01-01T00:00:00Z,false,",
+        "j3,search,2025-01-04T00:00:00Z,false,",
+        "j3,display,2025-01-05T00:00:00Z,true,9",
+    ];
+    let grouped = dir.path().join("grouped.csv");
+    let shuffled = dir.path().join("shuffled.csv");
+    let header = "journey_id,channel,ts,converted,value\n";
+    std::fs::write(&grouped, format!("{header}{}\n", rows.join("\n"))).unwrap();
+    let order = [5, 0, 3, 1, 4, 2];
+    std::fs::write(
+        &shuffled,
+        format!("{header}{}\n", order.map(|k| rows[k]).join("\n")),
+    )
+    .unwrap();
+    let (c1, a, e1) = run(&[
+        "attribute",
+        grouped.to_str().unwrap(),
+        "-m",
+        "linear",
+        "--format",
+        "json",
+    ]);
+    let (c2, b, e2) = run(&[
+        "attribute",
+        shuffled.to_str().unwrap(),
+        "-m",
+        "linear",
+        "--format",
+        "json",
+    ]);
+    assert_eq!((c1, c2), (0, 0), "{e1}{e2}");
+    assert!(e1.contains("streamed"), "{e1}");
+    assert!(!e2.contains("streamed"), "{e2}");
+    assert_eq!(a, b);
+    let v: Value = serde_json::from_str(&a).unwrap();
+    assert_eq!(line(&v, "email")["value_minor"], 2000);
+    assert_eq!(line(&v, "search")["value_minor"], 1450);
+    assert_eq!(line(&v, "display")["value_minor"], 450);
+    assert_eq!(v["journeys"], 3);
+}

@@ -1,0 +1,542 @@
+//! Every call into the `touchpoint` core crate lives in this module, so a
+//! rename in the core (e.g. `MarkovFit` -> `MarkovPartial`) is adapted here
+//! and nowhere else.
+//!
+//! A [`CorePartial`] wraps one of the core's mergeable partials, built from
+//! a [`ModelSpec`]; the rest of the crate only moves Arrow data in and out.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use datafusion_common::{DataFusionError, Result};
+pub(crate) use touchpoint::Currency;
+use touchpoint::incremental::{IncrementalConfig, IncrementalPartial};
+use touchpoint::markov::{MarkovConfig, MarkovFit};
+use touchpoint::models::{self, FullPath, LastNonDirect, PositionBased, TimeDecay, WShaped};
+use touchpoint::shapley::{ShapleyConfig, ShapleyFit, ShapleyVariant};
+use touchpoint::{
+    AttributionModel, CreditPartial, Journey, JourneySet, Outcome, Touchpoint, attribute_partial,
+};
+
+use crate::spec::{Kind, ModelSpec};
+
+/// Turns a core error into a DataFusion execution error naming the function.
+pub(crate) fn core_err(kind: Kind, e: &touchpoint::Error) -> DataFusionError {
+    DataFusionError::Execution(format!("tp_{kind}: {e}"))
+}
+
+/// The currency of a spec (`decimals=N`, default 2).
+pub(crate) fn currency(spec: &ModelSpec) -> Result<Currency> {
+    match spec.parsed::<u8>("decimals")? {
+        None => Ok(Currency::default()),
+        Some(d) => Currency::new(d).map_err(|e| core_err(spec.kind(), &e)),
+    }
+}
+
+/// Major units to minor units exactly as the core's `JourneySet::push`
+/// does; `None` for a negative, non-finite or too large amount.
+pub(crate) fn to_minor(currency: Currency, value: f64) -> Option<i64> {
+    currency.to_minor(value).ok().flatten()
+}
+
+/// One batch of journeys in Arrow layout: journey `i` has touches
+/// `offsets[i]..offsets[i + 1]` of `codes` (indices into `names`), in time
+/// order (checked by the caller).
+#[derive(Debug)]
+pub(crate) struct Columns<'a> {
+    pub offsets: &'a [i32],
+    pub codes: &'a [u32],
+    pub names: &'a [&'a str],
+    /// Unix milliseconds per touch; empty when the query gave none.
+    pub ts_ms: &'a [i64],
+    pub converted: &'a [bool],
+    /// The value as given (major units; 0 when not converted).
+    pub values: &'a [f64],
+    /// The same in minor units, converted by [`to_minor`].
+    pub values_minor: &'a [i64],
+}
+
+/// One line of a finished report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// The channel; `None` for the unassigned line (converted journeys with
+    /// no touch).
+    pub channel: Option<String>,
+    /// Credited conversions (fractional).
+    pub conversions: f64,
+    /// Credited conversions in the core's exact units (10⁻⁹ conversion for
+    /// the fitted models), when the model has them.
+    pub conversion_units: Option<i64>,
+    /// Credited value, major units.
+    pub value: f64,
+    /// Credited value, exact minor units, when the model has them.
+    pub value_minor: Option<i64>,
+    /// The model's weight for the channel (removal effect, Shapley value,
+    /// effect share), for the fitted models.
+    pub weight: Option<f64>,
+    /// Journeys touching the channel (incremental model only).
+    pub journeys: Option<u64>,
+}
+
+/// One of the core's partials.
+pub(crate) enum CorePartial {
+    Credit {
+        model: Box<dyn AttributionModel>,
+        partial: Box<CreditPartial>,
+        currency: Currency,
+    },
+    Markov(Box<MarkovFit>),
+    Shapley(Box<ShapleyFit>),
+    Incremental(Box<IncrementalPartial>),
+}
+
+impl fmt::Debug for CorePartial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CorePartial::Credit { model, partial, .. } => f
+                .debug_struct("Credit")
+                .field("model", &model.name())
+                .field("partial", partial)
+                .finish(),
+            CorePartial::Markov(p) => f.debug_tuple("Markov").field(p).finish(),
+            CorePartial::Shapley(p) => f.debug_tuple("Shapley").field(p).finish(),
+            CorePartial::Incremental(p) => f.debug_tuple("Incremental").field(p).finish(),
+        }
+    }
+}
+
+fn f64_opt(spec: &ModelSpec, key: &str) -> Result<Option<f64>> {
+    spec.parsed::<f64>(key)
+}
+
+/// The rule-based model a credit spec names, with its options.
+fn credit_model(spec: &ModelSpec) -> Result<Box<dyn AttributionModel>> {
+    let k = Kind::Credit;
+    let err = |e: touchpoint::Error| core_err(k, &e);
+    let name = spec.model();
+    let unused = |keys: &[&str]| -> Result<()> {
+        for key in Kind::Credit.keys() {
+            if !keys.contains(key) && spec.get(key).is_some() {
+                return Err(DataFusionError::Plan(format!(
+                    "tp_credit: option '{key}' does not apply to model '{name}'"
+                )));
+            }
+        }
+        Ok(())
+    };
+    Ok(match name {
+        "time_decay" => {
+            unused(&["half_life_days"])?;
+            match f64_opt(spec, "half_life_days")? {
+                Some(d) => Box::new(TimeDecay::with_half_life_days(d).map_err(err)?),
+                None => Box::new(TimeDecay::default()),
+            }
+        }
+        "position_based" | "u_shaped" | "j_shaped" | "inverse_j"
+            if spec.get("first").is_some()
+                || spec.get("last").is_some()
+                || spec.get("two_touch_first").is_some() =>
+        {
+            unused(&["first", "last", "two_touch_first"])?;
+            let first = f64_opt(spec, "first")?.unwrap_or(0.4);
+            let last = f64_opt(spec, "last")?.unwrap_or(0.4);
+            let two = f64_opt(spec, "two_touch_first")?.unwrap_or(0.5);
+            Box::new(PositionBased::new(first, last, two).map_err(err)?)
+        }
+        "w_shaped" if spec.get("first").is_some() => {
+            unused(&["first", "lead", "opportunity"])?;
+            let g = |key| -> Result<f64> {
+                f64_opt(spec, key)?.ok_or_else(|| {
+                    DataFusionError::Plan(format!("tp_credit: w_shaped needs '{key}'"))
+                })
+            };
+            Box::new(WShaped::new(g("first")?, g("lead")?, g("opportunity")?).map_err(err)?)
+        }
+        "full_path" if spec.get("first").is_some() => {
+            unused(&["first", "lead", "opportunity", "close"])?;
+            let g = |key| -> Result<f64> {
+                f64_opt(spec, key)?.ok_or_else(|| {
+                    DataFusionError::Plan(format!("tp_credit: full_path needs '{key}'"))
+                })
+            };
+            Box::new(
+                FullPath::new(g("first")?, g("lead")?, g("opportunity")?, g("close")?)
+                    .map_err(err)?,
+            )
+        }
+        "last_non_direct" if spec.get("direct").is_some() => {
+            unused(&["direct"])?;
+            let direct = spec.get("direct").unwrap_or_default().split('|');
+            Box::new(LastNonDirect::new(direct).map_err(err)?)
+        }
+        _ => {
+            unused(&[])?;
+            models::by_name(name).map_err(err)?
+        }
+    })
+}
+
+impl CorePartial {
+    /// An empty partial (the identity of merge) for `spec`.
+    ///
+    /// # Errors
+    ///
+    /// A plan error for an unknown model or an invalid option value.
+    pub(crate) fn new(spec: &ModelSpec) -> Result<CorePartial> {
+        let kind = spec.kind();
+        let err = |e: touchpoint::Error| core_err(kind, &e);
+        let currency = currency(spec)?;
+        Ok(match kind {
+            Kind::Credit => {
+                let model = credit_model(spec)?;
+                let partial = CreditPartial::with_currency(&*model, currency);
+                CorePartial::Credit {
+                    model,
+                    partial: Box::new(partial),
+                    currency,
+                }
+            }
+            Kind::Markov => {
+                let order = spec.parsed::<u8>("order")?.unwrap_or(1);
+                let collapse = spec.parsed::<bool>("collapse_repeats")?.unwrap_or(false);
+                let config = MarkovConfig::new(order)
+                    .map_err(err)?
+                    .collapse_repeats(collapse)
+                    .with_currency(currency);
+                CorePartial::Markov(Box::new(MarkovFit::new(config)))
+            }
+            Kind::Shapley => {
+                let variant = match spec.get("variant").unwrap_or("simplified") {
+                    "simplified" => ShapleyVariant::Simplified,
+                    "rate" => ShapleyVariant::Rate,
+                    "ordered" => ShapleyVariant::Ordered,
+                    v => {
+                        return Err(DataFusionError::Plan(format!(
+                            "tp_shapley: variant={v} is not one of simplified, rate, ordered"
+                        )));
+                    }
+                };
+                let mut config = ShapleyConfig::new(variant).with_currency(currency);
+                if let Some(limit) = spec.parsed::<u8>("exact_limit")? {
+                    config = config.exact_limit(limit).map_err(err)?;
+                }
+                CorePartial::Shapley(Box::new(ShapleyFit::new(config)))
+            }
+            Kind::Incremental => {
+                let mut c = IncrementalConfig::new();
+                if let Some(v) = spec.parsed::<usize>("max_iterations")? {
+                    c = c.max_iterations(v).map_err(err)?;
+                }
+                if let Some(v) = spec.parsed::<f64>("tolerance")? {
+                    c = c.tolerance(v).map_err(err)?;
+                }
+                if let Some(v) = spec.parsed::<u16>("count_cap")? {
+                    c = c.count_cap(v).map_err(err)?;
+                }
+                if let Some(v) = spec.parsed::<bool>("last_touch")? {
+                    c = c.last_touch(v);
+                }
+                if let Some(v) = spec.parsed::<f64>("recency_days")? {
+                    c = c.recency_days(v).map_err(err)?;
+                }
+                CorePartial::Incremental(Box::new(IncrementalPartial::new(&c)))
+            }
+        })
+    }
+
+    fn kind(&self) -> Kind {
+        match self {
+            CorePartial::Credit { .. } => Kind::Credit,
+            CorePartial::Markov(_) => Kind::Markov,
+            CorePartial::Shapley(_) => Kind::Shapley,
+            CorePartial::Incremental(_) => Kind::Incremental,
+        }
+    }
+
+    /// Observes a batch of journey rows.
+    pub(crate) fn observe_columns(&mut self, c: &Columns<'_>) -> Result<()> {
+        let kind = self.kind();
+        let err = |e: touchpoint::Error| core_err(kind, &e);
+        match self {
+            CorePartial::Credit {
+                model,
+                partial,
+                currency,
+            } => {
+                // One interned set per batch, credited on the core's batch
+                // path and merged (exact): much faster than one journey at
+                // a time.
+                let mut set = JourneySet::with_currency(*currency);
+                let mut touches = Vec::new();
+                for i in 0..c.converted.len() {
+                    let (a, b) = (c.offsets[i] as usize, c.offsets[i + 1] as usize);
+                    touches.clear();
+                    for t in a..b {
+                        let ms = c.ts_ms[t];
+                        let Some(ts) = DateTime::from_timestamp_millis(ms) else {
+                            return Err(DataFusionError::Execution(format!(
+                                "tp_credit: timestamp {ms} ms is out of range"
+                            )));
+                        };
+                        touches.push(RowTouch {
+                            channel: c.names[c.codes[t] as usize],
+                            ts,
+                        });
+                    }
+                    let j = RowJourney {
+                        touches: &touches,
+                        outcome: if c.converted[i] {
+                            Outcome::converted(c.values[i])
+                        } else {
+                            Outcome::not_converted()
+                        },
+                    };
+                    set.push(&j).map_err(err)?;
+                }
+                let batch = attribute_partial(&**model, &set).map_err(err)?;
+                partial.merge(&batch).map_err(err)
+            }
+            CorePartial::Markov(p) => p
+                .observe_columns(c.offsets, c.codes, c.names, c.converted, c.values_minor)
+                .map_err(err),
+            CorePartial::Shapley(p) => p
+                .observe_columns(c.offsets, c.codes, c.names, c.converted, c.values_minor)
+                .map_err(err),
+            CorePartial::Incremental(p) => p
+                .observe_columns(
+                    c.offsets,
+                    c.codes,
+                    c.names,
+                    c.ts_ms,
+                    c.converted,
+                    c.values_minor,
+                )
+                .map_err(err),
+        }
+    }
+
+    /// Observes one aggregated path row (Markov and Shapley only).
+    pub(crate) fn observe_path(
+        &mut self,
+        path: &[&str],
+        conversions: u64,
+        value_minor: i64,
+        nulls: u64,
+    ) -> Result<()> {
+        let kind = self.kind();
+        let err = |e: touchpoint::Error| core_err(kind, &e);
+        match self {
+            CorePartial::Markov(p) => p
+                .observe_path(path, conversions, value_minor, nulls)
+                .map_err(err),
+            CorePartial::Shapley(p) => p
+                .observe_path(path, conversions, value_minor, nulls)
+                .map_err(err),
+            CorePartial::Credit { .. } | CorePartial::Incremental(_) => {
+                Err(DataFusionError::Plan(format!(
+                    "tp_{kind}: the aggregated path form (path, conversions, value, nulls) is supported by tp_markov and tp_shapley; tp_{kind} needs one row per journey with timestamps"
+                )))
+            }
+        }
+    }
+
+    /// Adds `other` into `self`.
+    pub(crate) fn merge(&mut self, other: &CorePartial) -> Result<()> {
+        let kind = self.kind();
+        let err = |e: touchpoint::Error| core_err(kind, &e);
+        match (self, other) {
+            (CorePartial::Credit { partial: a, .. }, CorePartial::Credit { partial: b, .. }) => {
+                a.merge(b).map_err(err)
+            }
+            (CorePartial::Markov(a), CorePartial::Markov(b)) => a.merge(b).map_err(err),
+            (CorePartial::Shapley(a), CorePartial::Shapley(b)) => a.merge(b).map_err(err),
+            (CorePartial::Incremental(a), CorePartial::Incremental(b)) => a.merge(b).map_err(err),
+            (_, b) => Err(DataFusionError::Execution(format!(
+                "tp_{kind}: cannot merge a tp_{} partial",
+                b.kind()
+            ))),
+        }
+    }
+
+    /// The core's serde form (JSON).
+    pub(crate) fn to_json(&self) -> Result<Vec<u8>> {
+        let r = match self {
+            CorePartial::Credit { partial, .. } => serde_json::to_vec(partial),
+            CorePartial::Markov(p) => serde_json::to_vec(p),
+            CorePartial::Shapley(p) => serde_json::to_vec(p),
+            CorePartial::Incremental(p) => serde_json::to_vec(p),
+        };
+        r.map_err(|e| {
+            DataFusionError::Execution(format!("tp_{}: serializing a partial: {e}", self.kind()))
+        })
+    }
+
+    /// Reads the core's serde form for `spec` (checked as the core checks
+    /// a deserialized partial).
+    pub(crate) fn from_json(spec: &ModelSpec, json: &[u8]) -> Result<CorePartial> {
+        let kind = spec.kind();
+        let bad = |e: serde_json::Error| {
+            DataFusionError::Execution(format!("tp_{kind}: a stored partial does not read: {e}"))
+        };
+        Ok(match kind {
+            Kind::Credit => CorePartial::Credit {
+                model: credit_model(spec)?,
+                partial: serde_json::from_slice(json).map_err(bad)?,
+                currency: currency(spec)?,
+            },
+            Kind::Markov => CorePartial::Markov(serde_json::from_slice(json).map_err(bad)?),
+            Kind::Shapley => CorePartial::Shapley(serde_json::from_slice(json).map_err(bad)?),
+            Kind::Incremental => {
+                CorePartial::Incremental(serde_json::from_slice(json).map_err(bad)?)
+            }
+        })
+    }
+
+    /// An estimate of the bytes held (the core's own where it has one).
+    pub(crate) fn size_hint(&self) -> usize {
+        let inner = match self {
+            CorePartial::Credit { .. } => 4096,
+            CorePartial::Markov(p) => p.size_bytes(),
+            CorePartial::Shapley(p) => p.size_bytes(),
+            CorePartial::Incremental(p) => p.size_bytes(),
+        };
+        std::mem::size_of::<CorePartial>() + inner
+    }
+
+    /// Finishes: the per-channel report, lines sorted by channel name, the
+    /// unassigned line (if any) last.
+    pub(crate) fn finish(&self) -> Result<Vec<Line>> {
+        let kind = self.kind();
+        let err = |e: touchpoint::Error| core_err(kind, &e);
+        let wide = |v: i128| {
+            i64::try_from(v).map_err(|_| {
+                DataFusionError::Execution(format!("tp_{kind}: a credited sum exceeds i64"))
+            })
+        };
+        let mut out = Vec::new();
+        match self {
+            CorePartial::Credit { partial, .. } => {
+                let report = partial.finish();
+                let b = report.channels();
+                for l in b.lines() {
+                    out.push(Line {
+                        channel: Some(l.name().to_owned()),
+                        conversions: l.conversions(),
+                        conversion_units: Some(wide(l.conversion_units() as i128)?),
+                        value: l.value(),
+                        value_minor: Some(wide(l.value_minor())?),
+                        weight: None,
+                        journeys: None,
+                    });
+                }
+                let u = b.unassigned();
+                if u.conversion_units() != 0 || u.value_minor() != 0 {
+                    out.push(Line {
+                        channel: None,
+                        conversions: u.conversions(),
+                        conversion_units: Some(wide(u.conversion_units() as i128)?),
+                        value: u.value(),
+                        value_minor: Some(wide(u.value_minor())?),
+                        weight: None,
+                        journeys: None,
+                    });
+                }
+            }
+            CorePartial::Markov(_) | CorePartial::Shapley(_) => {
+                let credits = match self {
+                    CorePartial::Markov(p) => {
+                        if p.journeys() == 0 {
+                            return Ok(out);
+                        }
+                        p.finish().map_err(err)?.credits().map_err(err)?
+                    }
+                    CorePartial::Shapley(p) => p.finish().map_err(err)?.credits().clone(),
+                    _ => unreachable!("matched above"),
+                };
+                for l in credits.lines() {
+                    out.push(Line {
+                        channel: Some(l.channel().to_owned()),
+                        conversions: l.conversions(),
+                        conversion_units: Some(l.conversion_units()),
+                        value: l.value(),
+                        value_minor: Some(l.value_minor()),
+                        weight: Some(l.weight()),
+                        journeys: None,
+                    });
+                }
+                if credits.unassigned_conversions() != 0 || credits.unassigned_value_minor() != 0 {
+                    #[expect(clippy::cast_precision_loss, reason = "display value")]
+                    let conversions = credits.unassigned_conversions() as f64;
+                    out.push(Line {
+                        channel: None,
+                        conversions,
+                        conversion_units: None,
+                        value: credits
+                            .currency()
+                            .to_major(credits.unassigned_value_minor()),
+                        value_minor: Some(credits.unassigned_value_minor()),
+                        weight: None,
+                        journeys: None,
+                    });
+                }
+            }
+            CorePartial::Incremental(p) => {
+                if p.journeys() == 0 {
+                    return Ok(out);
+                }
+                let fit = p.finish().map_err(err)?;
+                let shares = fit.effect_shares();
+                for e in fit.effects() {
+                    let share = shares.iter().find(|(n, _)| n == e.name()).map(|(_, s)| *s);
+                    out.push(Line {
+                        channel: Some(e.name().to_owned()),
+                        conversions: e.incremental_conversions(),
+                        conversion_units: None,
+                        value: e.incremental_value(),
+                        value_minor: None,
+                        weight: share,
+                        journeys: Some(e.journeys()),
+                    });
+                }
+                out.sort_by(|a, b| a.channel.cmp(&b.channel));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A touch borrowed from Arrow data (no string copied).
+#[derive(Debug)]
+struct RowTouch<'a> {
+    channel: &'a str,
+    ts: DateTime<Utc>,
+}
+
+impl Touchpoint for RowTouch<'_> {
+    fn channel(&self) -> &str {
+        self.channel
+    }
+    fn timestamp(&self) -> DateTime<Utc> {
+        self.ts
+    }
+}
+
+/// A journey row borrowed from Arrow data.
+#[derive(Debug)]
+struct RowJourney<'a, 'b> {
+    touches: &'b [RowTouch<'a>],
+    outcome: Outcome,
+}
+
+impl<'a> Journey for RowJourney<'a, '_> {
+    type Touch = RowTouch<'a>;
+    fn id(&self) -> &str {
+        "row"
+    }
+    fn touchpoints(&self) -> &[RowTouch<'a>] {
+        self.touches
+    }
+    fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+}
