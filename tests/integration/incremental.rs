@@ -1,3 +1,4 @@
+#![cfg_attr(not(feature = "sim"), allow(unused_imports, dead_code))]
 //! Integration tests: incremental (fit, counterfactual credit, effects,
 //! partial merges) and bootstrap intervals.
 
@@ -249,6 +250,7 @@ fn degenerate_inputs_are_typed_errors() {
     ));
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn channel_without_effect_gets_no_credit_statistically() {
     use touchpoint::sim::{Preset, Simulator};
@@ -344,6 +346,7 @@ fn recency_feature_separates_recent_from_old_touches() {
     assert!((m.predict(&set.get(0).unwrap()) - 0.3).abs() < 1e-4);
 }
 
+#[cfg(feature = "sim")]
 fn sample_journeys(seed: u64, n: u64) -> Vec<SimpleJourney> {
     use touchpoint::sim::{Preset, Simulator};
     Simulator::new(Preset::OrderMatters.config(seed))
@@ -351,6 +354,7 @@ fn sample_journeys(seed: u64, n: u64) -> Vec<SimpleJourney> {
         .collect()
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn partials_merge_to_the_same_bits_in_any_split() {
     let js = sample_journeys(3, 3000);
@@ -457,6 +461,7 @@ fn columns_input_matches_journey_input() {
     );
 }
 
+#[cfg(feature = "sim")]
 #[test]
 fn bootstrap_weights_are_keyed_by_data() {
     // golden values: same on every platform and with or without rayon
@@ -487,6 +492,7 @@ fn bootstrap_weights_are_keyed_by_data() {
 
 const GOLDEN_WEIGHTS: [u32; 12] = [0, 0, 1, 1, 0, 2, 1, 0, 3, 1, 0, 3];
 
+#[cfg(feature = "sim")]
 #[test]
 fn refit_bootstrap_is_reproducible_and_order_free() {
     let js = sample_journeys(6, 1500);
@@ -513,6 +519,7 @@ fn refit_bootstrap_is_reproducible_and_order_free() {
     }
 }
 
+#[cfg(feature = "sim")]
 #[cfg(feature = "rayon")]
 #[test]
 fn bootstrap_same_bits_whatever_the_thread_count() {
@@ -732,6 +739,7 @@ fn sample_intervals_cover_the_truth() {
 
 // ------------------------------------------------ automatic configuration
 
+#[cfg(feature = "sim")]
 /// On data where a channel works only after another, the selection picks
 /// the order features, and the effect shares land near the truth of the
 /// simulator (seeded, 20,000 journeys).
@@ -765,6 +773,7 @@ fn selection_picks_order_features_when_order_matters() {
     assert!(err < 10.0, "{err:.2} pp");
 }
 
+#[cfg(feature = "sim")]
 /// Folds are keyed by journey id: the selection and the fitted model are
 /// the same bits whatever the order of the journeys.
 #[test]
@@ -854,6 +863,7 @@ fn incremental_credit_hand_computed() {
     assert!((v.channels["a"].value - 90.0 * 13.0).abs() < 1e-3);
 }
 
+#[cfg(feature = "sim")]
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
     /// View (b) reconciles to the minor unit and the conversion unit on any
@@ -967,6 +977,7 @@ fn config_deserialization_checks_like_the_setters() {
     assert_eq!(ok, BootstrapConfig::new());
 }
 
+#[cfg(feature = "sim")]
 /// The empty partial is the identity of merge whatever the currency, also
 /// after a JSON round trip (it used to be written with 2 decimals and
 /// refuse data in 0 or 6).
@@ -998,6 +1009,7 @@ fn empty_partial_merges_with_any_currency_after_round_trip() {
     assert!(serde_json::from_value::<IncrementalPartial>(v).is_err());
 }
 
+#[cfg(feature = "sim")]
 /// The partial works through the crate's generic aggregate interface:
 /// sharded, merged and finished to the same bits as the free `fit`.
 #[test]
