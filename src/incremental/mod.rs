@@ -26,6 +26,9 @@
 //! exactly one last touch, so free indicators would be collinear with the
 //! intercept and the empty journey's probability would be fixed by the
 //! penalty, not the data. With the contrasts it is identified.
+//! The penalty below covers every channel's `γ_c`, the reference
+//! channel's (minus the sum of the free contrasts) included, so the fit
+//! does not depend on which channel is the reference.
 //!
 //! `x(n)` is the [`Exposure`] transform (`ln(1 + n)` by default; presence,
 //! linear, or free per-level effects), `m_{ab}` the number of `b` touches
@@ -36,9 +39,12 @@
 //! L(β) = Σ_j [ y_j η_j − ln(1 + e^{η_j}) ] − λ/2 · Σ_{k≥1} β_k²
 //! ```
 //!
-//! (`λ` = [`l2`](IncrementalConfig::l2), intercept unpenalized) by Newton's
-//! method (iteratively reweighted least squares): start at `β = 0` (no
-//! random initialisation), solve `(XᵀWX + λI) Δ = Xᵀ(y − p) − λβ` by Cholesky
+//! (`λ` = [`l2`](IncrementalConfig::l2), intercept unpenalized; the sum
+//! runs over every coefficient of the model, each channel's `γ_c` once) by
+//! Newton's method (iteratively reweighted least squares): start at `β = 0`
+//! (no random initialisation), solve `(XᵀWX + λP) Δ = Xᵀ(y − p) − λPβ`
+//! (`P` the identity but for the intercept, plus 1 on every pair of free
+//! last-touch contrasts for the reference's `γ`) by Cholesky
 //! (LU as a fallback) with `nalgebra`, halve the step until `L` does not
 //! decrease, stop when `max |Δβ_k| <= tolerance` ([`Error::NotConverged`](crate::Error::NotConverged)
 //! after `max_iterations`). With `λ > 0`, `L` is strictly concave: the

@@ -155,6 +155,10 @@ struct Rows<'a> {
     index: &'a [usize],
     /// Journeys and conversions per sorted pattern, as floats.
     ny: &'a [(f64, f64)],
+    /// Active columns of the free last-touch contrasts (empty without
+    /// last-touch features): the penalty also covers the reference
+    /// channel's coefficient, minus their sum (see [`penalty`]).
+    contrast: Vec<usize>,
 }
 
 impl Rows<'_> {
@@ -170,6 +174,21 @@ impl Rows<'_> {
     }
 }
 
+/// `Σ_{k≥1} β_k²` over every coefficient of the model, the reference
+/// channel's last-touch coefficient `-Σ contrasts` included: the ridge
+/// treats every channel alike, so the fit does not depend on which channel
+/// is the reference (the last in name order), and on data where every
+/// journey has a touch it has the optimum of the plain indicators (whose
+/// penalty already drove `Σ_c γ_c` to 0).
+fn penalty(beta: &[f64], contrast: &[usize]) -> f64 {
+    let pen: f64 = beta.iter().skip(1).map(|b| b * b).sum();
+    if contrast.is_empty() {
+        return pen;
+    }
+    let reference: f64 = contrast.iter().map(|&j| beta[j]).sum();
+    pen + reference * reference
+}
+
 /// Penalized log-likelihood.
 fn objective(rows: &Rows<'_>, buf: &mut Vec<(usize, f64)>, beta: &[f64], l2: f64) -> f64 {
     let mut ll = 0.0;
@@ -177,8 +196,7 @@ fn objective(rows: &Rows<'_>, buf: &mut Vec<(usize, f64)>, beta: &[f64], l2: f64
         let eta: f64 = x.iter().map(|&(j, v)| beta[j] * v).sum();
         ll += y * eta - n * softplus(eta);
     });
-    let pen: f64 = beta.iter().skip(1).map(|b| b * b).sum();
-    ll - 0.5 * l2 * pen
+    ll - 0.5 * l2 * penalty(beta, &rows.contrast)
 }
 
 pub(crate) fn fit(c: &Sorted<'_>) -> Result<Incremental> {
@@ -328,6 +346,15 @@ pub(crate) fn fit_from(c: &Sorted<'_>, prev: Option<&Incremental>) -> Result<Inc
         lay: &lay,
         index: &index,
         ny: &ny,
+        contrast: lay
+            .last_contrast
+            .as_ref()
+            .map_or_else(Vec::new, |(_, others)| {
+                others
+                    .iter()
+                    .map(|&c| index[lay.last_col(c as usize)])
+                    .collect()
+            }),
     };
     let start = match prev {
         Some(m) if m.config == *config => start_from(m, &lay, &c.channels, &index, cols),
@@ -538,6 +565,18 @@ fn newton(
         for j in 1..p {
             g[j] -= l2 * beta[j];
             h[j * p + j] += l2;
+        }
+        // the reference's term λ/2 · (Σ contrasts)²: gradient λ·Σ and a
+        // constant λ on every (contrast, contrast) entry (upper triangle)
+        if !rows.contrast.is_empty() {
+            let reference: f64 = rows.contrast.iter().map(|&j| beta[j]).sum();
+            for (i, &a) in rows.contrast.iter().enumerate() {
+                g[a] -= l2 * reference;
+                for &b in &rows.contrast[i..] {
+                    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+                    h[lo * p + hi] += l2;
+                }
+            }
         }
         for a in 0..p {
             for b in 0..a {
