@@ -79,25 +79,8 @@ use serde::{Deserialize, Serialize};
 use crate::credit::{CONVERSION_UNITS, Crediter};
 use crate::dataset::{JourneySet, JourneyView};
 use crate::error::{Error, Result};
+use crate::hash::{fnv1a as fnv1a64, splitmix64_at as splitmix64};
 use crate::model::AttributionModel;
-
-/// `splitmix64`'s output function (Steele, Lea and Flood 2014).
-pub(crate) fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// FNV-1a, 64 bits.
-pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
 
 /// The Poisson(1) bootstrap weight of journey `journey_id` in replicate
 /// `replicate` under `seed` (see the [module docs](self) for the formula).

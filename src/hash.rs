@@ -26,6 +26,14 @@ pub(crate) fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// SplitMix64's output for state `z` (one step from `z`, stateless): the
+/// keyed draws of the bootstrap and the incremental model's folds.
+#[inline]
+pub(crate) fn splitmix64_at(z: u64) -> u64 {
+    let mut state = z;
+    splitmix64(&mut state)
+}
+
 /// fmix64 from MurmurHash3: a fixed, seedless, bijective 64-bit mixer.
 #[inline]
 pub(crate) fn fmix64(mut k: u64) -> u64 {

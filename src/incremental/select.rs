@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::config::{Exposure, IncrementalConfig, Pairs};
 use super::model::Incremental;
 use super::partial::IncrementalPartial;
-use crate::bootstrap::{fnv1a64, splitmix64};
 use crate::dataset::JourneySet;
 use crate::error::{Error, Result};
+use crate::hash::{fnv1a as fnv1a64, splitmix64_at as splitmix64};
 
 /// Settings of [`select`]: the candidate configurations, the number of
 /// folds and the seed of the fold assignment.

@@ -113,11 +113,7 @@ pub(super) fn hash_words(words: &[u32]) -> u64 {
         h = (h.rotate_left(5) ^ u64::from(w)).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
     // murmur3 finalizer: good low bits for the power-of-two table
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ h >> 33
+    crate::hash::fmix64(h)
 }
 
 /// Packed keys back to back, their counts, and (when used for lookups) an
