@@ -508,15 +508,38 @@ fn golden_audit_messy() {
         .iter()
         .map(|f| f["kind"].as_str().unwrap())
         .collect();
+    // the core's checks, one per fact of the file: m5 converted without a
+    // touch, m4 converted without value, m2 twice, `Paid Search` /
+    // `paid-search` / `paid_search`, 4 of 8 touches direct
     for k in [
-        "no_touches",
-        "conversion_without_value",
-        "duplicate_journey_id",
-        "channel_spelling",
-        "direct_share",
+        "dark_conversions",
+        "conversions_without_value",
+        "duplicate_journey_ids",
+        "name_variants",
+        "unknown_channel",
     ] {
         assert!(kinds.contains(&k), "{k} not found in {kinds:?}");
     }
+    let f = |k: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["kind"] == k)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(f("dark_conversions")["examples"][0], "m5");
+    assert_eq!(f("conversions_without_value")["examples"][0], "m4");
+    assert_eq!(f("duplicate_journey_ids")["examples"][0], "m2");
+    assert_eq!(f("duplicate_journey_ids")["severity"], "blocking");
+    assert_eq!(
+        (
+            f("unknown_channel")["count"].as_u64(),
+            f("unknown_channel")["out_of"].as_u64()
+        ),
+        (Some(4), Some(8))
+    );
 }
 
 /// Funnel of the hand-made leads file: 5 leads reach inquiry; L001, L002,
