@@ -207,6 +207,17 @@ pub struct CompareOut {
     pub models: Vec<Attribution>,
     /// The incremental model's effects (expected incremental conversions per channel).
     pub incremental_effects: Vec<Effect>,
+    /// The incremental model's three views (the core's `Summary`: credit,
+    /// incremental credit with a baseline, expected effects), its
+    /// configuration and how it was chosen.
+    pub incremental: touchpoint::incremental::Summary,
+    /// The fitted incremental model and its effect intervals (for the
+    /// narrative; not in the JSON).
+    #[serde(skip)]
+    pub incremental_fit: (
+        touchpoint::incremental::Incremental,
+        Option<touchpoint::bootstrap::Bootstrap>,
+    ),
     /// With `--truth`: each model's error in percentage points (Σ |share - true share| × 100), and `incremental_effects`'.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors_pp: Option<Vec<(String, f64)>>,
@@ -229,21 +240,22 @@ pub fn compare_data(
 ) -> Result<CompareOut> {
     let names = engine::compare_models();
     let mut bar = Progress::new("models", names.len() as u64 + 1, quiet);
+    let set = loaded.set()?;
+    // fitted once: its credit, effects and views come from the same model
+    let inc = engine::incremental_effects(&set, replicates, 1)?;
+    let effects = inc.effects;
     let mut models = Vec::new();
     for (i, m) in names.iter().enumerate() {
-        bar.set(i as u64);
+        bar.set(i as u64 + 1);
         if matches!(loaded.data, Data::Paths(_)) && *m == crate::cli::ModelName::TimeDecay {
             continue; // paths carry no timestamps
         }
-        models.push(engine::attribute_loaded(
-            loaded,
-            *m,
-            margs,
-            crate::cli::By::Channel,
-        )?);
+        models.push(if *m == crate::cli::ModelName::Incremental {
+            engine::attribute_fitted(&inc.model, &set, crate::cli::By::Channel)?
+        } else {
+            engine::attribute_loaded(loaded, *m, margs, crate::cli::By::Channel)?
+        });
     }
-    let set = loaded.set()?;
-    let effects = engine::incremental_effects(&set, replicates, 1)?;
     bar.finish();
     let (errors, truth) = match truth {
         None => (None, None),
@@ -281,6 +293,8 @@ pub fn compare_data(
     Ok(CompareOut {
         models,
         incremental_effects: effects,
+        incremental: inc.summary,
+        incremental_fit: (inc.model, inc.intervals),
         errors_pp: errors,
         truth,
     })

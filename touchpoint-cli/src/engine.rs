@@ -4,18 +4,24 @@
 //! core's results into the command's own output types (stable JSON keys,
 //! documented in the README).
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
-use touchpoint::bootstrap::{self, BootstrapConfig, ChannelAmount};
-use touchpoint::funnel::{FunnelConfig, Lead, Ratio, SliceBy, StageProbabilities, WinRate, funnel};
-use touchpoint::incremental::{Incremental, IncrementalConfig};
-use touchpoint::markov::{self, ChannelCredits, MarkovConfig, MarkovFit};
-use touchpoint::models::{self, LastNonDirect, TimeDecay};
+use touchpoint::audit::{self, AuditConfig, AuditReport};
+use touchpoint::bootstrap::{self, Bootstrap, BootstrapConfig, ChannelAmount};
+use touchpoint::funnel::{
+    self, FunnelConfig, FunnelMetrics, Lead, Ratio, SliceBy, StageProbabilities, WinRate,
+};
+use touchpoint::incremental::{self, Incremental, SelectConfig, Selection, Summary};
+use touchpoint::markov::{self, MarkovConfig, MarkovPartial};
+use touchpoint::models::{self, LastNonDirect, ModelSpec, TimeDecay};
 use touchpoint::roi::{RoiReport, Spend};
 use touchpoint::rules::Rules;
-use touchpoint::shapley::{self, ShapleyConfig, ShapleyFit, ShapleyVariant};
+use touchpoint::shapley::{self, ShapleyConfig, ShapleyPartial, ShapleyVariant};
 use touchpoint::sim::{Preset, Simulator};
+use touchpoint::story::{self, StoryInput};
 use touchpoint::{
-    AttributionModel, Currency, JourneySet, Report, SimpleJourney, SimpleTouch, attribute,
+    AttributionModel, CreditConfig, CreditPartial, Currency, Journey, JourneySet, Milestone,
+    Outcome, Report, SimpleJourney, SimpleTouch, Touchpoint, attribute,
 };
 
 use crate::cli::{By, ModelArgs, ModelName, PresetArg, ShapleyVariantArg};
@@ -150,34 +156,11 @@ fn from_report(r: &Report, by: By) -> Attribution {
     }
 }
 
-fn from_credits(c: &ChannelCredits, journeys: u64) -> Attribution {
-    let cur = c.currency();
-    let lines = c
-        .lines()
-        .iter()
-        .map(|l| Line {
-            name: l.channel().to_owned(),
-            conversions: l.conversions(),
-            value: l.value(),
-            value_minor: i128::from(l.value_minor()),
-            share: 0.0,
-            interval: None,
-        })
-        .collect();
+fn from_credits(c: &Report, journeys: u64) -> Attribution {
     Attribution {
-        model: c.model().to_owned(),
-        by: "channel",
         journeys,
-        conversions: c.conversions(),
-        value: cur.to_major(c.value_minor()),
-        value_minor: i128::from(c.value_minor()),
-        lines: with_shares(lines),
-        unassigned: Unassigned {
-            conversions: c.unassigned_conversions() as f64,
-            value: cur.to_major(c.unassigned_value_minor()),
-            value_minor: i128::from(c.unassigned_value_minor()),
-        },
         note: Some("channel-level credit: total x weight / sum of weights".to_owned()),
+        ..from_report(c, By::Channel)
     }
 }
 
@@ -196,12 +179,16 @@ fn shapley_config(a: &ModelArgs, currency: Currency) -> ShapleyConfig {
     ShapleyConfig::new(v).with_currency(currency)
 }
 
-/// The incremental model's configuration.
+/// The incremental model under the core's automatic configuration
+/// (`incremental::select`: candidate configurations scored by held-out
+/// likelihood on 2 folds, seed 0, then the chosen one fitted on every
+/// journey), with the selection (every candidate's score and the reason).
 ///
-/// TODO(issue 11): switch to the core's automatic configuration (feature
-/// choice by held-out likelihood) once it lands; this is the one place.
-pub fn incremental_config() -> IncrementalConfig {
-    IncrementalConfig::new()
+/// # Errors
+///
+/// The chosen configuration's fit errors (too little data).
+pub fn incremental_fit(set: &JourneySet) -> Result<(Incremental, Selection)> {
+    Ok(incremental::select(set, SelectConfig::new())?)
 }
 
 /// A per-journey model: rule-based, or fitted on `set` (Markov, Shapley,
@@ -216,6 +203,29 @@ pub fn model(
     set: &JourneySet,
 ) -> Result<Box<dyn AttributionModel>> {
     Ok(match name {
+        ModelName::Markov => Box::new(markov::fit(set, markov_config(a, set.currency())?)?),
+        ModelName::Shapley => Box::new(shapley::fit(set, shapley_config(a, set.currency()))?),
+        ModelName::Incremental => Box::new(incremental_fit(set)?.0),
+        rule => rule_spec(rule, a)?.build()?,
+    })
+}
+
+/// A rule-based model and its options as the library's serializable
+/// [`ModelSpec`] (what a `CreditPartial` carries). Options are checked by
+/// the model's own constructor (a zero half-life is refused there).
+///
+/// # Errors
+///
+/// Bad options; [`CliError::Usage`] for a fitted model (Markov, Shapley,
+/// incremental), which has no spec.
+pub fn rule_spec(name: ModelName, a: &ModelArgs) -> Result<ModelSpec> {
+    let built: Box<dyn AttributionModel> = match name {
+        ModelName::Markov | ModelName::Shapley | ModelName::Incremental => {
+            return Err(CliError::Usage(format!(
+                "{} is fitted on the data: it has no rule-based spec",
+                name.as_str()
+            )));
+        }
         ModelName::TimeDecay => Box::new(match a.half_life_days {
             Some(d) => TimeDecay::with_half_life_days(d)?,
             None => TimeDecay::default(),
@@ -223,11 +233,11 @@ pub fn model(
         ModelName::LastNonDirect if !a.direct.is_empty() => {
             Box::new(LastNonDirect::new(a.direct.iter().cloned())?)
         }
-        ModelName::Markov => Box::new(markov::fit(set, markov_config(a, set.currency())?)?),
-        ModelName::Shapley => Box::new(shapley::fit(set, shapley_config(a, set.currency()))?),
-        ModelName::Incremental => Box::new(Incremental::fit(set, &incremental_config())?),
-        other => models::by_name(other.as_str())?,
-    })
+        other => return Ok(ModelSpec::from_name(other.as_str())?),
+    };
+    built
+        .spec()
+        .ok_or_else(|| CliError::Usage(format!("{} has no spec", name.as_str())))
 }
 
 fn minor_of(file: &str, r: &PathRow, line: usize) -> Result<i64> {
@@ -250,6 +260,10 @@ fn minor_of(file: &str, r: &PathRow, line: usize) -> Result<i64> {
 /// Markov and Shapley by channel give the model's channel-level credit
 /// (as `examples/attribute` does; on paths they fit the rows directly);
 /// by campaign or content they credit each journey with the fitted model.
+/// On paths, the rule-based models credit each row by weight
+/// (`CreditPartial::observe_path`: one journey's credit times the row's
+/// conversions, the row's value split once); only the incremental model
+/// sees the rows expanded into journeys ([`expand_paths`]).
 ///
 /// # Errors
 ///
@@ -264,25 +278,36 @@ pub fn attribute_loaded(l: &Loaded, name: ModelName, a: &ModelArgs, by: By) -> R
         }
         match name {
             ModelName::Markov => {
-                let mut fit = MarkovFit::new(markov_config(a, Currency::default())?);
+                let mut fit = MarkovPartial::new(markov_config(a, Currency::default())?);
                 for (i, r) in rows.iter().enumerate() {
                     fit.observe_path(&r.path, r.conversions, minor_of(&l.file, r, i)?, r.nulls)?;
                 }
                 return Ok(from_credits(&fit.finish()?.credits()?, journeys));
             }
             ModelName::Shapley => {
-                let mut fit = ShapleyFit::new(shapley_config(a, Currency::default()));
+                let mut fit = ShapleyPartial::new(shapley_config(a, Currency::default()));
                 for (i, r) in rows.iter().enumerate() {
                     fit.observe_path(&r.path, r.conversions, minor_of(&l.file, r, i)?, r.nulls)?;
                 }
-                return Ok(from_credits(fit.finish()?.credits(), journeys));
+                return Ok(from_credits(&fit.finish()?.credits()?, journeys));
             }
             ModelName::TimeDecay => {
                 return Err(CliError::Usage(
                     "paths carry no timestamps: time_decay needs journeys".into(),
                 ));
             }
-            _ => {}
+            ModelName::Incremental => {}
+            _ => {
+                // rule-based: each row credited by weight, never expanded
+                let mut p = CreditPartial::new(CreditConfig::from_spec(&rule_spec(name, a)?)?);
+                for (i, r) in rows.iter().enumerate() {
+                    p.observe_path(&r.path, r.conversions, minor_of(&l.file, r, i)?, r.nulls)
+                        .map_err(|e| {
+                            CliError::data(&l.file, Some(i as u64 + 2), None, e.to_string())
+                        })?;
+                }
+                return Ok(from_report(&p.finish(), by));
+            }
         }
     }
     let set = l.set()?;
@@ -306,7 +331,7 @@ pub fn attribute_set(
             set.len() as u64,
         )),
         (ModelName::Shapley, By::Channel) => Ok(from_credits(
-            shapley::fit(set, shapley_config(a, set.currency()))?.credits(),
+            &shapley::fit(set, shapley_config(a, set.currency()))?.credits()?,
             set.len() as u64,
         )),
         _ => {
@@ -336,25 +361,25 @@ pub fn attribute_streamed(
     ) {
         return Ok(None);
     }
-    let m = model(name, a, &JourneySet::new())?;
-    let mut partial = touchpoint::CreditPartial::new(m.as_ref());
+    let mut partial = CreditPartial::new(CreditConfig::from_spec(&rule_spec(name, a)?)?);
     let file = args.file.clone();
     let loaded = crate::input::stream_touches(
         args,
         Box::new(|j| {
             partial
-                .observe(m.as_ref(), j)
+                .observe(j)
                 .map_err(|e| CliError::data(&file, None, None, e.to_string()))
         }),
     )?;
     Ok(loaded.map(|l| (from_report(&partial.finish(), by), l)))
 }
 
-fn amounts_of(c: &ChannelCredits) -> Vec<ChannelAmount> {
-    c.lines()
+fn amounts_of(c: &Report) -> Vec<ChannelAmount> {
+    c.channels()
+        .lines()
         .iter()
         .map(|l| ChannelAmount {
-            name: l.channel().to_owned(),
+            name: l.name().to_owned(),
             conversions: l.conversions(),
             value: l.value(),
         })
@@ -385,10 +410,10 @@ pub fn add_intervals(
         ModelName::Markov => {
             let mc = markov_config(a, set.currency())?;
             bootstrap::bootstrap_fit(set, &cfg, |rs| {
-                let mut fit = MarkovFit::new(mc);
+                let mut fit = MarkovPartial::new(mc);
                 for (v, w) in rs.weighted() {
                     for _ in 0..w {
-                        fit.observe(&v)?;
+                        fit.observe_view(&v)?;
                     }
                 }
                 Ok(amounts_of(&fit.finish()?.credits()?))
@@ -397,17 +422,19 @@ pub fn add_intervals(
         ModelName::Shapley => {
             let sc = shapley_config(a, set.currency());
             bootstrap::bootstrap_fit(set, &cfg, |rs| {
-                let mut fit = ShapleyFit::new(sc);
+                let mut fit = ShapleyPartial::new(sc);
                 for (v, w) in rs.weighted() {
                     for _ in 0..w {
-                        fit.observe(&v)?;
+                        fit.observe_view(&v)?;
                     }
                 }
-                Ok(amounts_of(fit.finish()?.credits()))
+                Ok(amounts_of(&fit.finish()?.credits()?))
             })?
         }
         ModelName::Incremental => {
-            let ic = incremental_config();
+            // the configuration is chosen once, on every journey; each
+            // replicate refits that configuration
+            let ic = incremental_fit(set)?.1.config().clone();
             bootstrap::bootstrap_fit(set, &cfg, |rs| {
                 let m = Incremental::fit_weighted(rs.set(), rs.weights(), &ic)?;
                 rs.credit(&m)
@@ -449,38 +476,54 @@ pub struct Effect {
     pub share_high: Option<f64>,
 }
 
-/// The incremental model's effects (and, with `replicates > 0`, bootstrap
-/// intervals of their shares, refitting on every replicate).
-///
-/// TODO(issue 11): add the baseline line and the "credit with baseline"
-/// view once the core reports them.
+/// The incremental model's results: its effects as the `compare` table
+/// shows them, and the core's three views in one [`Summary`].
+#[derive(Debug, Clone)]
+pub struct IncrementalOut {
+    /// The fitted model (automatic configuration).
+    pub model: Incremental,
+    /// Per channel: expected incremental conversions and their share.
+    pub effects: Vec<Effect>,
+    /// The core's summary: credit, incremental credit with a baseline,
+    /// expected effects (with intervals when computed), the configuration
+    /// and how it was chosen.
+    pub summary: Summary,
+    /// Bootstrap intervals of the effects, with `replicates > 0`.
+    pub intervals: Option<Bootstrap>,
+}
+
+/// The incremental model under the automatic configuration, its effects
+/// (and, with `replicates > 0`, bootstrap intervals of their shares,
+/// refitting the chosen configuration on every replicate) and its three
+/// views ([`Summary`]: `Incremental::summary`, which also holds
+/// `incremental_credit` and `effects_view`).
 ///
 /// # Errors
 ///
 /// A fit that fails.
-pub fn incremental_effects(set: &JourneySet, replicates: u32, seed: u64) -> Result<Vec<Effect>> {
-    let cfg = incremental_config();
-    let m = Incremental::fit(set, &cfg)?;
+pub fn incremental_effects(set: &JourneySet, replicates: u32, seed: u64) -> Result<IncrementalOut> {
+    let (m, selection) = incremental_fit(set)?;
     let shares = m.effect_shares();
-    let mut out: Vec<Effect> = m
-        .effects()
+    let view = m.effects_view();
+    let mut out: Vec<Effect> = view
+        .channels
         .iter()
-        .map(|e| Effect {
-            name: e.name().to_owned(),
-            conversions: e.incremental_conversions(),
-            value: e.incremental_value(),
-            share: shares
-                .iter()
-                .find(|(n, _)| n == e.name())
-                .map_or(0.0, |s| s.1),
+        .map(|(name, a)| Effect {
+            name: name.clone(),
+            conversions: a.conversions,
+            value: a.value,
+            share: shares.iter().find(|(n, _)| n == name).map_or(0.0, |s| s.1),
             share_low: None,
             share_high: None,
         })
         .collect();
-    if replicates > 0 {
-        let boot = touchpoint::incremental::bootstrap_effects(
+    // the model's own channel order (first seen), as before
+    let order: Vec<&str> = m.effects().iter().map(|e| e.name()).collect();
+    out.sort_by_key(|e| order.iter().position(|n| *n == e.name));
+    let boot = if replicates > 0 {
+        let boot = incremental::bootstrap_effects(
             set,
-            &cfg,
+            selection.config(),
             &BootstrapConfig::new().replicates(replicates)?.seed(seed),
         )?;
         for e in &mut out {
@@ -489,8 +532,28 @@ pub fn incremental_effects(set: &JourneySet, replicates: u32, seed: u64) -> Resu
                 e.share_high = Some(ci.share().high());
             }
         }
-    }
-    Ok(out)
+        Some(boot)
+    } else {
+        None
+    };
+    let mut summary = m.summary(set, boot.as_ref())?;
+    summary.selection = Some(selection);
+    Ok(IncrementalOut {
+        model: m,
+        effects: out,
+        summary,
+        intervals: boot,
+    })
+}
+
+/// Attribution of `set` by an already fitted model (the incremental model
+/// of [`incremental_effects`], so that `compare` fits it once).
+///
+/// # Errors
+///
+/// Model errors.
+pub fn attribute_fitted(m: &dyn AttributionModel, set: &JourneySet, by: By) -> Result<Attribution> {
+    Ok(from_report(&attribute(m, set)?, by))
 }
 
 /// The models `compare` runs, with their option label.
@@ -536,8 +599,9 @@ pub fn lookback(set: &JourneySet, days: f64) -> Result<(JourneySet, u64)> {
 /// value equally (leftover cents to the first) and `nulls` non-converting
 /// ones, touches one day apart (so time decay is refused on paths).
 ///
-/// TODO(issue 9): use `CreditPartial::observe_path` (weighted rows, no
-/// expansion) once it lands.
+/// Used only where journeys are needed (the incremental model, bootstrap
+/// intervals, the audit); attribution by rule-based models credits the
+/// rows by weight instead (see [`attribute_loaded`]).
 ///
 /// # Errors
 ///
@@ -667,6 +731,18 @@ pub struct FunnelOut {
     pub roi_model: String,
     /// What the funnel rules changed.
     pub rules: Vec<String>,
+    /// The core's funnel metrics (for the narrative; not in the JSON).
+    #[serde(skip)]
+    pub metrics: Option<FunnelMetrics>,
+    /// The core's ROI report, with a spend file (not in the JSON).
+    #[serde(skip)]
+    pub roi_report: Option<RoiReport>,
+    /// The leads read (for the audit; not in the JSON).
+    #[serde(skip)]
+    pub leads_read: Vec<Lead>,
+    /// The spend read (for the audit; not in the JSON).
+    #[serde(skip)]
+    pub spend_read: Option<Spend>,
 }
 
 fn velocity_out(key: &str, v: &touchpoint::funnel::Velocity) -> VelocityOut {
@@ -714,9 +790,9 @@ pub fn funnel_report(
     a: &ModelArgs,
 ) -> Result<FunnelOut> {
     let cfg = FunnelConfig::default().with_sales_channels(sales.iter().cloned());
-    let total = funnel(cfg.clone(), leads)?;
-    let by_period = funnel(cfg.clone().slice_by(SliceBy::Period), leads)?;
-    let by_channel = funnel(cfg.clone().slice_by(SliceBy::Channel), leads)?;
+    let total = funnel::fit(leads, cfg.clone())?;
+    let by_period = funnel::fit(leads, cfg.clone().slice_by(SliceBy::Period))?;
+    let by_channel = funnel::fit(leads, cfg.clone().slice_by(SliceBy::Channel))?;
     let t = total.total();
     let counts = t.stage_counts();
     let conv = t.cohort_conversions();
@@ -740,6 +816,7 @@ pub fn funnel_report(
     let rev = t.revenue();
     let cur = rev.currency;
     let mut roi = Vec::new();
+    let mut roi_report = None;
     if let Some(spend) = spend {
         let set = won_journeys(leads)?;
         let m = model(roi_model, a, &set)?;
@@ -757,6 +834,7 @@ pub fn funnel_report(
                 cac: ratio(l.cac),
             });
         }
+        roi_report = Some(r);
     }
     let rules = total.rules();
     Ok(FunnelOut {
@@ -793,6 +871,10 @@ pub fn funnel_report(
             format!("{} out-of-order entries re-dated", rules.reordered),
             format!("{} exits superseded by a comeback", rules.superseded_exits),
         ],
+        metrics: Some(total),
+        roi_report,
+        leads_read: leads.to_vec(),
+        spend_read: spend.cloned(),
     })
 }
 
@@ -848,4 +930,138 @@ pub fn truth_json(sim: &Simulator, p: PresetArg, seed: u64, n: u64) -> Result<se
         "observed_conversions": t.observed_conversions,
         "channels": channels,
     }))
+}
+
+// ---------------------------------------------------------------- audit
+
+/// A touch of a [`JourneySet`] as the core's `Touchpoint` (for the audit,
+/// which reads journeys of the caller's type).
+#[derive(Debug)]
+struct SetTouch<'a> {
+    channel: &'a str,
+    ts: DateTime<Utc>,
+    campaign: Option<&'a str>,
+    content: Option<&'a str>,
+    cost: Option<f64>,
+    milestone: Option<Milestone>,
+}
+
+impl Touchpoint for SetTouch<'_> {
+    fn channel(&self) -> &str {
+        self.channel
+    }
+    fn timestamp(&self) -> DateTime<Utc> {
+        self.ts
+    }
+    fn campaign(&self) -> Option<&str> {
+        self.campaign
+    }
+    fn content(&self) -> Option<&str> {
+        self.content
+    }
+    fn cost(&self) -> Option<f64> {
+        self.cost
+    }
+    fn milestone(&self) -> Option<Milestone> {
+        self.milestone
+    }
+}
+
+/// A journey of a [`JourneySet`] as the core's `Journey`.
+#[derive(Debug)]
+struct SetJourney<'a> {
+    id: &'a str,
+    touches: Vec<SetTouch<'a>>,
+    outcome: Outcome,
+}
+
+impl<'a> Journey for SetJourney<'a> {
+    type Touch = SetTouch<'a>;
+    fn id(&self) -> &str {
+        self.id
+    }
+    fn touchpoints(&self) -> &[SetTouch<'a>] {
+        &self.touches
+    }
+    fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+}
+
+fn set_journeys(set: &JourneySet) -> Vec<SetJourney<'_>> {
+    let cur = set.currency();
+    let ms = |t: i64| DateTime::from_timestamp_millis(t).unwrap_or_default();
+    set.iter()
+        .map(|v| SetJourney {
+            id: v.id(),
+            touches: (0..v.len())
+                .map(|i| SetTouch {
+                    channel: v.channel_name(i),
+                    ts: ms(v.timestamps()[i]),
+                    campaign: v.campaign(i),
+                    content: v.content(i),
+                    cost: v.costs()[i].map(|c| cur.to_major(c)),
+                    milestone: v.milestones()[i],
+                })
+                .collect(),
+            outcome: Outcome {
+                converted: v.converted(),
+                value: cur.to_major(v.value_minor()),
+                conversion_ts: v.conversion_ts().map(ms),
+            },
+        })
+        .collect()
+}
+
+/// The core's data audit of the journeys read (in reading order), with
+/// leads and spend when given.
+pub fn audit_report(set: &JourneySet, leads: &[Lead], spend: Option<&Spend>) -> AuditReport {
+    audit::audit_with(&set_journeys(set), leads, spend, &AuditConfig::new())
+}
+
+// ---------------------------------------------------------------- story
+
+/// The models whose credit the narrative compares with the incremental
+/// model (position-based), besides the main report (linear).
+const STORY_COMPARE: [&str; 3] = ["first_touch", "last_touch", "position_based"];
+
+/// The core's narrative (`touchpoint::story`): typed findings from the
+/// linear report (the main one, "what drove revenue"), the position-based
+/// reports, the incremental model and its intervals, the funnel and ROI,
+/// and the audit, in the core's order.
+///
+/// # Errors
+///
+/// Model errors; reports in different currencies.
+pub fn story_findings(
+    set: &JourneySet,
+    incremental: Option<(&Incremental, Option<&Bootstrap>)>,
+    funnel: Option<&FunnelOut>,
+    audit: &AuditReport,
+) -> Result<Vec<story::Finding>> {
+    let main = attribute(&models::Linear, set)?;
+    let others = STORY_COMPARE
+        .iter()
+        .map(|n| Ok(attribute(models::by_name(n)?.as_ref(), set)?))
+        .collect::<Result<Vec<Report>>>()?;
+    let refs: Vec<&Report> = others.iter().collect();
+    let mut input = StoryInput::new(&main).compare(&refs).audit(audit);
+    if let Some((m, b)) = incremental {
+        input = input.incremental(m, b);
+    }
+    if let Some(f) = funnel {
+        if let Some(m) = &f.metrics {
+            input = input.funnel(m, None);
+        }
+        if let Some(r) = &f.roi_report {
+            input = input.roi(r);
+        }
+    }
+    Ok(input.findings()?)
+}
+
+/// A finding as one English sentence (the core's renderer); `symbol`
+/// prefixes amounts.
+pub fn english(f: &story::Finding, symbol: &str) -> String {
+    story::english(f, symbol)
 }

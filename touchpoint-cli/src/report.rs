@@ -228,7 +228,6 @@ pub fn build(a: &ReportArgs) -> Result<String> {
         a.input.quiet,
     )?;
     let set = loaded.set()?;
-    let findings = audit::audit(&set);
     let funnel = match &a.leads {
         Some(l) => Some(commands::funnel_data(
             &l.display().to_string(),
@@ -237,12 +236,14 @@ pub fn build(a: &ReportArgs) -> Result<String> {
         )?),
         None => None,
     };
-    let story = narrative::sentences(
-        &c.models,
-        &c.incremental_effects,
-        funnel.as_ref(),
-        &a.currency,
-    );
+    // the core's audit, with the leads and spend when given
+    let audit_report = match &funnel {
+        Some(f) => audit::report(&set, &f.leads_read, f.spend_read.as_ref()),
+        None => audit::report(&set, &[], None),
+    };
+    let findings: Vec<audit::Finding> =
+        audit_report.findings().iter().map(audit::finding).collect();
+    let story = narrative::sentences(&set, &c, funnel.as_ref(), &audit_report, &a.currency)?;
     let first = c.models.first();
     let mut h = String::new();
     let _ = write!(

@@ -120,7 +120,7 @@ fn bench(c: &mut Criterion) {
     println!(
         "data: {} journeys, {touches} touches, {} channels",
         js.len(),
-        set.catalog().channels.len()
+        set.catalog().channels().len()
     );
 
     // Partial size: Markov order 3 over one of two partitions, and over all.

@@ -6,16 +6,17 @@
 //! a [`ModelSpec`]; the rest of the crate only moves Arrow data in and out.
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use datafusion_common::{DataFusionError, Result};
 pub(crate) use touchpoint::Currency;
 use touchpoint::incremental::{IncrementalConfig, IncrementalPartial};
-use touchpoint::markov::{MarkovConfig, MarkovFit};
+use touchpoint::markov::{MarkovConfig, MarkovPartial};
 use touchpoint::models::{self, FullPath, LastNonDirect, PositionBased, TimeDecay, WShaped};
-use touchpoint::shapley::{ShapleyConfig, ShapleyFit, ShapleyVariant};
+use touchpoint::shapley::{ShapleyConfig, ShapleyPartial, ShapleyVariant};
 use touchpoint::{
-    AttributionModel, CreditPartial, Journey, JourneySet, Outcome, Touchpoint, attribute_partial,
+    AttributionModel, CreditConfig, CreditPartial, Journey, JourneySet, Outcome, Report, Touchpoint,
 };
 
 use crate::spec::{Kind, ModelSpec};
@@ -81,21 +82,20 @@ pub struct Line {
 /// One of the core's partials.
 pub(crate) enum CorePartial {
     Credit {
-        model: Box<dyn AttributionModel>,
         partial: Box<CreditPartial>,
         currency: Currency,
     },
-    Markov(Box<MarkovFit>),
-    Shapley(Box<ShapleyFit>),
+    Markov(Box<MarkovPartial>),
+    Shapley(Box<ShapleyPartial>),
     Incremental(Box<IncrementalPartial>),
 }
 
 impl fmt::Debug for CorePartial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CorePartial::Credit { model, partial, .. } => f
+            CorePartial::Credit { partial, .. } => f
                 .debug_struct("Credit")
-                .field("model", &model.name())
+                .field("model", &partial.config().model_name())
                 .field("partial", partial)
                 .finish(),
             CorePartial::Markov(p) => f.debug_tuple("Markov").field(p).finish(),
@@ -110,7 +110,7 @@ fn f64_opt(spec: &ModelSpec, key: &str) -> Result<Option<f64>> {
 }
 
 /// The rule-based model a credit spec names, with its options.
-fn credit_model(spec: &ModelSpec) -> Result<Box<dyn AttributionModel>> {
+fn credit_model(spec: &ModelSpec) -> Result<Arc<dyn AttributionModel>> {
     let k = Kind::Credit;
     let err = |e: touchpoint::Error| core_err(k, &e);
     let name = spec.model();
@@ -128,8 +128,8 @@ fn credit_model(spec: &ModelSpec) -> Result<Box<dyn AttributionModel>> {
         "time_decay" => {
             unused(&["half_life_days"])?;
             match f64_opt(spec, "half_life_days")? {
-                Some(d) => Box::new(TimeDecay::with_half_life_days(d).map_err(err)?),
-                None => Box::new(TimeDecay::default()),
+                Some(d) => Arc::new(TimeDecay::with_half_life_days(d).map_err(err)?),
+                None => Arc::new(TimeDecay::default()),
             }
         }
         "position_based" | "u_shaped" | "j_shaped" | "inverse_j"
@@ -141,7 +141,7 @@ fn credit_model(spec: &ModelSpec) -> Result<Box<dyn AttributionModel>> {
             let first = f64_opt(spec, "first")?.unwrap_or(0.4);
             let last = f64_opt(spec, "last")?.unwrap_or(0.4);
             let two = f64_opt(spec, "two_touch_first")?.unwrap_or(0.5);
-            Box::new(PositionBased::new(first, last, two).map_err(err)?)
+            Arc::new(PositionBased::new(first, last, two).map_err(err)?)
         }
         "w_shaped" if spec.get("first").is_some() => {
             unused(&["first", "lead", "opportunity"])?;
@@ -150,7 +150,7 @@ fn credit_model(spec: &ModelSpec) -> Result<Box<dyn AttributionModel>> {
                     DataFusionError::Plan(format!("tp_credit: w_shaped needs '{key}'"))
                 })
             };
-            Box::new(WShaped::new(g("first")?, g("lead")?, g("opportunity")?).map_err(err)?)
+            Arc::new(WShaped::new(g("first")?, g("lead")?, g("opportunity")?).map_err(err)?)
         }
         "full_path" if spec.get("first").is_some() => {
             unused(&["first", "lead", "opportunity", "close"])?;
@@ -159,7 +159,7 @@ fn credit_model(spec: &ModelSpec) -> Result<Box<dyn AttributionModel>> {
                     DataFusionError::Plan(format!("tp_credit: full_path needs '{key}'"))
                 })
             };
-            Box::new(
+            Arc::new(
                 FullPath::new(g("first")?, g("lead")?, g("opportunity")?, g("close")?)
                     .map_err(err)?,
             )
@@ -167,11 +167,11 @@ fn credit_model(spec: &ModelSpec) -> Result<Box<dyn AttributionModel>> {
         "last_non_direct" if spec.get("direct").is_some() => {
             unused(&["direct"])?;
             let direct = spec.get("direct").unwrap_or_default().split('|');
-            Box::new(LastNonDirect::new(direct).map_err(err)?)
+            Arc::new(LastNonDirect::new(direct).map_err(err)?)
         }
         _ => {
             unused(&[])?;
-            models::by_name(name).map_err(err)?
+            Arc::from(models::by_name(name).map_err(err)?)
         }
     })
 }
@@ -188,11 +188,9 @@ impl CorePartial {
         let currency = currency(spec)?;
         Ok(match kind {
             Kind::Credit => {
-                let model = credit_model(spec)?;
-                let partial = CreditPartial::with_currency(&*model, currency);
+                let config = CreditConfig::from_arc(credit_model(spec)?).with_currency(currency);
                 CorePartial::Credit {
-                    model,
-                    partial: Box::new(partial),
+                    partial: Box::new(CreditPartial::new(config)),
                     currency,
                 }
             }
@@ -203,7 +201,7 @@ impl CorePartial {
                     .map_err(err)?
                     .collapse_repeats(collapse)
                     .with_currency(currency);
-                CorePartial::Markov(Box::new(MarkovFit::new(config)))
+                CorePartial::Markov(Box::new(MarkovPartial::new(config)))
             }
             Kind::Shapley => {
                 let variant = match spec.get("variant").unwrap_or("simplified") {
@@ -220,7 +218,7 @@ impl CorePartial {
                 if let Some(limit) = spec.parsed::<u8>("exact_limit")? {
                     config = config.exact_limit(limit).map_err(err)?;
                 }
-                CorePartial::Shapley(Box::new(ShapleyFit::new(config)))
+                CorePartial::Shapley(Box::new(ShapleyPartial::new(config)))
             }
             Kind::Incremental => {
                 let mut c = IncrementalConfig::new();
@@ -258,14 +256,10 @@ impl CorePartial {
         let kind = self.kind();
         let err = |e: touchpoint::Error| core_err(kind, &e);
         match self {
-            CorePartial::Credit {
-                model,
-                partial,
-                currency,
-            } => {
+            CorePartial::Credit { partial, currency } => {
                 // One interned set per batch, credited on the core's batch
-                // path and merged (exact): much faster than one journey at
-                // a time.
+                // path (`observe_set`): much faster than one journey at a
+                // time.
                 let mut set = JourneySet::with_currency(*currency);
                 let mut touches = Vec::new();
                 for i in 0..c.converted.len() {
@@ -293,8 +287,7 @@ impl CorePartial {
                     };
                     set.push(&j).map_err(err)?;
                 }
-                let batch = attribute_partial(&**model, &set).map_err(err)?;
-                partial.merge(&batch).map_err(err)
+                partial.observe_set(&set).map_err(err)
             }
             CorePartial::Markov(p) => p
                 .observe_columns(c.offsets, c.codes, c.names, c.converted, c.values_minor)
@@ -315,7 +308,10 @@ impl CorePartial {
         }
     }
 
-    /// Observes one aggregated path row (Markov and Shapley only).
+    /// Observes one aggregated path row: Markov and Shapley fit it, the
+    /// rule-based models credit it by weight (the row's credit of one
+    /// journey, times `conversions`; never expanded into journeys). The
+    /// incremental model needs journeys.
     pub(crate) fn observe_path(
         &mut self,
         path: &[&str],
@@ -332,11 +328,12 @@ impl CorePartial {
             CorePartial::Shapley(p) => p
                 .observe_path(path, conversions, value_minor, nulls)
                 .map_err(err),
-            CorePartial::Credit { .. } | CorePartial::Incremental(_) => {
-                Err(DataFusionError::Plan(format!(
-                    "tp_{kind}: the aggregated path form (path, conversions, value, nulls) is supported by tp_markov and tp_shapley; tp_{kind} needs one row per journey with timestamps"
-                )))
-            }
+            CorePartial::Credit { partial, .. } => partial
+                .observe_path(path, conversions, value_minor, nulls)
+                .map_err(err),
+            CorePartial::Incremental(_) => Err(DataFusionError::Plan(format!(
+                "tp_{kind}: the aggregated path form (path, conversions, value, nulls) is supported by tp_credit, tp_markov and tp_shapley; tp_{kind} needs one row per journey with timestamps"
+            ))),
         }
     }
 
@@ -379,11 +376,17 @@ impl CorePartial {
             DataFusionError::Execution(format!("tp_{kind}: a stored partial does not read: {e}"))
         };
         Ok(match kind {
-            Kind::Credit => CorePartial::Credit {
-                model: credit_model(spec)?,
-                partial: serde_json::from_slice(json).map_err(bad)?,
-                currency: currency(spec)?,
-            },
+            Kind::Credit => {
+                let partial: CreditPartial = serde_json::from_slice(json).map_err(bad)?;
+                CorePartial::Credit {
+                    partial: Box::new(
+                        partial
+                            .with_model(credit_model(spec)?)
+                            .map_err(|e| core_err(kind, &e))?,
+                    ),
+                    currency: currency(spec)?,
+                }
+            }
             Kind::Markov => CorePartial::Markov(serde_json::from_slice(json).map_err(bad)?),
             Kind::Shapley => CorePartial::Shapley(serde_json::from_slice(json).map_err(bad)?),
             Kind::Incremental => {
@@ -395,7 +398,7 @@ impl CorePartial {
     /// An estimate of the bytes held (the core's own where it has one).
     pub(crate) fn size_hint(&self) -> usize {
         let inner = match self {
-            CorePartial::Credit { .. } => 4096,
+            CorePartial::Credit { partial, .. } => partial.size_bytes(),
             CorePartial::Markov(p) => p.size_bytes(),
             CorePartial::Shapley(p) => p.size_bytes(),
             CorePartial::Incremental(p) => p.size_bytes(),
@@ -443,38 +446,54 @@ impl CorePartial {
                 }
             }
             CorePartial::Markov(_) | CorePartial::Shapley(_) => {
-                let credits = match self {
+                // the report and the model's weight per channel (removal
+                // effect, Shapley value)
+                let (report, weights): (Report, Vec<(String, f64)>) = match self {
                     CorePartial::Markov(p) => {
                         if p.journeys() == 0 {
                             return Ok(out);
                         }
-                        p.finish().map_err(err)?.credits().map_err(err)?
+                        let fit = p.finish().map_err(err)?;
+                        let w = fit
+                            .removal_effects()
+                            .into_iter()
+                            .map(|(c, w)| (c.to_owned(), w))
+                            .collect();
+                        (fit.credits().map_err(err)?, w)
                     }
-                    CorePartial::Shapley(p) => p.finish().map_err(err)?.credits().clone(),
+                    CorePartial::Shapley(p) => {
+                        let fit = p.finish().map_err(err)?;
+                        let w = fit
+                            .channels()
+                            .iter()
+                            .cloned()
+                            .zip(fit.values().iter().copied())
+                            .collect();
+                        (fit.credits().map_err(err)?, w)
+                    }
                     _ => unreachable!("matched above"),
                 };
-                for l in credits.lines() {
+                let weight = |c: &str| weights.iter().find(|w| w.0 == c).map(|w| w.1);
+                let b = report.channels();
+                for l in b.lines() {
                     out.push(Line {
-                        channel: Some(l.channel().to_owned()),
+                        channel: Some(l.name().to_owned()),
                         conversions: l.conversions(),
-                        conversion_units: Some(l.conversion_units()),
+                        conversion_units: Some(wide(l.conversion_units() as i128)?),
                         value: l.value(),
-                        value_minor: Some(l.value_minor()),
-                        weight: Some(l.weight()),
+                        value_minor: Some(wide(l.value_minor())?),
+                        weight: weight(l.name()),
                         journeys: None,
                     });
                 }
-                if credits.unassigned_conversions() != 0 || credits.unassigned_value_minor() != 0 {
-                    #[expect(clippy::cast_precision_loss, reason = "display value")]
-                    let conversions = credits.unassigned_conversions() as f64;
+                let u = b.unassigned();
+                if u.conversion_units() != 0 || u.value_minor() != 0 {
                     out.push(Line {
                         channel: None,
-                        conversions,
+                        conversions: u.conversions(),
                         conversion_units: None,
-                        value: credits
-                            .currency()
-                            .to_major(credits.unassigned_value_minor()),
-                        value_minor: Some(credits.unassigned_value_minor()),
+                        value: u.value(),
+                        value_minor: Some(wide(u.value_minor())?),
                         weight: None,
                         journeys: None,
                     });

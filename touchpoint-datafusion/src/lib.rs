@@ -33,7 +33,8 @@
 //! dictionary-encoded: dictionary codes are read directly, no string is
 //! copied per touch), `timestamps LIST<TIMESTAMP>` (any unit, or
 //! `LIST<BIGINT>` Unix ms) in time order, `converted BOOLEAN`, `value
-//! DOUBLE` (major currency units). Path form (`tp_markov`, `tp_shapley`):
+//! DOUBLE` (major currency units). Path form (`tp_credit`, credited by
+//! weight, `tp_markov`, `tp_shapley`):
 //! `path LIST<VARCHAR>, conversions BIGINT, value DOUBLE, nulls BIGINT`.
 //! The spec argument is a string literal (see [`ModelSpec`]); it is part of
 //! the plan, so every executor builds the same model.

@@ -157,7 +157,8 @@ pub enum Output {
 /// Arguments, journey form: `channels LIST<VARCHAR>` (plain or
 /// dictionary-encoded), `timestamps LIST<TIMESTAMP>` (or `LIST<BIGINT>`
 /// Unix ms), `converted BOOLEAN`, `value DOUBLE`, then optionally the model
-/// spec as a string literal. Path form (Markov and Shapley): `path
+/// spec as a string literal. Path form (rule-based credit by weight, Markov
+/// and Shapley): `path
 /// LIST<VARCHAR>`, `conversions BIGINT`, `value DOUBLE` (total),
 /// `nulls BIGINT`, optional spec.
 ///

@@ -122,10 +122,61 @@ async fn markov_path_form_hand_checked() {
     assert_eq!(cents, [Some(2_000), Some(4_000), Some(4_000)]);
     let err = err(
         &ctx,
-        "SELECT tp_credit(path, conversions, value, nulls, 'linear') FROM paths",
+        "SELECT tp_incremental(path, conversions, value, nulls, '') FROM paths",
     )
     .await;
     assert!(err.contains("path form"), "{err}");
+}
+
+#[tokio::test]
+async fn credit_path_form_hand_checked() {
+    // Rows credited by weight (the core's `CreditPartial::observe_path`):
+    // 3 conversions along C1>C2>C3 worth 90.00 in all, under linear. One
+    // journey's 10^9 conversion units split by largest remainder are
+    // 333,333,334 / 333,333,333 / 333,333,333 (the extra unit to the
+    // first), times 3 conversions: as if the 3 journeys had been observed
+    // one by one. The value is split once: 30.00 each. Under first touch,
+    // C1 takes everything. The C1 row that did not convert adds no credit.
+    let ctx = SessionContext::new();
+    common::register(&ctx);
+    ctx.sql(
+        "CREATE TABLE paths AS SELECT * FROM (VALUES \
+           (make_array('C1','C2','C3'), 3, 90.0, 0), \
+           (make_array('C1'), 0, 0.0, 2)) AS t(path, conversions, value, nulls)",
+    )
+    .await
+    .unwrap();
+    let got = common::run(
+        &ctx,
+        "SELECT 'g', tp_credit(path, conversions, value, nulls, 'linear') FROM paths",
+    )
+    .await;
+    let lines: Vec<(Option<String>, Option<i64>, Option<i64>)> =
+        got[0].1.iter().map(|l| (l.0.clone(), l.2, l.4)).collect();
+    let c = |n: &str, units: i64| (Some(n.to_owned()), Some(units), Some(3_000));
+    assert_eq!(
+        lines,
+        [
+            c("C1", 1_000_000_002),
+            c("C2", 999_999_999),
+            c("C3", 999_999_999)
+        ]
+    );
+    let got = common::run(
+        &ctx,
+        "SELECT 'g', tp_credit(path, conversions, value, nulls, 'first_touch') FROM paths",
+    )
+    .await;
+    let lines: Vec<(Option<String>, Option<i64>, Option<i64>)> =
+        got[0].1.iter().map(|l| (l.0.clone(), l.2, l.4)).collect();
+    let first = (Some("C1".to_owned()), Some(3_000_000_000), Some(9_000));
+    assert!(lines.contains(&first), "{lines:?}");
+    let rest: i64 = lines
+        .iter()
+        .filter(|l| l.0.as_deref() != Some("C1"))
+        .map(|l| l.2.unwrap_or(0))
+        .sum();
+    assert_eq!(rest, 0, "{lines:?}");
 }
 
 #[tokio::test]

@@ -214,41 +214,55 @@ fn credit_lines(report: &touchpoint::Report) -> Vec<Bits> {
 }
 
 fn credit_with(model: &dyn touchpoint::AttributionModel, js: &[&SimpleJourney]) -> Vec<Bits> {
-    let mut p = CreditPartial::new(model);
+    let mut p = CreditPartial::with_currency(model, touchpoint::Currency::default());
     for j in js {
-        p.observe(model, *j).expect("observe");
+        p.observe_with(model, *j).expect("observe");
     }
     credit_lines(&p.finish())
 }
 
-fn fitted_lines(c: &touchpoint::markov::ChannelCredits) -> Vec<Bits> {
-    let mut out: Vec<Bits> = c
+/// A fitted model's channel report, with the model's weight per channel
+/// (removal effect, Shapley value); the unassigned line has no units.
+fn fitted_lines(r: &touchpoint::Report, weight: impl Fn(&str) -> Option<f64>) -> Vec<Bits> {
+    let b = r.channels();
+    let mut out: Vec<Bits> = b
         .lines()
         .iter()
         .map(|l| {
             (
-                Some(l.channel().to_owned()),
+                Some(l.name().to_owned()),
                 l.conversions().to_bits(),
-                Some(l.conversion_units()),
+                Some(l.conversion_units() as i64),
                 l.value().to_bits(),
-                Some(l.value_minor()),
-                Some(l.weight().to_bits()),
+                Some(l.value_minor() as i64),
+                weight(l.name()).map(f64::to_bits),
                 None,
             )
         })
         .collect();
-    if c.unassigned_conversions() != 0 || c.unassigned_value_minor() != 0 {
+    let u = b.unassigned();
+    if u.conversion_units() != 0 || u.value_minor() != 0 {
         out.push((
             None,
-            (c.unassigned_conversions() as f64).to_bits(),
+            u.conversions().to_bits(),
             None,
-            c.currency().to_major(c.unassigned_value_minor()).to_bits(),
-            Some(c.unassigned_value_minor()),
+            u.value().to_bits(),
+            Some(u.value_minor() as i64),
             None,
             None,
         ));
     }
     out
+}
+
+fn markov_lines(set: &JourneySet, c: MarkovConfig) -> Vec<Bits> {
+    let fit = markov::fit(set, c).unwrap();
+    fitted_lines(&fit.credits().unwrap(), |ch| fit.removal_effect(ch))
+}
+
+fn shapley_lines(set: &JourneySet, c: ShapleyConfig) -> Vec<Bits> {
+    let fit = shapley::fit(set, c).unwrap();
+    fitted_lines(&fit.credits().unwrap(), |ch| fit.value(ch))
 }
 
 fn incremental_lines(set: &JourneySet) -> Vec<Bits> {
@@ -302,21 +316,14 @@ pub fn cases() -> Vec<Case> {
         Case {
             function: "tp_markov",
             spec: "order=1",
-            expected: |set, _| {
-                fitted_lines(
-                    &markov::fit(set, MarkovConfig::new(1).unwrap())
-                        .unwrap()
-                        .credits()
-                        .unwrap(),
-                )
-            },
+            expected: |set, _| markov_lines(set, MarkovConfig::new(1).unwrap()),
         },
         Case {
             function: "tp_markov",
             spec: "order=3 collapse_repeats=true",
             expected: |set, _| {
                 let c = MarkovConfig::new(3).unwrap().collapse_repeats(true);
-                fitted_lines(&markov::fit(set, c).unwrap().credits().unwrap())
+                markov_lines(set, c)
             },
         },
         Case {
@@ -324,7 +331,7 @@ pub fn cases() -> Vec<Case> {
             spec: "variant=simplified",
             expected: |set, _| {
                 let c = ShapleyConfig::new(ShapleyVariant::Simplified);
-                fitted_lines(shapley::fit(set, c).unwrap().credits())
+                shapley_lines(set, c)
             },
         },
         Case {
@@ -332,7 +339,7 @@ pub fn cases() -> Vec<Case> {
             spec: "variant=rate",
             expected: |set, _| {
                 let c = ShapleyConfig::new(ShapleyVariant::Rate);
-                fitted_lines(shapley::fit(set, c).unwrap().credits())
+                shapley_lines(set, c)
             },
         },
         Case {
@@ -340,7 +347,7 @@ pub fn cases() -> Vec<Case> {
             spec: "variant=ordered",
             expected: |set, _| {
                 let c = ShapleyConfig::new(ShapleyVariant::Ordered);
-                fitted_lines(shapley::fit(set, c).unwrap().credits())
+                shapley_lines(set, c)
             },
         },
         Case {
@@ -414,12 +421,7 @@ pub fn expected_markov(order: u8, js: &[SimpleJourney]) -> Vec<(String, Vec<Bits
                 .map(|(_, j)| j),
         )
         .expect("set");
-        *lines = fitted_lines(
-            &markov::fit(&set, MarkovConfig::new(order).unwrap())
-                .unwrap()
-                .credits()
-                .unwrap(),
-        );
+        *lines = markov_lines(&set, MarkovConfig::new(order).unwrap());
     }
     out
 }
