@@ -613,6 +613,15 @@ struct PresetFacts {
 /// alone hides the effects (at the journeys simulated).
 const NOISY_FLOOR_PP: f64 = 15.0;
 
+/// How much closer (in points, mean over the presets) another model must
+/// be before the reading recommends it over the expected incremental
+/// conversions for budget decisions.
+const CLEARLY_CLOSER_PP: f64 = 1.0;
+
+/// Interval coverage (in %) from which the reading calls the 95% bootstrap
+/// intervals trustworthy.
+const TRUSTED_COVERAGE_PCT: f64 = 90.0;
+
 fn fmt_pp(x: f64) -> String {
     format!("{x:.1}")
 }
@@ -659,6 +668,21 @@ fn reading(o: &Opts, rows: &[Row], facts: &[PresetFacts], coverage: Option<(u32,
     let Some((best_label, best_mean, best_n)) = best_of(&mut models.iter()) else {
         return s + "No model could be evaluated.\n";
     };
+    // the other models whose mean rounds to the same printed figure
+    let tied = |label: &str, mean: f64, among: &[&&Row]| -> String {
+        let others: Vec<String> = among
+            .iter()
+            .filter(|r| r.meta.label != label)
+            .filter(|r| r.mean().is_some_and(|(m, _)| fmt_pp(m) == fmt_pp(mean)))
+            .map(|r| r.meta.label.clone())
+            .collect();
+        if others.is_empty() {
+            label.to_owned()
+        } else {
+            format!("{label}, tied with {}", others.join(", "))
+        }
+    };
+    let all: Vec<&&Row> = models.iter().collect();
     let family_of = |label: &str| {
         models
             .iter()
@@ -670,8 +694,9 @@ fn reading(o: &Opts, rows: &[Row], facts: &[PresetFacts], coverage: Option<(u32,
         "",
         "",
         &format!(
-            "Closest to the truth on average: {best_label} ({} family), {} points off over the \
+            "Closest to the truth on average: {} ({} family), {} points off over the \
              {n_presets} scenarios{} at {} journeys each.",
+            tied(&best_label, best_mean, &all),
             family_of(&best_label),
             fmt_pp(best_mean),
             ran(best_n),
@@ -687,6 +712,7 @@ fn reading(o: &Opts, rows: &[Row], facts: &[PresetFacts], coverage: Option<(u32,
         .filter_map(|&f| {
             let members: Vec<&&Row> = models.iter().filter(|r| r.meta.family == f).collect();
             let (label, best, _) = best_of(&mut members.iter().copied())?;
+            let label = tied(&label, best, &members);
             let worst = members
                 .iter()
                 .filter_map(|r| r.mean().map(|m| m.0))
@@ -862,33 +888,46 @@ fn reading(o: &Opts, rows: &[Row], facts: &[PresetFacts], coverage: Option<(u32,
     let floor_mean = floor.and_then(Row::mean).map(|m| m.0);
     let above_floor = |m: f64| {
         floor_mean.map_or(String::new(), |f| {
-            if m - f < 0.05 {
+            // the difference of the printed figures, so the text adds up
+            let d = (m * 10.0).round() / 10.0 - (f * 10.0).round() / 10.0;
+            if d < 0.05 {
                 format!(", at the noise floor ({})", fmt_pp(f))
             } else {
-                format!(", {} above the noise floor ({})", fmt_pp(m - f), fmt_pp(f))
+                format!(", {} above the noise floor ({})", fmt_pp(d), fmt_pp(f))
             }
         })
     };
+    // budget: the effect shares, the quantity the truth measures, unless
+    // another model came clearly closer on these scenarios
     let effects_label = meta("incremental effect shares").label;
-    let mut budget = format!(
-        "Deciding budget (what would we lose by cutting a channel?): {best_label}, {} points \
-         off on average{}.",
-        fmt_pp(best_mean),
-        above_floor(best_mean)
-    );
-    if best_label == effects_label {
-        budget += " It estimates the conversions each channel adds, the quantity the truth \
-                   measures.";
-    } else if let Some((m, _)) = models
+    let effects = models
         .iter()
         .find(|r| r.meta.label == effects_label)
-        .and_then(|r| r.mean())
-    {
-        budget += &format!(
-            " {effects_label}, the quantity the truth measures, is {} points off.",
-            fmt_pp(m)
-        );
-    }
+        .and_then(|r| r.mean());
+    let budget = match effects {
+        Some((m, _)) => {
+            let mut b = format!(
+                "Deciding budget (what would we lose by cutting a channel?): {effects_label}. It \
+                 estimates the conversions each channel adds, the quantity the truth measures: \
+                 {} points off on average{}.",
+                fmt_pp(m),
+                above_floor(m)
+            );
+            if best_label != effects_label && best_mean < m - CLEARLY_CLOSER_PP {
+                b += &format!(
+                    " {best_label} came closer on these scenarios ({} points).",
+                    fmt_pp(best_mean)
+                );
+            }
+            b
+        }
+        None => format!(
+            "Deciding budget (what would we lose by cutting a channel?): {best_label}, {} points \
+             off on average{}.",
+            fmt_pp(best_mean),
+            above_floor(best_mean)
+        ),
+    };
     s += &wrap("- ", "  ", &budget);
     let reconciling: Vec<&&Row> = models.iter().filter(|r| r.meta.reconciles).collect();
     if let Some((label, m, _)) = best_of(&mut reconciling.iter().copied()) {
@@ -928,7 +967,7 @@ fn reading(o: &Opts, rows: &[Row], facts: &[PresetFacts], coverage: Option<(u32,
     }
     if let Some((covered, total)) = coverage {
         let pct = 100.0 * f64::from(covered) / f64::from(total.max(1));
-        let verdict = if pct >= 90.0 {
+        let verdict = if pct >= TRUSTED_COVERAGE_PCT {
             "close to the promised 95%: the uncertainty they state can be trusted"
         } else {
             "well below the promised 95%: read them as too narrow (more replicates or more \
