@@ -1,12 +1,13 @@
 //! The fitted model: the chain, removal effects, and credit.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
 use super::config::MarkovConfig;
-use super::partial::Totals;
+use super::partial::{Totals, pack, push_lane};
 use super::solve::Chain;
+use super::table::IndexMap64;
 use super::wire::Canon;
 use super::{SYM_CONV, SYM_NULL};
 use crate::credit::Report;
@@ -80,18 +81,18 @@ impl Markov {
                 reason: "markov: no journey with touches was observed".into(),
             });
         }
-        // target state of a channel symbol: push_lane on the canonical seq
-        let index: HashMap<&[u32], u32> = states
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.as_slice(), u32::try_from(i).unwrap_or(u32::MAX)))
-            .collect();
-        let order = usize::from(config.order);
+        // target state of a channel symbol: push_lane on the packed
+        // canonical sequence, looked up in a seedless open-addressing table
+        let keys: Vec<u64> = states.iter().map(|s| pack(s)).collect();
+        let mut index = IndexMap64::default();
+        for &k in &keys {
+            index.intern(k);
+        }
+        let order_lanes = u32::from(config.order);
         let mut rows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
         let mut p_conv = vec![0.0; n];
         let mut p_self = vec![0.0; n];
         let mut targets = Vec::with_capacity(edges.len());
-        let mut seq = Vec::with_capacity(order + 1);
         for &(s, sym, c) in &edges {
             let su = s as usize;
             #[expect(clippy::cast_precision_loss, reason = "probabilities")]
@@ -103,14 +104,8 @@ impl Markov {
                 }
                 SYM_NULL => targets.push(SYM_NULL),
                 ch => {
-                    seq.clear();
-                    seq.extend_from_slice(&states[su]);
-                    seq.push(ch);
-                    if seq.len() > order {
-                        seq.remove(0);
-                    }
-                    let t = *index
-                        .get(seq.as_slice())
+                    let t = index
+                        .get(push_lane(keys[su], ch, order_lanes))
                         .ok_or_else(|| Error::InvalidParameter {
                             parameter: "serialized Markov fit",
                             value: format!("transition {:?} -> {ch}", states[su]),
@@ -125,7 +120,7 @@ impl Markov {
                 }
             }
         }
-        drop(index);
+        drop((index, keys));
         let chain = Chain::new(rows, p_conv, p_self);
         // lane 0: the base chain; lane 1 + c: channel c removed (every state
         // containing it sent to null). One pass solves them all.
