@@ -579,7 +579,7 @@ mod tests {
             let total: f64 = w.iter().sum();
             w.iter_mut().for_each(|x| *x /= total);
             let mut targets = Vec::new();
-            for j in 0..k {
+            for (j, &wj) in w.iter().enumerate().take(k) {
                 // states past 0.8 n only link among themselves: a separate
                 // component downstream; every 7th state has no way back
                 let t = if s % 7 == 3 {
@@ -591,7 +591,7 @@ mod tests {
                 };
                 if t != s && !targets.contains(&t) {
                     targets.push(t);
-                    edges[s].push((t as u32, w[j]));
+                    edges[s].push((t as u32, wj));
                 }
             }
             p_conv[s] = w[k];
