@@ -35,7 +35,8 @@ pub(crate) const DENSE_LIMIT: usize = 96;
 pub(crate) const TOLERANCE: f64 = 1e-15;
 /// Gauss-Seidel sweep limit per component.
 pub(crate) const MAX_SWEEPS: usize = 1_000_000;
-/// Removals solved together in one pass (one group of lanes).
+/// Removals solved together in one pass (one group of lanes; a `u8` holds
+/// one bit per lane).
 pub(crate) const LANES: usize = 8;
 
 /// A transient chain, ready to solve for any set of removed states.
@@ -244,11 +245,15 @@ impl Chain {
         xs: &mut [Vec<f64>],
     ) -> Result<()> {
         let m = comp.len();
-        // unused lanes and removed states have d = 0: never updated, stay 0
+        // per state: its diagonal `1 - p_self` (shared by every lane) and a
+        // bit per lane that updates it (not removed there, diagonal > 0);
+        // unused lanes and removed states are never updated and stay 0
         let mut b = vec![[0.0; LANES]; m];
-        let mut d = vec![[0.0; LANES]; m];
+        let mut d = vec![0.0; m];
+        let mut live = vec![0u8; m];
         for (i, &s) in comp.iter().enumerate() {
             let s = s as usize;
+            d[i] = 1.0 - self.p_self[s];
             for (l, (rm, x)) in removed.iter().zip(xs.iter()).enumerate() {
                 if rm[s] {
                     continue;
@@ -258,19 +263,25 @@ impl Chain {
                     v += block.ext_p[e] * x[block.ext_to[e] as usize];
                 }
                 b[i][l] = v;
-                d[i][l] = 1.0 - self.p_self[s];
+                if d[i] > 0.0 {
+                    live[i] |= 1 << l;
+                }
             }
         }
         let mut xl = vec![[0.0; LANES]; m];
-        let mut active = [false; LANES];
-        active[..removed.len()].fill(true);
+        // lanes still sweeping, one bit each
+        let mut active: u8 = if removed.len() >= LANES {
+            u8::MAX
+        } else {
+            (1u8 << removed.len()) - 1
+        };
         let mut sweeps = 0;
         let mut last = [f64::INFINITY; LANES];
-        while active.iter().any(|&a| a) {
+        while active != 0 {
             let mut delta = [0.0f64; LANES];
             if sweeps == MAX_SWEEPS {
                 let residual = (0..LANES)
-                    .filter(|&l| active[l])
+                    .filter(|&l| active & (1 << l) != 0)
                     .map(|l| last[l])
                     .fold(0.0, f64::max);
                 return Err(Error::NotConverged {
@@ -289,24 +300,22 @@ impl Chain {
                         v[l] += q * xc[l];
                     }
                 }
-                let di = &d[i];
+                let on = live[i] & active;
+                let di = d[i];
                 let xi = &mut xl[i];
                 for l in 0..LANES {
-                    if di[l] > 0.0 {
-                        let new = (v[l] / di[l]).min(1.0);
+                    if on & (1 << l) != 0 {
+                        let new = (v[l] / di).min(1.0);
                         delta[l] = delta[l].max((new - xi[l]).abs());
                         xi[l] = new;
                     }
                 }
             }
             last = delta;
-            for l in 0..LANES {
-                if active[l] && delta[l] <= TOLERANCE {
+            for (l, &dl) in delta.iter().enumerate() {
+                if active & (1 << l) != 0 && dl <= TOLERANCE {
                     // this lane's lone solve stops here: freeze it
-                    active[l] = false;
-                    for row in &mut d {
-                        row[l] = 0.0;
-                    }
+                    active &= !(1 << l);
                 }
             }
         }
