@@ -205,5 +205,82 @@ fn stream_100k(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, markov_1m, markov_100k, shapley_1m, stream_100k);
+/// The removal-effect solves alone (`finish` on a counted partial): order 3
+/// with 12 channels on 100k journeys, order 3 with the simulator's
+/// `many_channels` preset (36 channels, 300k journeys), order 4 with 12
+/// channels on 1M journeys.
+fn markov_finish(c: &mut Criterion) {
+    let mut g = c.benchmark_group("markov_finish");
+    g.sample_size(10);
+    let mut cases: Vec<(String, JourneySet, u8)> = vec![
+        (
+            "order=3/channels=12/journeys=100k".into(),
+            generate(100_000, 12, 2),
+            3,
+        ),
+        (
+            "order=4/channels=12/journeys=1M".into(),
+            generate(1_000_000, 12, 1),
+            4,
+        ),
+    ];
+    #[cfg(feature = "sim")]
+    cases.push((
+        "order=3/many_channels/journeys=300k".into(),
+        touchpoint::sim::Simulator::new(touchpoint::sim::Preset::ManyChannels.config(1))
+            .journey_set(300_000)
+            .expect("simulated journeys"),
+        3,
+    ));
+    for (name, set, order) in &cases {
+        let fit = markov::fit_partial(set, MarkovConfig::new(*order).expect("order")).expect("fit");
+        g.bench_function(name.as_str(), |b| {
+            b.iter(|| {
+                let m = black_box(&fit).finish().expect("solve");
+                assert!(m.conversion_probability() > 0.0);
+                m
+            });
+        });
+        g.bench_function(format!("fit_solve/{name}"), |b| {
+            b.iter(|| {
+                let m = markov::fit(black_box(set), MarkovConfig::new(*order).expect("order"))
+                    .expect("fit");
+                assert!(m.conversion_probability() > 0.0);
+                m
+            });
+        });
+    }
+    g.finish();
+}
+
+/// `sequence_removal_effects(order)` at orders 2 to 4 on 100k journeys
+/// over 12 channels: one removal per observed sequence of `order` channels.
+fn markov_sequences(c: &mut Criterion) {
+    let set = generate(100_000, 12, 5);
+    let mut g = c.benchmark_group("markov_sequences");
+    g.sample_size(10);
+    for order in [2u8, 3, 4] {
+        let m = markov::fit(&set, MarkovConfig::new(order).expect("order")).expect("fit");
+        g.bench_function(format!("len=order={order}/journeys=100k"), |b| {
+            b.iter(|| {
+                let e = black_box(&m)
+                    .sequence_removal_effects(usize::from(order))
+                    .expect("effects");
+                assert!(e.iter().all(|(_, r)| (0.0..=1.0).contains(r)));
+                e
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    markov_1m,
+    markov_100k,
+    shapley_1m,
+    stream_100k,
+    markov_finish,
+    markov_sequences
+);
 criterion_main!(benches);

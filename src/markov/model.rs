@@ -1,12 +1,13 @@
 //! The fitted model: the chain, removal effects, and credit.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
 use super::config::MarkovConfig;
-use super::partial::Totals;
+use super::partial::{Totals, pack, push_lane};
 use super::solve::Chain;
+use super::table::IndexMap64;
 use super::wire::Canon;
 use super::{SYM_CONV, SYM_NULL};
 use crate::credit::Report;
@@ -80,18 +81,18 @@ impl Markov {
                 reason: "markov: no journey with touches was observed".into(),
             });
         }
-        // target state of a channel symbol: push_lane on the canonical seq
-        let index: HashMap<&[u32], u32> = states
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.as_slice(), u32::try_from(i).unwrap_or(u32::MAX)))
-            .collect();
-        let order = usize::from(config.order);
+        // target state of a channel symbol: push_lane on the packed
+        // canonical sequence, looked up in a seedless open-addressing table
+        let keys: Vec<u64> = states.iter().map(|s| pack(s)).collect();
+        let mut index = IndexMap64::default();
+        for &k in &keys {
+            index.intern(k);
+        }
+        let order_lanes = u32::from(config.order);
         let mut rows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
         let mut p_conv = vec![0.0; n];
         let mut p_self = vec![0.0; n];
         let mut targets = Vec::with_capacity(edges.len());
-        let mut seq = Vec::with_capacity(order + 1);
         for &(s, sym, c) in &edges {
             let su = s as usize;
             #[expect(clippy::cast_precision_loss, reason = "probabilities")]
@@ -103,14 +104,8 @@ impl Markov {
                 }
                 SYM_NULL => targets.push(SYM_NULL),
                 ch => {
-                    seq.clear();
-                    seq.extend_from_slice(&states[su]);
-                    seq.push(ch);
-                    if seq.len() > order {
-                        seq.remove(0);
-                    }
-                    let t = *index
-                        .get(seq.as_slice())
+                    let t = index
+                        .get(push_lane(keys[su], ch, order_lanes))
                         .ok_or_else(|| Error::InvalidParameter {
                             parameter: "serialized Markov fit",
                             value: format!("transition {:?} -> {ch}", states[su]),
@@ -125,30 +120,24 @@ impl Markov {
                 }
             }
         }
-        drop(index);
+        drop((index, keys));
         let chain = Chain::new(rows, p_conv, p_self);
-        let base = chain.solve(&vec![false; n])?;
-        let p_conversion = base[0];
+        // lane 0: the base chain; lane 1 + c: channel c removed (every state
+        // containing it sent to null). One pass solves them all.
+        let starts = chain.solve_starts(channels.len() + 1, |k| {
+            let c = u32::try_from(k).unwrap_or(u32::MAX).wrapping_sub(1);
+            states.iter().map(|s| k > 0 && s.contains(&c)).collect()
+        })?;
+        let p_conversion = starts[0];
         if p_conversion <= 0.0 {
             return Err(Error::InsufficientData {
                 reason: "markov: no journey with touches converted".into(),
             });
         }
-        let contains = |c: u32| -> Vec<bool> { states.iter().map(|s| s.contains(&c)).collect() };
-        let one = |c: u32| -> Result<f64> {
-            let x = chain.solve(&contains(c))?;
-            Ok((1.0 - x[0] / p_conversion).clamp(0.0, 1.0))
-        };
-        let ids: Vec<u32> = (0..channels.len())
-            .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+        let removal: Vec<f64> = starts[1..]
+            .iter()
+            .map(|&x| (1.0 - x / p_conversion).clamp(0.0, 1.0))
             .collect();
-        #[cfg(feature = "rayon")]
-        let removal: Vec<f64> = {
-            use rayon::prelude::*;
-            ids.par_iter().map(|&c| one(c)).collect::<Result<_>>()?
-        };
-        #[cfg(not(feature = "rayon"))]
-        let removal: Vec<f64> = ids.iter().map(|&c| one(c)).collect::<Result<_>>()?;
         let mut fingerprint = config.fingerprint();
         for r in &removal {
             fingerprint.push_str(&format!(";{:016x}", r.to_bits()));
@@ -299,13 +288,24 @@ impl Markov {
     }
 
     fn seq_effect(&self, ids: &[u32]) -> Result<f64> {
-        let removed: Vec<bool> = self
-            .states
-            .iter()
-            .map(|s| s.windows(ids.len()).any(|w| w == ids))
-            .collect();
-        let x = self.chain.solve(&removed)?;
-        Ok((1.0 - x[0] / self.p_conversion).clamp(0.0, 1.0))
+        Ok(self.seq_effects(&[ids])?[0])
+    }
+
+    /// Removal effects of `seqs`, solved as lanes of one pass: every state
+    /// whose channel sequence contains a sequence consecutively is sent to
+    /// null in that sequence's lane.
+    fn seq_effects(&self, seqs: &[&[u32]]) -> Result<Vec<f64>> {
+        let starts = self.chain.solve_starts(seqs.len(), |k| {
+            let ids = seqs[k];
+            self.states
+                .iter()
+                .map(|s| s.windows(ids.len()).any(|w| w == ids))
+                .collect()
+        })?;
+        Ok(starts
+            .into_iter()
+            .map(|x| (1.0 - x / self.p_conversion).clamp(0.0, 1.0))
+            .collect())
     }
 
     /// Removal effects of every channel sequence of length `len` found in a
@@ -321,18 +321,7 @@ impl Markov {
         }
         let seqs: BTreeSet<&[u32]> = self.states.iter().flat_map(|s| s.windows(len)).collect();
         let seqs: Vec<&[u32]> = seqs.into_iter().collect();
-        #[cfg(feature = "rayon")]
-        let effects: Vec<f64> = {
-            use rayon::prelude::*;
-            seqs.par_iter()
-                .map(|s| self.seq_effect(s))
-                .collect::<Result<_>>()?
-        };
-        #[cfg(not(feature = "rayon"))]
-        let effects: Vec<f64> = seqs
-            .iter()
-            .map(|s| self.seq_effect(s))
-            .collect::<Result<_>>()?;
+        let effects = self.seq_effects(&seqs)?;
         Ok(seqs
             .iter()
             .zip(effects)

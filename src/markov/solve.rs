@@ -14,6 +14,18 @@
 //!   diagonal), started from 0 so the iterates increase monotonically to the
 //!   solution, until the largest change in a sweep is at most [`TOLERANCE`];
 //!   [`Error::NotConverged`] after [`MAX_SWEEPS`] sweeps.
+//!
+//! Many removals at once ([`Chain::solve_starts`]): the base chain and every
+//! removal share the chain's structure (edges, components, their order and
+//! local indexing), and differ only in which states are sent to null. They
+//! are solved as [`LANES`] lanes of one pass: each component is visited
+//! once per group of lanes, and a Gauss-Seidel sweep reads each edge once
+//! and applies it to every lane (the lanes' iterates interleaved, so the
+//! per-edge work is a short vector loop with no dependency between lanes).
+//! Each lane performs exactly the operations of a lone solve, in the same
+//! order, and stops at the same sweep, so its bits are those of
+//! [`Chain::solve`]; what is shared is the reading of the structure and the
+//! latency of the floating-point adds, which a lone solve spends waiting.
 
 use crate::error::{Error, Result};
 
@@ -23,6 +35,9 @@ pub(crate) const DENSE_LIMIT: usize = 96;
 pub(crate) const TOLERANCE: f64 = 1e-15;
 /// Gauss-Seidel sweep limit per component.
 pub(crate) const MAX_SWEEPS: usize = 1_000_000;
+/// Removals solved together in one pass (one group of lanes; a `u8` holds
+/// one bit per lane).
+pub(crate) const LANES: usize = 8;
 
 /// A transient chain, ready to solve for any set of removed states.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,7 +142,9 @@ impl Chain {
     }
 
     /// Conversion probability from every state, with `removed` states sent
-    /// to null.
+    /// to null: one removal set alone, the reference the lanes of
+    /// [`solve_starts`](Self::solve_starts) are tested against.
+    #[cfg(test)]
     pub(crate) fn solve(&self, removed: &[bool]) -> Result<Vec<f64>> {
         let n = self.len();
         let mut x = vec![0.0; n];
@@ -155,6 +172,159 @@ impl Chain {
             }
         }
         Ok(x)
+    }
+
+    /// `P(conversion)` from the start state (state 0) for `lanes` removal
+    /// sets at once, `removed(k)` giving set `k`; bit-identical to
+    /// `solve(&removed(k))?[0]` for every `k`. Groups of [`LANES`] sets are
+    /// solved in parallel under the `rayon` feature (same bits).
+    pub(crate) fn solve_starts<F>(&self, lanes: usize, removed: F) -> Result<Vec<f64>>
+    where
+        F: Fn(usize) -> Vec<bool> + Sync,
+    {
+        let groups: Vec<usize> = (0..lanes).step_by(LANES).collect();
+        let one = |&start: &usize| -> Result<Vec<f64>> {
+            let sets: Vec<Vec<bool>> = (start..lanes.min(start + LANES)).map(&removed).collect();
+            self.solve_group(&sets)
+        };
+        #[cfg(feature = "rayon")]
+        let parts: Vec<Vec<f64>> = {
+            use rayon::prelude::*;
+            groups.par_iter().map(one).collect::<Result<_>>()?
+        };
+        #[cfg(not(feature = "rayon"))]
+        let parts: Vec<Vec<f64>> = groups.iter().map(one).collect::<Result<_>>()?;
+        Ok(parts.into_iter().flatten().collect())
+    }
+
+    /// One group of at most [`LANES`] removal sets: `x[0]` for each.
+    fn solve_group(&self, removed: &[Vec<bool>]) -> Result<Vec<f64>> {
+        let n = self.len();
+        let mut xs: Vec<Vec<f64>> = vec![vec![0.0; n]; removed.len()];
+        let mut local = vec![u32::MAX; n];
+        for (comp, block) in self.comps.iter().zip(&self.blocks) {
+            if let Some(block) = block {
+                self.gauss_seidel_lanes(comp, block, removed, &mut xs)?;
+            } else if comp.len() == 1 {
+                let s = comp[0] as usize;
+                let d = 1.0 - self.p_self[s];
+                for (rm, x) in removed.iter().zip(xs.iter_mut()) {
+                    if rm[s] {
+                        continue;
+                    }
+                    let mut b = self.p_conv[s];
+                    for e in self.ptr[s]..self.ptr[s + 1] {
+                        b += self.p[e] * x[self.to[e] as usize];
+                    }
+                    x[s] = if d > 0.0 {
+                        (b / d).clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                }
+            } else {
+                for (rm, x) in removed.iter().zip(xs.iter_mut()) {
+                    self.dense(comp, rm, x, &mut local);
+                }
+            }
+        }
+        Ok(xs
+            .iter()
+            .map(|x| x.first().copied().unwrap_or(0.0))
+            .collect())
+    }
+
+    /// [`gauss_seidel`](Self::gauss_seidel) for up to [`LANES`] removal
+    /// sets: the same operations per lane, in the same order, each lane
+    /// frozen after the sweep that would have stopped its lone solve.
+    fn gauss_seidel_lanes(
+        &self,
+        comp: &[u32],
+        block: &Block,
+        removed: &[Vec<bool>],
+        xs: &mut [Vec<f64>],
+    ) -> Result<()> {
+        let m = comp.len();
+        // per state: its diagonal `1 - p_self` (shared by every lane) and a
+        // bit per lane that updates it (not removed there, diagonal > 0);
+        // unused lanes and removed states are never updated and stay 0
+        let mut b = vec![[0.0; LANES]; m];
+        let mut d = vec![0.0; m];
+        let mut live = vec![0u8; m];
+        for (i, &s) in comp.iter().enumerate() {
+            let s = s as usize;
+            d[i] = 1.0 - self.p_self[s];
+            for (l, (rm, x)) in removed.iter().zip(xs.iter()).enumerate() {
+                if rm[s] {
+                    continue;
+                }
+                let mut v = self.p_conv[s];
+                for e in block.ext_ptr[i]..block.ext_ptr[i + 1] {
+                    v += block.ext_p[e] * x[block.ext_to[e] as usize];
+                }
+                b[i][l] = v;
+                if d[i] > 0.0 {
+                    live[i] |= 1 << l;
+                }
+            }
+        }
+        let mut xl = vec![[0.0; LANES]; m];
+        // lanes still sweeping, one bit each
+        let mut active: u8 = if removed.len() >= LANES {
+            u8::MAX
+        } else {
+            (1u8 << removed.len()) - 1
+        };
+        let mut sweeps = 0;
+        let mut last = [f64::INFINITY; LANES];
+        while active != 0 {
+            let mut delta = [0.0f64; LANES];
+            if sweeps == MAX_SWEEPS {
+                let residual = (0..LANES)
+                    .filter(|&l| active & (1 << l) != 0)
+                    .map(|l| last[l])
+                    .fold(0.0, f64::max);
+                return Err(Error::NotConverged {
+                    what: "markov absorbing-chain solve",
+                    iterations: sweeps,
+                    residual,
+                });
+            }
+            sweeps += 1;
+            for i in 0..m {
+                let mut v = b[i];
+                for e in block.ptr[i]..block.ptr[i + 1] {
+                    let q = block.p[e];
+                    let xc = &xl[block.col[e] as usize];
+                    for l in 0..LANES {
+                        v[l] += q * xc[l];
+                    }
+                }
+                let on = live[i] & active;
+                let di = d[i];
+                let xi = &mut xl[i];
+                for l in 0..LANES {
+                    if on & (1 << l) != 0 {
+                        let new = (v[l] / di).min(1.0);
+                        delta[l] = delta[l].max((new - xi[l]).abs());
+                        xi[l] = new;
+                    }
+                }
+            }
+            last = delta;
+            for (l, &dl) in delta.iter().enumerate() {
+                if active & (1 << l) != 0 && dl <= TOLERANCE {
+                    // this lane's lone solve stops here: freeze it
+                    active &= !(1 << l);
+                }
+            }
+        }
+        for (l, x) in xs.iter_mut().enumerate() {
+            for (i, &s) in comp.iter().enumerate() {
+                x[s as usize] = xl[i][l];
+            }
+        }
+        Ok(())
     }
 
     fn dense(&self, comp: &[u32], removed: &[bool], x: &mut [f64], local: &mut [u32]) {
@@ -230,6 +400,7 @@ impl Chain {
         }
     }
 
+    #[cfg(test)]
     fn gauss_seidel(
         &self,
         comp: &[u32],
@@ -392,5 +563,81 @@ mod tests {
         assert!((y[0] - x[0]).abs() < 1e-14 && (y[1] - x[1]).abs() < 1e-14);
         let r = c.solve(&[false, true]).unwrap();
         assert!((r[0] - 0.25).abs() < 1e-15 && r[1] == 0.0);
+    }
+
+    fn splitmix(s: &mut u64) -> u64 {
+        *s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A random chain of `n` states: a few edges each (mostly to a ring
+    /// neighbourhood, so components form, large and small), a self-loop on
+    /// some, conversion and null mass on every state.
+    fn random_chain(n: usize, seed: u64) -> Chain {
+        let mut r = seed;
+        let mut unit = || (splitmix(&mut r) >> 11) as f64 / (1u64 << 53) as f64;
+        let mut edges = vec![Vec::new(); n];
+        let mut p_conv = vec![0.0; n];
+        let mut p_self = vec![0.0; n];
+        for s in 0..n {
+            let k = 1 + (unit() * 4.0) as usize;
+            let mut w: Vec<f64> = (0..k + 3).map(|_| 0.05 + unit()).collect();
+            let total: f64 = w.iter().sum();
+            w.iter_mut().for_each(|x| *x /= total);
+            let mut targets = Vec::new();
+            for (j, &wj) in w.iter().enumerate().take(k) {
+                // states past 0.8 n only link among themselves: a separate
+                // component downstream; every 7th state has no way back
+                let t = if s % 7 == 3 {
+                    (s + 1 + j) % n
+                } else if s * 5 >= n * 4 {
+                    n * 4 / 5 + (unit() * (n / 5) as f64) as usize
+                } else {
+                    (unit() * n as f64) as usize
+                };
+                if t != s && !targets.contains(&t) {
+                    targets.push(t);
+                    edges[s].push((t as u32, wj));
+                }
+            }
+            p_conv[s] = w[k];
+            if s % 3 == 0 {
+                p_self[s] = w[k + 1];
+            }
+        }
+        Chain::new(edges, p_conv, p_self)
+    }
+
+    #[test]
+    fn lanes_are_bit_identical_to_lone_solves() {
+        for (n, seed) in [(40, 1u64), (150, 2), (400, 3), (1000, 4)] {
+            let c = random_chain(n, seed);
+            if n >= 400 {
+                assert!(c.largest_component() > DENSE_LIMIT, "{n}");
+            }
+            // 19 removal sets (more than two groups of lanes): none, then
+            // states whose index is in a residue class, then single states
+            let set = |k: usize| -> Vec<bool> {
+                (0..n)
+                    .map(|s| match k {
+                        0 => false,
+                        1..=9 => s % (k + 2) == 1,
+                        _ => s == (k * 37) % n,
+                    })
+                    .collect()
+            };
+            let starts = c.solve_starts(19, set).unwrap();
+            assert_eq!(starts.len(), 19);
+            for (k, &x0) in starts.iter().enumerate() {
+                let lone = c.solve(&set(k)).unwrap()[0];
+                assert_eq!(x0.to_bits(), lone.to_bits(), "n={n} set={k}");
+                assert!((0.0..=1.0).contains(&x0));
+                // removal never raises the conversion probability
+                assert!(x0 <= starts[0], "n={n} set={k}");
+            }
+        }
     }
 }
