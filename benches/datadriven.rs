@@ -212,6 +212,7 @@ fn stream_100k(c: &mut Criterion) {
 fn markov_finish(c: &mut Criterion) {
     let mut g = c.benchmark_group("markov_finish");
     g.sample_size(10);
+    #[cfg_attr(not(feature = "sim"), allow(unused_mut))]
     let mut cases: Vec<(String, JourneySet, u8)> = vec![
         (
             "order=3/channels=12/journeys=100k".into(),
