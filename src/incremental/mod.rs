@@ -113,7 +113,7 @@
 //! estimates **may be negative** (a channel estimated to hurt, or noise
 //! around zero); [`Incremental::effect_shares`] clamps them at zero before
 //! normalizing. This is the quantity a causal ground truth measures (the
-//! simulator's [`GroundTruth`](crate::sim::GroundTruth)): compare models on
+//! simulator's `sim::GroundTruth`): compare models on
 //! it. Credited shares differ from it by design: credit shares out *every*
 //! conversion, including those that would have happened anyway (`v(∅)`),
 //! so channels of short journeys (where the baseline is a larger part of
