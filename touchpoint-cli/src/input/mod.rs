@@ -186,6 +186,17 @@ pub fn stream_touches(args: &InputArgs, sink: touches::Sink<'_>) -> Result<Optio
         c.touches,
         c.channel_from
     )];
+    dropped_rows(&c, &mut summary);
+    Ok(Some(Loaded {
+        file,
+        data: Data::Paths(Vec::new()),
+        summary,
+    }))
+}
+
+/// What a touch-level read dropped or set aside, for the stderr summary
+/// (the same lines whether the rows were streamed or collected).
+fn dropped_rows(c: &touches::TouchCounts, summary: &mut Vec<String>) {
     if c.rows_without_journey > 0 {
         summary.push(format!(
             "dropped {} rows without a journey id",
@@ -204,11 +215,6 @@ pub fn stream_touches(args: &InputArgs, sink: touches::Sink<'_>) -> Result<Optio
             c.conversion_only_rows
         ));
     }
-    Ok(Some(Loaded {
-        file,
-        data: Data::Paths(Vec::new()),
-        summary,
-    }))
 }
 
 /// Reads the journeys file named by `args`, applies the conversions file
@@ -296,24 +302,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
                 set.conversions(),
                 c.channel_from
             ));
-            if c.rows_without_journey > 0 {
-                summary.push(format!(
-                    "dropped {} rows without a journey id",
-                    c.rows_without_journey
-                ));
-            }
-            if c.empty_rows_dropped > 0 {
-                summary.push(format!(
-                    "dropped {} rows with neither a channel nor a conversion",
-                    c.empty_rows_dropped
-                ));
-            }
-            if c.conversion_only_rows > 0 {
-                summary.push(format!(
-                    "{} rows without a channel carried only a conversion (not touches)",
-                    c.conversion_only_rows
-                ));
-            }
+            dropped_rows(&c, &mut summary);
             if args.conversions.is_some() {
                 summary.push(format!(
                     "conversions file: {} rows; {} for journeys with no touch (their value is unassigned)",
