@@ -122,8 +122,10 @@ fn incremental_models(
                 eprintln!(
                     "    {:14} {}",
                     c.label,
-                    c.score
-                        .map_or_else(|| format!("failed: {:?}", c.error), |s| format!("{s:.6}"))
+                    c.score.map_or_else(
+                        || format!("not scored: {}", c.error.as_deref().unwrap_or("?")),
+                        |s| format!("{s:.6}")
+                    )
                 );
             }
             for w in &m.diagnostics().warnings {

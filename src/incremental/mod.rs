@@ -100,6 +100,13 @@
 //! equally over its touches (the linear rule). Both cases are counted by
 //! [`Incremental::credit_diagnostics`].
 //!
+//! [`CreditRule::BaselineByEffect`] (what [`select`] uses with order
+//! features) reads `v(C)` as the lift `v(C) − v(∅)` plus the baseline
+//! `v(∅)`: channel `c` gets `max(0, φ_c) / v(C)` of the journey for the
+//! lift, and the baseline part `r = max(0, 1 − Σ max(0, φ) / v(C))` (that is
+//! `v(∅) / v(C)` when no `φ` is negative) in proportion to the channels'
+//! expected incremental conversions over all journeys, `Δ_c⁺` below.
+//!
 //! # Expected incremental conversions
 //!
 //! Separately from credit, [`Incremental::effects`] gives each channel's
@@ -137,6 +144,13 @@
 //! - Expected incremental conversions: `a`: `100 (0.5 − 0.1) + 100 (0.75 −
 //!   0.25) = 90`; `b`: `100 (0.25 − 0.1) + 100 (0.75 − 0.5) = 40`; shares
 //!   69.2% / 30.8%.
+//! - [`CreditRule::BaselineByEffect`], with 200 `a`-only journeys (100
+//!   convert: the same rates, the same fit) so that `Δ_a = 200 · 0.4 +
+//!   100 · 0.5 = 130` and `Δ_b = 40`: the `a, b` journey's lift parts are
+//!   `0.45 / 0.75 = 0.6` and `0.20 / 0.75 = 0.2667`, its baseline part
+//!   `0.1 / 0.75 = 0.1333` goes `130 : 40`, so `a` gets `0.6 + 0.1020 =
+//!   0.7020` of 13.00 = 9.13 and `b` 3.87 (plain Shapley: still 9.00 and
+//!   4.00). Test `baseline_by_effect_worked_example`.
 //!
 //! ```
 //! use touchpoint::{Crediter, JourneySet, SimpleJourney, SimpleTouch};

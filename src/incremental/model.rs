@@ -388,7 +388,11 @@ impl Incremental {
         let k = shape.items.len();
         out.clear();
         let cfg = &self.config;
-        if self.config.credit == CreditRule::Shapley && k <= SHAPLEY_EXACT_LIMIT {
+        let shapley = matches!(
+            self.config.credit,
+            CreditRule::Shapley | CreditRule::BaselineByEffect
+        );
+        if shapley && k <= SHAPLEY_EXACT_LIMIT {
             let n = 1_usize << k;
             self.coefs.item_terms(cfg, shape, terms, ends);
             v.clear();
@@ -418,11 +422,44 @@ impl Incremental {
                     }
                 }
             }
+            if self.config.credit == CreditRule::BaselineByEffect {
+                self.baseline_by_effect(shape, v[n - 1], out);
+            }
             false
         } else {
             let full = sigmoid(self.coefs.eta(cfg, shape, |_| true));
             out.extend((0..k).map(|i| full - sigmoid(self.coefs.eta(cfg, shape, |x| x != i))));
-            self.config.credit == CreditRule::Shapley
+            if self.config.credit == CreditRule::BaselineByEffect {
+                self.baseline_by_effect(shape, full, out);
+            }
+            shapley
+        }
+    }
+
+    /// [`CreditRule::BaselineByEffect`]: turns the lift's raw effects `out`
+    /// of a journey with fitted probability `full` into the weights
+    /// `max(0, φ_c) / v(C) + r · Δ_c⁺ / Σ Δ⁺`.
+    fn baseline_by_effect(&self, shape: &Shape, full: f64, out: &mut [f64]) {
+        if full.is_nan() || full <= 0.0 {
+            return;
+        }
+        let lift: f64 = out.iter().map(|x| x.max(0.0)).sum();
+        let rest = (1.0 - lift / full).max(0.0);
+        let effect = |i: usize| -> f64 {
+            let ch = shape.items[i].ch;
+            if ch == UNKNOWN {
+                return 0.0;
+            }
+            self.effects
+                .get(ch as usize)
+                .map_or(0.0, |e| e.conversions.max(0.0))
+        };
+        let total: f64 = (0..out.len()).map(effect).sum();
+        if total.is_nan() || total <= 0.0 {
+            return;
+        }
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = o.max(0.0) / full + rest * effect(i) / total;
         }
     }
 

@@ -4,13 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{IncrementalConfig, Pairs};
+use super::config::{Exposure, IncrementalConfig, Pairs};
 use super::model::Incremental;
 use super::shape::Shape;
 use super::solve;
 use super::store::{
     Canonical, Cell, EMPTY, ITEM_LOW, Key, MAX_CHANNELS, MAX_COUNT, MAX_RANK, PAIR_LOW, Sorted,
-    Store, VERSION, cmp_keys, key_parts, pack_item, remap_key,
+    Store, VERSION, cmp_keys, item_of, key_parts, pack_item, pair_of, remap_key,
 };
 use crate::dataset::{Interner, JourneySet, JourneyView};
 use crate::error::{Error, Result};
@@ -574,6 +574,92 @@ impl IncrementalPartial {
         Ok(p)
     }
 
+    /// The partial the same journeys would give under `config`, from this
+    /// one's patterns alone (no pass over the journeys), when `config`'s
+    /// features can be read off them: the same recency window, an exposure
+    /// cap no higher, last-touch features only if this partial has them,
+    /// pairs only among those it has. Counts are capped again, last-touch
+    /// ranks dropped when `config` has none, pairs outside `config` dropped;
+    /// patterns that become equal merge. `None` when `config` needs what
+    /// the patterns do not hold.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Overflow`] if merged counts overflow.
+    pub(crate) fn project(&self, config: &IncrementalConfig) -> Result<Option<IncrementalPartial>> {
+        let src = &self.config;
+        let cap = |c: &IncrementalConfig| c.stored_count(usize::from(u16::MAX));
+        let pairs_ok = match (&config.pairs, &src.pairs) {
+            (Pairs::None, _) | (_, Pairs::All) => true,
+            (a, b) => a == b,
+        };
+        if config.recency_ms != src.recency_ms
+            || cap(config) > cap(src)
+            || (src.exposure == Exposure::Presence && config.exposure != Exposure::Presence)
+            || (config.last_touch && !src.last_touch)
+            || !pairs_ok
+        {
+            return Ok(None);
+        }
+        let mut out = IncrementalPartial::new(config);
+        out.names = self.names.clone();
+        out.totals = self.totals;
+        out.currency_decimals = self.currency_decimals;
+        out.capped_journeys = if cap(config) == cap(src) {
+            self.capped_journeys
+        } else {
+            0
+        };
+        let mut wanted: Option<Vec<(u32, u32)>> = match &config.pairs {
+            Pairs::Only(list) => Some(
+                list.iter()
+                    .filter_map(|(a, b)| Some((self.names.get(a)?, self.names.get(b)?)))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        if let Some(w) = &mut wanted {
+            w.sort_unstable();
+        }
+        // rewritten in place on the packed words: a key's items are sorted
+        // by channel and its pairs by channel pair, which neither new counts
+        // nor dropped ranks or pairs reorder
+        let mut key = Vec::new();
+        for i in 0..self.store.len() {
+            let (items, pairs) = key_parts(self.store.key(i));
+            let cell = self.store.cells[i];
+            let mut capped = false;
+            key.clear();
+            key.push(u32::try_from(items.len()).unwrap_or(u32::MAX));
+            for &w in items {
+                let it = item_of(w);
+                let n = config.stored_count(usize::from(it.count));
+                capped |= n < it.count && config.exposure != Exposure::Presence;
+                let rank = if config.last_touch { it.rank } else { 0 };
+                key.push(pack_item(it.ch, n, rank, it.recent));
+            }
+            if config.pairs != Pairs::None {
+                for p in pairs.chunks_exact(2) {
+                    let (a, b, n) = pair_of(p);
+                    if wanted
+                        .as_ref()
+                        .is_some_and(|w| w.binary_search(&(a, b)).is_err())
+                    {
+                        continue;
+                    }
+                    let n = config.stored_count(usize::from(n));
+                    key.push(a);
+                    key.push(b << PAIR_LOW | u32::from(n));
+                }
+            }
+            if capped && cap(config) < cap(src) {
+                out.capped_journeys = out.capped_journeys.saturating_add(cell.journeys);
+            }
+            out.store.add(&key, &cell)?;
+        }
+        Ok(Some(out))
+    }
+
     /// Fits the model on the patterns, in sorted order.
     ///
     /// # Errors
@@ -596,6 +682,13 @@ impl IncrementalPartial {
     /// tolerance, in fewer iterations.
     pub(crate) fn finish_from(&self, prev: &Incremental) -> Result<Incremental> {
         solve::fit_from(&self.sorted(), Some(prev))
+    }
+
+    /// A fold model of [`select`](super::select): the coefficients of
+    /// [`finish`](Self::finish) (warm-started from `prev` when given), no
+    /// effects or warnings.
+    pub(crate) fn finish_lean(&self, prev: Option<&Incremental>) -> Result<Incremental> {
+        solve::fit_lean(&self.sorted(), prev)
     }
 }
 
@@ -793,4 +886,95 @@ pub fn bootstrap_credit(
         let m = Incremental::fit_weighted(rs.set(), rs.weights(), config)?;
         rs.credit(&m)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{SimpleJourney, SimpleTouch};
+
+    /// Journeys with repeated channels (counts above small caps), every
+    /// order of three channels, some with no touch, some converting.
+    fn journeys() -> JourneySet {
+        let t0: chrono::DateTime<chrono::Utc> = "2024-01-01T00:00:00Z".parse().unwrap();
+        let names = ["email", "display", "search"];
+        let mut js = Vec::new();
+        for i in 0..300_u32 {
+            let mut j = SimpleJourney::new(format!("j{i}"));
+            let len = i % 9;
+            for t in 0..len {
+                let c = names[((i / 9 + t * (i % 5 + 1)) % 3) as usize];
+                j = j.touch(SimpleTouch::new(
+                    c,
+                    t0 + chrono::Duration::hours(i64::from(t)),
+                ));
+            }
+            if i % 4 == 1 || (i % 7 == 0 && len > 2) {
+                j = j.converted(f64::from(i % 13 + 1));
+            }
+            js.push(j);
+        }
+        JourneySet::from_journeys(&js).unwrap()
+    }
+
+    /// Projecting the patterns of a wide configuration gives exactly the
+    /// partial that counting the narrower configuration gives: the same
+    /// canonical patterns, totals and capped journeys.
+    #[test]
+    fn projection_equals_counting() {
+        let set = journeys();
+        let wide = IncrementalConfig::new()
+            .count_cap(6)
+            .unwrap()
+            .last_touch(true)
+            .pairs(Pairs::All);
+        let mut source = IncrementalPartial::new(&wide);
+        source.observe_set(&set).unwrap();
+        let targets = [
+            IncrementalConfig::new().count_cap(6).unwrap(),
+            IncrementalConfig::new().count_cap(2).unwrap(),
+            IncrementalConfig::new()
+                .exposure(Exposure::Levels)
+                .count_cap(3)
+                .unwrap()
+                .last_touch(true),
+            IncrementalConfig::new()
+                .count_cap(4)
+                .unwrap()
+                .pairs(Pairs::Only(vec![
+                    ("display".to_owned(), "search".to_owned()),
+                    ("search".to_owned(), "email".to_owned()),
+                ])),
+            IncrementalConfig::new()
+                .exposure(Exposure::Presence)
+                .last_touch(true)
+                .pairs(Pairs::All),
+        ];
+        for target in targets {
+            let projected = source.project(&target).unwrap().unwrap();
+            let mut counted = IncrementalPartial::new(&target);
+            counted.observe_set(&set).unwrap();
+            assert_eq!(projected.canonical(), counted.canonical(), "{target:?}");
+            assert!(projected.patterns() <= source.patterns());
+        }
+        // what the patterns do not hold is refused
+        let recency = IncrementalConfig::new().recency_days(1.0).unwrap();
+        assert!(source.project(&recency).unwrap().is_none());
+        let higher_cap = IncrementalConfig::new().count_cap(8).unwrap();
+        assert!(source.project(&higher_cap).unwrap().is_none());
+        let mut narrow = IncrementalPartial::new(&IncrementalConfig::new());
+        narrow.observe_set(&set).unwrap();
+        assert!(
+            narrow
+                .project(&wide.count_cap(10).unwrap())
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            narrow
+                .project(&IncrementalConfig::new().last_touch(true))
+                .unwrap()
+                .is_none()
+        );
+    }
 }

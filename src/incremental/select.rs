@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{Exposure, IncrementalConfig, Pairs};
+use super::config::{CreditRule, Exposure, IncrementalConfig, Pairs};
 use super::model::Incremental;
 use super::partial::IncrementalPartial;
+use super::solve;
 use crate::dataset::JourneySet;
 use crate::error::{Error, Result};
 use crate::hash::{fnv1a as fnv1a64, splitmix64_at as splitmix64};
@@ -40,8 +41,9 @@ impl Default for SelectConfig {
 impl SelectConfig {
     /// The default candidates (`log1p`: the default configuration;
     /// `levels4`: [`Exposure::Levels`] with a cap of 4), then the order
-    /// stage (the better of the two with last-touch and [`Pairs::All`]
-    /// features, labelled `+order`), 2 folds, seed 0.
+    /// stage (the better of the two with the last-touch and order-pair
+    /// features that pass the screen of [`select`], labelled `+order`), 2
+    /// folds, seed 0.
     pub fn new() -> SelectConfig {
         SelectConfig::default()
     }
@@ -65,10 +67,14 @@ impl SelectConfig {
     }
 
     /// Whether, after the candidates, the best of them is tried again with
-    /// the order features (last touch and [`Pairs::All`]) as one more
-    /// candidate (default on). Order features multiply the fit's cost (up
-    /// to `K²` pair coefficients for `K` channels), so they are tried once,
-    /// on the best exposure, rather than beside every candidate.
+    /// the order features that pass a score-test screen (last touch, and
+    /// the order pairs of [`Pairs::All`] with evidence, see [`select`]) as
+    /// one more candidate (default on). Order features multiply the fit's
+    /// cost (up to `K²` pair coefficients for `K` channels), so they are
+    /// tried once, on the best exposure, and only those the data support.
+    /// The stage needs the candidates' patterns to be projectable from one
+    /// counting pass (the same recency window, all or none with
+    /// [`Exposure::Presence`]); otherwise it is skipped.
     #[must_use]
     pub fn order_stage(self, on: bool) -> SelectConfig {
         SelectConfig {
@@ -163,13 +169,16 @@ pub(crate) fn fold_of(seed: u64, id: &str, folds: u32) -> usize {
 ///
 /// Each journey goes to fold `splitmix64(seed ⊕ fnv1a64(id)) mod K`: a pure
 /// function of its id, so the folds (and every score) are the same bits
-/// whatever the order, sharding or thread count. For every candidate
-/// configuration, one pass over the journeys counts the feature patterns of
-/// each fold into its own [`IncrementalPartial`]; the training set of fold
-/// `f` is the merge of the other folds' partials (patterns merge by adding
-/// counts: no second pass over the journeys), the model is fitted on it and
-/// scored on fold `f`'s patterns by the mean held-out log-likelihood per
-/// journey,
+/// whatever the order, sharding or thread count. One pass over the
+/// journeys counts the feature patterns of each fold under a configuration
+/// that holds every candidate's features (the largest count cap, last
+/// touch, every order pair); each candidate's fold partials are
+/// projections of those patterns (counts capped again, ranks and pairs it
+/// does not use dropped, equal patterns merged: the partials counting the
+/// candidate itself would give, with no second pass over the journeys).
+/// The training set of fold `f` is the merge of the other folds' partials;
+/// the model is fitted on it and scored on fold `f`'s patterns by the mean
+/// held-out log-likelihood per journey,
 ///
 /// ```text
 /// score = (1 / N) Σ_f Σ_{j ∈ fold f} [ y_j ln p̂_{−f}(j) + (1 − y_j) ln(1 − p̂_{−f}(j)) ]
@@ -178,34 +187,58 @@ pub(crate) fn fold_of(seed: u64, id: &str, folds: u32) -> usize {
 /// (`p̂_{−f}` fitted without fold `f`; the sum runs over patterns in sorted
 /// order, so it is deterministic). The candidate with the highest score is
 /// chosen (ties go to the earlier, simpler candidate); it is then fitted on
-/// every journey (the merge of all its folds). Each fold's fit after the
-/// first, and the final fit, start Newton from the previous fit's
-/// coefficients: the same optimum to the solver's tolerance in fewer
-/// steps (so the final model agrees with [`fit`](super::fit) of the chosen
-/// configuration to the tolerance, not bit for bit; it is the same bits
-/// for the same journeys in any order). A candidate whose fit fails
-/// on some fold is reported with its error and not chosen.
+/// every journey. Fold fits stop at a coefficient step of `1e-6` (only
+/// their held-out scores are used); each fold's fit after the first, and
+/// the final fit, start Newton from the previous fit's coefficients: the
+/// same optimum to the solver's tolerance in fewer steps (so the final
+/// model agrees with [`fit`](super::fit) of the chosen configuration to
+/// the tolerance, not bit for bit; it is the same bits for the same
+/// journeys in any order). A candidate whose fit fails on some fold is
+/// reported with its error and not chosen.
 ///
 /// The default candidates ([`SelectConfig::new`]) span what the accuracy
 /// studies found to matter, in two stages: the exposure transform
 /// (`ln(1 + n)`, or free levels up to 4 touches), then the better of the two
-/// with the order features (last touch and every "b after a" pair), all
-/// with the default penalty. Recency, other caps and penalties are left to
-/// explicit candidates ([`SelectConfig::candidates`]).
+/// with the order features that pass a **screen** on every journey (label
+/// `+order`): with `N` journeys and the better candidate fitted on all of
+/// them,
+///
+/// 1. the last-touch features (closing bonuses, as sum-to-zero contrasts)
+///    are kept if some channel's closing indicator has a score statistic
+///    `U² / I` above `ln(N)` at that fit (`U = Σ x (y − n p̂)` and
+///    `I = Σ n p̂ (1 − p̂) x²` over the patterns: the score test of adding
+///    the feature, and `ln(N)` the BIC's price of one more coefficient);
+/// 2. then, with the kept last-touch features fitted (so that a pair does
+///    not pass for standing in for a closing bonus), each ordered pair
+///    "b after a" is kept if its own statistic is above `ln(N)`.
+///
+/// The candidate is the base with what was kept ([`Pairs::Only`] the kept
+/// pairs) and [`CreditRule::BaselineByEffect`] credit, scored on the folds
+/// like the others. When nothing passes it is listed with that reason and
+/// no score (it would be the base again). The screen sees every journey,
+/// the held-out folds included, so the order candidate's score is slightly
+/// optimistic; only features whose evidence exceeds the BIC price pass, and
+/// the threshold grows with `N`. A pair seen but not kept costs nothing:
+/// with 36 channels the full pair set is 1,260 coefficients, a dense
+/// `P × P` Newton solve; the screen keeps the few the data support (on the
+/// simulator's `order_matters` preset at 100,000 journeys, the one true
+/// pair, display before retargeting, and the closing bonuses). Recency,
+/// other caps and penalties are left to explicit candidates
+/// ([`SelectConfig::candidates`]).
 ///
 /// # Cost
 ///
-/// Per candidate, one counting pass and `K` fits on `(K − 1)/K` of the
-/// patterns; then one fit of the chosen candidate on everything. With the
-/// defaults (3 candidates, 2 folds): 6 fold fits and 1 full fit. A fit with
-/// order features costs more than a default fit (up to `K²` pair
-/// coefficients, a dense `P × P` solve), so the ratio to one *default* fit
-/// depends on the channel count. Measured on 100,000 journeys
-/// (`cargo bench --bench incremental -- select_vs_fit`, loaded machine):
-/// 8.8x with 12 channels (`sample_like`), 15x with 6 channels where the
-/// order candidate wins (`order_matters`), 38x with 36 channels
-/// (`many_channels`). Turn the order stage off
-/// ([`SelectConfig::order_stage`]) for many channels on a budget.
+/// One counting pass with every order pair (about 2-3 times a plain
+/// pass), then per candidate `K` fits on `(K − 1)/K` of the patterns;
+/// the better base fitted on everything (the final model when it wins);
+/// the screen (two passes over the patterns, one fit with the last-touch
+/// features when they pass); the order candidate's `K` fold fits, and its
+/// fit on everything when it wins. Measured against one default fit on
+/// 100,000 journeys (`cargo bench --bench incremental -- select_vs_fit`,
+/// one run on a loaded machine): 5.1x with 12 channels (`sample_like`),
+/// 3.9x with 36 channels (`many_channels`), 10.4x with 6 channels where
+/// the order candidate wins (`order_matters`: the default fit is cheap
+/// there, 6 coefficients, and the winner has 30).
 ///
 /// # Errors
 ///
@@ -234,7 +267,9 @@ pub(crate) fn fold_of(seed: u64, id: &str, folds: u32) -> usize {
 /// let set = JourneySet::from_journeys(&js)?;
 /// let (model, selection) = incremental::select(&set, SelectConfig::new())?;
 /// assert_eq!(selection.candidates.len(), 3); // log1p, levels4, best + order
-/// assert!(selection.candidates.iter().all(|c| c.score.is_some()));
+/// assert!(selection.candidates[..2].iter().all(|c| c.score.is_some()));
+/// // no order in these journeys: the screen keeps no order feature
+/// assert!(selection.candidates[2].error.as_deref().unwrap().contains("screen"));
 /// assert_eq!(model.config(), selection.config());
 /// println!("{}", selection.reason);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -245,46 +280,57 @@ pub fn select(set: &JourneySet, config: SelectConfig) -> Result<(Incremental, Se
         .iter()
         .map(|j| fold_of(config.seed, j.id(), config.folds))
         .collect();
-    let mut scores = Vec::with_capacity(config.candidates.len());
-    let mut partials: Vec<(Option<IncrementalPartial>, Option<Incremental>)> = Vec::new();
+    let mut scores: Vec<CandidateScore> = Vec::with_capacity(config.candidates.len() + 1);
+    let mut runs: Vec<Scored> = Vec::new();
+    // one counting pass for every candidate when their features can be read
+    // off one richer set of patterns (see `Source`)
+    let source = Source::new(set, &config, &fold, k)?;
     let journeys = set.len() as f64;
-    let mut score_one =
-        |label: &str, cand: &IncrementalConfig, scores: &mut Vec<CandidateScore>| -> Result<()> {
-            let (score, total, last) = score_candidate(set, cand, &fold, k)?;
-            let (score, error) = match score {
-                Ok(ll) => (Some(ll / journeys.max(1.0)), None),
-                Err(e) => (None, Some(e)),
-            };
-            scores.push(CandidateScore {
-                label: label.to_owned(),
-                config: cand.clone(),
-                score,
-                error,
-            });
-            partials.push((total, last));
-            Ok(())
+    let push = |label: &str,
+                cand: IncrementalConfig,
+                ll: std::result::Result<f64, String>,
+                scores: &mut Vec<CandidateScore>| {
+        let (score, error) = match ll {
+            Ok(ll) => (Some(ll / journeys.max(1.0)), None),
+            Err(e) => (None, Some(e)),
         };
+        scores.push(CandidateScore {
+            label: label.to_owned(),
+            config: cand,
+            score,
+            error,
+        });
+    };
     for (label, cand) in &config.candidates {
-        score_one(label, cand, &mut scores)?;
+        let (ll, run) = score_candidate(set, source.as_ref(), cand, &fold, k, None)?;
+        push(label, cand.clone(), ll, &mut scores);
+        runs.push(run);
     }
     if config.order_stage
         && let Some(best) = best_of(&scores)
+        && let Some(source) = &source
     {
-        let (label, cand) = (scores[best].label.clone(), scores[best].config.clone());
-        if !cand.last_touch || cand.pairs != Pairs::All {
-            let (label, cand) = (
-                format!("{label}+order"),
-                cand.last_touch(true).pairs(Pairs::All),
-            );
-            score_one(&label, &cand, &mut scores)?;
+        let (label, base) = (scores[best].label.clone(), scores[best].config.clone());
+        let label = format!("{label}+order");
+        match screen_order(source, &base, &mut runs[best])? {
+            Ok((cand, warm)) => {
+                // warm start: the screen's fit (closing bonuses included)
+                let (ll, run) = score_candidate(set, Some(source), &cand, &fold, k, Some(&warm))?;
+                push(&label, cand, ll, &mut scores);
+                runs.push(run);
+            }
+            Err(why) => {
+                let cand = base.last_touch(true).pairs(Pairs::All);
+                push(&label, cand, Err(why), &mut scores);
+                runs.push(Scored::default());
+            }
         }
     }
     let Some(chosen) = best_of(&scores) else {
         // too few journeys to score anything on held-out folds: the first
         // candidate on every journey (its fit's warnings say why to doubt it)
-        let model = partials[0]
-            .0
-            .as_ref()
+        let model = runs[0]
+            .total(source.as_ref())?
             .ok_or_else(|| Error::InsufficientData {
                 reason: "no journeys to select a configuration on".into(),
             })?
@@ -333,13 +379,19 @@ pub fn select(set: &JourneySet, config: SelectConfig) -> Result<(Incremental, Se
             scores[chosen].label
         ),
     };
-    let (total, last) = &partials[chosen];
-    let total = total.as_ref().ok_or_else(|| Error::InsufficientData {
-        reason: "the chosen candidate has no data".into(),
-    })?;
-    let model = match last {
-        Some(m) => total.finish_from(m)?,
-        None => total.finish()?,
+    let mut run = runs.swap_remove(chosen);
+    let model = match run.full.take() {
+        Some(m) => m,
+        None => {
+            run.total(source.as_ref())?;
+            let total = run.total.as_ref().ok_or_else(|| Error::InsufficientData {
+                reason: "the chosen candidate has no data".into(),
+            })?;
+            match run.folds.iter().rev().flatten().next() {
+                Some(m) => total.finish_from(m)?,
+                None => total.finish()?,
+            }
+        }
     };
     Ok((
         model,
@@ -352,6 +404,21 @@ pub fn select(set: &JourneySet, config: SelectConfig) -> Result<(Incremental, Se
     ))
 }
 
+/// What scoring one candidate leaves for the final fit: the partial of
+/// every journey, each fold's model (`None` after a failed fold), and the
+/// model on every journey when scoring already fitted it (the order
+/// candidate).
+#[derive(Default)]
+struct Scored {
+    /// The candidate's configuration.
+    config: IncrementalConfig,
+    /// Its partial of every journey (`None` until needed when it is a
+    /// projection of the shared patterns).
+    total: Option<IncrementalPartial>,
+    folds: Vec<Option<Incremental>>,
+    full: Option<Incremental>,
+}
+
 /// The index of the best score (ties to the earlier candidate).
 fn best_of(scores: &[CandidateScore]) -> Option<usize> {
     (0..scores.len())
@@ -362,54 +429,241 @@ fn best_of(scores: &[CandidateScore]) -> Option<usize> {
         })
 }
 
+/// The patterns of every journey under a configuration whose features
+/// include every candidate's (the largest count cap, last touch, every
+/// order pair when the order stage is on), counted once per fold: each
+/// candidate's fold partials are projections of these
+/// ([`IncrementalPartial::project`]), with no further pass over the
+/// journeys.
+struct Source {
+    folds: Vec<IncrementalPartial>,
+    total: IncrementalPartial,
+}
+
+impl Scored {
+    /// The candidate's partial of every journey: counted, or projected from
+    /// `source` now.
+    fn total(&mut self, source: Option<&Source>) -> Result<Option<&IncrementalPartial>> {
+        if self.total.is_none()
+            && let Some(src) = source
+        {
+            self.total = Some(Source::project(&src.total, &self.config)?);
+        }
+        Ok(self.total.as_ref())
+    }
+}
+
+impl Source {
+    /// `None` when the candidates differ in what the patterns cannot
+    /// project (the recency window, or presence against counts): then each
+    /// candidate is counted on its own.
+    fn new(
+        set: &JourneySet,
+        config: &SelectConfig,
+        fold: &[usize],
+        k: usize,
+    ) -> Result<Option<Source>> {
+        let Some(first) = config.candidates.first().map(|c| &c.1) else {
+            return Ok(None);
+        };
+        let all =
+            |f: &dyn Fn(&IncrementalConfig) -> bool| config.candidates.iter().all(|c| f(&c.1));
+        let presence = first.exposure == Exposure::Presence;
+        if !all(&|c| {
+            c.recency_ms == first.recency_ms && (c.exposure == Exposure::Presence) == presence
+        }) {
+            return Ok(None);
+        }
+        let cap = config
+            .candidates
+            .iter()
+            .map(|c| c.1.count_cap)
+            .max()
+            .unwrap_or(first.count_cap);
+        let order = config.order_stage;
+        let mut wide = first
+            .clone()
+            .count_cap(cap)?
+            .last_touch(order || !all(&|c| !c.last_touch));
+        wide = if order || !all(&|c| c.pairs == Pairs::None) {
+            wide.pairs(Pairs::All)
+        } else {
+            wide.pairs(Pairs::None)
+        };
+        let folds = IncrementalPartial::observe_folds(set, &wide, fold, k)?;
+        let mut total = IncrementalPartial::new(&wide);
+        for p in &folds {
+            total.merge(p)?;
+        }
+        Ok(Some(Source { folds, total }))
+    }
+
+    /// `part` projected on `config` (which the source holds by
+    /// construction).
+    fn project(
+        part: &IncrementalPartial,
+        config: &IncrementalConfig,
+    ) -> Result<IncrementalPartial> {
+        part.project(config)?
+            .ok_or_else(|| Error::InsufficientData {
+                reason: "the candidate's features cannot be read off the shared patterns".into(),
+            })
+    }
+}
+
+/// Tolerance of the fold fits: only their held-out log-likelihoods are
+/// used (and their coefficients as warm starts), which a coefficient
+/// change below `1e-6` moves by far less than any difference between
+/// candidates.
+const FOLD_TOLERANCE: f64 = 1e-6;
+
+/// Tolerance of the screen's fit with the last-touch features: its
+/// coefficients only set the score statistics of the pairs, which a change
+/// below `1e-3` moves by a small fraction of the `ln(N)` threshold.
+const SCREEN_TOLERANCE: f64 = 1e-3;
+
 /// One candidate: the summed held-out log-likelihood over the folds (or
-/// why a fold's fit failed), the partial of every journey, and the last
-/// fold's model (the warm start of the final fit).
-#[expect(clippy::type_complexity, reason = "a private helper's tuple")]
+/// why a fold's fit failed) and what the final fit needs. Its fold
+/// partials are projections of `source` when given, else one counting
+/// pass over `set`; `warm` starts the first fold's Newton.
 fn score_candidate(
     set: &JourneySet,
+    source: Option<&Source>,
     cand: &IncrementalConfig,
     fold: &[usize],
     k: usize,
-) -> Result<(
-    std::result::Result<f64, String>,
-    Option<IncrementalPartial>,
-    Option<Incremental>,
-)> {
-    let parts = IncrementalPartial::observe_folds(set, cand, fold, k)?;
-    let mut total = IncrementalPartial::new(cand);
-    for p in &parts {
-        total.merge(p)?;
-    }
-    let mut ll = 0.0_f64;
-    let mut prev: Option<Incremental> = None;
-    for f in 0..k {
-        let mut train = IncrementalPartial::new(cand);
-        for (g, p) in parts.iter().enumerate() {
-            if g != f {
-                train.merge(p)?;
-            }
+    warm: Option<&Incremental>,
+) -> Result<(std::result::Result<f64, String>, Scored)> {
+    let loose = cand.clone().tolerance(cand.tolerance.max(FOLD_TOLERANCE))?;
+    let (parts, total) = match source {
+        Some(src) => (
+            src.folds
+                .iter()
+                .map(|p| Source::project(p, &loose))
+                .collect::<Result<Vec<_>>>()?,
+            None,
+        ),
+        None => {
+            let parts = IncrementalPartial::observe_folds(set, &loose, fold, k)?;
+            let mut total = IncrementalPartial::new(cand);
+            total.observe_set(set)?;
+            (parts, Some(total))
         }
+    };
+    let mut run = Scored {
+        config: cand.clone(),
+        total,
+        folds: Vec::with_capacity(k),
+        full: None,
+    };
+    let mut ll = 0.0_f64;
+    for f in 0..k {
+        let train = training(&loose, &parts, f)?;
         // warm start from the previous fold's fit (same optimum to the
         // tolerance, fewer Newton steps)
-        let fitted = match &prev {
-            Some(m) => train.finish_from(m),
-            None => train.finish(),
-        };
+        let start = run.folds.last().and_then(Option::as_ref).or(warm);
+        let fitted = train.finish_lean(start);
         match fitted {
             Ok(m) => {
                 ll += m.held_out_log_likelihood(&parts[f].sorted());
-                prev = Some(m);
+                run.folds.push(Some(m));
             }
-            Err(e) => return Ok((Err(format!("fold {f}: {e}")), Some(total), None)),
+            Err(e) => {
+                run.folds.clear();
+                return Ok((Err(format!("fold {f}: {e}")), run));
+            }
         }
     }
     if !ll.is_finite() {
-        return Ok((
-            Err("held-out log-likelihood not finite".into()),
-            Some(total),
-            None,
-        ));
+        run.folds.clear();
+        return Ok((Err("held-out log-likelihood not finite".into()), run));
     }
-    Ok((Ok(ll), Some(total), prev))
+    Ok((Ok(ll), run))
+}
+
+/// The training set of fold `f`: the merge of the other folds' partials.
+fn training(
+    cand: &IncrementalConfig,
+    parts: &[IncrementalPartial],
+    f: usize,
+) -> Result<IncrementalPartial> {
+    if let [a, b] = parts {
+        // two folds: the other one as it is (a copy, no re-insertion)
+        return Ok(if f == 0 { b.clone() } else { a.clone() });
+    }
+    let mut train = IncrementalPartial::new(cand);
+    for (g, p) in parts.iter().enumerate() {
+        if g != f {
+            train.merge(p)?;
+        }
+    }
+    Ok(train)
+}
+
+/// The order candidate of `base` (see [`select`]): `base` fitted on every
+/// journey (kept in `run` as its final model), then the last-touch
+/// features if some channel's closing indicator has a score statistic
+/// above `ln(N)` at that fit, then the order pairs whose statistic at the
+/// fit with the kept last-touch features is above `ln(N)` (`N` journeys).
+/// `Err` with the reason when the screen keeps nothing (or a fit fails).
+fn screen_order(
+    source: &Source,
+    base: &IncrementalConfig,
+    run: &mut Scored,
+) -> Result<std::result::Result<(IncrementalConfig, Incremental), String>> {
+    run.total(Some(source))?;
+    let Some(total) = &run.total else {
+        return Ok(Err("the base candidate has no data".into()));
+    };
+    let warm = run.folds.iter().rev().flatten().next();
+    let fitted = match warm {
+        Some(m) => total.finish_from(m),
+        None => total.finish(),
+    };
+    let mut fit = match fitted {
+        Ok(m) => m,
+        Err(e) => return Ok(Err(format!("all journeys: {e}"))),
+    };
+    run.full = Some(fit.clone());
+    #[expect(clippy::cast_precision_loss, reason = "journey counts below 2^53")]
+    let threshold = (source.total.journeys() as f64).ln();
+    let sorted = source.total.sorted();
+    let (last, _) = solve::order_scores(&sorted, &fit);
+    let last = base.last_touch || last.iter().any(|&s| s > threshold);
+    if last && !base.last_touch {
+        // the pairs are screened with the closing bonuses fitted, so that
+        // a pair does not pass for standing in for them
+        let with_last = base
+            .clone()
+            .last_touch(true)
+            .pairs(Pairs::None)
+            .tolerance(base.tolerance.max(SCREEN_TOLERANCE))?;
+        fit = match Source::project(&source.total, &with_last)?.finish_lean(Some(&fit)) {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(format!("all journeys, last touch: {e}"))),
+        };
+    }
+    let (_, pairs) = solve::order_scores(&sorted, &fit);
+    let pairs: Vec<(String, String)> = pairs
+        .into_iter()
+        .filter(|&(_, stat)| stat > threshold)
+        .map(|((a, b), _)| (sorted.channels[a].clone(), sorted.channels[b].clone()))
+        .collect();
+    if last == base.last_touch && pairs.is_empty() {
+        return Ok(Err(format!(
+            "no order feature passed the screen (score statistic above ln(N) = {threshold:.1}): \
+             the same model as without"
+        )));
+    }
+    let pairs = if pairs.is_empty() {
+        Pairs::None
+    } else {
+        Pairs::Only(pairs)
+    };
+    let cand = base
+        .clone()
+        .last_touch(last)
+        .pairs(pairs)
+        .credit(CreditRule::BaselineByEffect);
+    Ok(Ok((cand, fit)))
 }

@@ -35,6 +35,10 @@ pub(crate) struct Shape {
     pub(crate) seq: Vec<usize>,
     /// Whether some channel's count was capped.
     pub(crate) capped: bool,
+    /// Scratch of the pair counts: later touches per item, and touches of
+    /// each item after each item's first touch.
+    suffix: Vec<u32>,
+    after: Vec<u32>,
 }
 
 impl Shape {
@@ -96,13 +100,24 @@ impl Shape {
             }
         }
         if !matches!(config.pairs, super::Pairs::None) {
+            // after[a * k + b]: touches of item b after item a's first touch,
+            // from one backward pass keeping counts of later touches
+            let k = self.items.len();
+            let (suffix, after) = (&mut self.suffix, &mut self.after);
+            suffix.clear();
+            suffix.resize(k, 0);
+            after.clear();
+            after.resize(k * k, 0);
+            for (pos, &it) in self.seq.iter().enumerate().rev() {
+                if self.items[it].first as usize == pos {
+                    after[it * k..(it + 1) * k].copy_from_slice(suffix);
+                }
+                suffix[it] += 1;
+            }
             for (i, a) in self.items.iter().enumerate() {
                 for (j, b) in self.items.iter().enumerate() {
                     if i != j && a.first < b.last && pair_ok(a, b) {
-                        let after = self.seq[a.first as usize + 1..]
-                            .iter()
-                            .filter(|&&x| x == j)
-                            .count();
+                        let after = after[i * k + j] as usize;
                         self.pairs.push((
                             u16::try_from(i).unwrap_or(u16::MAX),
                             u16::try_from(j).unwrap_or(u16::MAX),

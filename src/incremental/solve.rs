@@ -271,6 +271,18 @@ fn start_from(
 /// same optimum to the tolerance, in fewer iterations when `prev` was
 /// fitted on similar data with the same configuration).
 pub(crate) fn fit_from(c: &Sorted<'_>, prev: Option<&Incremental>) -> Result<Incremental> {
+    fit_with(c, prev, false)
+}
+
+/// [`fit_from`] for a model only scored or used as a warm start (the
+/// folds of [`select`](super::select)): the same coefficients, without the
+/// passes over the patterns for the effects (left at 0) and the warnings
+/// (left empty).
+pub(crate) fn fit_lean(c: &Sorted<'_>, prev: Option<&Incremental>) -> Result<Incremental> {
+    fit_with(c, prev, true)
+}
+
+fn fit_with(c: &Sorted<'_>, prev: Option<&Incremental>, lean: bool) -> Result<Incremental> {
     let config = c.config();
     let totals = *c.totals();
     if totals.journeys == 0 {
@@ -356,8 +368,14 @@ pub(crate) fn fit_from(c: &Sorted<'_>, prev: Option<&Incremental>) -> Result<Inc
                     .collect()
             }),
     };
+    // a warm start needs the same exposure features (the other feature
+    // families are matched by name, missing ones start at 0)
     let start = match prev {
-        Some(m) if m.config == *config => start_from(m, &lay, &c.channels, &index, cols),
+        Some(m)
+            if m.config.exposure == config.exposure && m.config.count_cap == config.count_cap =>
+        {
+            start_from(m, &lay, &c.channels, &index, cols)
+        }
         _ => vec![0.0; cols],
     };
     let (beta, iterations, last_step, obj) = newton(&rows, cols, config, start)?;
@@ -410,6 +428,9 @@ pub(crate) fn fit_from(c: &Sorted<'_>, prev: Option<&Incremental>) -> Result<Inc
     let (mut baseline_conversions, mut expected_conversions) = (0.0, 0.0);
     let mut shape = Shape::default();
     for (i, &(n, _)) in ny.iter().enumerate() {
+        if lean {
+            break;
+        }
         key_shape(c.keys.key(i), &mut shape);
         let full_p = sigmoid(coefs.eta(config, &shape, |_| true));
         expected_conversions += n * full_p;
@@ -430,7 +451,7 @@ pub(crate) fn fit_from(c: &Sorted<'_>, prev: Option<&Incremental>) -> Result<Inc
     let features = cols - 1;
     let wanted = JOURNEYS_PER_FEATURE.saturating_mul(features.max(1) as u64);
     let non_converting = totals.journeys - totals.conversions;
-    if totals.conversions < wanted || non_converting < wanted {
+    if !lean && (totals.conversions < wanted || non_converting < wanted) {
         warnings.push(FitWarning::FewJourneys {
             converting: totals.conversions,
             non_converting,
@@ -438,7 +459,7 @@ pub(crate) fn fit_from(c: &Sorted<'_>, prev: Option<&Incremental>) -> Result<Inc
             wanted,
         });
     }
-    if config.l2 > 0.0 {
+    if config.l2 > 0.0 && !lean {
         let mut info = vec![0.0_f64; cols];
         rows.for_each(&mut buf, |x, n, _| {
             let eta: f64 = x.iter().map(|&(j, v)| beta[j] * v).sum();
@@ -463,7 +484,7 @@ pub(crate) fn fit_from(c: &Sorted<'_>, prev: Option<&Incremental>) -> Result<Inc
             });
         }
     }
-    for (ch, name) in c.channels.iter().enumerate() {
+    for (ch, name) in c.channels.iter().enumerate().filter(|_| !lean) {
         let (j, y) = (exposed[ch], exposed_conv[ch]);
         if j < RARE_CHANNEL_JOURNEYS || y < RARE_CHANNEL_OUTCOMES || j - y < RARE_CHANNEL_OUTCOMES {
             warnings.push(FitWarning::RareChannel {
@@ -517,6 +538,100 @@ pub(crate) fn fit_from(c: &Sorted<'_>, prev: Option<&Incremental>) -> Result<Inc
     }
     model.fingerprint = fp;
     Ok(model)
+}
+
+/// Score statistics of the order features `base` does not have, at `base`
+/// (a model fitted on `c`'s patterns without them): of each channel's
+/// last-touch indicator `[closer = c]` (by channel index of `c`, 0 where the
+/// channel never closes) and of every order pair `(a, b)` seen (channel
+/// indices, name order). With `x` the feature, `μ` the fitted probability
+/// of a pattern of `n` journeys and `y` conversions,
+///
+/// ```text
+/// U = Σ x (y − n μ),   I = Σ n μ (1 − μ) x²,   statistic = U² / I
+/// ```
+///
+/// (the score test: about twice the gain in log-likelihood a coefficient
+/// for the feature would bring). `I` leaves out the feature's correlation
+/// with the fitted ones, which can only make the statistic smaller: the
+/// screen is conservative. `c`'s patterns must carry last-touch ranks and
+/// every pair (counted with `last_touch` and [`Pairs::All`]); counts are
+/// capped at `base`'s count cap, pair features valued as in `base`'s
+/// configuration.
+#[expect(clippy::type_complexity, reason = "a private helper's pair")]
+pub(crate) fn order_scores(
+    c: &Sorted<'_>,
+    base: &Incremental,
+) -> (Vec<f64>, Vec<((usize, usize), f64)>) {
+    let config = &base.config;
+    let k = c.channels.len();
+    let map: Vec<u32> = c
+        .channels
+        .iter()
+        .map(|n| {
+            base.channels
+                .binary_search(n)
+                .map_or(super::shape::UNKNOWN, |i| {
+                    u32::try_from(i).unwrap_or(super::shape::UNKNOWN)
+                })
+        })
+        .collect();
+    let mut u = vec![0.0_f64; k * k];
+    let mut info = vec![0.0_f64; k * k];
+    let (mut lu, mut linfo) = (vec![0.0_f64; k], vec![0.0_f64; k]);
+    let mut shape = Shape::default();
+    for i in 0..c.keys.len() {
+        key_shape(c.keys.key(i), &mut shape);
+        let Some(closer) = shape
+            .items
+            .iter()
+            .min_by_key(|it| it.rank)
+            .map(|it| it.ch as usize)
+        else {
+            continue;
+        };
+        let pairs: Vec<(usize, usize, u16)> = shape
+            .pairs
+            .iter()
+            .map(|&(a, b, n)| {
+                (
+                    shape.items[a as usize].ch as usize,
+                    shape.items[b as usize].ch as usize,
+                    config.stored_count(usize::from(n)),
+                )
+            })
+            .collect();
+        for it in &mut shape.items {
+            it.ch = map[it.ch as usize];
+            it.count = config.stored_count(usize::from(it.count));
+        }
+        let mu = sigmoid(base.coefs.eta(&base.config, &shape, |_| true));
+        let cell = c.cell(i);
+        #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
+        let (n, y) = (cell.journeys as f64, cell.conversions as f64);
+        let (r, w) = (y - n * mu, n * mu * (1.0 - mu));
+        lu[closer] += r;
+        linfo[closer] += w;
+        for (a, b, m) in pairs {
+            let x = config.pair_value(m);
+            u[a * k + b] += x * r;
+            info[a * k + b] += w * x * x;
+        }
+    }
+    let last = (0..k)
+        .map(|c| {
+            if linfo[c] > 0.0 {
+                lu[c] * lu[c] / linfo[c]
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let pairs = (0..k * k)
+        .filter(|&j| info[j] > 0.0)
+        .map(|j| ((j / k, j % k), u[j] * u[j] / info[j]))
+        .collect();
+    (last, pairs)
 }
 
 /// Most fitted coefficients (the Newton system is a dense `P × P` matrix,
