@@ -235,8 +235,8 @@ pub(crate) fn fold_of(seed: u64, id: &str, folds: u32) -> usize {
 /// features when they pass); the order candidate's `K` fold fits, and its
 /// fit on everything when it wins. Measured against one default fit on
 /// 100,000 journeys (`cargo bench --bench incremental -- select_vs_fit`,
-/// one run on a loaded machine): 5.1x with 12 channels (`sample_like`),
-/// 3.9x with 36 channels (`many_channels`), 10.4x with 6 channels where
+/// one run on a loaded machine): 4.3x with 12 channels (`sample_like`),
+/// 3.4x with 36 channels (`many_channels`), 8.3x with 6 channels where
 /// the order candidate wins (`order_matters`: the default fit is cheap
 /// there, 6 coefficients, and the winner has 30).
 ///
