@@ -667,3 +667,82 @@ fn screen_order(
         .credit(CreditRule::BaselineByEffect);
     Ok(Ok((cand, fit)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{SimpleJourney, SimpleTouch};
+
+    /// `n` journeys touching `channels` in this order, `conv` converting.
+    fn cell(tag: &str, channels: &[&str], n: usize, conv: usize) -> Vec<SimpleJourney> {
+        let t0: chrono::DateTime<chrono::Utc> = "2024-01-01T00:00:00Z".parse().unwrap();
+        (0..n)
+            .map(|i| {
+                let mut j = SimpleJourney::new(format!("{tag}-{i}"));
+                for (h, c) in channels.iter().enumerate() {
+                    j = j.touch(SimpleTouch::new(*c, t0 + chrono::Duration::hours(h as i64)));
+                }
+                if i < conv { j.converted(1.0) } else { j }
+            })
+            .collect()
+    }
+
+    /// The screen's score statistics by hand. Presence effects on exact
+    /// logistic rates (no touch 0.1, `a` 0.5, `b` 0.25, both 0.75), but the
+    /// 200 journeys with both split by order: `a b` 90 of 100 convert,
+    /// `b a` 60 of 100. The fit without order features pools them at
+    /// `μ = 0.75`, so for the pair "b after a" `U = 90 − 75 = 15`,
+    /// `I = 100 · 0.75 · 0.25 = 18.75`, statistic `15² / 18.75 = 12`, and
+    /// the same for "a after b" (`U = −15`). Closers: `a` closes the
+    /// `a`-only journeys (`U = 0`, `I = 25`) and `b a` (`U = −15`,
+    /// `I = 18.75`): `225 / 43.75 = 5.142857`; `b` closes `b`-only (`U = 0`,
+    /// `I = 18.75`) and `a b` (`U = 15`): `225 / 37.5 = 6`.
+    #[test]
+    fn score_statistics_by_hand() {
+        let mut js = cell("none", &[], 100, 10);
+        js.extend(cell("a", &["a"], 100, 50));
+        js.extend(cell("b", &["b"], 100, 25));
+        js.extend(cell("ab", &["a", "b"], 100, 90));
+        js.extend(cell("ba", &["b", "a"], 100, 60));
+        let set = JourneySet::from_journeys(&js).unwrap();
+        let presence = IncrementalConfig::new()
+            .l2(1e-9)
+            .unwrap()
+            .exposure(Exposure::Presence);
+        let wide = presence.clone().last_touch(true).pairs(Pairs::All);
+        let mut source = IncrementalPartial::new(&wide);
+        source.observe_set(&set).unwrap();
+        let base = source
+            .project(&presence)
+            .unwrap()
+            .unwrap()
+            .finish()
+            .unwrap();
+        let (last, pairs) = solve::order_scores(&source.sorted(), &base);
+        let eps = 1e-5;
+        assert!((last[0] - 225.0 / 43.75).abs() < eps, "{last:?}");
+        assert!((last[1] - 6.0).abs() < eps, "{last:?}");
+        assert_eq!(pairs.len(), 2);
+        assert_eq!((pairs[0].0, pairs[1].0), ((0, 1), (1, 0)));
+        assert!(pairs.iter().all(|p| (p.1 - 12.0).abs() < eps), "{pairs:?}");
+        // ln(500) = 6.2: both pairs pass, neither closer does; the order
+        // candidate has the pairs, no last-touch features, and wins
+        let config = SelectConfig::new()
+            .candidates(vec![("presence".into(), presence)])
+            .unwrap()
+            .order_stage(true);
+        let (model, sel) = select(&set, config).unwrap();
+        assert_eq!(sel.candidates.len(), 2);
+        let order = sel.candidates[1].config.clone();
+        assert!(!order.get_last_touch());
+        assert_eq!(
+            order.get_pairs(),
+            &Pairs::Only(vec![
+                ("a".to_owned(), "b".to_owned()),
+                ("b".to_owned(), "a".to_owned())
+            ])
+        );
+        assert_eq!(sel.chosen, 1, "{}", sel.reason);
+        assert_eq!(model.config(), &order);
+    }
+}
