@@ -279,3 +279,38 @@ pub(crate) fn softplus(eta: f64) -> f64 {
         eta.exp().ln_1p()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incremental::{Exposure, Pairs};
+
+    /// Pair counts by hand: touches `a b a b c b` (items a, b, c). "b after
+    /// a": b's touches after a's first (positions 1, 3, 5) = 3; "c after a"
+    /// 1; "a after b": position 2 = 1; "c after b" 1; "b after c":
+    /// position 5 = 1; "a after c": none (a's last touch is before c's
+    /// first), so no pair.
+    #[test]
+    fn pair_counts_by_hand() {
+        let config = IncrementalConfig::new()
+            .exposure(Exposure::Linear)
+            .pairs(Pairs::All);
+        let touches = [0_u32, 1, 0, 1, 2, 1];
+        let ts: Vec<i64> = (0..6).collect();
+        let mut shape = Shape::default();
+        shape.build(&config, touches.iter().map(|&c| (c, c)), &ts, |_, _| true);
+        let counts: Vec<u16> = shape.items.iter().map(|it| it.count).collect();
+        assert_eq!(counts, [2, 3, 1]);
+        let mut pairs = shape.pairs.clone();
+        pairs.sort_unstable();
+        assert_eq!(
+            pairs,
+            [(0, 1, 3), (0, 2, 1), (1, 0, 1), (1, 2, 1), (2, 1, 1)]
+        );
+        // a cap of 2 caps the pair count too
+        let capped = config.count_cap(2).unwrap();
+        shape.build(&capped, touches.iter().map(|&c| (c, c)), &ts, |_, _| true);
+        assert!(shape.pairs.contains(&(0, 1, 2)));
+        assert!(shape.capped);
+    }
+}
