@@ -7,9 +7,9 @@ use super::config::{ShapleyConfig, ShapleyVariant};
 use super::game::{RateGame, nonneg_shares};
 use super::partial::Cell;
 use crate::credit::{CONVERSION_UNITS, Report, apportion_weighted};
-use crate::dataset::JourneyView;
+use crate::dataset::{ChannelId, JourneyView};
 use crate::error::{Error, Result};
-use crate::model::{AttributionModel, Weights};
+use crate::model::{AttributionModel, Binding, ChannelList, ChannelMap, Weights};
 use crate::paths::{FitTotals, per_channel_weights, units_report};
 
 /// Credit of a channel at one position of the ordered coalitions.
@@ -35,7 +35,7 @@ pub struct PositionCredit {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shapley {
     config: ShapleyConfig,
-    channels: Vec<String>,
+    channels: ChannelList,
     values: Vec<f64>,
     std_errors: Option<Vec<f64>>,
     credits: Report,
@@ -155,7 +155,7 @@ impl Shapley {
                     credits,
                     positions,
                     coalitions: cells.len(),
-                    channels,
+                    channels: ChannelList::from_sorted(channels),
                     rate_game: None,
                 });
             }
@@ -241,7 +241,7 @@ impl Shapley {
             credits,
             positions,
             coalitions: cells.len(),
-            channels,
+            channels: ChannelList::from_sorted(channels),
             rate_game,
         })
     }
@@ -252,7 +252,7 @@ impl Shapley {
     }
     /// Channels, sorted by name.
     pub fn channels(&self) -> &[String] {
-        &self.channels
+        self.channels.names()
     }
     /// Shapley value per channel (same order as [`channels`](Self::channels)),
     /// in conversions: `Σ conv(S) / |S|` for the simplified and ordered
@@ -296,9 +296,7 @@ impl Shapley {
         self.coalitions
     }
     fn index(&self, channel: &str) -> Option<usize> {
-        self.channels
-            .binary_search_by(|c| c.as_str().cmp(channel))
-            .ok()
+        self.channels.index(channel)
     }
 }
 
@@ -310,6 +308,43 @@ fn fingerprint(config: &ShapleyConfig, channels: &[String], phi: &[f64]) -> Stri
     f
 }
 
+impl Shapley {
+    /// The weights of the rate variant: each touch gets `max(φ, 0)` of its
+    /// channel in the exact game of the journey's channel set, split
+    /// between the channel's touches (equal shares past the exact limit or
+    /// when no `φ` is positive). `index` resolves a catalog id to the
+    /// model's channel index.
+    fn rate_weights(
+        &self,
+        journey: &JourneyView<'_>,
+        out: &mut Weights,
+        index: impl Fn(ChannelId) -> Option<usize>,
+    ) {
+        let mut set: Vec<u32> = journey
+            .channels()
+            .iter()
+            .filter_map(|&c| index(c))
+            .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+            .collect();
+        set.sort_unstable();
+        set.dedup();
+        let shares = match &self.rate_game {
+            Some(g) if !set.is_empty() && set.len() <= usize::from(self.config.exact_limit) => {
+                nonneg_shares(&g.exact(&set))
+            }
+            _ => vec![1.0; set.len()],
+        };
+        per_channel_weights(journey, out, |id| {
+            index(id)
+                .and_then(|i| {
+                    set.binary_search(&u32::try_from(i).unwrap_or(u32::MAX))
+                        .ok()
+                })
+                .map_or(0.0, |p| shares[p])
+        });
+    }
+}
+
 impl AttributionModel for Shapley {
     fn name(&self) -> &str {
         self.config.variant.name()
@@ -318,30 +353,24 @@ impl AttributionModel for Shapley {
         match self.config.variant {
             ShapleyVariant::Rate => {
                 let catalog = journey.catalog();
-                let mut set: Vec<u32> = journey
-                    .channels()
-                    .iter()
-                    .filter_map(|&c| self.index(catalog.channel_name(c)))
-                    .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
-                    .collect();
-                set.sort_unstable();
-                set.dedup();
-                let shares = match &self.rate_game {
-                    Some(g)
-                        if !set.is_empty() && set.len() <= usize::from(self.config.exact_limit) =>
-                    {
-                        nonneg_shares(&g.exact(&set))
-                    }
-                    _ => vec![1.0; set.len()],
-                };
-                per_channel_weights(journey, out, |id| {
-                    self.index(catalog.channel_name(id))
-                        .and_then(|i| {
-                            set.binary_search(&u32::try_from(i).unwrap_or(u32::MAX))
-                                .ok()
-                        })
-                        .map_or(0.0, |p| shares[p])
-                });
+                self.rate_weights(journey, out, |id| self.index(catalog.channel_name(id)));
+            }
+            _ => per_channel_weights(journey, out, |_| 1.0),
+        }
+        Ok(())
+    }
+    /// As [`weights`](Self::weights), the journey's ids resolved through
+    /// `binding` (one table per catalog) instead of by name.
+    fn weights_bound(
+        &self,
+        journey: &JourneyView<'_>,
+        binding: &mut Binding,
+        out: &mut Weights,
+    ) -> Result<()> {
+        match self.config.variant {
+            ShapleyVariant::Rate => {
+                let map: ChannelMap<'_> = binding.map(&self.channels, journey.catalog());
+                self.rate_weights(journey, out, |id| map.get(id));
             }
             _ => per_channel_weights(journey, out, |_| 1.0),
         }
@@ -349,5 +378,28 @@ impl AttributionModel for Shapley {
     }
     fn fingerprint(&self) -> String {
         self.fingerprint.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::JourneySet;
+    use crate::model::testing::{check_bound_matches_by_name, journeys};
+    use crate::shapley::fit;
+
+    #[test]
+    fn bound_weights_are_the_by_name_weights() {
+        let names = ["a", "b", "c", "d", "e"];
+        let set = JourneySet::from_journeys(&journeys(400, 3, &names)).unwrap();
+        let stream = journeys(300, 4, &["z", "e", "d", "c", "b", "a"]);
+        for variant in [
+            ShapleyVariant::Rate,
+            ShapleyVariant::Simplified,
+            ShapleyVariant::Ordered,
+        ] {
+            let m = fit(&set, ShapleyConfig::new(variant)).unwrap();
+            check_bound_matches_by_name(&m, &stream);
+        }
     }
 }
