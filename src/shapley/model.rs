@@ -32,6 +32,11 @@ pub struct PositionCredit {
 /// distinct channels (their exact per-journey form); the rate variant in
 /// proportion to `max(φ, 0)` of its channels in the game of its own channel
 /// set (equally if none is positive, or past the exact limit).
+///
+/// The rate variant keeps the shares of every converting coalition it
+/// solved while fitting (one `f64` per channel of each), so crediting a
+/// journey whose channel set was seen converting is one lookup; other
+/// coalitions are solved when credited.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shapley {
     config: ShapleyConfig,
@@ -43,6 +48,47 @@ pub struct Shapley {
     coalitions: usize,
     fingerprint: String,
     rate_game: Option<RateGame>,
+    rate_shares: CoalitionShares,
+}
+
+/// The rate variant's per-journey shares of every converting coalition of
+/// the fit within the exact limit, computed once by the fit (the same
+/// `nonneg_shares(exact)` as for an unseen coalition, so the same bits):
+/// credit looks a journey's coalition up instead of solving its game
+/// again. One `f64` per channel of each such coalition.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct CoalitionShares {
+    /// `(coalition mask, start in shares)`, sorted by mask; a coalition of
+    /// `m` channels owns `m` shares, in channel order.
+    index: Vec<(u128, usize)>,
+    shares: Vec<f64>,
+}
+
+impl CoalitionShares {
+    /// Records the shares of coalition `k` (channel indices); a coalition
+    /// not in ascending order is left to be solved when credited.
+    fn push(&mut self, k: &[u32], w: &[f64]) {
+        if k.len() != w.len() || k.windows(2).any(|p| p[0] >= p[1]) || k.iter().any(|&c| c >= 128) {
+            return;
+        }
+        let mask = k.iter().fold(0u128, |m, &c| m | 1u128 << c);
+        self.index.push((mask, self.shares.len()));
+        self.shares.extend_from_slice(w);
+    }
+
+    /// Sorts the index for [`get`](Self::get).
+    fn seal(&mut self) {
+        self.index.sort_unstable_by_key(|&(m, _)| m);
+        self.index.dedup_by_key(|&mut (m, _)| m);
+    }
+
+    /// The shares of the coalition `mask`, one per channel in ascending
+    /// order, if the fit solved it.
+    fn get(&self, mask: u128) -> Option<&[f64]> {
+        let i = self.index.binary_search_by_key(&mask, |&(m, _)| m).ok()?;
+        let start = self.index[i].1;
+        self.shares.get(start..start + mask.count_ones() as usize)
+    }
 }
 
 /// Splits `total` equally in `n` parts, leftover units to the first parts.
@@ -90,6 +136,7 @@ impl Shapley {
         let mut std_errors = None;
         let mut positions = Vec::new();
         let rate_game;
+        let shares;
         let credits = match config.variant {
             ShapleyVariant::Simplified | ShapleyVariant::Ordered => {
                 let mut units = vec![0i64; n];
@@ -157,6 +204,7 @@ impl Shapley {
                     coalitions: cells.len(),
                     channels: ChannelList::from_sorted(channels),
                     rate_game: None,
+                    rate_shares: CoalitionShares::default(),
                 });
             }
             ShapleyVariant::Rate => {
@@ -175,6 +223,7 @@ impl Shapley {
                 let mut var = vec![0.0; n];
                 let mut sampled = false;
                 let mut scratch = Vec::new();
+                let mut rate_shares = CoalitionShares::default();
                 for (k, c) in cells {
                     if c.conversions == 0 {
                         continue;
@@ -192,6 +241,9 @@ impl Shapley {
                         });
                     };
                     let w = nonneg_shares(&raw);
+                    if se.is_none() {
+                        rate_shares.push(k, &w);
+                    }
                     let u = i64::try_from(c.conversions)
                         .ok()
                         .and_then(|x| x.checked_mul(unit))
@@ -229,6 +281,8 @@ impl Shapley {
                     &totals,
                 )?;
                 rate_game = Some(game);
+                rate_shares.seal();
+                shares = rate_shares;
                 (credits, phi)
             }
         };
@@ -243,6 +297,7 @@ impl Shapley {
             coalitions: cells.len(),
             channels: ChannelList::from_sorted(channels),
             rate_game,
+            rate_shares: shares,
         })
     }
 
@@ -370,7 +425,21 @@ impl AttributionModel for Shapley {
         match self.config.variant {
             ShapleyVariant::Rate => {
                 let map: ChannelMap<'_> = binding.map(&self.channels, journey.catalog());
-                self.rate_weights(journey, out, |id| map.get(id));
+                // the journey's coalition: its channels' bits (n <= 128)
+                let mask = journey
+                    .channels()
+                    .iter()
+                    .filter_map(|&c| map.get(c))
+                    .fold(0u128, |m, i| m | 1u128 << i);
+                match self.rate_shares.get(mask) {
+                    // a channel's share sits at its rank in the coalition
+                    Some(shares) => per_channel_weights(journey, out, |id| {
+                        map.get(id).map_or(0.0, |i| {
+                            shares[(mask & ((1u128 << i) - 1)).count_ones() as usize]
+                        })
+                    }),
+                    None => self.rate_weights(journey, out, |id| map.get(id)),
+                }
             }
             _ => per_channel_weights(journey, out, |_| 1.0),
         }
@@ -391,7 +460,8 @@ mod tests {
     #[test]
     fn bound_weights_are_the_by_name_weights() {
         let names = ["a", "b", "c", "d", "e"];
-        let set = JourneySet::from_journeys(&journeys(400, 3, &names)).unwrap();
+        let fitted = journeys(400, 3, &names);
+        let set = JourneySet::from_journeys(&fitted).unwrap();
         let stream = journeys(300, 4, &["z", "e", "d", "c", "b", "a"]);
         for variant in [
             ShapleyVariant::Rate,
@@ -399,7 +469,18 @@ mod tests {
             ShapleyVariant::Ordered,
         ] {
             let m = fit(&set, ShapleyConfig::new(variant)).unwrap();
+            // the rate variant's solved coalitions (the fit's journeys) and
+            // others (the stream's, some with an unknown channel)
+            assert_eq!(
+                m.rate_shares.index.is_empty(),
+                variant != ShapleyVariant::Rate
+            );
+            check_bound_matches_by_name(&m, &fitted);
             check_bound_matches_by_name(&m, &stream);
         }
+        // a coalition the fit never saw converting is solved when credited
+        let m = fit(&set, ShapleyConfig::new(ShapleyVariant::Rate)).unwrap();
+        assert!(m.rate_shares.get(1 << 5).is_none());
+        assert_eq!(m.rate_shares.get(0b11).map(<[f64]>::len), Some(2));
     }
 }
