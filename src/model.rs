@@ -527,7 +527,9 @@ pub struct ChannelMap<'a> {
 
 impl ChannelMap<'_> {
     /// The list index of `id`'s channel, or `None` if the list does not
-    /// have it (or `id` is not from the catalog the map was made for).
+    /// have it. `id` must come from the catalog the map was made for, as a
+    /// journey's ids come from its view's catalog (an id past that
+    /// catalog's end gives `None`).
     #[inline]
     pub fn get(&self, id: ChannelId) -> Option<usize> {
         match self.table.get(id.index()) {

@@ -532,7 +532,7 @@ mod tests {
     fn bound_weights_are_the_by_name_weights() {
         use crate::model::testing::{check_bound_matches_by_name, journeys};
         let names = ["a", "b", "c", "d", "e"];
-        let set = JourneySet::from_journeys(&journeys(600, 5, &names)).unwrap();
+        let set = JourneySet::from_journeys(journeys(600, 5, &names)).unwrap();
         let stream = journeys(300, 6, &["z", "e", "d", "c", "b", "a"]);
         for credit in [CreditRule::Shapley, CreditRule::Removal] {
             let m = Incremental::fit(&set, &IncrementalConfig::new().credit(credit)).unwrap();

@@ -467,7 +467,7 @@ mod tests {
     #[test]
     fn bound_weights_are_the_by_name_weights() {
         let names = ["a", "b", "c", "d", "e"];
-        let set = JourneySet::from_journeys(&journeys(400, 1, &names)).unwrap();
+        let set = JourneySet::from_journeys(journeys(400, 1, &names)).unwrap();
         // the stream: a channel the model never saw, names first seen in
         // another order
         let stream = journeys(300, 2, &["z", "e", "d", "c", "b", "a"]);
