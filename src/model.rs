@@ -506,13 +506,14 @@ impl Binding {
             self.catalog = c;
             self.table.clear();
         }
-        if self.table.len() < names.len() {
-            let known = self.table.len();
-            self.table.extend(names.iter().skip(known).map(|name| {
-                list.index(name)
-                    .and_then(|i| u32::try_from(i).ok())
-                    .unwrap_or(NOT_LISTED)
-            }));
+        // only the ids interned since the last call (none, usually)
+        for id in self.table.len()..names.len() {
+            let i = u32::try_from(id)
+                .ok()
+                .and_then(|id| names.name(id))
+                .and_then(|name| list.index(name))
+                .and_then(|i| u32::try_from(i).ok());
+            self.table.push(i.unwrap_or(NOT_LISTED));
         }
         ChannelMap { table: &self.table }
     }
