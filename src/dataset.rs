@@ -34,10 +34,55 @@ impl ChannelId {
 
 /// A set of names interned to dense `u32` ids in first-appearance order
 /// (crate-private: users see names through [`Catalog`]).
+///
+/// Names are only ever appended ([`try_intern`](Self::try_intern) is the one
+/// mutator), so an interner with the same [`Stamp`] and at least as many
+/// names holds the same names at the same ids: what per-catalog caches
+/// ([`Binding`](crate::model::Binding)) rely on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Interner {
     names: IndexSet<String, BuildHasherDefault<NameHasher>>,
+    #[serde(skip)]
+    stamp: Stamp,
 }
+
+/// A process-unique identity for a value whose contents only grow, so a
+/// cache can tell "the same value, maybe longer" from "another value": every
+/// new value (default, clone, deserialized) gets a stamp never given
+/// before. Stamps never reach results (they compare equal and are not
+/// serialized); they only decide whether a cache is rebuilt.
+#[derive(Debug)]
+pub(crate) struct Stamp(u64);
+
+impl Stamp {
+    /// The stamp's number (never 0).
+    pub(crate) fn id(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for Stamp {
+    fn default() -> Stamp {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Stamp(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+impl Clone for Stamp {
+    /// A fresh stamp: the clone may grow apart from the original.
+    fn clone(&self) -> Stamp {
+        Stamp::default()
+    }
+}
+
+impl PartialEq for Stamp {
+    /// Always equal: a stamp is no part of the value.
+    fn eq(&self, _: &Stamp) -> bool {
+        true
+    }
+}
+
+impl Eq for Stamp {}
 
 /// The hasher of [`Interner`]: a multiply-rotate hash over 8-byte words
 /// (the `FxHash` scheme) with a final mix, several times faster than the
@@ -118,6 +163,11 @@ impl Interner {
     /// How many names are interned.
     pub(crate) fn len(&self) -> usize {
         self.names.len()
+    }
+
+    /// The interner's identity (see [`Stamp`]).
+    pub(crate) fn stamp(&self) -> u64 {
+        self.stamp.id()
     }
 
     /// Whether no name is interned.

@@ -123,7 +123,7 @@ pub use crate::credit::{
 pub use crate::dataset::{Catalog, ChannelId, JourneySet, JourneyView};
 pub use crate::error::{Error, Result};
 pub use crate::journey::{Journey, Outcome, SimpleJourney};
-pub use crate::model::{AttributionModel, CreditKind, Weights};
+pub use crate::model::{AttributionModel, Binding, ChannelList, ChannelMap, CreditKind, Weights};
 pub use crate::money::{Currency, MAX_MINOR};
 pub use crate::touchpoint::{Milestone, SimpleTouch, Touchpoint};
 

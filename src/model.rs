@@ -1,6 +1,8 @@
-//! The [`AttributionModel`] trait and the [`Weights`] buffer models fill.
+//! The [`AttributionModel`] trait, the [`Weights`] buffer models fill, and
+//! the per-catalog lookups of fitted models ([`ChannelList`], [`Binding`],
+//! [`ChannelMap`]).
 
-use crate::dataset::JourneyView;
+use crate::dataset::{Catalog, ChannelId, JourneyView, Stamp};
 use crate::error::Result;
 use crate::models::ModelSpec;
 
@@ -189,6 +191,18 @@ impl Weights {
 /// Data-driven models (Markov, Shapley, incremental) are first *fitted* on
 /// many journeys; the fitted model then implements this trait.
 ///
+/// # Per-catalog lookups
+///
+/// A fitted model knows channels by name ([`ChannelList`]); a journey
+/// carries catalog ids. The engine calls
+/// [`weights_bound`](Self::weights_bound) with a [`Binding`] it keeps for
+/// the whole set (or the whole stream): the model maps the catalog's ids to
+/// its own indices there once per catalog, extended when the catalog grows,
+/// and then reads one `Vec` entry per touch, with no name compared. A
+/// model that does not depend on channel names (every rule-based model, and
+/// the custom model below) implements [`weights`](Self::weights) only: the
+/// provided `weights_bound` calls it.
+///
 /// # Example: a custom model
 ///
 /// ```
@@ -220,6 +234,83 @@ pub trait AttributionModel: Send + Sync {
     /// models never fail here.
     fn weights(&self, journey: &JourneyView<'_>, out: &mut Weights) -> Result<()>;
 
+    /// [`weights`](Self::weights), given a [`Binding`] the caller keeps
+    /// across the journeys of one catalog (the engine keeps one per set,
+    /// and one per streaming partial). A model that credits by channel
+    /// resolves the journey's ids through
+    /// [`Binding::map`](Binding::map) instead of looking their names up;
+    /// the result must be the same as `weights`'s, bit for bit. Default:
+    /// ignores the binding and calls [`weights`](Self::weights).
+    ///
+    /// # Errors
+    ///
+    /// As [`weights`](Self::weights).
+    ///
+    /// # Example
+    ///
+    /// A model that gives each touch the weight of its channel, known by
+    /// name:
+    ///
+    /// ```
+    /// use touchpoint::{
+    ///     AttributionModel, Binding, ChannelList, JourneySet, JourneyView, Result, SimpleJourney,
+    ///     SimpleTouch, Weights, attribute,
+    /// };
+    ///
+    /// struct ByChannel {
+    ///     channels: ChannelList,   // sorted names
+    ///     weight: Vec<f64>,        // one per name
+    /// }
+    ///
+    /// impl AttributionModel for ByChannel {
+    ///     fn name(&self) -> &str { "by_channel" }
+    ///     // direct calls: one name lookup per touch
+    ///     fn weights(&self, j: &JourneyView<'_>, w: &mut Weights) -> Result<()> {
+    ///         let cat = j.catalog();
+    ///         w.weighted().extend(j.channels().iter().map(|&id| {
+    ///             self.channels.index(cat.channel_name(id)).map_or(0.0, |i| self.weight[i])
+    ///         }));
+    ///         Ok(())
+    ///     }
+    ///     // the engine: names resolved once per catalog, one index per touch
+    ///     fn weights_bound(
+    ///         &self,
+    ///         j: &JourneyView<'_>,
+    ///         binding: &mut Binding,
+    ///         w: &mut Weights,
+    ///     ) -> Result<()> {
+    ///         let map = binding.map(&self.channels, j.catalog());
+    ///         w.weighted().extend(
+    ///             j.channels().iter().map(|&id| map.get(id).map_or(0.0, |i| self.weight[i])),
+    ///         );
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let model = ByChannel {
+    ///     channels: ChannelList::new(["email", "search"]),
+    ///     weight: vec![1.0, 3.0],
+    /// };
+    /// let t = "2024-01-01T00:00:00Z".parse()?;
+    /// let j = SimpleJourney::new("j")
+    ///     .touch(SimpleTouch::new("search", t))
+    ///     .touch(SimpleTouch::new("email", t))
+    ///     .converted(100.0);
+    /// let report = attribute(&model, &JourneySet::from_journeys([&j])?)?;
+    /// assert_eq!(report.channels().get("search").unwrap().value_minor(), 7500);
+    /// assert_eq!(report.channels().get("email").unwrap().value_minor(), 2500);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn weights_bound(
+        &self,
+        journey: &JourneyView<'_>,
+        binding: &mut Binding,
+        out: &mut Weights,
+    ) -> Result<()> {
+        let _ = binding;
+        self.weights(journey, out)
+    }
+
     /// How weights become credit. Default: [`CreditKind::Shares`].
     fn kind(&self) -> CreditKind {
         CreditKind::Shares
@@ -243,45 +334,416 @@ pub trait AttributionModel: Send + Sync {
     }
 }
 
-impl<M: AttributionModel + ?Sized> AttributionModel for &M {
-    fn name(&self) -> &str {
-        (**self).name()
+/// Implements [`AttributionModel`] for pointers to a model (`&M`, `Box<M>`,
+/// `Arc<M>`) by calling the pointee's methods, every one of them: a
+/// provided method the model overrides (`weights_bound`, `kind`, ...) is
+/// never lost behind a reference or a box. A method added to the trait is
+/// added here once.
+macro_rules! delegate_to_pointee {
+    ($($pointer:ty),+ $(,)?) => {$(
+        impl<M: AttributionModel + ?Sized> AttributionModel for $pointer {
+            fn name(&self) -> &str {
+                (**self).name()
+            }
+            fn weights(&self, journey: &JourneyView<'_>, out: &mut Weights) -> Result<()> {
+                (**self).weights(journey, out)
+            }
+            fn weights_bound(
+                &self,
+                journey: &JourneyView<'_>,
+                binding: &mut Binding,
+                out: &mut Weights,
+            ) -> Result<()> {
+                (**self).weights_bound(journey, binding, out)
+            }
+            fn kind(&self) -> CreditKind {
+                (**self).kind()
+            }
+            fn fingerprint(&self) -> String {
+                (**self).fingerprint()
+            }
+            fn spec(&self) -> Option<ModelSpec> {
+                (**self).spec()
+            }
+        }
+    )+};
+}
+
+delegate_to_pointee!(&M, Box<M>, std::sync::Arc<M>);
+
+/// A fitted model's channels: names sorted and unique, with an identity
+/// that lets a [`Binding`] know it was made for this list.
+///
+/// Build it once when the model is fitted; look names up with
+/// [`index`](Self::index) (a binary search) or, per catalog, through a
+/// [`Binding`]. Two lists with the same names compare equal; clones are
+/// the same names under a new identity (a binding made for the original
+/// is rebuilt once for the clone).
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::ChannelList;
+///
+/// let list = ChannelList::new(["search", "email", "search"]);
+/// assert_eq!(list.names(), ["email", "search"]);
+/// assert_eq!(list.index("search"), Some(1));
+/// assert_eq!(list.index("tv"), None);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChannelList {
+    names: Vec<String>,
+    stamp: Stamp,
+}
+
+impl ChannelList {
+    /// The list of `names`, sorted by name, duplicates removed.
+    pub fn new<I, S>(names: I) -> ChannelList
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut names: Vec<String> = names.into_iter().map(Into::into).collect();
+        names.sort_unstable();
+        names.dedup();
+        ChannelList {
+            names,
+            stamp: Stamp::default(),
+        }
     }
-    fn weights(&self, journey: &JourneyView<'_>, out: &mut Weights) -> Result<()> {
-        (**self).weights(journey, out)
+
+    /// The list of `names` as given, which the caller has sorted and made
+    /// unique (a fitted model's canonical channels, whose order its other
+    /// tables follow).
+    pub(crate) fn from_sorted(names: Vec<String>) -> ChannelList {
+        debug_assert!(names.windows(2).all(|w| w[0] < w[1]), "unsorted channels");
+        ChannelList {
+            names,
+            stamp: Stamp::default(),
+        }
     }
-    fn kind(&self) -> CreditKind {
-        (**self).kind()
+
+    /// The names, sorted.
+    pub fn names(&self) -> &[String] {
+        &self.names
     }
-    fn fingerprint(&self) -> String {
-        (**self).fingerprint()
+
+    /// The position of `name` in [`names`](Self::names), if present.
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.names.binary_search_by(|n| n.as_str().cmp(name)).ok()
     }
-    fn spec(&self) -> Option<ModelSpec> {
-        (**self).spec()
+
+    /// How many names.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether the list has no name.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
     }
 }
 
-impl<M: AttributionModel + ?Sized> AttributionModel for Box<M> {
-    fn name(&self) -> &str {
-        (**self).name()
+/// Marks a catalog id whose name is not in the list.
+const NOT_LISTED: u32 = u32::MAX;
+
+/// The caller's cache of one catalog's channel ids mapped to one
+/// [`ChannelList`]'s indices: what
+/// [`AttributionModel::weights_bound`] receives.
+///
+/// [`map`](Self::map) builds the table the first time, reuses it while the
+/// list and the catalog are the same (one comparison of two identities
+/// and a length per call), maps only the new ids when the catalog has grown
+/// (a streaming partial interns names as journeys arrive; ids are never
+/// renumbered), and rebuilds it for another list or catalog. Cost: one
+/// binary search per catalog channel per list, 4 bytes per catalog channel;
+/// then one `Vec` read per touch. A binding never changes results, only
+/// how fast ids are resolved.
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::{Binding, ChannelList, JourneySet, SimpleJourney, SimpleTouch};
+///
+/// let t = "2024-01-01T00:00:00Z".parse()?;
+/// let j = SimpleJourney::new("j")
+///     .touch(SimpleTouch::new("tv", t))
+///     .touch(SimpleTouch::new("search", t));
+/// let set = JourneySet::from_journeys([&j])?;
+/// let list = ChannelList::new(["email", "search"]);
+/// let mut binding = Binding::new();
+/// let map = binding.map(&list, set.catalog());
+/// let view = set.get(0).unwrap();
+/// let ids: Vec<Option<usize>> = view.channels().iter().map(|&id| map.get(id)).collect();
+/// assert_eq!(ids, [None, Some(1)]); // tv is not listed
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Binding {
+    /// Identity of the list the table was made for (0: none).
+    list: u64,
+    /// Identity of the catalog's channel interner (0: none).
+    catalog: u64,
+    /// Catalog channel id -> list index, or [`NOT_LISTED`].
+    table: Vec<u32>,
+}
+
+impl Binding {
+    /// An empty binding (the first [`map`](Self::map) fills it).
+    pub fn new() -> Binding {
+        Binding::default()
     }
-    fn weights(&self, journey: &JourneyView<'_>, out: &mut Weights) -> Result<()> {
-        (**self).weights(journey, out)
+
+    /// The ids of `catalog` mapped to indices of `list`: built on the first
+    /// call, reused while `list` and `catalog` are the same values, extended
+    /// by the names `catalog` interned since, rebuilt for another list or
+    /// catalog.
+    pub fn map(&mut self, list: &ChannelList, catalog: &Catalog) -> ChannelMap<'_> {
+        let names = &catalog.channels;
+        let (l, c) = (list.stamp.id(), names.stamp());
+        if self.list != l || self.catalog != c {
+            self.list = l;
+            self.catalog = c;
+            self.table.clear();
+        }
+        // only the ids interned since the last call (none, usually)
+        for id in self.table.len()..names.len() {
+            let i = u32::try_from(id)
+                .ok()
+                .and_then(|id| names.name(id))
+                .and_then(|name| list.index(name))
+                .and_then(|i| u32::try_from(i).ok());
+            self.table.push(i.unwrap_or(NOT_LISTED));
+        }
+        ChannelMap { table: &self.table }
     }
-    fn kind(&self) -> CreditKind {
-        (**self).kind()
+}
+
+/// Catalog channel ids resolved to a [`ChannelList`]'s indices, from
+/// [`Binding::map`].
+#[derive(Debug, Clone, Copy)]
+pub struct ChannelMap<'a> {
+    table: &'a [u32],
+}
+
+impl ChannelMap<'_> {
+    /// The list index of `id`'s channel, or `None` if the list does not
+    /// have it. `id` must come from the catalog the map was made for, as a
+    /// journey's ids come from its view's catalog (an id past that
+    /// catalog's end gives `None`).
+    #[inline]
+    pub fn get(&self, id: ChannelId) -> Option<usize> {
+        match self.table.get(id.index()) {
+            Some(&i) if i != NOT_LISTED => Some(i as usize),
+            _ => None,
+        }
     }
-    fn fingerprint(&self) -> String {
-        (**self).fingerprint()
+}
+
+/// Helpers for the fitted models' tests: journeys to fit on, and the check
+/// that the bound path gives the by-name path's bits.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::dataset::JourneySet;
+    use crate::journey::SimpleJourney;
+    use crate::touchpoint::SimpleTouch;
+
+    /// `n` journeys over `channels` (splitmix64 from `seed`): 1 to 8
+    /// touches an hour apart, converting about half the time (more with
+    /// the first channel), worth 1.00 to 100.00.
+    pub(crate) fn journeys(n: usize, seed: u64, channels: &[&str]) -> Vec<SimpleJourney> {
+        let mut s = seed;
+        let mut next = || {
+            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let t0 = chrono::DateTime::UNIX_EPOCH;
+        (0..n)
+            .map(|i| {
+                let mut j = SimpleJourney::new(format!("j{i}"));
+                let len = 1 + next() % 8;
+                let mut odds = 30;
+                for k in 0..len {
+                    let c = (next() % channels.len() as u64) as usize;
+                    odds += if c == 0 { 25 } else { 5 };
+                    let t = t0 + chrono::TimeDelta::hours((i as i64) * 10 + k as i64);
+                    j = j.touch(SimpleTouch::new(channels[c], t));
+                }
+                if next() % 100 < odds {
+                    j = j.converted((1 + next() % 10_000) as f64 / 100.0);
+                }
+                j
+            })
+            .collect()
     }
-    fn spec(&self) -> Option<ModelSpec> {
-        (**self).spec()
+
+    fn bits(w: &Weights, n: usize) -> (Shape, Vec<u64>) {
+        let raw = match w.shape() {
+            Shape::Weighted => w.raw().iter().map(|x| x.to_bits()).collect(),
+            _ => Vec::new(),
+        };
+        assert_eq!(w.shares(n).len(), n);
+        (w.shape(), raw)
+    }
+
+    /// `model.weights_bound` gives `model.weights`'s bits on every journey
+    /// of `js`: pushed one at a time into one set, so the catalog grows
+    /// under one binding; then on a set of the same journeys reversed (the
+    /// names at other ids) with the same binding, which must rebuild.
+    pub(crate) fn check_bound_matches_by_name(model: &dyn AttributionModel, js: &[SimpleJourney]) {
+        let (mut by_name, mut bound) = (Weights::new(), Weights::new());
+        let mut binding = Binding::new();
+        let mut set = JourneySet::new();
+        let mut compare = |set: &JourneySet, i: usize, binding: &mut Binding| {
+            let v = set.get(i).expect("journey");
+            if v.is_empty() {
+                return;
+            }
+            by_name.clear();
+            bound.clear();
+            model.weights(&v, &mut by_name).expect("weights");
+            model
+                .weights_bound(&v, binding, &mut bound)
+                .expect("weights_bound");
+            assert_eq!(
+                bits(&by_name, v.len()),
+                bits(&bound, v.len()),
+                "{}: journey {}",
+                model.fingerprint(),
+                v.id()
+            );
+        };
+        for (i, j) in js.iter().enumerate() {
+            set.push(j).expect("journey");
+            compare(&set, i, &mut binding);
+        }
+        let reversed = JourneySet::from_journeys(js.iter().rev()).expect("journeys");
+        for i in 0..reversed.len() {
+            compare(&reversed, i, &mut binding);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataset::JourneySet;
+    use crate::journey::SimpleJourney;
+    use crate::touchpoint::SimpleTouch;
+
+    fn set_of(channels: &[&str]) -> JourneySet {
+        let t = chrono::DateTime::UNIX_EPOCH;
+        let mut j = SimpleJourney::new("j");
+        for c in channels {
+            j = j.touch(SimpleTouch::new(*c, t));
+        }
+        JourneySet::from_journeys([&j]).unwrap()
+    }
+
+    fn mapped(binding: &mut Binding, list: &ChannelList, set: &JourneySet) -> Vec<Option<usize>> {
+        let map = binding.map(list, set.catalog());
+        set.get(0)
+            .unwrap()
+            .channels()
+            .iter()
+            .map(|&id| map.get(id))
+            .collect()
+    }
+
+    #[test]
+    fn channel_list_sorts_and_finds() {
+        let list = ChannelList::new(["tv", "email", "search", "email"]);
+        assert_eq!(list.names(), ["email", "search", "tv"]);
+        assert_eq!(list.len(), 3);
+        assert_eq!(
+            ["tv", "email", "radio", ""].map(|n| list.index(n)),
+            [Some(2), Some(0), None, None]
+        );
+        assert!(ChannelList::default().is_empty());
+        // equal by names, whatever the identity
+        assert_eq!(list.clone(), list);
+    }
+
+    #[test]
+    fn binding_grows_with_the_catalog() {
+        let list = ChannelList::new(["email", "search"]);
+        let mut set = set_of(&["tv", "search"]);
+        let mut b = Binding::new();
+        assert_eq!(mapped(&mut b, &list, &set), [None, Some(1)]);
+        assert_eq!(b.table.len(), 2);
+        // the catalog grows (a stream): only the new id is mapped
+        let t = chrono::DateTime::UNIX_EPOCH;
+        let j = SimpleJourney::new("k")
+            .touch(SimpleTouch::new("email", t))
+            .touch(SimpleTouch::new("search", t));
+        set.push(&j).unwrap();
+        let map = b.map(&list, set.catalog());
+        let v = set.get(1).unwrap();
+        let got: Vec<Option<usize>> = v.channels().iter().map(|&id| map.get(id)).collect();
+        assert_eq!(got, [Some(0), Some(1)]);
+        assert_eq!(b.table, [NOT_LISTED, 1, 0]);
+    }
+
+    #[test]
+    fn binding_rebuilds_for_another_catalog_or_list() {
+        let list = ChannelList::new(["a", "b"]);
+        // two catalogs of the same length, names at swapped ids
+        let (ab, ba) = (set_of(&["a", "b"]), set_of(&["b", "a"]));
+        let mut b = Binding::new();
+        for _ in 0..2 {
+            assert_eq!(mapped(&mut b, &list, &ab), [Some(0), Some(1)]);
+            assert_eq!(mapped(&mut b, &list, &ba), [Some(1), Some(0)]);
+        }
+        // a clone of a catalog may grow apart: it is another catalog
+        let mut copy = ab.clone();
+        assert_eq!(mapped(&mut b, &list, &copy), [Some(0), Some(1)]);
+        assert_eq!(mapped(&mut b, &list, &ab), [Some(0), Some(1)]);
+        copy.push(
+            &SimpleJourney::new("c").touch(SimpleTouch::new("b", chrono::DateTime::UNIX_EPOCH)),
+        )
+        .unwrap();
+        assert_eq!(mapped(&mut b, &list, &copy), [Some(0), Some(1)]);
+        // another list, even with the same names at other positions
+        let other = ChannelList::new(["0", "b"]);
+        assert_eq!(mapped(&mut b, &other, &ab), [None, Some(1)]);
+        assert_eq!(mapped(&mut b, &list, &ab), [Some(0), Some(1)]);
+        // a deserialized catalog is a new one
+        let back: JourneySet = serde_json::from_str(&serde_json::to_string(&ba).unwrap()).unwrap();
+        assert_eq!(mapped(&mut b, &list, &back), [Some(1), Some(0)]);
+    }
+
+    #[test]
+    fn default_weights_bound_calls_weights() {
+        struct Last;
+        impl AttributionModel for Last {
+            fn name(&self) -> &str {
+                "last"
+            }
+            fn weights(&self, j: &JourneyView<'_>, w: &mut Weights) -> Result<()> {
+                w.all_to(j.len() - 1);
+                Ok(())
+            }
+        }
+        let set = set_of(&["a", "b", "c"]);
+        let mut w = Weights::new();
+        let mut b = Binding::new();
+        // through the model, a reference, a box and an Arc
+        let boxed: Box<dyn AttributionModel> = Box::new(Last);
+        let shared: std::sync::Arc<dyn AttributionModel> = std::sync::Arc::new(Last);
+        let models: [&dyn AttributionModel; 4] = [&Last, &&Last, &boxed, &shared];
+        for m in models {
+            w.clear();
+            m.weights_bound(&set.get(0).unwrap(), &mut b, &mut w)
+                .unwrap();
+            assert_eq!(w.shares(3), [0.0, 0.0, 1.0]);
+            assert_eq!(m.name(), "last");
+        }
+        assert!(b.table.is_empty(), "the default never maps");
+    }
 
     fn _object_safe(_: &dyn AttributionModel) {}
 

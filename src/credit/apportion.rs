@@ -5,7 +5,7 @@
 use crate::credit::CONVERSION_UNITS;
 use crate::dataset::JourneyView;
 use crate::error::{Error, Result};
-use crate::model::{AttributionModel, CreditKind, Shape, Weights};
+use crate::model::{AttributionModel, Binding, CreditKind, Shape, Weights};
 
 /// Journeys up to this length apportion leftovers without sorting.
 pub(crate) const SMALL: usize = 24;
@@ -222,6 +222,8 @@ pub(crate) fn apportion_equal(total: i64, out: &mut [i64]) {
 #[derive(Debug, Default, Clone)]
 pub struct Crediter {
     pub(crate) weights: Weights,
+    /// The model's per-catalog lookups, kept across journeys.
+    pub(crate) binding: Binding,
     pub(crate) value: Vec<i64>,
     pub(crate) units: Vec<i64>,
     pub(crate) scratch: Vec<(f64, usize)>,
@@ -269,7 +271,7 @@ impl Crediter {
         journey: &JourneyView<'_>,
     ) -> Result<f64> {
         self.weights.clear();
-        model.weights(journey, &mut self.weights)?;
+        model.weights_bound(journey, &mut self.binding, &mut self.weights)?;
         self.weights
             .check(journey.len())
             .map_err(|reason| Error::InvalidWeights {

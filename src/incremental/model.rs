@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::config::{CreditRule, IncrementalConfig};
 use super::shape::{Coefs, Shape, UNKNOWN, sigmoid, softplus};
 use super::store::{Sorted, key_shape};
-use crate::dataset::{JourneySet, JourneyView};
+use crate::dataset::{ChannelId, JourneySet, JourneyView};
 use crate::error::Result;
-use crate::model::{AttributionModel, Weights};
+use crate::model::{AttributionModel, Binding, ChannelList, Weights};
 
 /// Journeys with at most this many distinct channels get exact Shapley
 /// credit (`2^k` model evaluations); longer ones fall back to
@@ -206,7 +206,7 @@ pub struct CreditDiagnostics {
 pub struct Incremental {
     pub(super) config: IncrementalConfig,
     pub(super) fingerprint: String,
-    pub(super) channels: Vec<String>,
+    pub(super) channels: ChannelList,
     pub(super) coefs: Coefs,
     pub(super) effects: Vec<ChannelEffect>,
     /// `Σ_j p_j(∅)` and `Σ_j p_j(C_j)` over every fitted journey.
@@ -247,7 +247,7 @@ impl Incremental {
 
     /// The channels it knows, sorted by name.
     pub fn channels(&self) -> &[String] {
-        &self.channels
+        self.channels.names()
     }
 
     /// Each channel's expected incremental conversions and value over all
@@ -289,7 +289,8 @@ impl Incremental {
     pub fn coefficients(&self) -> Vec<(String, f64)> {
         let c = &self.coefs;
         let mut out = vec![("intercept".to_owned(), c.intercept)];
-        for (i, name) in self.channels.iter().enumerate() {
+        let names = self.channels.names();
+        for (i, name) in names.iter().enumerate() {
             for l in 0..c.width {
                 let label = if c.width == 1 {
                     format!("exposure:{name}")
@@ -299,18 +300,18 @@ impl Incremental {
                 out.push((label, c.exposure[i * c.width + l]));
             }
         }
-        for (i, name) in self.channels.iter().enumerate() {
+        for (i, name) in names.iter().enumerate() {
             if let Some(&b) = c.last.get(i) {
                 out.push((format!("last:{name}"), b));
             }
         }
-        for (i, name) in self.channels.iter().enumerate() {
+        for (i, name) in names.iter().enumerate() {
             if let Some(&b) = c.recent.get(i) {
                 out.push((format!("recent:{name}"), b));
             }
         }
-        for (a, na) in self.channels.iter().enumerate() {
-            for (b, nb) in self.channels.iter().enumerate() {
+        for (a, na) in names.iter().enumerate() {
+            for (b, nb) in names.iter().enumerate() {
                 if let Some(&v) = c.pair.get(a * c.k + b)
                     && v != 0.0
                 {
@@ -321,14 +322,32 @@ impl Incremental {
         out
     }
 
+    /// The shape of `j`, its channels looked up by name (for one journey;
+    /// a loop over many uses [`bound_shape`](Self::bound_shape)).
     pub(super) fn view_shape(&self, j: &JourneyView<'_>, shape: &mut Shape) {
         let cat = j.catalog();
-        let chans = &self.channels;
-        let lookup = |id: crate::ChannelId| -> u32 {
-            chans
-                .binary_search_by(|n| n.as_str().cmp(cat.channel_name(id)))
-                .map_or(UNKNOWN, |i| u32::try_from(i).unwrap_or(UNKNOWN))
-        };
+        self.shape_with(j, shape, |id| self.channels.index(cat.channel_name(id)));
+    }
+
+    /// The shape of `j`, its channels resolved through `binding` (one table
+    /// per catalog, kept across the journeys of a loop).
+    pub(super) fn bound_shape(
+        &self,
+        j: &JourneyView<'_>,
+        binding: &mut Binding,
+        shape: &mut Shape,
+    ) {
+        let map = binding.map(&self.channels, j.catalog());
+        self.shape_with(j, shape, |id| map.get(id));
+    }
+
+    fn shape_with(
+        &self,
+        j: &JourneyView<'_>,
+        shape: &mut Shape,
+        index: impl Fn(ChannelId) -> Option<usize>,
+    ) {
+        let lookup = |id| index(id).map_or(UNKNOWN, |i| u32::try_from(i).unwrap_or(UNKNOWN));
         shape.build(
             &self.config,
             j.channels().iter().map(|&c| (c.0, lookup(c))),
@@ -346,7 +365,7 @@ impl Incremental {
             .iter()
             .map(|n| {
                 self.channels
-                    .binary_search(n)
+                    .index(n)
                     .map_or(UNKNOWN, |i| u32::try_from(i).unwrap_or(UNKNOWN))
             })
             .collect();
@@ -463,17 +482,37 @@ impl Incremental {
         }
     }
 
+    /// The weights of the journey whose shape is in `scratch`: each
+    /// channel's raw effect clamped at 0, split equally between its
+    /// touches (every touch equal if no effect is positive).
+    fn shape_weights(&self, scratch: &mut Scratch, out: &mut Weights) {
+        self.raw_effects(scratch);
+        let (shape, raw) = (&scratch.shape, &scratch.raw);
+        if raw.iter().all(|&x| x <= 0.0 || x.is_nan()) {
+            out.equal();
+            return;
+        }
+        // `seq[t]` is touch t's item: one read per touch, no search
+        out.weighted().extend(
+            shape
+                .seq
+                .iter()
+                .map(|&i| raw[i].max(0.0) / f64::from(shape.items[i].touches)),
+        );
+    }
+
     /// Counts, over the converted journeys of `set`, how credit was decided:
     /// clamped negative effects, equal-split fallbacks, removal fallbacks.
     pub fn credit_diagnostics(&self, set: &JourneySet) -> CreditDiagnostics {
         let mut d = CreditDiagnostics::default();
         let mut scratch = Scratch::default();
+        let mut binding = Binding::new();
         for j in set.iter() {
             if !j.converted() || j.is_empty() {
                 continue;
             }
             d.credited += 1;
-            self.view_shape(&j, &mut scratch.shape);
+            self.bound_shape(&j, &mut binding, &mut scratch.shape);
             d.removal_fallback += u64::from(self.raw_effects(&mut scratch));
             let raw = &scratch.raw;
             if raw.iter().any(|&x| x < 0.0) {
@@ -495,23 +534,22 @@ impl AttributionModel for Incremental {
     fn weights(&self, journey: &JourneyView<'_>, out: &mut Weights) -> Result<()> {
         SCRATCH.with_borrow_mut(|scratch| {
             self.view_shape(journey, &mut scratch.shape);
-            self.raw_effects(scratch);
-            let (shape, raw) = (&scratch.shape, &scratch.raw);
-            if raw.iter().all(|&x| x <= 0.0 || x.is_nan()) {
-                out.equal();
-                return Ok(());
-            }
-            let w = out.weighted();
-            let cat_ids = journey.channels();
-            for id in cat_ids {
-                let i = shape
-                    .items
-                    .iter()
-                    .position(|it| it.key == id.0)
-                    .unwrap_or(0);
-                let it = &shape.items[i];
-                w.push(raw[i].max(0.0) / f64::from(it.touches));
-            }
+            self.shape_weights(scratch, out);
+            Ok(())
+        })
+    }
+
+    /// As [`weights`](Self::weights), the journey's ids resolved through
+    /// `binding` (one table per catalog) instead of by name.
+    fn weights_bound(
+        &self,
+        journey: &JourneyView<'_>,
+        binding: &mut Binding,
+        out: &mut Weights,
+    ) -> Result<()> {
+        SCRATCH.with_borrow_mut(|scratch| {
+            self.bound_shape(journey, binding, &mut scratch.shape);
+            self.shape_weights(scratch, out);
             Ok(())
         })
     }
@@ -526,6 +564,18 @@ mod tests {
     use super::*;
     use crate::incremental::partial::IncrementalPartial;
     use crate::incremental::store::{Canonical, Cell, Key, KeyItem, key_shape};
+
+    #[test]
+    fn bound_weights_are_the_by_name_weights() {
+        use crate::model::testing::{check_bound_matches_by_name, journeys};
+        let names = ["a", "b", "c", "d", "e"];
+        let set = JourneySet::from_journeys(journeys(600, 5, &names)).unwrap();
+        let stream = journeys(300, 6, &["z", "e", "d", "c", "b", "a"]);
+        for credit in [CreditRule::Shapley, CreditRule::Removal] {
+            let m = Incremental::fit(&set, &IncrementalConfig::new().credit(credit)).unwrap();
+            check_bound_matches_by_name(&m, &stream);
+        }
+    }
 
     #[test]
     fn shapley_weights_sum_to_full_minus_empty() {

@@ -11,6 +11,7 @@ use super::model::{
 use super::shape::{Coefs, Shape, sigmoid, softplus};
 use super::store::{Sorted, VERSION, item_of, key_parts, key_shape, pair_of};
 use crate::error::{Error, Result};
+use crate::model::ChannelList;
 
 /// Column layout of the full design (before dropping inactive columns).
 struct Layout {
@@ -216,10 +217,7 @@ fn start_from(
 ) -> Vec<f64> {
     let mut beta = vec![0.0; cols];
     let pc = &prev.coefs;
-    let map: Vec<Option<usize>> = channels
-        .iter()
-        .map(|n| prev.channels.binary_search(n).ok())
-        .collect();
+    let map: Vec<Option<usize>> = channels.iter().map(|n| prev.channels.index(n)).collect();
     let k = lay.k;
     for (j, &a) in index.iter().enumerate() {
         if a == usize::MAX {
@@ -512,7 +510,7 @@ fn fit_with(c: &Sorted<'_>, prev: Option<&Incremental>, lean: bool) -> Result<In
     let mut model = Incremental {
         fingerprint: String::new(),
         config: config.clone(),
-        channels: c.channels.clone(),
+        channels: ChannelList::from_sorted(c.channels.clone()),
         coefs,
         effects,
         baseline_conversions,

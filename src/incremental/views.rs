@@ -16,6 +16,7 @@ use crate::bootstrap::{Bootstrap, Interval};
 use crate::credit::{CONVERSION_UNITS, apportion_weighted, attribute};
 use crate::dataset::JourneySet;
 use crate::error::{Error, Result};
+use crate::model::Binding;
 
 /// One line of exact credit: conversions in units of 10⁻⁹
 /// ([`CONVERSION_UNITS`]) and value in minor units.
@@ -272,6 +273,7 @@ impl Incremental {
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         #[expect(clippy::cast_possible_wrap, reason = "10^9 fits")]
         let unit = CONVERSION_UNITS as i64;
+        let mut binding = Binding::new();
         for j in set.iter() {
             if !j.converted() {
                 continue;
@@ -285,7 +287,7 @@ impl Incremental {
                 continue;
             }
             let (keys, full) = SCRATCH.with_borrow_mut(|s| -> Result<(Vec<u32>, f64)> {
-                self.view_shape(&j, &mut s.shape);
+                self.bound_shape(&j, &mut binding, &mut s.shape);
                 let (cfg, shape) = (&self.config, &s.shape);
                 let full = sigmoid(self.coefs.eta(cfg, shape, |_| true));
                 w.clear();

@@ -13,7 +13,7 @@ use super::{SYM_CONV, SYM_NULL};
 use crate::credit::Report;
 use crate::dataset::JourneyView;
 use crate::error::{Error, Result};
-use crate::model::{AttributionModel, Weights};
+use crate::model::{AttributionModel, Binding, ChannelList, Weights};
 use crate::paths::{FitTotals, per_channel_weights, share_report};
 
 /// Where a transition goes.
@@ -50,7 +50,7 @@ pub struct Transition {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Markov {
     config: MarkovConfig,
-    channels: Vec<String>,
+    channels: ChannelList,
     states: Vec<Vec<u32>>,
     edges: Vec<(u32, u32, u64)>,
     row_totals: Vec<u64>,
@@ -148,7 +148,7 @@ impl Markov {
         }
         Ok(Markov {
             config,
-            channels,
+            channels: ChannelList::from_sorted(channels),
             states,
             edges,
             row_totals,
@@ -167,7 +167,7 @@ impl Markov {
 
     /// The channels, sorted by name.
     pub fn channels(&self) -> &[String] {
-        &self.channels
+        self.channels.names()
     }
 
     /// `P(conversion)` from the start state.
@@ -178,6 +178,7 @@ impl Markov {
     /// Removal effects per channel, sorted by channel name, each in `[0, 1]`.
     pub fn removal_effects(&self) -> Vec<(&str, f64)> {
         self.channels
+            .names()
             .iter()
             .map(String::as_str)
             .zip(self.removal.iter().copied())
@@ -190,9 +191,7 @@ impl Markov {
     }
 
     fn channel_index(&self, channel: &str) -> Option<usize> {
-        self.channels
-            .binary_search_by(|c| c.as_str().cmp(channel))
-            .ok()
+        self.channels.index(channel)
     }
 
     /// Number of transient states (channel sequences), excluding the start.
@@ -230,7 +229,7 @@ impl Markov {
     fn state_names(&self, s: usize) -> Vec<String> {
         self.states[s]
             .iter()
-            .map(|&c| self.channels[c as usize].clone())
+            .map(|&c| self.channels.names()[c as usize].clone())
             .collect()
     }
 
@@ -328,7 +327,7 @@ impl Markov {
             .map(|(s, e)| {
                 (
                     s.iter()
-                        .map(|&c| self.channels[c as usize].clone())
+                        .map(|&c| self.channels.names()[c as usize].clone())
                         .collect(),
                     e,
                 )
@@ -377,7 +376,7 @@ impl Markov {
         share_report(
             "markov",
             self.config.currency,
-            &self.channels,
+            self.channels.names(),
             &self.removal,
             &self.fit_totals(),
         )
@@ -409,7 +408,72 @@ impl AttributionModel for Markov {
         Ok(())
     }
 
+    /// As [`weights`](Self::weights), the journey's ids resolved through
+    /// `binding` (one table per catalog) instead of by name.
+    fn weights_bound(
+        &self,
+        journey: &JourneyView<'_>,
+        binding: &mut Binding,
+        out: &mut Weights,
+    ) -> Result<()> {
+        let map = binding.map(&self.channels, journey.catalog());
+        per_channel_weights(journey, out, |id| {
+            map.get(id).map_or(0.0, |i| self.removal[i])
+        });
+        Ok(())
+    }
+
     fn fingerprint(&self) -> String {
         self.fingerprint.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credit::Crediter;
+    use crate::dataset::JourneySet;
+    use crate::journey::SimpleJourney;
+    use crate::markov::{MarkovPartial, fit};
+    use crate::model::testing::{check_bound_matches_by_name, journeys};
+    use crate::touchpoint::SimpleTouch;
+
+    #[test]
+    fn bound_credit_known_answer() {
+        // the fit of `Markov::credits`'s example: removal effects C1 0.5,
+        // C2 1, C3 1
+        let mut p = MarkovPartial::new(MarkovConfig::new(1).unwrap());
+        p.observe_path(&["C1", "C2", "C3"], 1, 10_000, 0).unwrap();
+        p.observe_path(&["C1"], 0, 0, 1).unwrap();
+        p.observe_path(&["C2", "C3"], 0, 0, 1).unwrap();
+        let m = p.finish().unwrap();
+        assert_eq!(m.removal_effect("C1"), Some(0.5));
+        // X unknown to the model (weight 0) and first in the catalog; C1
+        // twice splits its 0.5: weights 0, 1, 0.25, 0.25 of 1.5, so 150.00
+        // goes 0 / 100.00 / 25.00 / 25.00
+        let t = chrono::DateTime::UNIX_EPOCH;
+        let j = SimpleJourney::new("j")
+            .touch(SimpleTouch::new("X", t))
+            .touch(SimpleTouch::new("C3", t))
+            .touch(SimpleTouch::new("C1", t))
+            .touch(SimpleTouch::new("C1", t))
+            .converted(150.0);
+        let set = JourneySet::from_journeys([&j]).unwrap();
+        let mut c = Crediter::new();
+        c.credit(&m, &set.get(0).unwrap()).unwrap();
+        assert_eq!(c.values(), [0, 10_000, 2_500, 2_500]);
+    }
+
+    #[test]
+    fn bound_weights_are_the_by_name_weights() {
+        let names = ["a", "b", "c", "d", "e"];
+        let set = JourneySet::from_journeys(journeys(400, 1, &names)).unwrap();
+        // the stream: a channel the model never saw, names first seen in
+        // another order
+        let stream = journeys(300, 2, &["z", "e", "d", "c", "b", "a"]);
+        for order in 1..=3 {
+            let m = fit(&set, MarkovConfig::new(order).unwrap()).unwrap();
+            check_bound_matches_by_name(&m, &stream);
+        }
     }
 }

@@ -7,9 +7,9 @@ use super::config::{ShapleyConfig, ShapleyVariant};
 use super::game::{RateGame, nonneg_shares};
 use super::partial::Cell;
 use crate::credit::{CONVERSION_UNITS, Report, apportion_weighted};
-use crate::dataset::JourneyView;
+use crate::dataset::{ChannelId, JourneyView};
 use crate::error::{Error, Result};
-use crate::model::{AttributionModel, Weights};
+use crate::model::{AttributionModel, Binding, ChannelList, ChannelMap, Weights};
 use crate::paths::{FitTotals, per_channel_weights, units_report};
 
 /// Credit of a channel at one position of the ordered coalitions.
@@ -32,10 +32,15 @@ pub struct PositionCredit {
 /// distinct channels (their exact per-journey form); the rate variant in
 /// proportion to `max(φ, 0)` of its channels in the game of its own channel
 /// set (equally if none is positive, or past the exact limit).
+///
+/// The rate variant keeps the shares of every converting coalition it
+/// solved while fitting (one `f64` per channel of each), so crediting a
+/// journey whose channel set was seen converting is one lookup; other
+/// coalitions are solved when credited.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shapley {
     config: ShapleyConfig,
-    channels: Vec<String>,
+    channels: ChannelList,
     values: Vec<f64>,
     std_errors: Option<Vec<f64>>,
     credits: Report,
@@ -43,6 +48,47 @@ pub struct Shapley {
     coalitions: usize,
     fingerprint: String,
     rate_game: Option<RateGame>,
+    rate_shares: CoalitionShares,
+}
+
+/// The rate variant's per-journey shares of every converting coalition of
+/// the fit within the exact limit, computed once by the fit (the same
+/// `nonneg_shares(exact)` as for an unseen coalition, so the same bits):
+/// credit looks a journey's coalition up instead of solving its game
+/// again. One `f64` per channel of each such coalition.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct CoalitionShares {
+    /// `(coalition mask, start in shares)`, sorted by mask; a coalition of
+    /// `m` channels owns `m` shares, in channel order.
+    index: Vec<(u128, usize)>,
+    shares: Vec<f64>,
+}
+
+impl CoalitionShares {
+    /// Records the shares of coalition `k` (channel indices); a coalition
+    /// not in ascending order is left to be solved when credited.
+    fn push(&mut self, k: &[u32], w: &[f64]) {
+        if k.len() != w.len() || k.windows(2).any(|p| p[0] >= p[1]) || k.iter().any(|&c| c >= 128) {
+            return;
+        }
+        let mask = k.iter().fold(0u128, |m, &c| m | 1u128 << c);
+        self.index.push((mask, self.shares.len()));
+        self.shares.extend_from_slice(w);
+    }
+
+    /// Sorts the index for [`get`](Self::get).
+    fn seal(&mut self) {
+        self.index.sort_unstable_by_key(|&(m, _)| m);
+        self.index.dedup_by_key(|&mut (m, _)| m);
+    }
+
+    /// The shares of the coalition `mask`, one per channel in ascending
+    /// order, if the fit solved it.
+    fn get(&self, mask: u128) -> Option<&[f64]> {
+        let i = self.index.binary_search_by_key(&mask, |&(m, _)| m).ok()?;
+        let start = self.index[i].1;
+        self.shares.get(start..start + mask.count_ones() as usize)
+    }
 }
 
 /// Splits `total` equally in `n` parts, leftover units to the first parts.
@@ -90,6 +136,7 @@ impl Shapley {
         let mut std_errors = None;
         let mut positions = Vec::new();
         let rate_game;
+        let shares;
         let credits = match config.variant {
             ShapleyVariant::Simplified | ShapleyVariant::Ordered => {
                 let mut units = vec![0i64; n];
@@ -155,8 +202,9 @@ impl Shapley {
                     credits,
                     positions,
                     coalitions: cells.len(),
-                    channels,
+                    channels: ChannelList::from_sorted(channels),
                     rate_game: None,
+                    rate_shares: CoalitionShares::default(),
                 });
             }
             ShapleyVariant::Rate => {
@@ -175,6 +223,7 @@ impl Shapley {
                 let mut var = vec![0.0; n];
                 let mut sampled = false;
                 let mut scratch = Vec::new();
+                let mut rate_shares = CoalitionShares::default();
                 for (k, c) in cells {
                     if c.conversions == 0 {
                         continue;
@@ -192,6 +241,9 @@ impl Shapley {
                         });
                     };
                     let w = nonneg_shares(&raw);
+                    if se.is_none() {
+                        rate_shares.push(k, &w);
+                    }
                     let u = i64::try_from(c.conversions)
                         .ok()
                         .and_then(|x| x.checked_mul(unit))
@@ -229,6 +281,8 @@ impl Shapley {
                     &totals,
                 )?;
                 rate_game = Some(game);
+                rate_shares.seal();
+                shares = rate_shares;
                 (credits, phi)
             }
         };
@@ -241,8 +295,9 @@ impl Shapley {
             credits,
             positions,
             coalitions: cells.len(),
-            channels,
+            channels: ChannelList::from_sorted(channels),
             rate_game,
+            rate_shares: shares,
         })
     }
 
@@ -252,7 +307,7 @@ impl Shapley {
     }
     /// Channels, sorted by name.
     pub fn channels(&self) -> &[String] {
-        &self.channels
+        self.channels.names()
     }
     /// Shapley value per channel (same order as [`channels`](Self::channels)),
     /// in conversions: `Σ conv(S) / |S|` for the simplified and ordered
@@ -296,9 +351,7 @@ impl Shapley {
         self.coalitions
     }
     fn index(&self, channel: &str) -> Option<usize> {
-        self.channels
-            .binary_search_by(|c| c.as_str().cmp(channel))
-            .ok()
+        self.channels.index(channel)
     }
 }
 
@@ -310,6 +363,43 @@ fn fingerprint(config: &ShapleyConfig, channels: &[String], phi: &[f64]) -> Stri
     f
 }
 
+impl Shapley {
+    /// The weights of the rate variant: each touch gets `max(φ, 0)` of its
+    /// channel in the exact game of the journey's channel set, split
+    /// between the channel's touches (equal shares past the exact limit or
+    /// when no `φ` is positive). `index` resolves a catalog id to the
+    /// model's channel index.
+    fn rate_weights(
+        &self,
+        journey: &JourneyView<'_>,
+        out: &mut Weights,
+        index: impl Fn(ChannelId) -> Option<usize>,
+    ) {
+        let mut set: Vec<u32> = journey
+            .channels()
+            .iter()
+            .filter_map(|&c| index(c))
+            .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+            .collect();
+        set.sort_unstable();
+        set.dedup();
+        let shares = match &self.rate_game {
+            Some(g) if !set.is_empty() && set.len() <= usize::from(self.config.exact_limit) => {
+                nonneg_shares(&g.exact(&set))
+            }
+            _ => vec![1.0; set.len()],
+        };
+        per_channel_weights(journey, out, |id| {
+            index(id)
+                .and_then(|i| {
+                    set.binary_search(&u32::try_from(i).unwrap_or(u32::MAX))
+                        .ok()
+                })
+                .map_or(0.0, |p| shares[p])
+        });
+    }
+}
+
 impl AttributionModel for Shapley {
     fn name(&self) -> &str {
         self.config.variant.name()
@@ -318,30 +408,38 @@ impl AttributionModel for Shapley {
         match self.config.variant {
             ShapleyVariant::Rate => {
                 let catalog = journey.catalog();
-                let mut set: Vec<u32> = journey
+                self.rate_weights(journey, out, |id| self.index(catalog.channel_name(id)));
+            }
+            _ => per_channel_weights(journey, out, |_| 1.0),
+        }
+        Ok(())
+    }
+    /// As [`weights`](Self::weights), the journey's ids resolved through
+    /// `binding` (one table per catalog) instead of by name.
+    fn weights_bound(
+        &self,
+        journey: &JourneyView<'_>,
+        binding: &mut Binding,
+        out: &mut Weights,
+    ) -> Result<()> {
+        match self.config.variant {
+            ShapleyVariant::Rate => {
+                let map: ChannelMap<'_> = binding.map(&self.channels, journey.catalog());
+                // the journey's coalition: its channels' bits (n <= 128)
+                let mask = journey
                     .channels()
                     .iter()
-                    .filter_map(|&c| self.index(catalog.channel_name(c)))
-                    .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
-                    .collect();
-                set.sort_unstable();
-                set.dedup();
-                let shares = match &self.rate_game {
-                    Some(g)
-                        if !set.is_empty() && set.len() <= usize::from(self.config.exact_limit) =>
-                    {
-                        nonneg_shares(&g.exact(&set))
-                    }
-                    _ => vec![1.0; set.len()],
-                };
-                per_channel_weights(journey, out, |id| {
-                    self.index(catalog.channel_name(id))
-                        .and_then(|i| {
-                            set.binary_search(&u32::try_from(i).unwrap_or(u32::MAX))
-                                .ok()
+                    .filter_map(|&c| map.get(c))
+                    .fold(0u128, |m, i| m | 1u128 << i);
+                match self.rate_shares.get(mask) {
+                    // a channel's share sits at its rank in the coalition
+                    Some(shares) => per_channel_weights(journey, out, |id| {
+                        map.get(id).map_or(0.0, |i| {
+                            shares[(mask & ((1u128 << i) - 1)).count_ones() as usize]
                         })
-                        .map_or(0.0, |p| shares[p])
-                });
+                    }),
+                    None => self.rate_weights(journey, out, |id| map.get(id)),
+                }
             }
             _ => per_channel_weights(journey, out, |_| 1.0),
         }
@@ -349,5 +447,40 @@ impl AttributionModel for Shapley {
     }
     fn fingerprint(&self) -> String {
         self.fingerprint.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::JourneySet;
+    use crate::model::testing::{check_bound_matches_by_name, journeys};
+    use crate::shapley::fit;
+
+    #[test]
+    fn bound_weights_are_the_by_name_weights() {
+        let names = ["a", "b", "c", "d", "e"];
+        let fitted = journeys(400, 3, &names);
+        let set = JourneySet::from_journeys(&fitted).unwrap();
+        let stream = journeys(300, 4, &["z", "e", "d", "c", "b", "a"]);
+        for variant in [
+            ShapleyVariant::Rate,
+            ShapleyVariant::Simplified,
+            ShapleyVariant::Ordered,
+        ] {
+            let m = fit(&set, ShapleyConfig::new(variant)).unwrap();
+            // the rate variant's solved coalitions (the fit's journeys) and
+            // others (the stream's, some with an unknown channel)
+            assert_eq!(
+                m.rate_shares.index.is_empty(),
+                variant != ShapleyVariant::Rate
+            );
+            check_bound_matches_by_name(&m, &fitted);
+            check_bound_matches_by_name(&m, &stream);
+        }
+        // a coalition the fit never saw converting is solved when credited
+        let m = fit(&set, ShapleyConfig::new(ShapleyVariant::Rate)).unwrap();
+        assert!(m.rate_shares.get(1 << 5).is_none());
+        assert_eq!(m.rate_shares.get(0b11).map(<[f64]>::len), Some(2));
     }
 }
