@@ -567,11 +567,9 @@ pub(crate) fn order_scores(
         .channels
         .iter()
         .map(|n| {
-            base.channels
-                .binary_search(n)
-                .map_or(super::shape::UNKNOWN, |i| {
-                    u32::try_from(i).unwrap_or(super::shape::UNKNOWN)
-                })
+            base.channels.index(n).map_or(super::shape::UNKNOWN, |i| {
+                u32::try_from(i).unwrap_or(super::shape::UNKNOWN)
+            })
         })
         .collect();
     let mut u = vec![0.0_f64; k * k];
