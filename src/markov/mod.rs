@@ -65,10 +65,11 @@
 //! so each component only sees values already final. A single state (with
 //! its self-loop folded into the diagonal) is solved in closed form, a
 //! component of at most 96 states by Gaussian elimination with partial
-//! pivoting, a larger one by Gauss-Seidel sweeps started from zero (the
-//! iterates then increase monotonically) until the largest change in a sweep
-//! is at most `1e-15`; past 10⁶ sweeps the fit fails with
-//! [`Error::NotConverged`](crate::Error::NotConverged).
+//! pivoting, a larger one by Gauss-Seidel sweeps started from zero, with
+//! Aitken extrapolation along the sweeps' dominant mode, until the largest
+//! change in a plain sweep is at most `1e-15` (every value is then within
+//! `1e-15` times the expected steps spent in the component); past 10⁶ sweeps
+//! the fit fails with [`Error::NotConverged`](crate::Error::NotConverged).
 //!
 //! The base chain and every removal (one per channel, or one per sequence
 //! for [`Markov::sequence_removal_effects`]) share the structure and differ
@@ -76,9 +77,9 @@
 //! lanes of one pass: each component is visited once per group of 8 lanes,
 //! and each Gauss-Seidel sweep reads an edge once and applies it to every
 //! lane. Every lane does exactly the operations of a lone solve, in the same
-//! order, and stops at the sweep a lone solve would stop at, so the results
-//! are the bits of solving each removal alone. Groups run in parallel under
-//! the `rayon` feature, with the same bits. Cost: `O(states + transitions)`
+//! order, extrapolates and stops at the sweeps a lone solve would, so the
+//! results are the bits of solving each removal alone. Groups run in
+//! parallel under the `rayon` feature, with the same bits. Cost: `O(states + transitions)`
 //! per lane for acyclic parts; `sweeps × transitions` per lane for a large
 //! loop, at a fraction of a lone solve's time per lane (the lanes' adds do
 //! not wait on one another).

@@ -11,9 +11,31 @@
 //! - a component of at most [`DENSE_LIMIT`] states: Gaussian elimination
 //!   with partial pivoting on `(I - Q) x = b`, direct;
 //! - a larger component: Gauss-Seidel sweeps (self-loops folded into the
-//!   diagonal), started from 0 so the iterates increase monotonically to the
-//!   solution, until the largest change in a sweep is at most [`TOLERANCE`];
-//!   [`Error::NotConverged`] after [`MAX_SWEEPS`] sweeps.
+//!   diagonal, applied as a multiplication by its reciprocal), started from
+//!   0, with Aitken extrapolation along the sweeps' dominant mode (see
+//!   [`Accel`]), until the largest change in a plain sweep is at most
+//!   [`TOLERANCE`]; [`Error::NotConverged`] after [`MAX_SWEEPS`] sweeps.
+//!
+//! Why the extrapolation pays: the sweep operator of these chains has one
+//! real dominant eigenvalue (the chain's overall continuation rate, squared
+//! by the sweep order: 0.31 on the `many_channels` preset at order 3) well
+//! apart from the rest (at most 0.14 there). Plain sweeps spend most of
+//! their time on that one mode; one jump removes most of it. Sweeps to the
+//! stopping rule: 32 -> 24 (`many_channels`, order 3, 20k-state loop),
+//! 37 -> 25 (12 channels, order 3), 38 -> 28 (12 channels, order 4).
+//! Krylov (GMRES preconditioned by a sweep) and over-relaxation were tried
+//! in a prototype and did no better (26 iterations; SOR diverges past 1.2);
+//! a direct sparse factorization of the loop fills in (after eliminating the
+//! cheap 85% of the 20k states the rest is dense).
+//!
+//! Accuracy: when a sweep changes no state by more than [`TOLERANCE`], the
+//! residual of every equation is at most that change (a state's equation
+//! only misses the changes of the states swept after it, weighted by
+//! probabilities summing to at most 1), so the error of every value is at
+//! most `TOLERANCE` times the expected number of steps spent in the
+//! component. Tested against a direct solve of the whole loop (module
+//! `accuracy` below): removal effects agree within 1e-12 (observed: a few
+//! ulps).
 //!
 //! Many removals at once ([`Chain::solve_starts`]): the base chain and every
 //! removal share the chain's structure (edges, components, their order and
@@ -21,10 +43,12 @@
 //! are solved as [`LANES`] lanes of one pass: each component is visited
 //! once per group of lanes, and a Gauss-Seidel sweep reads each edge once
 //! and applies it to every lane (the lanes' iterates interleaved, so the
-//! per-edge work is a short vector loop with no dependency between lanes).
-//! Each lane performs exactly the operations of a lone solve, in the same
-//! order, and stops at the same sweep, so its bits are those of
-//! [`Chain::solve`]; what is shared is the reading of the structure and the
+//! per-edge work is a short vector loop with no dependency between lanes;
+//! the per-state update is branch-free, a lane mask selecting which lanes
+//! move). Each lane performs exactly the operations of a lone solve, in the
+//! same order, extrapolates at the same sweeps and stops at the same sweep,
+//! so its bits are those of [`Chain::solve`] whatever the grouping or the
+//! thread count; what is shared is the reading of the structure and the
 //! latency of the floating-point adds, which a lone solve spends waiting.
 
 use crate::error::{Error, Result};
@@ -245,15 +269,19 @@ impl Chain {
         xs: &mut [Vec<f64>],
     ) -> Result<()> {
         let m = comp.len();
-        // per state: its diagonal `1 - p_self` (shared by every lane) and a
-        // bit per lane that updates it (not removed there, diagonal > 0);
-        // unused lanes and removed states are never updated and stay 0
+        // per state: the reciprocal of its diagonal `1 - p_self` (shared by
+        // every lane; 0 where the diagonal is not positive) and a bit per
+        // lane that updates it (not removed there, diagonal > 0); unused
+        // lanes and removed states are never updated and stay 0
         let mut b = vec![[0.0; LANES]; m];
-        let mut d = vec![0.0; m];
+        let mut inv = vec![0.0; m];
         let mut live = vec![0u8; m];
         for (i, &s) in comp.iter().enumerate() {
             let s = s as usize;
-            d[i] = 1.0 - self.p_self[s];
+            let d = 1.0 - self.p_self[s];
+            if d > 0.0 {
+                inv[i] = 1.0 / d;
+            }
             for (l, (rm, x)) in removed.iter().zip(xs.iter()).enumerate() {
                 if rm[s] {
                     continue;
@@ -263,12 +291,15 @@ impl Chain {
                     v += block.ext_p[e] * x[block.ext_to[e] as usize];
                 }
                 b[i][l] = v;
-                if d[i] > 0.0 {
+                if d > 0.0 {
                     live[i] |= 1 << l;
                 }
             }
         }
+        let masks = lane_masks();
         let mut xl = vec![[0.0; LANES]; m];
+        // the change of each state in the last sweep, per lane
+        let mut dl = vec![[0.0; LANES]; m];
         // lanes still sweeping, one bit each
         let mut active: u8 = if removed.len() >= LANES {
             u8::MAX
@@ -277,8 +308,8 @@ impl Chain {
         };
         let mut sweeps = 0;
         let mut last = [f64::INFINITY; LANES];
+        let mut acc = [Accel::default(); LANES];
         while active != 0 {
-            let mut delta = [0.0f64; LANES];
             if sweeps == MAX_SWEEPS {
                 let residual = (0..LANES)
                     .filter(|&l| active & (1 << l) != 0)
@@ -291,6 +322,8 @@ impl Chain {
                 });
             }
             sweeps += 1;
+            let mut delta = [0.0f64; LANES];
+            let mut sum = [0.0f64; LANES];
             for i in 0..m {
                 let mut v = b[i];
                 for e in block.ptr[i]..block.ptr[i + 1] {
@@ -300,22 +333,43 @@ impl Chain {
                         v[l] += q * xc[l];
                     }
                 }
-                let on = live[i] & active;
-                let di = d[i];
+                let mask = &masks[usize::from(live[i] & active)];
+                let r = inv[i];
                 let xi = &mut xl[i];
+                let di = &mut dl[i];
                 for l in 0..LANES {
-                    if on & (1 << l) != 0 {
-                        let new = (v[l] / di).min(1.0);
-                        delta[l] = delta[l].max((new - xi[l]).abs());
-                        xi[l] = new;
-                    }
+                    let old = xi[l];
+                    let new = (v[l] * r).min(1.0);
+                    let sel =
+                        f64::from_bits((new.to_bits() & mask[l]) | (old.to_bits() & !mask[l]));
+                    let ch = sel - old;
+                    xi[l] = sel;
+                    di[l] = ch;
+                    delta[l] = delta[l].max(ch.abs());
+                    sum[l] += ch;
                 }
             }
             last = delta;
-            for (l, &dl) in delta.iter().enumerate() {
-                if active & (1 << l) != 0 && dl <= TOLERANCE {
+            let mut extrapolate = [0.0f64; LANES];
+            let mut any = false;
+            for l in 0..LANES {
+                if active & (1 << l) == 0 {
+                    continue;
+                }
+                if delta[l] <= TOLERANCE {
                     // this lane's lone solve stops here: freeze it
                     active &= !(1 << l);
+                } else if let Some(c) = acc[l].step(sum[l]) {
+                    extrapolate[l] = c;
+                    any = true;
+                }
+            }
+            if any {
+                for (xi, di) in xl.iter_mut().zip(&dl) {
+                    for l in 0..LANES {
+                        // c = 0 leaves the lane's value as it is
+                        xi[l] = (xi[l] + extrapolate[l] * di[l]).clamp(0.0, 1.0);
+                    }
                 }
             }
         }
@@ -409,9 +463,9 @@ impl Chain {
         x: &mut [f64],
     ) -> Result<()> {
         let m = comp.len();
-        // removed states stay at 0 (so their terms vanish); d = 0 marks them
+        // removed states stay at 0 (so their terms vanish); inv = 0 marks them
         let mut b = vec![0.0; m];
-        let mut d = vec![0.0; m];
+        let mut inv = vec![0.0; m];
         for (i, &s) in comp.iter().enumerate() {
             let s = s as usize;
             if removed[s] {
@@ -422,38 +476,109 @@ impl Chain {
                 v += block.ext_p[e] * x[block.ext_to[e] as usize];
             }
             b[i] = v;
-            d[i] = 1.0 - self.p_self[s];
+            let d = 1.0 - self.p_self[s];
+            if d > 0.0 {
+                inv[i] = 1.0 / d;
+            }
         }
         let mut xl = vec![0.0; m];
+        let mut dl = vec![0.0; m];
         let mut sweeps = 0;
-        let mut delta = f64::INFINITY;
-        while delta > TOLERANCE {
+        let mut acc = Accel::default();
+        loop {
             if sweeps == MAX_SWEEPS {
                 return Err(Error::NotConverged {
                     what: "markov absorbing-chain solve",
                     iterations: sweeps,
-                    residual: delta,
+                    residual: dl.iter().fold(0.0, |a: f64, &d: &f64| a.max(d.abs())),
                 });
             }
             sweeps += 1;
-            delta = 0.0;
+            let mut delta = 0.0f64;
+            let mut sum = 0.0;
             for i in 0..m {
-                if d[i] <= 0.0 {
-                    continue;
+                let old = xl[i];
+                let mut ch = 0.0;
+                if inv[i] != 0.0 {
+                    let mut v = b[i];
+                    for e in block.ptr[i]..block.ptr[i + 1] {
+                        v += block.p[e] * xl[block.col[e] as usize];
+                    }
+                    let new = (v * inv[i]).min(1.0);
+                    ch = new - old;
+                    xl[i] = new;
                 }
-                let mut v = b[i];
-                for e in block.ptr[i]..block.ptr[i + 1] {
-                    v += block.p[e] * xl[block.col[e] as usize];
+                dl[i] = ch;
+                delta = delta.max(ch.abs());
+                sum += ch;
+            }
+            if delta <= TOLERANCE {
+                break;
+            }
+            if let Some(c) = acc.step(sum) {
+                for (xi, di) in xl.iter_mut().zip(&dl) {
+                    *xi = (*xi + c * di).clamp(0.0, 1.0);
                 }
-                let new = (v / d[i]).min(1.0);
-                delta = delta.max((new - xl[i]).abs());
-                xl[i] = new;
             }
         }
         for (i, &s) in comp.iter().enumerate() {
             x[s as usize] = xl[i];
         }
         Ok(())
+    }
+}
+
+/// One mask per set of live lanes: all ones in the lanes whose bit is set.
+fn lane_masks() -> [[u64; LANES]; 256] {
+    let mut t = [[0u64; LANES]; 256];
+    for (bits, row) in t.iter_mut().enumerate() {
+        for (l, m) in row.iter_mut().enumerate() {
+            if bits & (1 << l) != 0 {
+                *m = u64::MAX;
+            }
+        }
+    }
+    t
+}
+
+/// Aitken extrapolation of one lane's sweeps along its dominant mode.
+///
+/// After a few Gauss-Seidel sweeps the change of a sweep is, up to a
+/// fast-decaying rest, a fixed vector times `λ^k` (the dominant eigenvalue
+/// `λ` of the sweep operator, real and positive for a nonnegative chain).
+/// `λ` is estimated as the ratio of the summed changes of two consecutive
+/// sweeps; once two consecutive estimates agree within [`AITKEN_AGREE`]
+/// (relative) and at least [`AITKEN_EVERY`] sweeps ran since the last jump,
+/// the iterate jumps to the limit of that geometric tail,
+/// `x + λ/(1-λ) · Δx`. The next sweeps then only see the faster modes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Accel {
+    prev_sum: Option<f64>,
+    prev_ratio: Option<f64>,
+    since: usize,
+}
+
+/// Sweeps between two extrapolations, at least.
+const AITKEN_EVERY: usize = 3;
+/// Relative agreement of two consecutive ratio estimates before a jump.
+const AITKEN_AGREE: f64 = 0.02;
+
+impl Accel {
+    /// Records a sweep's summed change; `Some(c)` when the lane should jump
+    /// by `c` times its last change.
+    fn step(&mut self, sum: f64) -> Option<f64> {
+        self.since += 1;
+        let ratio = self.prev_sum.map(|p| sum / p);
+        if let (Some(r), Some(q)) = (ratio, self.prev_ratio) {
+            if self.since >= AITKEN_EVERY && r > 0.0 && r < 1.0 && (r - q).abs() <= AITKEN_AGREE * r
+            {
+                *self = Accel::default();
+                return Some(r / (1.0 - r));
+            }
+        }
+        self.prev_sum = Some(sum);
+        self.prev_ratio = ratio;
+        None
     }
 }
 
@@ -640,4 +765,83 @@ mod tests {
             }
         }
     }
+}
+
+#[cfg(all(test, feature = "sim"))]
+mod accuracy {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::markov::{Markov, MarkovConfig, Target};
+
+    /// The chain of a fitted model, rebuilt from its public transitions,
+    /// with each state's channel names.
+    fn chain_of(m: &Markov) -> (Chain, Vec<Vec<String>>) {
+        let tr = m.transitions();
+        let mut idx: HashMap<Vec<String>, u32> = HashMap::new();
+        let mut states: Vec<Vec<String>> = Vec::new();
+        let mut id = |s: &Vec<String>, states: &mut Vec<Vec<String>>| -> u32 {
+            *idx.entry(s.clone()).or_insert_with(|| {
+                states.push(s.clone());
+                (states.len() - 1) as u32
+            })
+        };
+        let mut raw = Vec::new();
+        for t in &tr {
+            let f = id(&t.from, &mut states);
+            let to = match &t.to {
+                Target::State(s) => Some(id(s, &mut states)),
+                _ => None,
+            };
+            raw.push((f, to, matches!(t.to, Target::Conversion), t.probability));
+        }
+        let n = states.len();
+        let mut edges = vec![Vec::new(); n];
+        let mut pc = vec![0.0; n];
+        let mut ps = vec![0.0; n];
+        for (f, to, conv, p) in raw {
+            match to {
+                Some(t) if t == f => ps[f as usize] = p,
+                Some(t) => edges[f as usize].push((t, p)),
+                None if conv => pc[f as usize] = p,
+                None => {}
+            }
+        }
+        (Chain::new(edges, pc, ps), states)
+    }
+
+    /// Removal effects on the `many_channels` preset (order 3) against a
+    /// direct solve: the same chain with its large component solved by
+    /// Gaussian elimination with partial pivoting instead of accelerated
+    /// Gauss-Seidel. Every effect within 1e-12, never negative.
+    #[test]
+    fn removal_effects_match_a_direct_solve_on_many_channels() {
+        let set = crate::sim::Simulator::new(crate::sim::Preset::ManyChannels.config(7))
+            .journey_set(JOURNEYS)
+            .unwrap();
+        let m = crate::markov::fit(&set, MarkovConfig::new(3).unwrap()).unwrap();
+        let (chain, states) = chain_of(&m);
+        let big = chain.largest_component();
+        assert!(big > 4 * DENSE_LIMIT, "largest component {big}");
+        let mut direct = chain.clone();
+        direct.blocks = vec![None; direct.comps.len()];
+        let start = states.iter().position(Vec::is_empty).unwrap();
+        let base = direct.solve(&vec![false; chain.len()]).unwrap()[start];
+        assert!((base - m.conversion_probability()).abs() < 1e-14);
+        for (name, re) in m.removal_effects() {
+            let removed: Vec<bool> = states
+                .iter()
+                .map(|s| s.iter().any(|c| c.as_str() == name))
+                .collect();
+            let x = direct.solve(&removed).unwrap()[start];
+            let exact = 1.0 - x / base;
+            assert!(re >= 0.0, "{name}: {re}");
+            assert!(
+                (re - exact).abs() <= 1e-12,
+                "{name}: {re} vs direct {exact}"
+            );
+        }
+    }
+
+    const JOURNEYS: u64 = 20_000;
 }
