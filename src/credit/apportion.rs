@@ -21,9 +21,24 @@ pub(crate) fn apportion_weighted(
     out: &mut [i64],
     scratch: &mut Vec<(f64, usize)>,
 ) {
+    let mut key = [0_i64; SMALL];
+    apportion_keyed(total, weights, sum, out, &mut key, scratch);
+}
+
+/// [`apportion_weighted`] with the key buffer given (at least
+/// `min(out.len(), SMALL)` long), so that a caller splitting many journeys
+/// does not initialize one per call.
+#[inline]
+fn apportion_keyed(
+    total: i64,
+    weights: &[f64],
+    sum: f64,
+    out: &mut [i64],
+    key: &mut [i64],
+    scratch: &mut Vec<(f64, usize)>,
+) {
     #[expect(clippy::cast_precision_loss, reason = "totals are below 2^53")]
     let factor = total as f64 / sum;
-    let n = out.len();
     if !factor.is_finite() {
         // weights so small (all below ~1e-292) that `total / sum` overflows:
         // every positive weight would floor to the whole total and the
@@ -32,13 +47,14 @@ pub(crate) fn apportion_weighted(
         apportion_tiny(total, weights, sum, out, scratch);
         return;
     }
-    if n <= SMALL {
+    let n = out.len();
+    if n <= SMALL && key.len() >= n {
         // Same result as the general path below, without sorting: the
         // fractional parts are kept as the integer keys of their bit
         // patterns (for floats >= 0, including -0.0 < +0.0, integer order is
         // `total_cmp` order), and the leftover units are handed out one by
         // one to the largest remaining key, ties to the earlier touch.
-        let mut key = [i64::MIN; SMALL];
+        let key = &mut key[..n];
         let mut assigned: i64 = 0;
         for ((o, k), &w) in out.iter_mut().zip(key.iter_mut()).zip(weights) {
             let x = w * factor;
@@ -51,50 +67,77 @@ pub(crate) fn apportion_weighted(
             let frac = x - f as f64;
             *k = ordered_bits(frac);
         }
-        let mut left = total - assigned;
-        if left >= 0 && (left as usize) <= n {
-            let key = &mut key[..n];
-            #[expect(clippy::cast_possible_wrap, reason = "n <= SMALL")]
-            let mut keep = n as i64 - left;
-            if keep < left {
-                // cheaper from the other end: every part gets a unit, then
-                // the `n - left` last in (key desc, index asc) order give
-                // theirs back: smallest key, ties to the later touch
-                for o in out.iter_mut() {
-                    *o += 1;
-                }
-                while keep > 0 {
-                    let mut worst = 0;
-                    let mut worst_key = key[0];
-                    for (i, &k) in key.iter().enumerate().skip(1) {
-                        if k <= worst_key {
-                            worst = i;
-                            worst_key = k;
-                        }
-                    }
-                    out[worst] -= 1;
-                    key[worst] = i64::MAX;
-                    keep -= 1;
-                }
-                return;
-            }
-            while left > 0 {
-                let mut best = 0;
-                let mut best_key = key[0];
-                for (i, &k) in key.iter().enumerate().skip(1) {
-                    if k > best_key {
-                        best = i;
-                        best_key = k;
-                    }
-                }
-                out[best] += 1;
-                key[best] = i64::MIN;
-                left -= 1;
-            }
+        if hand_out(total - assigned, key, out) {
             return;
         }
         // rare floating-point overshoot: the general path below
     }
+    apportion_sorted(total, factor, weights, out, scratch);
+}
+
+/// Hands `left` leftover units (`0 <= left <= n`) one each to the parts
+/// with the largest keys, ties to the earlier part. Returns `false`, with
+/// `out` untouched, when `left` is out of that range (a floating-point
+/// overshoot, for the general path).
+#[inline]
+fn hand_out(mut left: i64, key: &mut [i64], out: &mut [i64]) -> bool {
+    let n = out.len().min(key.len());
+    if left < 0 || (left as usize) > n {
+        return false;
+    }
+    if left == 0 {
+        return true;
+    }
+    let (key, out) = (&mut key[..n], &mut out[..n]);
+    #[expect(clippy::cast_possible_wrap, reason = "n <= SMALL")]
+    let mut keep = n as i64 - left;
+    if keep < left {
+        // cheaper from the other end: every part gets a unit, then the
+        // `n - left` last in (key desc, index asc) order give theirs back:
+        // smallest key, ties to the later touch
+        for o in out.iter_mut() {
+            *o += 1;
+        }
+        while keep > 0 {
+            let mut worst = 0;
+            let mut worst_key = key[0];
+            for (i, &k) in key.iter().enumerate().skip(1) {
+                if k <= worst_key {
+                    worst = i;
+                    worst_key = k;
+                }
+            }
+            out[worst] -= 1;
+            key[worst] = i64::MAX;
+            keep -= 1;
+        }
+        return true;
+    }
+    while left > 0 {
+        let mut best = 0;
+        let mut best_key = key[0];
+        for (i, &k) in key.iter().enumerate().skip(1) {
+            if k > best_key {
+                best = i;
+                best_key = k;
+            }
+        }
+        out[best] += 1;
+        key[best] = i64::MIN;
+        left -= 1;
+    }
+    true
+}
+
+/// The general largest-remainder split (any length): floors, then the
+/// leftovers by a sort of the fractional parts.
+fn apportion_sorted(
+    total: i64,
+    factor: f64,
+    weights: &[f64],
+    out: &mut [i64],
+    scratch: &mut Vec<(f64, usize)>,
+) {
     let mut assigned: i64 = 0;
     for (o, &w) in out.iter_mut().zip(weights) {
         let x = w * factor;
@@ -225,6 +268,9 @@ pub struct Crediter {
     pub(crate) value: Vec<i64>,
     pub(crate) units: Vec<i64>,
     pub(crate) scratch: Vec<(f64, usize)>,
+    /// Keys of the fractional parts, for journeys of up to [`SMALL`]
+    /// touches (allocated once, never initialized per journey).
+    keys: Vec<i64>,
 }
 
 impl Crediter {
@@ -308,12 +354,37 @@ impl Crediter {
                 apportion_equal(v, &mut self.value);
                 apportion_equal(u, &mut self.units);
             }
-            (_, _) => {
-                let w = self.weights.raw();
-                apportion_weighted(v, w, sum, &mut self.value, &mut self.scratch);
-                apportion_weighted(u, w, sum, &mut self.units, &mut self.scratch);
-            }
+            (_, _) => self.split_weighted(v, sum),
         }
+    }
+
+    /// After [`weigh`](Self::weigh) set general weights: the
+    /// largest-remainder splits of value `v` and of one conversion into
+    /// `self.value` and `self.units` (already sized to the journey).
+    #[inline]
+    pub(crate) fn split_weighted(&mut self, v: i64, sum: f64) {
+        #[expect(clippy::cast_possible_wrap, reason = "10^9 fits")]
+        let u = CONVERSION_UNITS as i64;
+        if self.keys.len() < SMALL {
+            self.keys.resize(SMALL, 0);
+        }
+        let w = self.weights.raw();
+        apportion_keyed(
+            v,
+            w,
+            sum,
+            &mut self.value,
+            &mut self.keys,
+            &mut self.scratch,
+        );
+        apportion_keyed(
+            u,
+            w,
+            sum,
+            &mut self.units,
+            &mut self.keys,
+            &mut self.scratch,
+        );
     }
 
     /// Credited value per touch, in minor units, after [`credit`](Self::credit).
