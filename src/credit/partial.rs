@@ -710,11 +710,7 @@ impl Sums {
                 }
             }
             (CreditKind::Shares, Shape::Weighted) => {
-                c.value.clear();
-                c.units.clear();
-                c.value.resize(n, 0);
-                c.units.resize(n, 0);
-                c.split_weighted(value, sum);
+                c.split_weighted(n, value, sum);
                 for (t, (&u, &v)) in touches.zip(c.units.iter().zip(&c.value)) {
                     self.add_touch::<I, CP, CT>(ids, t, u, v);
                 }
