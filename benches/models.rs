@@ -247,6 +247,25 @@ fn stream(c: &mut Criterion) {
     let touches: usize = journeys.iter().map(|j| j.touchpoints().len()).sum();
     let mut g = c.benchmark_group("stream");
     g.throughput(Throughput::Elements(touches as u64));
+    // the physical reference: read every touch's names and time once
+    g.bench_function("scan_names_and_times", |b| {
+        b.iter(|| {
+            let mut acc = 0u64;
+            for j in black_box(&journeys) {
+                for t in j.touchpoints() {
+                    acc = acc.wrapping_add(u64::from(t.channel.as_bytes()[0]));
+                    if let Some(c) = &t.campaign {
+                        acc = acc.wrapping_add(u64::from(c.as_bytes()[0]));
+                    }
+                    if let Some(c) = &t.content {
+                        acc = acc.wrapping_add(u64::from(c.as_bytes()[0]));
+                    }
+                    acc = acc.wrapping_add(t.ts.timestamp_subsec_nanos().into());
+                }
+            }
+            acc
+        });
+    });
     for name in [
         "first_touch",
         "linear",

@@ -8,15 +8,18 @@ use serde::{Deserialize, Serialize};
 use crate::aggregate::{Aggregate, JourneyAggregate};
 use crate::credit::CONVERSION_UNITS;
 use crate::credit::apportion::Crediter;
+use crate::credit::names::NameTable;
 use crate::credit::report::Report;
 use crate::credit::wire::{NamedDim, NamedPartial};
-use crate::dataset::{Catalog, ChannelId, Interner, JourneySet, JourneyView, NONE_ID};
+use crate::dataset::{
+    Catalog, ChannelId, InternedTouch, Interner, JourneySet, JourneyView, NONE_ID,
+};
 use crate::error::{Error, Result};
 use crate::journey::{Journey, SimpleJourney};
 use crate::model::{AttributionModel, CreditKind, Shape};
 use crate::models::ModelSpec;
 use crate::money::{Currency, MAX_MINOR};
-use crate::touchpoint::SimpleTouch;
+use crate::touchpoint::{SimpleTouch, Touchpoint};
 
 /// Format version of serialized partials.
 pub(crate) const PARTIAL_VERSION: u32 = 1;
@@ -732,6 +735,144 @@ impl Sums {
     }
 }
 
+/// The streaming front end of [`CreditPartial::observe`]: one journey of
+/// the caller's type validated exactly as [`JourneySet::push`] validates
+/// it (value, then every cost, before any name is interned), its touches
+/// put in time order (stable), its names interned into the partial's
+/// catalog in that order through [`NameTable`]s (ids follow first
+/// appearance, as in `push`), and staged as the partial's one-journey set.
+/// Every buffer is reused: no allocation per journey once they have grown.
+#[derive(Debug, Clone, Default)]
+struct Stager {
+    touches: Vec<InternedTouch>,
+    sorted: Vec<InternedTouch>,
+    order: Vec<(i64, u32)>,
+    channels: NameTable,
+    campaigns: NameTable,
+    contents: NameTable,
+}
+
+/// The catalog id of `name`, through the cache.
+#[inline(always)]
+fn lookup(table: &mut NameTable, names: &mut Interner, name: &str) -> Result<u32> {
+    if let Some(id) = table.get(name) {
+        return Ok(id);
+    }
+    let id = names.try_intern(name)?;
+    table.insert(name, id);
+    Ok(id)
+}
+
+impl Stager {
+    /// Forgets the cached ids (the catalog was replaced).
+    fn forget(&mut self) {
+        self.channels.clear();
+        self.campaigns.clear();
+        self.contents.clear();
+    }
+
+    /// Makes `set` hold exactly `journey`. On error `set` holds no journey.
+    fn stage<J: Journey + ?Sized>(&mut self, journey: &J, set: &mut JourneySet) -> Result<()> {
+        let r = self.stage_in(journey, set);
+        if r.is_err() {
+            set.clear_journeys();
+        }
+        r
+    }
+
+    #[inline]
+    fn stage_in<J: Journey + ?Sized>(&mut self, journey: &J, set: &mut JourneySet) -> Result<()> {
+        let currency = set.currency();
+        let outcome = journey.outcome();
+        let value = if outcome.converted {
+            currency
+                .to_minor(outcome.value)?
+                .ok_or_else(|| Error::InvalidValue {
+                    journey: journey.id().to_owned(),
+                    value: outcome.value,
+                })?
+        } else {
+            0
+        };
+        let touches = journey.touchpoints();
+        // first pass: times and costs, validated before anything is interned
+        self.touches.clear();
+        let mut sorted = true;
+        let mut prev = i64::MIN;
+        for (i, t) in touches.iter().enumerate() {
+            let ts = t.timestamp().timestamp_millis();
+            sorted &= prev <= ts;
+            prev = ts;
+            let cost = match t.cost() {
+                Some(c) => match currency.to_minor(c)? {
+                    Some(minor) => Some(minor),
+                    None => {
+                        return Err(Error::InvalidCost {
+                            journey: journey.id().to_owned(),
+                            touch: i,
+                            cost: c,
+                        });
+                    }
+                },
+                None => None,
+            };
+            self.touches.push(InternedTouch {
+                channel: ChannelId(0),
+                ts,
+                campaign: NONE_ID,
+                content: NONE_ID,
+                cost,
+                milestone: t.milestone(),
+            });
+        }
+        // the input order of touches, sorted by time (stable), as `push`
+        if !sorted {
+            self.order.clear();
+            self.order.extend(
+                self.touches
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| (t.ts, u32::try_from(i).unwrap_or(u32::MAX))),
+            );
+            self.order.sort_by_key(|&(ts, _)| ts);
+        }
+        // second pass: names, interned in time order
+        let cat = set.catalog_mut();
+        for k in 0..touches.len() {
+            let i = if sorted {
+                k
+            } else {
+                self.order.get(k).map_or(k, |&(_, i)| i as usize)
+            };
+            let (Some(t), Some(it)) = (touches.get(i), self.touches.get_mut(i)) else {
+                continue;
+            };
+            it.channel = ChannelId(lookup(&mut self.channels, &mut cat.channels, t.channel())?);
+            if let Some(c) = t.campaign() {
+                it.campaign = lookup(&mut self.campaigns, &mut cat.campaigns, c)?;
+            }
+            if let Some(c) = t.content() {
+                it.content = lookup(&mut self.contents, &mut cat.contents, c)?;
+            }
+        }
+        let staged = if sorted {
+            &self.touches
+        } else {
+            self.sorted.clear();
+            let all = &self.touches;
+            self.sorted
+                .extend(self.order.iter().filter_map(|&(_, i)| all.get(i as usize)));
+            &self.sorted
+        };
+        let conversion_ts = outcome.conversion_ts.map(|t| t.timestamp_millis());
+        set.stage_interned(
+            journey.id(),
+            (outcome.converted, value, conversion_ts),
+            staged,
+        )
+    }
+}
+
 /// A partial report: the integer sums of one model's credit over some
 /// journeys. Make one per thread, partition or machine from a
 /// [`CreditConfig`], [`observe`](Self::observe) journeys (or
@@ -801,6 +942,7 @@ pub struct CreditPartial {
     /// journey, that journey.
     scratch: JourneySet,
     crediter: Crediter,
+    stager: Stager,
 }
 
 impl fmt::Debug for CreditPartial {
@@ -822,6 +964,7 @@ impl CreditPartial {
             config,
             sums: Sums::default(),
             crediter: Crediter::new(),
+            stager: Stager::default(),
         }
     }
 
@@ -898,7 +1041,7 @@ impl CreditPartial {
                 fingerprint: self.config.model_fingerprint.clone(),
             });
         };
-        self.scratch.stage_one(journey)?;
+        self.stager.stage(journey, &mut self.scratch)?;
         let b = self.config.breakdowns;
         self.sums.reserve(b, self.scratch.catalog());
         self.sums.credit(
@@ -924,7 +1067,7 @@ impl CreditPartial {
         journey: &J,
     ) -> Result<()> {
         self.check_model(model)?;
-        self.scratch.stage_one(journey)?;
+        self.stager.stage(journey, &mut self.scratch)?;
         let b = self.config.breakdowns;
         self.sums.reserve(b, self.scratch.catalog());
         self.sums.credit(
@@ -976,6 +1119,7 @@ impl CreditPartial {
         if empty {
             // adopt the set's catalog: its ids are the partial's
             self.scratch = set.catalog_only();
+            self.stager.forget();
             self.sums.reserve(b, set.catalog());
             return self
                 .sums
@@ -1351,6 +1495,103 @@ mod tests {
             at_limit.merge(&other),
             Err(Error::Overflow { .. })
         ));
+    }
+
+    /// Journeys the streaming front end must stage exactly as
+    /// `JourneySet::push` does: touches out of time order with ties,
+    /// campaigns and contents on some touches, names longer than 16 bytes
+    /// and of every short length, a conversion time.
+    fn tricky() -> Vec<SimpleJourney> {
+        let at =
+            |s: i64| chrono::DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap_or_default();
+        let names = [
+            "e",
+            "em",
+            "ema",
+            "email",
+            "paid_search",
+            "organic_search_brand",
+            "x",
+        ];
+        let mut out = Vec::new();
+        for k in 0..40_usize {
+            let mut j = SimpleJourney::new(format!("j{k}"));
+            for i in 0..(k % 7 + 1) {
+                // out of order, with ties
+                let s = ((i * 7 + k) % 5) as i64 * 3600;
+                let mut t = SimpleTouch::new(names[(i + k) % names.len()], at(s));
+                if (i + k) % 3 == 0 {
+                    t = t.campaign(format!("campaign_with_a_long_name_{}", i % 2));
+                }
+                if (i + k) % 4 == 1 {
+                    t = t.content(names[i % names.len()]);
+                }
+                if i == 1 && k % 5 == 0 {
+                    t = t.milestone(crate::touchpoint::Milestone::LeadCreated);
+                }
+                j = j.touch(t);
+            }
+            if k % 3 != 2 {
+                #[expect(clippy::cast_precision_loss, reason = "small")]
+                let v = 10.0 + k as f64 * 1.37;
+                j = j.converted(v).converted_at(at(40_000));
+            }
+            out.push(j);
+        }
+        out
+    }
+
+    #[test]
+    fn streaming_front_end_stages_as_push_does() {
+        let journeys = tricky();
+        let set = JourneySet::from_journeys(&journeys).unwrap();
+        for name in [
+            "linear",
+            "first_touch",
+            "time_decay",
+            "position_based",
+            "w_shaped",
+            "participation",
+        ] {
+            for b in [
+                Breakdowns::ALL,
+                Breakdowns::CHANNELS,
+                Breakdowns::new(true, false),
+                Breakdowns::new(false, true),
+            ] {
+                let config = CreditConfig::by_name(name).unwrap().with_breakdowns(b);
+                let batch = crate::credit::attribute_with(&config, &set).unwrap();
+                let mut p = CreditPartial::new(config);
+                for j in &journeys {
+                    p.observe(j).unwrap();
+                }
+                assert_eq!(p.finish(), batch, "{name} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_rejected_journey_interns_nothing() {
+        let t = "2024-01-01T00:00:00Z".parse().unwrap_or_default();
+        let bad = SimpleJourney::new("bad")
+            .touch(SimpleTouch::new("never_seen", t).campaign("nor_this"))
+            .touch(SimpleTouch::new("email", t).cost(f64::NAN))
+            .converted(1.0);
+        let mut p = CreditPartial::new(CreditConfig::new(Linear));
+        p.observe(&journey()).unwrap();
+        assert!(matches!(
+            p.observe(&bad),
+            Err(Error::InvalidCost { touch: 1, .. })
+        ));
+        p.observe(&journey()).unwrap();
+        let r = p.finish();
+        assert!(r.channels().get("never_seen").is_none());
+        assert!(r.campaigns().lines().is_empty());
+        assert_eq!(r.journeys(), 2);
+        assert_eq!(
+            r.channels().get("email").map(|c| c.value_minor()),
+            Some(200)
+        );
     }
 
     #[test]
