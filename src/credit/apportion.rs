@@ -122,7 +122,6 @@ fn ranks(key: &[i64], rank: &mut [u8]) {
 /// `value` into `vals` and `units` into `us`, with the same results as two
 /// [`apportion_weighted`] calls, in one pass over the weights for journeys
 /// of up to [`SMALL`] touches. `keys` is scratch (`2 * SMALL` long).
-#[expect(clippy::too_many_arguments, reason = "two splits sharing one pass")]
 fn apportion_pair(
     (value, units): (i64, i64),
     weights: &[f64],

@@ -70,9 +70,7 @@ fn key(name: &[u8]) -> Option<(u64, u64, u32)> {
 fn home(lo: u64, hi: u64, tag: u32, mask: usize) -> usize {
     let h = (lo ^ hi.rotate_left(29) ^ (u64::from(tag) << 56)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     // the top bits are the well-mixed ones
-    #[expect(clippy::cast_possible_truncation, reason = "masked")]
-    let i = (h >> 32) as usize;
-    i & mask
+    usize::try_from(h >> 32).unwrap_or(0) & mask
 }
 
 impl NameTable {
