@@ -6,7 +6,10 @@
 //! Groups: `model` (every model, realistic mix), `model_all_converted`
 //! (the worst case, every breakdown and channels only), `heuristic` (first,
 //! last and linear together, compute only) and `stream` (user journeys
-//! observed one at a time through a `CreditPartial`).
+//! observed one at a time through a `CreditPartial`, beside the memory
+//! reference measured in the same run: reading each touch's channel,
+//! campaign and content names and its time, which any streaming observe
+//! must do).
 //!
 //! The set is built once; each benchmark measures `attribute(&model, &set)`
 //! (credit, aggregation by channel, campaign and content, and the final
