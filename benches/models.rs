@@ -6,7 +6,10 @@
 //! Groups: `model` (every model, realistic mix), `model_all_converted`
 //! (the worst case, every breakdown and channels only), `heuristic` (first,
 //! last and linear together, compute only) and `stream` (user journeys
-//! observed one at a time through a `CreditPartial`).
+//! observed one at a time through a `CreditPartial`, beside the memory
+//! reference measured in the same run: reading each touch's channel,
+//! campaign and content names and its time, which any streaming observe
+//! must do).
 //!
 //! The set is built once; each benchmark measures `attribute(&model, &set)`
 //! (credit, aggregation by channel, campaign and content, and the final
@@ -247,6 +250,25 @@ fn stream(c: &mut Criterion) {
     let touches: usize = journeys.iter().map(|j| j.touchpoints().len()).sum();
     let mut g = c.benchmark_group("stream");
     g.throughput(Throughput::Elements(touches as u64));
+    // the physical reference: read every touch's names and time once
+    g.bench_function("scan_names_and_times", |b| {
+        b.iter(|| {
+            let mut acc = 0u64;
+            for j in black_box(&journeys) {
+                for t in j.touchpoints() {
+                    acc = acc.wrapping_add(u64::from(t.channel.as_bytes()[0]));
+                    if let Some(c) = &t.campaign {
+                        acc = acc.wrapping_add(u64::from(c.as_bytes()[0]));
+                    }
+                    if let Some(c) = &t.content {
+                        acc = acc.wrapping_add(u64::from(c.as_bytes()[0]));
+                    }
+                    acc = acc.wrapping_add(t.ts.timestamp_subsec_nanos().into());
+                }
+            }
+            acc
+        });
+    });
     for name in [
         "first_touch",
         "linear",

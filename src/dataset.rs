@@ -562,6 +562,31 @@ impl JourneySet {
         self.push_with_id(journey, id)
     }
 
+    /// [`stage_one`](Self::stage_one) for a journey whose touches the
+    /// caller already interned into this set's catalog and sorted by time
+    /// (the streaming credit path): the set holds exactly that journey,
+    /// and the id's buffer is reused. On error the set is empty.
+    ///
+    /// # Errors
+    ///
+    /// As [`push_interned`](Self::push_interned).
+    pub(crate) fn stage_interned(
+        &mut self,
+        id: &str,
+        outcome: (bool, i64, Option<i64>),
+        touches: &[InternedTouch],
+    ) -> Result<()> {
+        let mut buf = if self.ids.len() == 1 {
+            self.ids.pop().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        self.clear_journeys();
+        buf.clear();
+        buf.push_str(id);
+        self.push_interned(buf, outcome, touches)
+    }
+
     /// Adds one journey whose touches are already interned in this set's
     /// catalog and sorted by time (what the journey rules produce): no
     /// name is looked up, no amount converted.
@@ -597,14 +622,13 @@ impl JourneySet {
         if self.offsets.is_empty() {
             self.offsets.push(0);
         }
-        for t in touches {
-            self.channel.push(t.channel);
-            self.ts.push(t.ts);
-            self.campaign.push(t.campaign);
-            self.content.push(t.content);
-            self.milestone.push(t.milestone);
-            self.cost.push(t.cost);
-        }
+        // column by column: one capacity check per column, not per touch
+        self.channel.extend(touches.iter().map(|t| t.channel));
+        self.ts.extend(touches.iter().map(|t| t.ts));
+        self.campaign.extend(touches.iter().map(|t| t.campaign));
+        self.content.extend(touches.iter().map(|t| t.content));
+        self.milestone.extend(touches.iter().map(|t| t.milestone));
+        self.cost.extend(touches.iter().map(|t| t.cost));
         self.ids.push(id);
         self.converted.push(converted);
         self.converted_count += u64::from(converted);

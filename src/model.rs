@@ -142,7 +142,9 @@ impl Weights {
                 let mut sum = 0.0;
                 let mut ok = true;
                 for &w in &self.buf {
-                    ok &= w.is_finite() && w >= 0.0;
+                    // NaN fails `>= 0`; an infinite weight makes the sum
+                    // infinite, which the test below refuses
+                    ok &= w >= 0.0;
                     sum += w;
                 }
                 if ok && sum > 0.0 && sum.is_finite() {

@@ -8,11 +8,13 @@
 //! different data know different channels and are remapped by name only on
 //! `merge` and in serialization, never per touch. A [`JourneySet`]'s catalog
 //! is mapped to local ids once per set ([`LocalNames::map_catalog`]); a
-//! user journey's names are looked up in an FNV hash map (no sorting or
+//! user journey's names are looked up in a [`NameTable`] (names of up to
+//! 16 bytes, no hashing of the bytes) before a word-hash map (no sorting or
 //! string comparison per touch).
 
 use std::collections::HashMap;
 
+use crate::credit::names::NameTable;
 use crate::credit::{CONVERSION_UNITS, Report, apportion_weighted};
 use crate::dataset::{ChannelId, JourneySet, JourneyView};
 use crate::error::{Error, Result};
@@ -27,6 +29,9 @@ use crate::touchpoint::Touchpoint;
 pub(crate) struct LocalNames {
     names: Vec<String>,
     index: HashMap<String, u32, WordBuild>,
+    /// The same ids for names of up to 16 bytes, looked up without
+    /// hashing the bytes or comparing strings (see [`NameTable`]).
+    fast: NameTable,
     limit: usize,
     what: &'static str,
 }
@@ -37,6 +42,7 @@ impl LocalNames {
         LocalNames {
             names: Vec::new(),
             index: HashMap::default(),
+            fast: NameTable::default(),
             limit,
             what,
         }
@@ -54,7 +60,9 @@ impl LocalNames {
     /// The local id of `name`, if known.
     #[inline]
     pub(crate) fn get(&self, name: &str) -> Option<u32> {
-        self.index.get(name).copied()
+        self.fast
+            .get(name)
+            .or_else(|| self.index.get(name).copied())
     }
 
     /// The local id of `name`, interning it if new.
@@ -64,6 +72,9 @@ impl LocalNames {
     /// [`Error::TooLarge`] past the limit.
     #[inline]
     pub(crate) fn intern(&mut self, name: &str) -> Result<u32> {
+        if let Some(i) = self.fast.get(name) {
+            return Ok(i);
+        }
         match self.index.get(name) {
             Some(&i) => Ok(i),
             None => self.insert(name),
@@ -81,6 +92,7 @@ impl LocalNames {
         let i = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
         self.names.push(name.to_owned());
         self.index.insert(name.to_owned(), i);
+        self.fast.insert(name, i);
         Ok(i)
     }
 
@@ -104,6 +116,7 @@ impl LocalNames {
             .iter()
             .map(|n| n.capacity() * 2 + 64)
             .sum::<usize>()
+            + self.fast.size_bytes()
     }
 }
 

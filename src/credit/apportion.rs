@@ -21,9 +21,24 @@ pub(crate) fn apportion_weighted(
     out: &mut [i64],
     scratch: &mut Vec<(f64, usize)>,
 ) {
+    let mut key = [0_i64; SMALL];
+    apportion_keyed(total, weights, sum, out, &mut key, scratch);
+}
+
+/// [`apportion_weighted`] with the key buffer given (at least
+/// `min(out.len(), SMALL)` long), so that a caller splitting many journeys
+/// does not initialize one per call.
+#[inline]
+fn apportion_keyed(
+    total: i64,
+    weights: &[f64],
+    sum: f64,
+    out: &mut [i64],
+    key: &mut [i64],
+    scratch: &mut Vec<(f64, usize)>,
+) {
     #[expect(clippy::cast_precision_loss, reason = "totals are below 2^53")]
     let factor = total as f64 / sum;
-    let n = out.len();
     if !factor.is_finite() {
         // weights so small (all below ~1e-292) that `total / sum` overflows:
         // every positive weight would floor to the whole total and the
@@ -32,13 +47,14 @@ pub(crate) fn apportion_weighted(
         apportion_tiny(total, weights, sum, out, scratch);
         return;
     }
-    if n <= SMALL {
+    let n = out.len();
+    if n <= SMALL && key.len() >= n {
         // Same result as the general path below, without sorting: the
         // fractional parts are kept as the integer keys of their bit
         // patterns (for floats >= 0, including -0.0 < +0.0, integer order is
         // `total_cmp` order), and the leftover units are handed out one by
         // one to the largest remaining key, ties to the earlier touch.
-        let mut key = [i64::MIN; SMALL];
+        let key = &mut key[..n];
         let mut assigned: i64 = 0;
         for ((o, k), &w) in out.iter_mut().zip(key.iter_mut()).zip(weights) {
             let x = w * factor;
@@ -51,50 +67,122 @@ pub(crate) fn apportion_weighted(
             let frac = x - f as f64;
             *k = ordered_bits(frac);
         }
-        let mut left = total - assigned;
-        if left >= 0 && (left as usize) <= n {
-            let key = &mut key[..n];
-            #[expect(clippy::cast_possible_wrap, reason = "n <= SMALL")]
-            let mut keep = n as i64 - left;
-            if keep < left {
-                // cheaper from the other end: every part gets a unit, then
-                // the `n - left` last in (key desc, index asc) order give
-                // theirs back: smallest key, ties to the later touch
-                for o in out.iter_mut() {
-                    *o += 1;
-                }
-                while keep > 0 {
-                    let mut worst = 0;
-                    let mut worst_key = key[0];
-                    for (i, &k) in key.iter().enumerate().skip(1) {
-                        if k <= worst_key {
-                            worst = i;
-                            worst_key = k;
-                        }
-                    }
-                    out[worst] -= 1;
-                    key[worst] = i64::MAX;
-                    keep -= 1;
-                }
-                return;
-            }
-            while left > 0 {
-                let mut best = 0;
-                let mut best_key = key[0];
-                for (i, &k) in key.iter().enumerate().skip(1) {
-                    if k > best_key {
-                        best = i;
-                        best_key = k;
-                    }
-                }
-                out[best] += 1;
-                key[best] = i64::MIN;
-                left -= 1;
-            }
+        if hand_out(total - assigned, key, out) {
             return;
         }
         // rare floating-point overshoot: the general path below
     }
+    apportion_sorted(total, factor, weights, out, scratch);
+}
+
+/// Hands `left` leftover units (`0 <= left <= n`) one each to the parts
+/// with the largest keys, ties to the earlier part. Returns `false`, with
+/// `out` untouched, when `left` is out of that range (a floating-point
+/// overshoot, for the general path).
+#[inline]
+fn hand_out(left: i64, key: &[i64], out: &mut [i64]) -> bool {
+    let n = out.len().min(key.len()).min(SMALL);
+    if left < 0 || (left as usize) > n {
+        return false;
+    }
+    if left == 0 {
+        return true;
+    }
+    let mut rank = [0_u8; SMALL];
+    ranks(&key[..n], &mut rank[..n]);
+    for (o, &r) in out.iter_mut().zip(&rank[..n]) {
+        *o += i64::from(i64::from(r) < left);
+    }
+    true
+}
+
+/// The rank of each part in the order the leftover units are handed out:
+/// key descending, ties to the earlier part. Part `i` gets a unit exactly
+/// when its rank is below the number of units left, which is what handing
+/// them out one by one to the largest remaining key gives; counting the
+/// pairs instead costs `n(n-1)/2` comparisons and no unpredictable branch.
+#[inline]
+fn ranks(key: &[i64], rank: &mut [u8]) {
+    let n = key.len().min(rank.len());
+    for i in 0..n {
+        let k = key[i];
+        // what the earlier parts added, then counted in a register
+        let mut r = rank[i];
+        for j in i + 1..n {
+            // j (later) goes first only with a strictly larger key
+            let later_first = key[j] > k;
+            r += u8::from(later_first);
+            rank[j] += u8::from(!later_first);
+        }
+        rank[i] = r;
+    }
+}
+
+/// Both largest-remainder splits of one journey over the same weights:
+/// `value` into `vals` and `units` into `us`, with the same results as two
+/// [`apportion_weighted`] calls, in one pass over the weights for journeys
+/// of up to [`SMALL`] touches. `keys` is scratch (`2 * SMALL` long).
+fn apportion_pair(
+    (value, units): (i64, i64),
+    weights: &[f64],
+    sum: f64,
+    vals: &mut [i64],
+    us: &mut [i64],
+    keys: &mut [i64],
+    scratch: &mut Vec<(f64, usize)>,
+) {
+    #[expect(clippy::cast_precision_loss, reason = "totals are below 2^53")]
+    let (fv, fu) = (value as f64 / sum, units as f64 / sum);
+    let n = weights.len();
+    if n > SMALL
+        || vals.len() != n
+        || us.len() != n
+        || keys.len() < 2 * n
+        || !fv.is_finite()
+        || !fu.is_finite()
+    {
+        apportion_keyed(value, weights, sum, vals, keys, scratch);
+        apportion_keyed(units, weights, sum, us, keys, scratch);
+        return;
+    }
+    let (kv, ku) = keys[..2 * n].split_at_mut(n);
+    let (mut av, mut au) = (0_i64, 0_i64);
+    for (i, &w) in weights.iter().enumerate() {
+        // as in `apportion_keyed`: floor, clamped, and the fraction's key
+        let x = w * fv;
+        #[expect(clippy::cast_possible_truncation, reason = "clamped to [0, total]")]
+        let f = (x as i64).clamp(0, value);
+        vals[i] = f;
+        av += f;
+        #[expect(clippy::cast_precision_loss, reason = "parts are below 2^53")]
+        let frac = x - f as f64;
+        kv[i] = ordered_bits(frac);
+        let x = w * fu;
+        #[expect(clippy::cast_possible_truncation, reason = "clamped to [0, total]")]
+        let f = (x as i64).clamp(0, units);
+        us[i] = f;
+        au += f;
+        #[expect(clippy::cast_precision_loss, reason = "parts are below 2^53")]
+        let frac = x - f as f64;
+        ku[i] = ordered_bits(frac);
+    }
+    if !hand_out(value - av, kv, vals) {
+        apportion_sorted(value, fv, weights, vals, scratch);
+    }
+    if !hand_out(units - au, ku, us) {
+        apportion_sorted(units, fu, weights, us, scratch);
+    }
+}
+
+/// The general largest-remainder split (any length): floors, then the
+/// leftovers by a sort of the fractional parts.
+fn apportion_sorted(
+    total: i64,
+    factor: f64,
+    weights: &[f64],
+    out: &mut [i64],
+    scratch: &mut Vec<(f64, usize)>,
+) {
     let mut assigned: i64 = 0;
     for (o, &w) in out.iter_mut().zip(weights) {
         let x = w * factor;
@@ -227,6 +315,53 @@ pub struct Crediter {
     pub(crate) value: Vec<i64>,
     pub(crate) units: Vec<i64>,
     pub(crate) scratch: Vec<(f64, usize)>,
+    /// Keys of the fractional parts, for journeys of up to [`SMALL`]
+    /// touches (allocated once, never initialized per journey).
+    keys: Vec<i64>,
+    cache: UnitCache,
+}
+
+/// The last split of one conversion for each journey length up to
+/// [`SMALL`], with the weights it was made from (row `n`, of `SMALL`
+/// entries, holds length `n`); see [`Crediter::split_weighted`].
+///
+/// The cache only pays when weights repeat (not under time decay, whose
+/// weights follow each journey's times), so it watches itself: every
+/// [`UnitCache::ROUND`] consultations it stays on only if at least one in
+/// eight was a hit, and once off it tries again after `8 * ROUND`
+/// journeys. Whether it is on changes the cost, never a result.
+#[derive(Debug, Default, Clone)]
+struct UnitCache {
+    weights: Vec<f64>,
+    units: Vec<i64>,
+    valid: Vec<bool>,
+    /// Consultations and hits in the current round.
+    tries: u32,
+    hits: u32,
+    /// Journeys left to skip while off.
+    off: u32,
+}
+
+impl UnitCache {
+    const ROUND: u32 = 1024;
+
+    /// Whether to consult (and fill) the cache for this journey.
+    #[inline]
+    fn consult(&mut self) -> bool {
+        if self.off > 0 {
+            self.off -= 1;
+            return false;
+        }
+        self.tries += 1;
+        if self.tries >= Self::ROUND {
+            if self.hits * 8 < self.tries {
+                self.off = 8 * Self::ROUND;
+            }
+            self.tries = 0;
+            self.hits = 0;
+        }
+        true
+    }
 }
 
 impl Crediter {
@@ -310,10 +445,59 @@ impl Crediter {
                 apportion_equal(v, &mut self.value);
                 apportion_equal(u, &mut self.units);
             }
-            (_, _) => {
-                let w = self.weights.raw();
-                apportion_weighted(v, w, sum, &mut self.value, &mut self.scratch);
-                apportion_weighted(u, w, sum, &mut self.units, &mut self.scratch);
+            (_, _) => self.split_weighted(n, v, sum),
+        }
+    }
+
+    /// After [`weigh`](Self::weigh) set general weights for a journey of
+    /// `n` touches: the largest-remainder splits of value `v` and of one
+    /// conversion into `self.value[..n]` and `self.units[..n]` (grown to at
+    /// least `n`; entries past `n` are left as they were).
+    ///
+    /// The split of one conversion depends on the weights alone, and
+    /// position-based and milestone models give the same weights to every
+    /// journey of the same length and anchors: the last split of each
+    /// length is kept with its weights (compared bit for bit, so the result
+    /// is the one a new split gives) and reused when they repeat.
+    #[inline]
+    pub(crate) fn split_weighted(&mut self, n: usize, v: i64, sum: f64) {
+        #[expect(clippy::cast_possible_wrap, reason = "10^9 fits")]
+        let u = CONVERSION_UNITS as i64;
+        if self.keys.len() < 2 * SMALL {
+            self.keys.resize(2 * SMALL, 0);
+            self.cache.weights.resize((SMALL + 1) * SMALL, 0.0);
+            self.cache.units.resize((SMALL + 1) * SMALL, 0);
+            self.cache.valid.resize(SMALL + 1, false);
+        }
+        if self.value.len() < n {
+            self.value.resize(n, 0);
+        }
+        if self.units.len() < n {
+            self.units.resize(n, 0);
+        }
+        let w = self.weights.raw();
+        let (vals, us) = (&mut self.value[..n], &mut self.units[..n]);
+        let cached =
+            (n <= SMALL && w.len() == n && self.cache.consult()).then(|| n * SMALL..n * SMALL + n);
+        if let Some(row) = cached.clone() {
+            let hit = self.cache.valid.get(n).copied().unwrap_or(false)
+                && self.cache.weights[row.clone()]
+                    .iter()
+                    .zip(w)
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+            if hit {
+                self.cache.hits += 1;
+                us.copy_from_slice(&self.cache.units[row]);
+                apportion_keyed(v, w, sum, vals, &mut self.keys, &mut self.scratch);
+                return;
+            }
+        }
+        apportion_pair((v, u), w, sum, vals, us, &mut self.keys, &mut self.scratch);
+        if let Some(row) = cached {
+            self.cache.weights[row.clone()].copy_from_slice(w);
+            self.cache.units[row].copy_from_slice(us);
+            if let Some(valid) = self.cache.valid.get_mut(n) {
+                *valid = true;
             }
         }
     }

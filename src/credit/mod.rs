@@ -34,15 +34,22 @@
 //! (first, last, last non-direct) credits one touch in O(1) whatever the
 //! journey's length, "equal" (linear) splits inline, and general weights go
 //! through the largest-remainder split, which for journeys of up to 24
-//! touches runs on stack buffers and hands out leftover units without
-//! sorting (the same result as the sort, tested against it). Non-converted
-//! journeys cost a counter increment. Models are monomorphized when
-//! [`attribute`] is called with a concrete type; through
+//! touches splits value and conversion in one pass over the weights and
+//! hands out leftover units by rank, without sorting or unpredictable
+//! branches (the same result as the sort, tested against it); the split of
+//! one conversion is reused while a model's weights repeat. Each breakdown
+//! keeps the unassigned bucket in its slot 0, so a touch without a campaign
+//! costs no branch, and the breakdowns asked for are chosen once per run.
+//! Non-converted journeys cost a counter increment. Models are
+//! monomorphized when [`attribute`] is called with a concrete type; through
 //! `&dyn AttributionModel` each journey costs one virtual call. Streaming
 //! ([`CreditPartial::observe`]) interns each journey into reused buffers
-//! of the partial (one hash lookup per name), then runs the same code.
+//! of the partial (names of up to 16 bytes through a table keyed by their
+//! bytes, without hashing or comparing strings), then runs the same code.
+//! DESIGN.md ("How the engine stays fast") lists the choices.
 
 mod apportion;
+pub(crate) mod names;
 mod partial;
 mod report;
 mod wire;

@@ -7,16 +7,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Aggregate, JourneyAggregate};
 use crate::credit::CONVERSION_UNITS;
-use crate::credit::apportion::{Crediter, SMALL, apportion_weighted};
+use crate::credit::apportion::Crediter;
+use crate::credit::names::NameTable;
 use crate::credit::report::Report;
 use crate::credit::wire::{NamedDim, NamedPartial};
-use crate::dataset::{Interner, JourneySet, JourneyView, NONE_ID};
+use crate::dataset::{
+    Catalog, ChannelId, InternedTouch, Interner, JourneySet, JourneyView, NONE_ID,
+};
 use crate::error::{Error, Result};
 use crate::journey::{Journey, SimpleJourney};
 use crate::model::{AttributionModel, CreditKind, Shape};
 use crate::models::ModelSpec;
 use crate::money::{Currency, MAX_MINOR};
-use crate::touchpoint::SimpleTouch;
+use crate::touchpoint::{SimpleTouch, Touchpoint};
 
 /// Format version of serialized partials.
 pub(crate) const PARTIAL_VERSION: u32 = 1;
@@ -319,7 +322,10 @@ impl Acc {
     /// [`ACC_LIMIT`] for why it cannot overflow.
     #[inline]
     fn add(&mut self, units: i64, value: i64) {
-        self.units += u128::from(units.unsigned_abs());
+        // credited units are never negative: reinterpreting is exact
+        #[expect(clippy::cast_sign_loss, reason = "units >= 0")]
+        let units = units as u64;
+        self.units += u128::from(units);
         self.value += i128::from(value);
     }
 
@@ -359,42 +365,94 @@ impl Acc {
 
 /// Sums for one breakdown (channel, campaign or content), keyed by the
 /// local ids of the partial's catalog.
-#[derive(Debug, Clone, Default)]
+///
+/// Slot 0 is the unassigned bucket and slot `id + 1` the line of local id
+/// `id`: the "no campaign" sentinel [`NONE_ID`] (`u32::MAX`) wraps to slot
+/// 0, so adding a touch's credit is one indexed add, without a branch on
+/// whether the touch names a campaign (a branch that is taken at random on
+/// real data, and mispredicted often).
+#[derive(Debug, Clone)]
 pub(crate) struct Dim {
-    pub(crate) lines: Vec<Acc>,
-    pub(crate) unassigned: Acc,
+    slots: Vec<Acc>,
+}
+
+impl Default for Dim {
+    fn default() -> Dim {
+        Dim {
+            slots: vec![Acc::default()],
+        }
+    }
 }
 
 impl Dim {
+    /// The slot of local id `id` (`NONE_ID` is slot 0).
+    #[inline(always)]
+    fn slot(id: u32) -> usize {
+        id.wrapping_add(1) as usize
+    }
+
+    /// The unassigned bucket.
+    pub(crate) fn unassigned(&self) -> &Acc {
+        &self.slots[0]
+    }
+
+    /// The unassigned bucket, mutably.
+    pub(crate) fn unassigned_mut(&mut self) -> &mut Acc {
+        &mut self.slots[0]
+    }
+
+    /// The line of local id `i`, if it has a slot.
+    pub(crate) fn line(&self, i: usize) -> Option<&Acc> {
+        self.slots.get(i + 1)
+    }
+
+    /// Mutable access to the line of local id `i`, growing the slots.
+    fn line_mut(&mut self, i: usize) -> &mut Acc {
+        if i + 1 >= self.slots.len() {
+            self.slots.resize(i + 2, Acc::default());
+        }
+        &mut self.slots[i + 1]
+    }
+
+    /// How many lines have a slot.
+    pub(crate) fn lines_len(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    /// Makes room for `lines` lines, so that the adds of `observe` never
+    /// grow the slots.
     #[inline]
+    fn reserve_lines(&mut self, lines: usize) {
+        if self.slots.len() < lines + 1 {
+            self.slots.resize(lines + 1, Acc::default());
+        }
+    }
+
+    /// Adds one touch's credit to the line of `id` (or the unassigned
+    /// bucket for [`NONE_ID`]).
+    #[inline(always)]
     fn add(&mut self, id: u32, units: i64, value: i64) {
-        if id == NONE_ID {
-            self.unassigned.add(units, value);
-        } else {
-            let i = id as usize;
-            match self.lines.get_mut(i) {
-                Some(acc) => acc.add(units, value),
-                None => self.grow_add(i, units, value),
-            }
+        let i = Dim::slot(id);
+        match self.slots.get_mut(i) {
+            Some(acc) => acc.add(units, value),
+            None => self.grow_add(i, units, value),
         }
     }
 
     #[cold]
+    #[inline(never)]
     fn grow_add(&mut self, i: usize, units: i64, value: i64) {
-        self.lines.resize(i + 1, Acc::default());
-        self.lines[i].add(units, value);
+        self.slots.resize(i + 1, Acc::default());
+        self.slots[i].add(units, value);
     }
 
     /// Adds an aggregated row's credit, checked.
     fn checked_add(&mut self, id: u32, acc: &Acc) -> Result<()> {
-        if id == NONE_ID {
-            return self.unassigned.checked_merge(acc);
+        let i = Dim::slot(id);
+        if i >= self.slots.len() {
+            self.slots.resize(i + 1, Acc::default());
         }
-        let i = id as usize;
-        if i >= self.lines.len() {
-            self.lines.resize(i + 1, Acc::default());
-        }
-        self.lines[i].checked_merge(acc)
+        self.slots[i].checked_merge(acc)
     }
 
     /// The lines keyed by name, sorted: one line per name of the catalog
@@ -405,13 +463,13 @@ impl Dim {
         let mut lines = std::collections::BTreeMap::new();
         if computed {
             for (i, n) in names.iter().enumerate() {
-                let acc = self.lines.get(i).copied().unwrap_or_default();
+                let acc = self.line(i).copied().unwrap_or_default();
                 lines.insert(n.to_owned(), acc);
             }
         }
         NamedDim {
             lines,
-            unassigned: self.unassigned,
+            unassigned: *self.unassigned(),
         }
     }
 }
@@ -480,105 +538,184 @@ pub(crate) struct Sums {
     pub(crate) content: Dim,
 }
 
+/// The overflow error of a count, built only when it happens.
+#[cold]
+#[inline(never)]
+fn overflow(what: &'static str) -> Error {
+    Error::Overflow { what }
+}
+
+/// One conversion split equally over `n` touches: quotient and remainder,
+/// tabled for journeys of up to 32 touches (a division per journey saved).
+const UNIT_SPLITS: [(i64, i64); 33] = {
+    let mut t = [(0, 0); 33];
+    let mut n = 1;
+    while n < 33 {
+        t[n] = (UNITS / n as i64, UNITS % n as i64);
+        n += 1;
+    }
+    t
+};
+
 impl Sums {
-    /// Counts one journey (all or nothing); whether it needs crediting.
+    /// Makes room in every computed breakdown for the names of `catalog`,
+    /// so that crediting never grows a breakdown touch by touch.
     #[inline]
-    fn count(&mut self, b: Breakdowns, view: &JourneyView<'_>) -> Result<bool> {
+    fn reserve(&mut self, b: Breakdowns, catalog: &Catalog) {
+        self.channel.reserve_lines(catalog.channels.len());
+        if b.campaigns {
+            self.campaign.reserve_lines(catalog.campaigns.len());
+        }
+        if b.contents {
+            self.content.reserve_lines(catalog.contents.len());
+        }
+    }
+
+    /// Counts one journey (all or nothing); whether it needs crediting.
+    #[inline(always)]
+    fn count<const CP: bool, const CT: bool>(
+        &mut self,
+        converted: bool,
+        value: i64,
+        empty: bool,
+    ) -> Result<bool> {
         // checked: a deserialized partial can carry counts near the limits
-        let journeys = self.journeys.checked_add(1).ok_or(Error::Overflow {
-            what: "journey count",
-        })?;
-        if !view.converted() {
+        let Some(journeys) = self.journeys.checked_add(1) else {
+            return Err(overflow("journey count"));
+        };
+        if !converted {
             self.journeys = journeys;
             return Ok(false);
         }
-        let conversions = self.conversions.checked_add(1).ok_or(Error::Overflow {
-            what: "conversion count",
-        })?;
-        let value = self
-            .value
-            .checked_add(i128::from(view.value_minor()))
-            .ok_or(Error::Overflow {
-                what: "total value",
-            })?;
-        (self.journeys, self.conversions, self.value) = (journeys, conversions, value);
-        if view.is_empty() {
-            let v = view.value_minor();
-            self.channel.unassigned.add(UNITS, v);
-            if b.campaigns {
-                self.campaign.unassigned.add(UNITS, v);
+        let Some(conversions) = self.conversions.checked_add(1) else {
+            return Err(overflow("conversion count"));
+        };
+        let Some(total) = self.value.checked_add(i128::from(value)) else {
+            return Err(overflow("total value"));
+        };
+        (self.journeys, self.conversions, self.value) = (journeys, conversions, total);
+        if empty {
+            self.channel.unassigned_mut().add(UNITS, value);
+            if CP {
+                self.campaign.unassigned_mut().add(UNITS, value);
             }
-            if b.contents {
-                self.content.unassigned.add(UNITS, v);
+            if CT {
+                self.content.unassigned_mut().add(UNITS, value);
             }
             return Ok(false);
         }
         Ok(true)
     }
 
-    /// Credits one journey: `view`'s ids are mapped by `ids`.
+    /// Adds one touch's credit to its channel, campaign and content lines
+    /// (the last two when computed).
+    #[inline(always)]
+    fn add_touch<I: Ids, const CP: bool, const CT: bool>(
+        &mut self,
+        ids: &I,
+        touch: (ChannelId, u32, u32),
+        units: i64,
+        value: i64,
+    ) {
+        self.channel.add(ids.channel(touch.0.0), units, value);
+        if CP {
+            self.campaign.add(ids.campaign(touch.1), units, value);
+        }
+        if CT {
+            self.content.add(ids.content(touch.2), units, value);
+        }
+    }
+
+    /// Credits every journey of `views` (ids mapped by `ids`), with the
+    /// breakdowns chosen once for the whole run.
     #[inline]
-    fn credit<M: AttributionModel + ?Sized, I: Ids>(
+    fn credit<'a, M: AttributionModel + ?Sized, I: Ids>(
         &mut self,
         c: &mut Crediter,
         model: &M,
         kind: CreditKind,
         b: Breakdowns,
+        views: impl Iterator<Item = JourneyView<'a>>,
+        ids: &I,
+    ) -> Result<()> {
+        match (b.campaigns, b.contents) {
+            (true, true) => self.credit_views::<M, I, true, true>(c, model, kind, views, ids),
+            (true, false) => self.credit_views::<M, I, true, false>(c, model, kind, views, ids),
+            (false, true) => self.credit_views::<M, I, false, true>(c, model, kind, views, ids),
+            (false, false) => self.credit_views::<M, I, false, false>(c, model, kind, views, ids),
+        }
+    }
+
+    fn credit_views<'a, M: AttributionModel + ?Sized, I: Ids, const CP: bool, const CT: bool>(
+        &mut self,
+        c: &mut Crediter,
+        model: &M,
+        kind: CreditKind,
+        views: impl Iterator<Item = JourneyView<'a>>,
+        ids: &I,
+    ) -> Result<()> {
+        for view in views {
+            self.credit_one::<M, I, CP, CT>(c, model, kind, &view, ids)?;
+        }
+        Ok(())
+    }
+
+    /// Credits one journey: `view`'s ids are mapped by `ids`.
+    #[inline(always)]
+    fn credit_one<M: AttributionModel + ?Sized, I: Ids, const CP: bool, const CT: bool>(
+        &mut self,
+        c: &mut Crediter,
+        model: &M,
+        kind: CreditKind,
         view: &JourneyView<'_>,
         ids: &I,
     ) -> Result<()> {
+        let converted = view.converted();
+        let ch = view.channels();
+        let n = ch.len();
         // weigh first: a model error leaves the sums as they were
-        let sum = if view.converted() && !view.is_empty() {
+        let sum = if converted && n != 0 {
             c.weigh(model, view)?
         } else {
             0.0
         };
-        if !self.count(b, view)? {
+        let value = view.value_minor();
+        if !self.count::<CP, CT>(converted, value, n == 0)? {
             return Ok(());
         }
-        let ch = view.channels();
-        let n = ch.len();
-        let cp = &view.campaign_ids()[..n];
-        let ct = &view.content_ids()[..n];
-        let value = view.value_minor();
-        let mut add = |i: usize, u: i64, v: i64| {
-            self.channel.add(ids.channel(ch[i].0), u, v);
-            if b.campaigns {
-                self.campaign.add(ids.campaign(cp[i]), u, v);
-            }
-            if b.contents {
-                self.content.add(ids.content(ct[i]), u, v);
-            }
-        };
+        let (cp, ct) = (view.campaign_ids(), view.content_ids());
+        let touches = ch.iter().zip(cp).zip(ct).map(|((&h, &p), &t)| (h, p, t));
         match (kind, c.weights.shape()) {
             (CreditKind::Shares, Shape::Single(k)) => {
                 // `check` made sure k < n
-                add(k, UNITS, value);
+                if let Some(t) = touches.clone().nth(k) {
+                    self.add_touch::<I, CP, CT>(ids, t, UNITS, value);
+                }
             }
             (CreditKind::Shares, Shape::Equal) => {
                 // the largest-remainder split of `apportion_equal`, inline
                 #[expect(clippy::cast_possible_wrap, reason = "journey lengths fit")]
                 let n64 = n as i64;
-                let (qu, ru) = (UNITS / n64, UNITS % n64);
+                let (qu, ru) = match UNIT_SPLITS.get(n) {
+                    Some(&split) => split,
+                    None => (UNITS / n64, UNITS % n64),
+                };
                 let (qv, rv) = (value / n64, value % n64);
-                for i in 0..n {
+                for (k, t) in touches.enumerate() {
                     #[expect(clippy::cast_possible_wrap, reason = "journey lengths fit")]
-                    let k = i as i64;
-                    add(i, qu + i64::from(k < ru), qv + i64::from(k < rv));
+                    let k = k as i64;
+                    self.add_touch::<I, CP, CT>(
+                        ids,
+                        t,
+                        qu + i64::from(k < ru),
+                        qv + i64::from(k < rv),
+                    );
                 }
             }
-            (CreditKind::Shares, Shape::Weighted) if n <= SMALL => {
-                // stack buffers: no resizing, no bounds checks in the loop
-                let mut vals = [0_i64; SMALL];
-                let mut us = [0_i64; SMALL];
-                let (vals, us) = (&mut vals[..n], &mut us[..n]);
-                let w = c.weights.raw();
-                apportion_weighted(value, w, sum, vals, &mut c.scratch);
-                apportion_weighted(UNITS, w, sum, us, &mut c.scratch);
-                for (i, (&u, &v)) in us.iter().zip(vals.iter()).enumerate() {
-                    if u != 0 || v != 0 {
-                        add(i, u, v);
-                    }
+            (CreditKind::Shares, Shape::Weighted) => {
+                c.split_weighted(n, value, sum);
+                for (t, (&u, &v)) in touches.zip(c.units.iter().zip(&c.value)) {
+                    self.add_touch::<I, CP, CT>(ids, t, u, v);
                 }
             }
             _ => {
@@ -587,15 +724,152 @@ impl Sums {
                 c.value.resize(n, 0);
                 c.units.resize(n, 0);
                 c.fill(kind, value, sum);
-                for i in 0..n {
-                    let (u, v) = (c.units[i], c.value[i]);
+                for (t, (&u, &v)) in touches.zip(c.units.iter().zip(&c.value)) {
                     if u != 0 || v != 0 {
-                        add(i, u, v);
+                        self.add_touch::<I, CP, CT>(ids, t, u, v);
                     }
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// The streaming front end of [`CreditPartial::observe`]: one journey of
+/// the caller's type validated exactly as [`JourneySet::push`] validates
+/// it (value, then every cost, before any name is interned), its touches
+/// put in time order (stable), its names interned into the partial's
+/// catalog in that order through [`NameTable`]s (ids follow first
+/// appearance, as in `push`), and staged as the partial's one-journey set.
+/// Every buffer is reused: no allocation per journey once they have grown.
+#[derive(Debug, Clone, Default)]
+struct Stager {
+    touches: Vec<InternedTouch>,
+    sorted: Vec<InternedTouch>,
+    order: Vec<(i64, u32)>,
+    channels: NameTable,
+    campaigns: NameTable,
+    contents: NameTable,
+}
+
+/// The catalog id of `name`, through the cache.
+#[inline(always)]
+fn lookup(table: &mut NameTable, names: &mut Interner, name: &str) -> Result<u32> {
+    if let Some(id) = table.get(name) {
+        return Ok(id);
+    }
+    let id = names.try_intern(name)?;
+    table.insert(name, id);
+    Ok(id)
+}
+
+impl Stager {
+    /// Forgets the cached ids (the catalog was replaced).
+    fn forget(&mut self) {
+        self.channels.clear();
+        self.campaigns.clear();
+        self.contents.clear();
+    }
+
+    /// Makes `set` hold exactly `journey`. On error `set` holds no journey.
+    fn stage<J: Journey + ?Sized>(&mut self, journey: &J, set: &mut JourneySet) -> Result<()> {
+        let r = self.stage_in(journey, set);
+        if r.is_err() {
+            set.clear_journeys();
+        }
+        r
+    }
+
+    #[inline]
+    fn stage_in<J: Journey + ?Sized>(&mut self, journey: &J, set: &mut JourneySet) -> Result<()> {
+        let currency = set.currency();
+        let outcome = journey.outcome();
+        let value = if outcome.converted {
+            currency
+                .to_minor(outcome.value)?
+                .ok_or_else(|| Error::InvalidValue {
+                    journey: journey.id().to_owned(),
+                    value: outcome.value,
+                })?
+        } else {
+            0
+        };
+        let touches = journey.touchpoints();
+        // first pass: times and costs, validated before anything is interned
+        self.touches.clear();
+        let mut sorted = true;
+        let mut prev = i64::MIN;
+        for (i, t) in touches.iter().enumerate() {
+            let ts = t.timestamp().timestamp_millis();
+            sorted &= prev <= ts;
+            prev = ts;
+            let cost = match t.cost() {
+                Some(c) => match currency.to_minor(c)? {
+                    Some(minor) => Some(minor),
+                    None => {
+                        return Err(Error::InvalidCost {
+                            journey: journey.id().to_owned(),
+                            touch: i,
+                            cost: c,
+                        });
+                    }
+                },
+                None => None,
+            };
+            self.touches.push(InternedTouch {
+                channel: ChannelId(0),
+                ts,
+                campaign: NONE_ID,
+                content: NONE_ID,
+                cost,
+                milestone: t.milestone(),
+            });
+        }
+        // the input order of touches, sorted by time (stable), as `push`
+        if !sorted {
+            self.order.clear();
+            self.order.extend(
+                self.touches
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| (t.ts, u32::try_from(i).unwrap_or(u32::MAX))),
+            );
+            self.order.sort_by_key(|&(ts, _)| ts);
+        }
+        // second pass: names, interned in time order
+        let cat = set.catalog_mut();
+        for k in 0..touches.len() {
+            let i = if sorted {
+                k
+            } else {
+                self.order.get(k).map_or(k, |&(_, i)| i as usize)
+            };
+            let (Some(t), Some(it)) = (touches.get(i), self.touches.get_mut(i)) else {
+                continue;
+            };
+            it.channel = ChannelId(lookup(&mut self.channels, &mut cat.channels, t.channel())?);
+            if let Some(c) = t.campaign() {
+                it.campaign = lookup(&mut self.campaigns, &mut cat.campaigns, c)?;
+            }
+            if let Some(c) = t.content() {
+                it.content = lookup(&mut self.contents, &mut cat.contents, c)?;
+            }
+        }
+        let staged = if sorted {
+            &self.touches
+        } else {
+            self.sorted.clear();
+            let all = &self.touches;
+            self.sorted
+                .extend(self.order.iter().filter_map(|&(_, i)| all.get(i as usize)));
+            &self.sorted
+        };
+        let conversion_ts = outcome.conversion_ts.map(|t| t.timestamp_millis());
+        set.stage_interned(
+            journey.id(),
+            (outcome.converted, value, conversion_ts),
+            staged,
+        )
     }
 }
 
@@ -668,6 +942,7 @@ pub struct CreditPartial {
     /// journey, that journey.
     scratch: JourneySet,
     crediter: Crediter,
+    stager: Stager,
 }
 
 impl fmt::Debug for CreditPartial {
@@ -689,6 +964,7 @@ impl CreditPartial {
             config,
             sums: Sums::default(),
             crediter: Crediter::new(),
+            stager: Stager::default(),
         }
     }
 
@@ -765,18 +1041,17 @@ impl CreditPartial {
                 fingerprint: self.config.model_fingerprint.clone(),
             });
         };
-        self.scratch.stage_one(journey)?;
-        match self.scratch.get(0) {
-            Some(view) => self.sums.credit(
-                &mut self.crediter,
-                model,
-                self.config.kind,
-                self.config.breakdowns,
-                &view,
-                &Same,
-            ),
-            None => Ok(()),
-        }
+        self.stager.stage(journey, &mut self.scratch)?;
+        let b = self.config.breakdowns;
+        self.sums.reserve(b, self.scratch.catalog());
+        self.sums.credit(
+            &mut self.crediter,
+            model,
+            self.config.kind,
+            b,
+            self.scratch.iter(),
+            &Same,
+        )
     }
 
     /// Credits one journey with `model`, given by reference (for a detached
@@ -792,18 +1067,17 @@ impl CreditPartial {
         journey: &J,
     ) -> Result<()> {
         self.check_model(model)?;
-        self.scratch.stage_one(journey)?;
-        match self.scratch.get(0) {
-            Some(view) => self.sums.credit(
-                &mut self.crediter,
-                model,
-                self.config.kind,
-                self.config.breakdowns,
-                &view,
-                &Same,
-            ),
-            None => Ok(()),
-        }
+        self.stager.stage(journey, &mut self.scratch)?;
+        let b = self.config.breakdowns;
+        self.sums.reserve(b, self.scratch.catalog());
+        self.sums.credit(
+            &mut self.crediter,
+            model,
+            self.config.kind,
+            b,
+            self.scratch.iter(),
+            &Same,
+        )
     }
 
     fn check_model<M: AttributionModel + ?Sized>(&self, model: &M) -> Result<()> {
@@ -845,20 +1119,11 @@ impl CreditPartial {
         if empty {
             // adopt the set's catalog: its ids are the partial's
             self.scratch = set.catalog_only();
-            let cat = set.catalog();
-            let s = &mut self.sums;
-            s.channel.lines.resize(cat.channels.len(), Acc::default());
-            if b.campaigns {
-                s.campaign.lines.resize(cat.campaigns.len(), Acc::default());
-            }
-            if b.contents {
-                s.content.lines.resize(cat.contents.len(), Acc::default());
-            }
-            for view in set.iter() {
-                self.sums
-                    .credit(&mut self.crediter, model, kind, b, &view, &Same)?;
-            }
-            return Ok(());
+            self.stager.forget();
+            self.sums.reserve(b, set.catalog());
+            return self
+                .sums
+                .credit(&mut self.crediter, model, kind, b, set.iter(), &Same);
         }
         let cat = set.catalog();
         let local = self.scratch.catalog_mut();
@@ -870,11 +1135,9 @@ impl CreditPartial {
             campaign: map(&cat.campaigns, &mut local.campaigns)?,
             content: map(&cat.contents, &mut local.contents)?,
         };
-        for view in set.iter() {
-            self.sums
-                .credit(&mut self.crediter, model, kind, b, &view, &ids)?;
-        }
-        Ok(())
+        self.sums.reserve(b, self.scratch.catalog());
+        self.sums
+            .credit(&mut self.crediter, model, kind, b, set.iter(), &ids)
     }
 
     /// Credits an aggregated row: `conversions` converted journeys along
@@ -973,9 +1236,9 @@ impl CreditPartial {
                 value: i128::from(value_minor),
             };
             if path.is_empty() {
-                next.channel.unassigned.checked_merge(&whole)?;
-                next.campaign.unassigned.checked_merge(&whole)?;
-                next.content.unassigned.checked_merge(&whole)?;
+                next.channel.unassigned_mut().checked_merge(&whole)?;
+                next.campaign.unassigned_mut().checked_merge(&whole)?;
+                next.content.unassigned_mut().checked_merge(&whole)?;
             } else {
                 let day = chrono::TimeDelta::days(1);
                 let mut t = chrono::DateTime::UNIX_EPOCH;
@@ -1003,8 +1266,8 @@ impl CreditPartial {
                     };
                     next.channel.checked_add(id.0, &acc)?;
                     // paths name no campaign or content asset
-                    next.campaign.unassigned.checked_merge(&acc)?;
-                    next.content.unassigned.checked_merge(&acc)?;
+                    next.campaign.unassigned_mut().checked_merge(&acc)?;
+                    next.content.unassigned_mut().checked_merge(&acc)?;
                 }
             }
         }
@@ -1053,13 +1316,10 @@ impl CreditPartial {
         p.sums.value = named.value;
         let cat = p.scratch.catalog_mut();
         let fill = |nd: &NamedDim, names: &mut Interner, d: &mut Dim| -> Result<()> {
-            d.unassigned = nd.unassigned;
+            *d.unassigned_mut() = nd.unassigned;
             for (k, a) in &nd.lines {
                 let id = names.try_intern(k)? as usize;
-                if id >= d.lines.len() {
-                    d.lines.resize(id + 1, Acc::default());
-                }
-                d.lines[id] = *a;
+                *d.line_mut(id) = *a;
             }
             Ok(())
         };
@@ -1104,12 +1364,12 @@ impl CreditPartial {
         let mut catalog = self.scratch.catalog().clone();
         let theirs = other.scratch.catalog();
         let merge_dim = |mine: &mut Dim, names: &mut Interner, d: &Dim, their: &Interner| {
-            mine.unassigned.checked_merge(&d.unassigned)?;
+            mine.unassigned_mut().checked_merge(d.unassigned())?;
             // every name of theirs, in their order, so the lines stay the
             // names seen (see `Dim::named`)
             for (i, name) in their.iter().enumerate() {
                 let id = names.try_intern(name)?;
-                if let Some(acc) = d.lines.get(i) {
+                if let Some(acc) = d.line(i) {
                     mine.checked_add(id, acc)?;
                 }
             }
@@ -1150,9 +1410,9 @@ impl CreditPartial {
     pub fn size_bytes(&self) -> usize {
         let cat = self.scratch.catalog();
         let names = |i: &Interner| i.iter().map(|n| n.len() + 32).sum::<usize>();
-        let lines = self.sums.channel.lines.len()
-            + self.sums.campaign.lines.len()
-            + self.sums.content.lines.len();
+        let lines = self.sums.channel.lines_len()
+            + self.sums.campaign.lines_len()
+            + self.sums.content.lines_len();
         std::mem::size_of::<CreditPartial>()
             + lines * std::mem::size_of::<Acc>()
             + names(&cat.channels)
@@ -1223,11 +1483,11 @@ mod tests {
         assert_eq!(full.finish(), before, "unchanged on error");
         // a line at the limit still takes one more touch exactly
         let mut at_limit = p.clone();
-        at_limit.sums.channel.lines[0].units = ACC_LIMIT;
+        at_limit.sums.channel.line_mut(0).units = ACC_LIMIT;
         at_limit.observe(&journey()).unwrap();
         assert_eq!(
-            at_limit.sums.channel.lines[0].units,
-            ACC_LIMIT + u128::from(CONVERSION_UNITS)
+            at_limit.sums.channel.line(0).map(|a| a.units),
+            Some(ACC_LIMIT + u128::from(CONVERSION_UNITS))
         );
         // but a merge that would pass the limit is an error, not a wrap
         let other = at_limit.clone();
@@ -1235,6 +1495,103 @@ mod tests {
             at_limit.merge(&other),
             Err(Error::Overflow { .. })
         ));
+    }
+
+    /// Journeys the streaming front end must stage exactly as
+    /// `JourneySet::push` does: touches out of time order with ties,
+    /// campaigns and contents on some touches, names longer than 16 bytes
+    /// and of every short length, a conversion time.
+    fn tricky() -> Vec<SimpleJourney> {
+        let at =
+            |s: i64| chrono::DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap_or_default();
+        let names = [
+            "e",
+            "em",
+            "ema",
+            "email",
+            "paid_search",
+            "organic_search_brand",
+            "x",
+        ];
+        let mut out = Vec::new();
+        for k in 0..40_usize {
+            let mut j = SimpleJourney::new(format!("j{k}"));
+            for i in 0..(k % 7 + 1) {
+                // out of order, with ties
+                let s = ((i * 7 + k) % 5) as i64 * 3600;
+                let mut t = SimpleTouch::new(names[(i + k) % names.len()], at(s));
+                if (i + k) % 3 == 0 {
+                    t = t.campaign(format!("campaign_with_a_long_name_{}", i % 2));
+                }
+                if (i + k) % 4 == 1 {
+                    t = t.content(names[i % names.len()]);
+                }
+                if i == 1 && k % 5 == 0 {
+                    t = t.milestone(crate::touchpoint::Milestone::LeadCreated);
+                }
+                j = j.touch(t);
+            }
+            if k % 3 != 2 {
+                #[expect(clippy::cast_precision_loss, reason = "small")]
+                let v = 10.0 + k as f64 * 1.37;
+                j = j.converted(v).converted_at(at(40_000));
+            }
+            out.push(j);
+        }
+        out
+    }
+
+    #[test]
+    fn streaming_front_end_stages_as_push_does() {
+        let journeys = tricky();
+        let set = JourneySet::from_journeys(&journeys).unwrap();
+        for name in [
+            "linear",
+            "first_touch",
+            "time_decay",
+            "position_based",
+            "w_shaped",
+            "participation",
+        ] {
+            for b in [
+                Breakdowns::ALL,
+                Breakdowns::CHANNELS,
+                Breakdowns::new(true, false),
+                Breakdowns::new(false, true),
+            ] {
+                let config = CreditConfig::by_name(name).unwrap().with_breakdowns(b);
+                let batch = crate::credit::attribute_with(&config, &set).unwrap();
+                let mut p = CreditPartial::new(config);
+                for j in &journeys {
+                    p.observe(j).unwrap();
+                }
+                assert_eq!(p.finish(), batch, "{name} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_rejected_journey_interns_nothing() {
+        let t = "2024-01-01T00:00:00Z".parse().unwrap_or_default();
+        let bad = SimpleJourney::new("bad")
+            .touch(SimpleTouch::new("never_seen", t).campaign("nor_this"))
+            .touch(SimpleTouch::new("email", t).cost(f64::NAN))
+            .converted(1.0);
+        let mut p = CreditPartial::new(CreditConfig::new(Linear));
+        p.observe(&journey()).unwrap();
+        assert!(matches!(
+            p.observe(&bad),
+            Err(Error::InvalidCost { touch: 1, .. })
+        ));
+        p.observe(&journey()).unwrap();
+        let r = p.finish();
+        assert!(r.channels().get("never_seen").is_none());
+        assert!(r.campaigns().lines().is_empty());
+        assert_eq!(r.journeys(), 2);
+        assert_eq!(
+            r.channels().get("email").map(|c| c.value_minor()),
+            Some(200)
+        );
     }
 
     #[test]

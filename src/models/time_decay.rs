@@ -147,9 +147,16 @@ impl AttributionModel for TimeDecay {
         let scale = -1.0 / self.half_life_ms;
         let w = out.weighted();
         w.extend(ts.iter().map(|&t| {
-            #[expect(clippy::cast_precision_loss, reason = "ages are far below 2^53 ms")]
-            let age = (reference.saturating_sub(t).max(0) - youngest) as f64;
-            (age * scale).exp2()
+            let age = reference.saturating_sub(t).max(0) - youngest;
+            if age == 0 {
+                // the youngest touch (and its ties): 2^(-0) = 1 exactly,
+                // the bits `exp2` returns, without the call
+                1.0
+            } else {
+                #[expect(clippy::cast_precision_loss, reason = "ages are far below 2^53 ms")]
+                let age = age as f64;
+                (age * scale).exp2()
+            }
         }));
         Ok(())
     }

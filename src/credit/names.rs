@@ -1,0 +1,206 @@
+//! [`NameTable`]: the streaming paths' cache from a short name to an id.
+//!
+//! Observing user journeys one at a time looks every channel (campaign,
+//! content) name up. A general hash map hashes the bytes, probes, then
+//! compares the stored `String` with a call to `memcmp`. Names of at most
+//! 16 bytes (nearly every channel, campaign and content name) are instead
+//! keyed by their length and two overlapping 8-byte words, which together
+//! determine the name exactly: a lookup is two loads, a multiply and a
+//! comparison of three words, and the table never reads a stored string.
+//! Longer names are not cached (the caller's own map answers them).
+//!
+//! The table only caches ids the caller assigned (first appearance, in the
+//! caller's own order); its hash is fixed and seedless and its order never
+//! reaches a result.
+
+/// One cached name: its key and id (`tag == 0`: an empty slot).
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    lo: u64,
+    hi: u64,
+    /// The name's length plus one.
+    tag: u32,
+    id: u32,
+}
+
+/// Names of at most 16 bytes mapped to ids (open addressing, linear
+/// probing, at most half full).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NameTable {
+    slots: Vec<Slot>,
+    len: usize,
+}
+
+/// Most names cached (beyond, lookups fall back to the caller's map).
+const MAX_CACHED: usize = 1 << 16;
+
+/// The exact key of a name of at most 16 bytes: two words covering every
+/// byte (they overlap for lengths under 16) and the length plus one.
+#[inline(always)]
+fn key(name: &[u8]) -> Option<(u64, u64, u32)> {
+    let n = name.len();
+    let word = |b: &[u8]| {
+        let mut w = [0_u8; 8];
+        w.copy_from_slice(b);
+        u64::from_le_bytes(w)
+    };
+    let half = |b: &[u8]| {
+        let mut w = [0_u8; 4];
+        w.copy_from_slice(b);
+        u64::from(u32::from_le_bytes(w))
+    };
+    let (lo, hi) = match n {
+        8..=16 => (word(&name[..8]), word(&name[n - 8..])),
+        4..=7 => (half(&name[..4]) | half(&name[n - 4..]) << 32, 0),
+        1..=3 => (
+            u64::from(name[0]) | u64::from(name[n / 2]) << 8 | u64::from(name[n - 1]) << 16,
+            0,
+        ),
+        0 => (0, 0),
+        _ => return None,
+    };
+    // n <= 16
+    #[expect(clippy::cast_possible_truncation, reason = "n <= 16")]
+    let tag = n as u32 + 1;
+    Some((lo, hi, tag))
+}
+
+/// The home slot of a key in a table of `mask + 1` slots.
+#[inline(always)]
+fn home(lo: u64, hi: u64, tag: u32, mask: usize) -> usize {
+    let h = (lo ^ hi.rotate_left(29) ^ (u64::from(tag) << 56)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    // the top bits are the well-mixed ones
+    usize::try_from(h >> 32).unwrap_or(0) & mask
+}
+
+impl NameTable {
+    /// The cached id of `name`, if any.
+    #[inline]
+    pub(crate) fn get(&self, name: &str) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let (lo, hi, tag) = key(name.as_bytes())?;
+        let mask = self.slots.len() - 1;
+        let mut i = home(lo, hi, tag, mask);
+        loop {
+            let s = self.slots.get(i)?;
+            if s.tag == tag && s.lo == lo && s.hi == hi {
+                return Some(s.id);
+            }
+            if s.tag == 0 {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Caches `name -> id` (a name longer than 16 bytes, or past the
+    /// table's capacity, is not cached).
+    pub(crate) fn insert(&mut self, name: &str, id: u32) {
+        let Some((lo, hi, tag)) = key(name.as_bytes()) else {
+            return;
+        };
+        if self.len >= MAX_CACHED {
+            return;
+        }
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = home(lo, hi, tag, mask);
+        while let Some(s) = self.slots.get_mut(i) {
+            if s.tag == 0 {
+                *s = Slot { lo, hi, tag, id };
+                self.len += 1;
+                return;
+            }
+            if s.tag == tag && s.lo == lo && s.hi == hi {
+                s.id = id;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Forgets every name.
+    pub(crate) fn clear(&mut self) {
+        self.slots.clear();
+        self.len = 0;
+    }
+
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(32);
+        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); size]);
+        let mask = size - 1;
+        for s in old.into_iter().filter(|s| s.tag != 0) {
+            let mut i = home(s.lo, s.hi, s.tag, mask);
+            while self.slots.get(i).is_some_and(|t| t.tag != 0) {
+                i = (i + 1) & mask;
+            }
+            if let Some(t) = self.slots.get_mut(i) {
+                *t = s;
+            }
+        }
+    }
+
+    /// Approximate heap bytes.
+    pub(crate) fn size_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Slot>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_tell_every_short_name_apart() {
+        // names that share words, prefixes, lengths or bytes at the probed
+        // positions, and every length from 0 to 17
+        let mut names: Vec<String> = vec![
+            "organic_search".into(),
+            "organic_social".into(),
+            "paid_search".into(),
+            "a".into(),
+            "a\0".into(),
+            "\0".into(),
+            "".into(),
+            "ab".into(),
+            "ba".into(),
+            "aba".into(),
+            "aaa".into(),
+            "abcdefgh".into(),
+            "abcdefghi".into(),
+            "abcdefgha".into(),
+            "abcdXfgh".into(),
+        ];
+        names.extend((1..=17).map(|n| "x".repeat(n)));
+        names.extend((1..=17).map(|n| "y".repeat(n)));
+        let mut t = NameTable::default();
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(t.get(n), None, "{n:?} before insert");
+            t.insert(n, u32::try_from(i).unwrap());
+        }
+        for (i, n) in names.iter().enumerate() {
+            let want = (n.len() <= 16).then(|| u32::try_from(i).unwrap());
+            assert_eq!(t.get(n), want, "{n:?}");
+        }
+        assert_eq!(t.get("organic_searcH"), None);
+        assert_eq!(t.get("zzzz"), None);
+    }
+
+    #[test]
+    fn grows_and_keeps_every_id() {
+        let mut t = NameTable::default();
+        for i in 0..5000_u32 {
+            t.insert(&format!("campaign_{i}"), i);
+        }
+        for i in 0..5000_u32 {
+            assert_eq!(t.get(&format!("campaign_{i}")), Some(i));
+        }
+        assert_eq!(t.get("campaign_5000"), None);
+        t.clear();
+        assert_eq!(t.get("campaign_1"), None);
+    }
+}
