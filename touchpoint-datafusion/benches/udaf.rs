@@ -81,7 +81,7 @@ fn data(rows: usize) -> Data {
         }
         batches.push(batch(&chunk));
         if let Some(k) = &mut kept {
-            k.extend(chunk.drain(..));
+            k.append(&mut chunk);
         }
     }
     Data {

@@ -127,28 +127,6 @@ async fn partitions_shuffled_plain_strings_in_memory() {
     }
 }
 
-/// Writes Parquet files of any batch builder.
-fn write_batches<T>(
-    dir: &std::path::Path,
-    rows: &[T],
-    files: usize,
-    make: impl Fn(&[T]) -> datafusion::arrow::array::RecordBatch,
-) {
-    use datafusion::parquet::arrow::ArrowWriter;
-    std::fs::create_dir_all(dir).expect("create dir");
-    let per = rows.len().div_ceil(files);
-    for (f, chunk) in rows.chunks(per).enumerate() {
-        let b = make(chunk);
-        let file = std::fs::File::create(dir.join(format!("part-{f:03}.parquet"))).expect("file");
-        let props = datafusion::parquet::file::properties::WriterProperties::builder()
-            .set_max_row_group_row_count(Some(300))
-            .build();
-        let mut w = ArrowWriter::try_new(file, b.schema(), Some(props)).expect("writer");
-        w.write(&b).expect("write");
-        w.close().expect("close");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partitions_breakdowns_milestones_conversion_times_give_the_core_bits() {
     let js = common::b2b_journeys(1_500);
@@ -161,7 +139,7 @@ async fn partitions_breakdowns_milestones_conversion_times_give_the_core_bits() 
     let rows: Vec<(usize, &touchpoint::SimpleJourney)> = js.iter().enumerate().collect();
     let dir = tempfile::tempdir().expect("tempdir");
     let many = dir.path().join("many");
-    write_batches(&many, &shuffled(&rows, 5), 5, |c| {
+    common::write_batches(&many, &shuffled(&rows, 5), 5, |c| {
         common::extras_batch(c, true)
     });
     let models = common::breakdown_models();
@@ -270,7 +248,7 @@ async fn partitions_funnel_gives_the_core_bits() {
     assert!(want[0][0].1.iter().filter(|l| l.0 == "summary").count() > 3);
     let dir = tempfile::tempdir().expect("tempdir");
     let files = dir.path().join("leads");
-    write_batches(&files, &shuffled(&rows, 3), 4, common::lead_batch);
+    common::write_batches(&files, &shuffled(&rows, 3), 4, common::lead_batch);
     for p in [1, 4, 16] {
         let ctx = ctx(p);
         ctx.register_parquet(

@@ -835,3 +835,25 @@ pub fn expected_funnel(
     }
     out
 }
+
+/// Writes Parquet files of any batch builder.
+pub fn write_batches<T>(
+    dir: &std::path::Path,
+    rows: &[T],
+    files: usize,
+    make: impl Fn(&[T]) -> datafusion::arrow::array::RecordBatch,
+) {
+    use datafusion::parquet::arrow::ArrowWriter;
+    std::fs::create_dir_all(dir).expect("create dir");
+    let per = rows.len().div_ceil(files);
+    for (f, chunk) in rows.chunks(per).enumerate() {
+        let b = make(chunk);
+        let file = std::fs::File::create(dir.join(format!("part-{f:03}.parquet"))).expect("file");
+        let props = datafusion::parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(300))
+            .build();
+        let mut w = ArrowWriter::try_new(file, b.schema(), Some(props)).expect("writer");
+        w.write(&b).expect("write");
+        w.close().expect("close");
+    }
+}
