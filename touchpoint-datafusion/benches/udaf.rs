@@ -11,6 +11,12 @@
 //!
 //! The README's figures were measured with `--profile dev` (see there).
 //!
+//! The data is the `sample_like` preset (12 channels), `TP_BENCH_JOURNEYS`
+//! journeys (default 200,000), generated in chunks so that 10 million fit
+//! (about 2 GB: the core's set and the Arrow batches; the journeys as Rust
+//! values are kept only up to `TP_BENCH_KEEP`, default 1,000,000, for the
+//! "core including interning" timing).
+//!
 //! Besides criterion's timings it prints, once: journeys and touches, the
 //! serialized partial size (Markov order 3, 12 channels: the `sample_like`
 //! preset) over one of two partitions and over all journeys, and the
@@ -31,44 +37,81 @@ use touchpoint::markov::{self, MarkovConfig};
 use touchpoint::sim::{Preset, Simulator};
 use touchpoint::{JourneySet, SimpleJourney, Touchpoint, attribute, models};
 
-fn journeys() -> Vec<SimpleJourney> {
+/// The bench's data, generated once from the simulator in chunks: the
+/// core's interned set, the same journeys as Arrow batches of `rows`
+/// rows, and (up to `TP_BENCH_KEEP` journeys, default 1,000,000) the
+/// journeys themselves, for the "core including interning" timing. At 10
+/// million journeys the journeys as Rust values would need several GB;
+/// the set and the batches need about 2 GB.
+struct Data {
+    set: JourneySet,
+    batches: Vec<RecordBatch>,
+    journeys: Option<Vec<SimpleJourney>>,
+    touches: usize,
+}
+
+fn data(rows: usize) -> Data {
     let n: u64 = std::env::var("TP_BENCH_JOURNEYS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(200_000);
+    let keep_up_to: u64 = std::env::var("TP_BENCH_KEEP")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let sim = Simulator::new(Preset::SampleLike.config(3));
-    sim.journeys(n)
-        .map(|mut j| {
+    let mut set = JourneySet::new();
+    let mut batches = Vec::new();
+    let mut kept = (n <= keep_up_to).then(Vec::new);
+    let mut touches = 0;
+    let mut chunk = Vec::with_capacity(rows);
+    let mut it = sim.journeys(n);
+    loop {
+        chunk.clear();
+        chunk.extend(it.by_ref().take(rows).map(|mut j| {
             j.touchpoints.sort_by_key(|t| t.timestamp());
             j
-        })
-        .collect()
+        }));
+        if chunk.is_empty() {
+            break;
+        }
+        for j in &chunk {
+            set.push(j).expect("journey");
+            touches += j.touchpoints.len();
+        }
+        batches.push(batch(&chunk));
+        if let Some(k) = &mut kept {
+            k.append(&mut chunk);
+        }
+    }
+    Data {
+        set,
+        batches,
+        journeys: kept,
+        touches,
+    }
 }
 
-fn batches(js: &[SimpleJourney], rows: usize) -> Vec<RecordBatch> {
-    js.chunks(rows)
-        .map(|chunk| {
-            let mut ch = ListBuilder::new(StringDictionaryBuilder::<Int32Type>::new());
-            let mut ts = ListBuilder::new(TimestampMillisecondBuilder::new());
-            for j in chunk {
-                for t in &j.touchpoints {
-                    ch.values().append_value(t.channel());
-                    ts.values().append_value(t.timestamp().timestamp_millis());
-                }
-                ch.append(true);
-                ts.append(true);
-            }
-            let conv: BooleanArray = chunk.iter().map(|j| Some(j.converted)).collect();
-            let val: Float64Array = chunk.iter().map(|j| Some(j.value)).collect();
-            RecordBatch::try_from_iter(vec![
-                ("channels", Arc::new(ch.finish()) as ArrayRef),
-                ("timestamps", Arc::new(ts.finish()) as ArrayRef),
-                ("converted", Arc::new(conv) as ArrayRef),
-                ("value", Arc::new(val) as ArrayRef),
-            ])
-            .expect("batch")
-        })
-        .collect()
+fn batch(chunk: &[SimpleJourney]) -> RecordBatch {
+    let mut ch = ListBuilder::new(StringDictionaryBuilder::<Int32Type>::new());
+    let mut ts = ListBuilder::new(TimestampMillisecondBuilder::new());
+    for j in chunk {
+        for t in &j.touchpoints {
+            ch.values().append_value(t.channel());
+            ts.values().append_value(t.timestamp().timestamp_millis());
+        }
+        ch.append(true);
+        ts.append(true);
+    }
+    let conv: BooleanArray = chunk.iter().map(|j| Some(j.converted)).collect();
+    let val: Float64Array = chunk.iter().map(|j| Some(j.value)).collect();
+    RecordBatch::try_from_iter(vec![
+        ("channels", Arc::new(ch.finish()) as ArrayRef),
+        ("timestamps", Arc::new(ts.finish()) as ArrayRef),
+        ("converted", Arc::new(conv) as ArrayRef),
+        ("value", Arc::new(val) as ArrayRef),
+    ])
+    .expect("batch")
 }
 
 fn context(batches: &[RecordBatch], partitions: usize) -> SessionContext {
@@ -113,14 +156,17 @@ fn bench(c: &mut Criterion) {
         .worker_threads(2)
         .build()
         .expect("runtime");
-    let js = journeys();
-    let touches: usize = js.iter().map(|j| j.touchpoints.len()).sum();
-    let set = JourneySet::from_journeys(js.iter()).expect("set");
-    let data = batches(&js, 8192);
+    let Data {
+        set,
+        batches: data,
+        journeys: js,
+        touches,
+    } = self::data(8192);
+    let n = set.len();
     println!(
-        "data: {} journeys, {touches} touches, {} channels",
-        js.len(),
-        set.catalog().channels().len()
+        "data: {n} journeys, {touches} touches, {} channels, {} batches",
+        set.catalog().channels().len(),
+        data.len()
     );
 
     // Partial size: Markov order 3 over one of two partitions, and over all.
@@ -149,7 +195,7 @@ fn bench(c: &mut Criterion) {
     }
 
     let mut g = c.benchmark_group("journeys");
-    g.throughput(Throughput::Elements(js.len() as u64));
+    g.throughput(Throughput::Elements(n as u64));
     g.sample_size(10);
     for (label, sql_spec) in [
         ("linear", ("tp_credit", "linear")),
@@ -176,7 +222,7 @@ fn bench(c: &mut Criterion) {
                 }
             });
         });
-        if label == "linear" {
+        if let (Some(js), "linear") = (&js, label) {
             // the in-process crate including interning the journeys
             g.bench_function(BenchmarkId::new("core_incl_set", label), |b| {
                 b.iter(|| {

@@ -4,7 +4,8 @@
 //! simulator), registers the `tp_*` functions, and runs: channel credit
 //! under first touch, Markov order 2 and the incremental model per
 //! segment; journey rows rebuilt from a touch-level table; daily partials
-//! stored in Parquet, then merged and finished.
+//! stored in Parquet, then merged and finished; funnel metrics of
+//! simulated B2B leads by first-touch channel.
 //!
 //! Run: `cargo run -p touchpoint-datafusion --example sql [journeys]`
 //! (default 20,000).
@@ -206,5 +207,62 @@ async fn main() -> Result<()> {
         ),
     )
     .await?;
+
+    // 6. Funnel metrics over lead rows (simulated B2B leads), by the
+    //    channel of each lead's first touch.
+    ctx.register_batch(
+        "leads",
+        lead_rows(&Simulator::new(Preset::B2b.config(42)), n / 4)?,
+    )?;
+    show(
+        &ctx,
+        "funnel by first-touch channel: records, won revenue, MQL -> next stage",
+        "SELECT l['slice'] AS channel, l['kind'] AS kind, l['stage'] AS stage, l['count'] AS count, \
+                round(l['rate_to_next'], 3) AS rate_to_next, round(l['median_days'], 1) AS median_days, \
+                l['revenue'] AS revenue \
+         FROM (SELECT unnest(tp_funnel(lead_id, stages, stage_times, amount, \
+                 'slice=channel sales_channels=sales_call', \
+                 named_struct('channels', channels, 'timestamps', touch_times, 'owner', owner))) AS l \
+               FROM leads) \
+         WHERE l['kind'] = 'summary' OR (l['kind'] = 'stage' AND l['stage'] = 'mql') \
+         ORDER BY channel NULLS LAST, kind DESC",
+    )
+    .await?;
     Ok(())
+}
+
+/// `n` simulated leads as lead rows: `lead_id, stages, stage_times,
+/// amount, channels, touch_times, owner`.
+fn lead_rows(sim: &Simulator, n: u64) -> Result<RecordBatch> {
+    let leads: Vec<_> = sim.leads(n).collect();
+    let ids: StringArray = leads.iter().map(|l| Some(l.id())).collect();
+    let mut stages = ListBuilder::new(StringDictionaryBuilder::<Int32Type>::new());
+    let mut times = ListBuilder::new(TimestampMillisecondBuilder::new().with_timezone("UTC"));
+    let mut channels = ListBuilder::new(StringDictionaryBuilder::<Int32Type>::new());
+    let mut touch_times = ListBuilder::new(TimestampMillisecondBuilder::new().with_timezone("UTC"));
+    for l in &leads {
+        for e in l.entries() {
+            stages.values().append_value(&e.stage);
+            times.values().append_value(e.at.timestamp_millis());
+        }
+        stages.append(true);
+        times.append(true);
+        for t in l.touches() {
+            channels.values().append_value(&t.channel);
+            touch_times.values().append_value(t.ts.timestamp_millis());
+        }
+        channels.append(true);
+        touch_times.append(true);
+    }
+    let amount: Float64Array = leads.iter().map(|l| l.amount()).collect();
+    let owner: StringArray = leads.iter().map(|l| Some(l.owner().as_str())).collect();
+    Ok(RecordBatch::try_from_iter(vec![
+        ("lead_id", Arc::new(ids) as ArrayRef),
+        ("stages", Arc::new(stages.finish()) as ArrayRef),
+        ("stage_times", Arc::new(times.finish()) as ArrayRef),
+        ("amount", Arc::new(amount) as ArrayRef),
+        ("channels", Arc::new(channels.finish()) as ArrayRef),
+        ("touch_times", Arc::new(touch_times.finish()) as ArrayRef),
+        ("owner", Arc::new(owner) as ArrayRef),
+    ])?)
 }

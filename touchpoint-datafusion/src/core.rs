@@ -11,12 +11,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use datafusion_common::{DataFusionError, Result};
 pub(crate) use touchpoint::Currency;
+use touchpoint::funnel::{FunnelPartial, Lead};
 use touchpoint::incremental::{IncrementalConfig, IncrementalPartial};
 use touchpoint::markov::{MarkovConfig, MarkovPartial};
 use touchpoint::models::{self, FullPath, LastNonDirect, PositionBased, TimeDecay, WShaped};
 use touchpoint::shapley::{ShapleyConfig, ShapleyPartial, ShapleyVariant};
 use touchpoint::{
-    AttributionModel, CreditConfig, CreditPartial, Journey, JourneySet, Outcome, Report, Touchpoint,
+    AttributionModel, Breakdowns, CreditConfig, CreditPartial, Journey, JourneySet, Milestone,
+    Outcome, Report, Touchpoint,
 };
 
 use crate::spec::{Kind, ModelSpec};
@@ -55,6 +57,17 @@ pub(crate) struct Columns<'a> {
     pub values: &'a [f64],
     /// The same in minor units, converted by [`to_minor`].
     pub values_minor: &'a [i64],
+    /// Campaign code per touch (into `campaign_names`, `NONE` for none);
+    /// empty when the query gave no campaigns.
+    pub campaign_codes: &'a [u32],
+    pub campaign_names: &'a [&'a str],
+    /// Content code per touch, as the campaigns.
+    pub content_codes: &'a [u32],
+    pub content_names: &'a [&'a str],
+    /// Milestone per touch; empty when the query gave none.
+    pub milestones: &'a [Option<Milestone>],
+    /// Conversion time per journey (Unix ms); empty when the query gave none.
+    pub conversion_ts: &'a [Option<i64>],
 }
 
 /// One line of a finished report.
@@ -77,6 +90,12 @@ pub struct Line {
     pub weight: Option<f64>,
     /// Journeys touching the channel (incremental model only).
     pub journeys: Option<u64>,
+    /// Which breakdown the line belongs to: `"channel"`, `"campaign"` or
+    /// `"content"` (campaigns and contents only when the query gave them).
+    pub breakdown: &'static str,
+    /// The line's name in its breakdown (the channel, campaign or content
+    /// asset); `None` for the breakdown's unassigned line.
+    pub name: Option<String>,
 }
 
 /// One of the core's partials.
@@ -88,6 +107,7 @@ pub(crate) enum CorePartial {
     Markov(Box<MarkovPartial>),
     Shapley(Box<ShapleyPartial>),
     Incremental(Box<IncrementalPartial>),
+    Funnel(Box<FunnelPartial>),
 }
 
 impl fmt::Debug for CorePartial {
@@ -101,6 +121,7 @@ impl fmt::Debug for CorePartial {
             CorePartial::Markov(p) => f.debug_tuple("Markov").field(p).finish(),
             CorePartial::Shapley(p) => f.debug_tuple("Shapley").field(p).finish(),
             CorePartial::Incremental(p) => f.debug_tuple("Incremental").field(p).finish(),
+            CorePartial::Funnel(p) => f.debug_tuple("Funnel").field(p).finish(),
         }
     }
 }
@@ -116,7 +137,7 @@ fn credit_model(spec: &ModelSpec) -> Result<Arc<dyn AttributionModel>> {
     let name = spec.model();
     let unused = |keys: &[&str]| -> Result<()> {
         for key in Kind::Credit.keys() {
-            if !keys.contains(key) && spec.get(key).is_some() {
+            if *key != "breakdowns" && !keys.contains(key) && spec.get(key).is_some() {
                 return Err(DataFusionError::Plan(format!(
                     "tp_credit: option '{key}' does not apply to model '{name}'"
                 )));
@@ -176,6 +197,27 @@ fn credit_model(spec: &ModelSpec) -> Result<Arc<dyn AttributionModel>> {
     })
 }
 
+/// The campaign and content breakdowns a credit spec asks for
+/// (`breakdowns=campaigns,contents`, set from the extras the query gives);
+/// channels only by default.
+pub(crate) fn breakdowns(spec: &ModelSpec) -> Result<Breakdowns> {
+    let (mut campaigns, mut contents) = (false, false);
+    if let Some(list) = spec.get("breakdowns") {
+        for b in list.split(',') {
+            match b {
+                "campaigns" => campaigns = true,
+                "contents" => contents = true,
+                _ => {
+                    return Err(DataFusionError::Plan(format!(
+                        "tp_credit: breakdowns={list}: '{b}' is not one of campaigns, contents"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(Breakdowns::new(campaigns, contents))
+}
+
 impl CorePartial {
     /// An empty partial (the identity of merge) for `spec`.
     ///
@@ -188,7 +230,9 @@ impl CorePartial {
         let currency = currency(spec)?;
         Ok(match kind {
             Kind::Credit => {
-                let config = CreditConfig::from_arc(credit_model(spec)?).with_currency(currency);
+                let config = CreditConfig::from_arc(credit_model(spec)?)
+                    .with_currency(currency)
+                    .with_breakdowns(breakdowns(spec)?);
                 CorePartial::Credit {
                     partial: Box::new(CreditPartial::new(config)),
                     currency,
@@ -239,6 +283,9 @@ impl CorePartial {
                 }
                 CorePartial::Incremental(Box::new(IncrementalPartial::new(&c)))
             }
+            Kind::Funnel => CorePartial::Funnel(Box::new(FunnelPartial::new(
+                crate::funnel::funnel_config(spec)?,
+            ))),
         })
     }
 
@@ -248,11 +295,12 @@ impl CorePartial {
             CorePartial::Markov(_) => Kind::Markov,
             CorePartial::Shapley(_) => Kind::Shapley,
             CorePartial::Incremental(_) => Kind::Incremental,
+            CorePartial::Funnel(_) => Kind::Funnel,
         }
     }
 
     /// Observes a batch of journey rows.
-    pub(crate) fn observe_columns(&mut self, c: &Columns<'_>) -> Result<()> {
+    pub(crate) fn observe_columns<'a>(&mut self, c: &Columns<'a>) -> Result<()> {
         let kind = self.kind();
         let err = |e: touchpoint::Error| core_err(kind, &e);
         match self {
@@ -265,25 +313,29 @@ impl CorePartial {
                 for i in 0..c.converted.len() {
                     let (a, b) = (c.offsets[i] as usize, c.offsets[i + 1] as usize);
                     touches.clear();
+                    let name = |codes: &[u32], names: &[&'a str], t: usize| {
+                        codes.get(t).and_then(|&k| names.get(k as usize).copied())
+                    };
                     for t in a..b {
-                        let ms = c.ts_ms[t];
-                        let Some(ts) = DateTime::from_timestamp_millis(ms) else {
-                            return Err(DataFusionError::Execution(format!(
-                                "tp_credit: timestamp {ms} ms is out of range"
-                            )));
-                        };
                         touches.push(RowTouch {
                             channel: c.names[c.codes[t] as usize],
-                            ts,
+                            ts: datetime(c.ts_ms[t])?,
+                            campaign: name(c.campaign_codes, c.campaign_names, t),
+                            content: name(c.content_codes, c.content_names, t),
+                            milestone: c.milestones.get(t).copied().flatten(),
                         });
+                    }
+                    let mut outcome = if c.converted[i] {
+                        Outcome::converted(c.values[i])
+                    } else {
+                        Outcome::not_converted()
+                    };
+                    if let Some(Some(ms)) = c.conversion_ts.get(i) {
+                        outcome.conversion_ts = Some(datetime(*ms)?);
                     }
                     let j = RowJourney {
                         touches: &touches,
-                        outcome: if c.converted[i] {
-                            Outcome::converted(c.values[i])
-                        } else {
-                            Outcome::not_converted()
-                        },
+                        outcome,
                     };
                     set.push(&j).map_err(err)?;
                 }
@@ -305,19 +357,36 @@ impl CorePartial {
                     c.values_minor,
                 )
                 .map_err(err),
+            CorePartial::Funnel(_) => Err(DataFusionError::Plan(
+                "tp_funnel reads lead rows (lead_id, stages, stage_times, amount), not journeys"
+                    .into(),
+            )),
+        }
+    }
+
+    /// Observes a batch of lead rows (funnel only).
+    pub(crate) fn observe_leads(&mut self, leads: &[Lead]) -> Result<()> {
+        match self {
+            CorePartial::Funnel(p) => crate::funnel::observe_leads(p, leads),
+            other => Err(DataFusionError::Plan(format!(
+                "tp_{} reads journeys, not lead rows",
+                other.kind()
+            ))),
         }
     }
 
     /// Observes one aggregated path row: Markov and Shapley fit it, the
     /// rule-based models credit it by weight (the row's credit of one
-    /// journey, times `conversions`; never expanded into journeys). The
-    /// incremental model needs journeys.
+    /// journey, times `conversions`; never expanded into journeys), the
+    /// incremental model counts it as weighted journeys (see
+    /// [`observe_incremental_path`]).
     pub(crate) fn observe_path(
         &mut self,
         path: &[&str],
         conversions: u64,
         value_minor: i64,
         nulls: u64,
+        currency: Currency,
     ) -> Result<()> {
         let kind = self.kind();
         let err = |e: touchpoint::Error| core_err(kind, &e);
@@ -331,9 +400,13 @@ impl CorePartial {
             CorePartial::Credit { partial, .. } => partial
                 .observe_path(path, conversions, value_minor, nulls)
                 .map_err(err),
-            CorePartial::Incremental(_) => Err(DataFusionError::Plan(format!(
-                "tp_{kind}: the aggregated path form (path, conversions, value, nulls) is supported by tp_credit, tp_markov and tp_shapley; tp_{kind} needs one row per journey with timestamps"
-            ))),
+            CorePartial::Incremental(p) => {
+                observe_incremental_path(p, path, conversions, value_minor, nulls, currency)
+            }
+            CorePartial::Funnel(_) => Err(DataFusionError::Plan(
+                "tp_funnel reads lead rows (lead_id, stages, stage_times, amount), not paths"
+                    .into(),
+            )),
         }
     }
 
@@ -348,6 +421,7 @@ impl CorePartial {
             (CorePartial::Markov(a), CorePartial::Markov(b)) => a.merge(b).map_err(err),
             (CorePartial::Shapley(a), CorePartial::Shapley(b)) => a.merge(b).map_err(err),
             (CorePartial::Incremental(a), CorePartial::Incremental(b)) => a.merge(b).map_err(err),
+            (CorePartial::Funnel(a), CorePartial::Funnel(b)) => a.merge(b).map_err(err),
             (_, b) => Err(DataFusionError::Execution(format!(
                 "tp_{kind}: cannot merge a tp_{} partial",
                 b.kind()
@@ -362,6 +436,7 @@ impl CorePartial {
             CorePartial::Markov(p) => serde_json::to_vec(p),
             CorePartial::Shapley(p) => serde_json::to_vec(p),
             CorePartial::Incremental(p) => serde_json::to_vec(p),
+            CorePartial::Funnel(p) => serde_json::to_vec(p),
         };
         r.map_err(|e| {
             DataFusionError::Execution(format!("tp_{}: serializing a partial: {e}", self.kind()))
@@ -378,6 +453,14 @@ impl CorePartial {
         Ok(match kind {
             Kind::Credit => {
                 let partial: CreditPartial = serde_json::from_slice(json).map_err(bad)?;
+                // the breakdowns are part of the spec (and of the core's
+                // fingerprint): a partial stored with others (e.g. by a
+                // build that computed every breakdown) is refused here
+                if partial.config().breakdowns() != breakdowns(spec)? {
+                    return Err(DataFusionError::Execution(format!(
+                        "tp_credit: a stored partial's breakdowns do not match its spec '{spec}'"
+                    )));
+                }
                 CorePartial::Credit {
                     partial: Box::new(
                         partial
@@ -392,6 +475,17 @@ impl CorePartial {
             Kind::Incremental => {
                 CorePartial::Incremental(serde_json::from_slice(json).map_err(bad)?)
             }
+            Kind::Funnel => {
+                let p: FunnelPartial = serde_json::from_slice(json).map_err(bad)?;
+                // the stored configuration must be the one the spec builds
+                let want = crate::funnel::funnel_config(spec)?;
+                if p.config() != &want {
+                    return Err(DataFusionError::Execution(format!(
+                        "tp_funnel: a stored partial's configuration does not match its spec '{spec}'"
+                    )));
+                }
+                CorePartial::Funnel(Box::new(p))
+            }
         })
     }
 
@@ -402,6 +496,7 @@ impl CorePartial {
             CorePartial::Markov(p) => p.size_bytes(),
             CorePartial::Shapley(p) => p.size_bytes(),
             CorePartial::Incremental(p) => p.size_bytes(),
+            CorePartial::Funnel(p) => p.size_bytes(),
         };
         std::mem::size_of::<CorePartial>() + inner
     }
@@ -420,29 +515,49 @@ impl CorePartial {
         match self {
             CorePartial::Credit { partial, .. } => {
                 let report = partial.finish();
-                let b = report.channels();
-                for l in b.lines() {
-                    out.push(Line {
-                        channel: Some(l.name().to_owned()),
-                        conversions: l.conversions(),
-                        conversion_units: Some(wide(l.conversion_units() as i128)?),
-                        value: l.value(),
-                        value_minor: Some(wide(l.value_minor())?),
-                        weight: None,
-                        journeys: None,
-                    });
+                let asked = partial.config().breakdowns();
+                let mut parts = vec![("channel", report.channels())];
+                if asked.campaigns() {
+                    parts.push(("campaign", report.campaigns()));
                 }
-                let u = b.unassigned();
-                if u.conversion_units() != 0 || u.value_minor() != 0 {
-                    out.push(Line {
-                        channel: None,
-                        conversions: u.conversions(),
-                        conversion_units: Some(wide(u.conversion_units() as i128)?),
-                        value: u.value(),
-                        value_minor: Some(wide(u.value_minor())?),
-                        weight: None,
-                        journeys: None,
-                    });
+                if asked.contents() {
+                    parts.push(("content", report.contents()));
+                }
+                for (breakdown, b) in parts {
+                    let channel = |n: Option<&str>| {
+                        if breakdown == "channel" {
+                            n.map(str::to_owned)
+                        } else {
+                            None
+                        }
+                    };
+                    for l in b.lines() {
+                        out.push(Line {
+                            channel: channel(Some(l.name())),
+                            conversions: l.conversions(),
+                            conversion_units: Some(wide(l.conversion_units() as i128)?),
+                            value: l.value(),
+                            value_minor: Some(wide(l.value_minor())?),
+                            weight: None,
+                            journeys: None,
+                            breakdown,
+                            name: Some(l.name().to_owned()),
+                        });
+                    }
+                    let u = b.unassigned();
+                    if u.conversion_units() != 0 || u.value_minor() != 0 {
+                        out.push(Line {
+                            channel: None,
+                            conversions: u.conversions(),
+                            conversion_units: Some(wide(u.conversion_units() as i128)?),
+                            value: u.value(),
+                            value_minor: Some(wide(u.value_minor())?),
+                            weight: None,
+                            journeys: None,
+                            breakdown,
+                            name: None,
+                        });
+                    }
                 }
             }
             CorePartial::Markov(_) | CorePartial::Shapley(_) => {
@@ -484,6 +599,8 @@ impl CorePartial {
                         value_minor: Some(wide(l.value_minor())?),
                         weight: weight(l.name()),
                         journeys: None,
+                        breakdown: "channel",
+                        name: Some(l.name().to_owned()),
                     });
                 }
                 let u = b.unassigned();
@@ -496,6 +613,8 @@ impl CorePartial {
                         value_minor: Some(wide(u.value_minor())?),
                         weight: None,
                         journeys: None,
+                        breakdown: "channel",
+                        name: None,
                     });
                 }
             }
@@ -515,13 +634,124 @@ impl CorePartial {
                         value_minor: None,
                         weight: share,
                         journeys: Some(e.journeys()),
+                        breakdown: "channel",
+                        name: Some(e.name().to_owned()),
                     });
                 }
                 out.sort_by(|a, b| a.channel.cmp(&b.channel));
             }
+            CorePartial::Funnel(_) => {
+                return Err(DataFusionError::Plan(
+                    "tp_report: this is a funnel partial; finish it with tp_funnel_report".into(),
+                ));
+            }
         }
         Ok(out)
     }
+
+    /// Finishes a funnel partial into its report lines.
+    pub(crate) fn finish_funnel(&self) -> Result<Vec<crate::funnel::FunnelLine>> {
+        match self {
+            CorePartial::Funnel(p) => crate::funnel::finish(p),
+            other => Err(DataFusionError::Plan(format!(
+                "tp_funnel_report: this is a tp_{} partial; finish it with tp_report",
+                other.kind()
+            ))),
+        }
+    }
+}
+
+/// One aggregated path row into the incremental model, through the core's
+/// frequency-weighted `IncrementalPartial::observe_weighted`: a set of up
+/// to three journeys along `path` (touch `i` placed `i` days after the
+/// first, as the other path forms do) — one converted journey carrying the
+/// row's whole value, the row's other `conversions - 1` converted journeys
+/// with value 0, and `nulls` journeys that did not convert — each weighted
+/// by its count (the core's weights are `u32`: larger counts use copies).
+/// The model's sufficient
+/// statistics are sums per feature pattern (journeys, conversions, value
+/// in minor units), and a path is one pattern, so this adds exactly what
+/// observing the `conversions + nulls` journeys one by one would, however
+/// their value was split among them. Never expanded into journeys: the
+/// cost does not grow with the counts.
+fn observe_incremental_path(
+    p: &mut IncrementalPartial,
+    path: &[&str],
+    conversions: u64,
+    value_minor: i64,
+    nulls: u64,
+    currency: Currency,
+) -> Result<()> {
+    let kind = Kind::Incremental;
+    let err = |e: touchpoint::Error| core_err(kind, &e);
+    if conversions == 0 && value_minor != 0 {
+        return Err(DataFusionError::Execution(format!(
+            "tp_incremental: a path row has value {} but no conversions",
+            currency.to_major(value_minor)
+        )));
+    }
+    let value = currency.to_major(value_minor);
+    if to_minor(currency, value) != Some(value_minor) {
+        return Err(DataFusionError::Execution(format!(
+            "tp_incremental: a path row's value {value} does not convert back to {value_minor} minor units exactly; it is too large for the path form"
+        )));
+    }
+    const DAY_MS: i64 = 86_400_000;
+    let mut touches = Vec::with_capacity(path.len());
+    for (i, ch) in path.iter().enumerate() {
+        let ms = i64::try_from(i)
+            .ok()
+            .and_then(|i| i.checked_mul(DAY_MS))
+            .ok_or_else(|| DataFusionError::Execution("tp_incremental: a path too long".into()))?;
+        touches.push(RowTouch {
+            channel: ch,
+            ts: datetime(ms)?,
+            campaign: None,
+            content: None,
+            milestone: None,
+        });
+    }
+    // (outcome, count) of each kind of journey the row stands for
+    let kinds = [
+        (Outcome::converted(value), u64::from(conversions > 0)),
+        (Outcome::converted(0.0), conversions.saturating_sub(1)),
+        (Outcome::not_converted(), nulls),
+    ];
+    // the core's weights are u32: a count above u32::MAX is spread over
+    // copies of the journey (at most MAX_COPIES per kind)
+    const MAX_COPIES: u64 = 1024;
+    let mut set = JourneySet::with_currency(currency);
+    let mut weights: Vec<u32> = Vec::new();
+    for (outcome, count) in kinds {
+        let mut left = count;
+        if left > MAX_COPIES * u64::from(u32::MAX) {
+            return Err(DataFusionError::Execution(format!(
+                "tp_incremental: a path row counts {count} journeys; the path form takes at most {} per row",
+                MAX_COPIES * u64::from(u32::MAX)
+            )));
+        }
+        while left > 0 {
+            let w = u32::try_from(left).unwrap_or(u32::MAX);
+            set.push(&RowJourney {
+                touches: &touches,
+                outcome,
+            })
+            .map_err(err)?;
+            weights.push(w);
+            left -= u64::from(w);
+        }
+    }
+    if weights.is_empty() {
+        return Ok(());
+    }
+    p.observe_weighted(&set, &weights).map_err(err)
+}
+
+/// Unix milliseconds as a `DateTime`, or an error naming the value.
+fn datetime(ms: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| {
+        DataFusionError::Execution(format!("tp_credit: timestamp {ms} ms is out of range"))
+    })
 }
 
 /// A touch borrowed from Arrow data (no string copied).
@@ -529,6 +759,9 @@ impl CorePartial {
 struct RowTouch<'a> {
     channel: &'a str,
     ts: DateTime<Utc>,
+    campaign: Option<&'a str>,
+    content: Option<&'a str>,
+    milestone: Option<Milestone>,
 }
 
 impl Touchpoint for RowTouch<'_> {
@@ -537,6 +770,15 @@ impl Touchpoint for RowTouch<'_> {
     }
     fn timestamp(&self) -> DateTime<Utc> {
         self.ts
+    }
+    fn campaign(&self) -> Option<&str> {
+        self.campaign
+    }
+    fn content(&self) -> Option<&str> {
+        self.content
+    }
+    fn milestone(&self) -> Option<Milestone> {
+        self.milestone
     }
 }
 

@@ -18,24 +18,37 @@
 //! | `tp_markov(..., 'order=2 collapse_repeats=true')` | Markov removal-effect credit of order k (1-4) |
 //! | `tp_shapley(..., 'variant=rate')` | Shapley credit (`simplified`, `rate`, `ordered`) |
 //! | `tp_incremental(..., 'recency_days=14')` | the incremental (lift) model's per-channel effects |
+//! | `tp_funnel(lead_id, stages, stage_times, amount, 'slice=channel'[, extras])` | B2B funnel metrics over lead rows ([`FunnelLine`]s) |
 //! | `tp_<kind>_partial(...)` | the same configuration's raw partial, `BINARY` |
 //! | `tp_merge(partial)` | aggregate: merges stored partials of one configuration |
-//! | `tp_report(partial)` | scalar: finishes a partial into the report |
+//! | `tp_report(partial)` | scalar: finishes an attribution partial into the report |
+//! | `tp_funnel_report(partial)` | scalar: finishes a funnel partial into the funnel report |
 //!
 //! A report is `LIST<STRUCT<channel VARCHAR, conversions DOUBLE,
 //! conversion_units BIGINT, value DOUBLE, value_minor BIGINT, weight DOUBLE,
-//! journeys UBIGINT>>`, one line per channel sorted by name, then a line
-//! with a NULL channel for converted journeys no channel could be credited
-//! with (if any). `conversion_units` and `value_minor` are the core's exact
-//! integers; columns a model does not have are NULL.
+//! journeys UBIGINT, breakdown VARCHAR, name VARCHAR>>` (see [`Line`]), one
+//! line per channel sorted by name, then a line with a NULL channel for
+//! converted journeys no channel could be credited with (if any); then,
+//! when the query gave campaigns or contents, the campaign and content
+//! breakdowns (`breakdown` = `campaign` / `content`, the name in `name`).
+//! `conversion_units` and `value_minor` are the core's exact integers;
+//! columns a model does not have are NULL.
 //!
 //! Input, journey form: `channels LIST<VARCHAR>` (plain or
 //! dictionary-encoded: dictionary codes are read directly, no string is
 //! copied per touch), `timestamps LIST<TIMESTAMP>` (any unit, or
 //! `LIST<BIGINT>` Unix ms) in time order, `converted BOOLEAN`, `value
-//! DOUBLE` (major currency units). Path form (`tp_credit`, credited by
-//! weight, `tp_markov`, `tp_shapley`):
+//! DOUBLE` (major currency units), then the spec, then (`tp_credit` only)
+//! an optional STRUCT of `campaigns`, `contents`, `milestones` (lists, one
+//! item per touch) and `conversion_ts`, e.g.
+//! `named_struct('campaigns', campaigns, 'milestones', milestones)`.
+//! Path form (`tp_credit`, credited by weight, `tp_markov`, `tp_shapley`,
+//! `tp_incremental`, counted as weighted journeys):
 //! `path LIST<VARCHAR>, conversions BIGINT, value DOUBLE, nulls BIGINT`.
+//! Lead form (`tp_funnel`): `lead_id VARCHAR, stages LIST<VARCHAR>,
+//! stage_times LIST<TIMESTAMP>, amount DOUBLE`, the spec, and an optional
+//! STRUCT of the lead's touches (`channels`, `timestamps`, `campaigns`,
+//! `contents`), `reasons`, `segment`, `owner`, `account`.
 //! The spec argument is a string literal (see [`ModelSpec`]); it is part of
 //! the plan, so every executor builds the same model.
 //!
@@ -65,7 +78,9 @@
 //! let mut registry = MemoryFunctionRegistry::new();
 //! touchpoint_datafusion::register_all(&mut registry)?;
 //! assert!(registry.udaf("tp_markov").is_ok());
+//! assert!(registry.udaf("tp_funnel").is_ok());
 //! assert!(registry.udf("tp_report").is_ok());
+//! assert!(registry.udf("tp_funnel_report").is_ok());
 //! # Ok::<(), datafusion_common::DataFusionError>(())
 //! ```
 #![forbid(unsafe_code)]
@@ -80,11 +95,13 @@ use datafusion_expr::{AggregateUDF, ScalarUDF};
 #[cfg(feature = "codec")]
 pub mod codec;
 mod core;
+mod funnel;
 mod input;
 pub mod spec;
 mod udaf;
 
 pub use crate::core::Line;
+pub use crate::funnel::{FunnelLine, funnel_report_type};
 pub use crate::spec::{Kind, ModelSpec};
 pub use crate::udaf::{
     Output, PARTIAL_MAGIC, PARTIAL_VERSION, TpAggregate, TpMerge, TpReport, report_type,
@@ -102,9 +119,12 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
     out
 }
 
-/// Every scalar function: `tp_report`.
+/// Every scalar function: `tp_report` and `tp_funnel_report`.
 pub fn scalar_functions() -> Vec<ScalarUDF> {
-    vec![ScalarUDF::from(TpReport::new())]
+    vec![
+        ScalarUDF::from(TpReport::new()),
+        ScalarUDF::from(TpReport::funnel()),
+    ]
 }
 
 /// Registers every `tp_*` function in `registry` (a `SessionContext`, a

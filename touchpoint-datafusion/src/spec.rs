@@ -25,11 +25,20 @@ pub enum Kind {
     Shapley,
     /// The incremental (causal lift) model.
     Incremental,
+    /// B2B funnel metrics over lead rows (stages reached, conversion
+    /// rates, time in stage, revenue sourced and influenced).
+    Funnel,
 }
 
 impl Kind {
     /// Every kind, in a fixed order.
-    pub const ALL: [Kind; 4] = [Kind::Credit, Kind::Markov, Kind::Shapley, Kind::Incremental];
+    pub const ALL: [Kind; 5] = [
+        Kind::Credit,
+        Kind::Markov,
+        Kind::Shapley,
+        Kind::Incremental,
+        Kind::Funnel,
+    ];
 
     /// The short name used in function names (`tp_<name>`) and specs.
     pub fn name(self) -> &'static str {
@@ -38,6 +47,7 @@ impl Kind {
             Kind::Markov => "markov",
             Kind::Shapley => "shapley",
             Kind::Incremental => "incremental",
+            Kind::Funnel => "funnel",
         }
     }
 
@@ -57,6 +67,7 @@ impl Kind {
                 "opportunity",
                 "close",
                 "direct",
+                "breakdowns",
             ],
             Kind::Markov => &["order", "collapse_repeats"],
             Kind::Shapley => &["variant", "exact_limit"],
@@ -66,6 +77,19 @@ impl Kind {
                 "count_cap",
                 "last_touch",
                 "recency_days",
+            ],
+            Kind::Funnel => &[
+                "slice",
+                "period",
+                "backfill",
+                "out_of_order",
+                "sla_days",
+                "source",
+                "cycle_start",
+                "sales_channels",
+                "as_of",
+                "stages",
+                "exits",
             ],
         }
     }
@@ -199,6 +223,12 @@ impl ModelSpec {
                 ))
             }),
         }
+    }
+
+    /// The same spec with `key=value` set (replacing a value given).
+    pub(crate) fn with_option(mut self, key: &str, value: &str) -> ModelSpec {
+        self.options.insert(key.to_owned(), value.to_owned());
+        self
     }
 
     /// `kind:model k=v ...`, options sorted by key: the form stored in

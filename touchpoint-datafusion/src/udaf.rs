@@ -18,7 +18,9 @@ use datafusion_expr::{
 };
 
 use crate::core::{CorePartial, Line, currency};
-use crate::input::{JourneyBatch, is_channel_list, is_timestamp_list, read_paths};
+use crate::input::{
+    JOURNEY_EXTRAS, JourneyBatch, check_extras, is_channel_list, is_timestamp_list, read_paths,
+};
 use crate::spec::{Kind, ModelSpec};
 
 /// First bytes of every serialized partial.
@@ -85,7 +87,7 @@ impl Envelope {
 }
 
 /// The report type: `LIST<STRUCT<channel, conversions, conversion_units,
-/// value, value_minor, weight, journeys>>`.
+/// value, value_minor, weight, journeys, breakdown, name>>`.
 pub fn report_type() -> DataType {
     DataType::List(Arc::new(Field::new(
         "item",
@@ -103,6 +105,8 @@ fn line_fields() -> Fields {
         Field::new("value_minor", DataType::Int64, true),
         Field::new("weight", DataType::Float64, true),
         Field::new("journeys", DataType::UInt64, true),
+        Field::new("breakdown", DataType::Utf8, false),
+        Field::new("name", DataType::Utf8, true),
     ])
 }
 
@@ -117,6 +121,8 @@ pub(crate) fn report_array(rows: &[Option<Vec<Line>>]) -> ListArray {
     let minor: Int64Array = lines.iter().map(|l| l.value_minor).collect();
     let weight: Float64Array = lines.iter().map(|l| l.weight).collect();
     let journeys: UInt64Array = lines.iter().map(|l| l.journeys).collect();
+    let breakdown: StringArray = lines.iter().map(|l| Some(l.breakdown)).collect();
+    let name: StringArray = lines.iter().map(|l| l.name.as_deref()).collect();
     let columns: Vec<ArrayRef> = vec![
         Arc::new(channel),
         Arc::new(conversions),
@@ -125,6 +131,8 @@ pub(crate) fn report_array(rows: &[Option<Vec<Line>>]) -> ListArray {
         Arc::new(minor),
         Arc::new(weight),
         Arc::new(journeys),
+        Arc::new(breakdown),
+        Arc::new(name),
     ];
     let structs = StructArray::new(line_fields(), columns, None);
     let lens = rows.iter().map(|r| r.as_ref().map_or(0, Vec::len));
@@ -216,8 +224,45 @@ impl TpAggregate {
         self.output
     }
 
-    fn data_args(&self) -> usize {
-        4
+    /// Where the spec and the extras struct are among the arguments `t`
+    /// after the four data arguments: `[, 'spec'][, extras]` (no spec for a
+    /// preset).
+    fn trailing(&self, t: &[DataType]) -> Result<(Option<usize>, Option<usize>)> {
+        let name = &self.name;
+        let is_struct = |t: &DataType| matches!(t, DataType::Struct(_));
+        let (spec, extras) = match (self.preset.is_some(), &t[4.min(t.len())..]) {
+            (_, []) => (None, None),
+            (false, [s]) if !is_struct(s) => (Some(4), None),
+            (_, [e]) if is_struct(e) => (None, Some(4)),
+            (false, [s, e]) if !is_struct(s) && is_struct(e) => (Some(4), Some(5)),
+            _ => {
+                let spec = if self.preset.is_some() {
+                    ""
+                } else {
+                    "[, 'model spec']"
+                };
+                return plan_err!(
+                    "{name} takes four data arguments{spec}[, extras STRUCT]; got {} arguments ({})",
+                    t.len(),
+                    t.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        };
+        if let Some(i) = spec
+            && !matches!(
+                t[i],
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
+            )
+        {
+            return plan_err!(
+                "{name}: the model spec must be a VARCHAR literal, got {}",
+                t[i]
+            );
+        }
+        Ok((spec, extras))
     }
 }
 
@@ -232,16 +277,26 @@ impl AggregateUDFImpl for TpAggregate {
 
     fn coerce_types(&self, t: &[DataType]) -> Result<Vec<DataType>> {
         let name = &self.name;
-        let want = self.data_args() + usize::from(self.preset.is_none());
-        let min = self.data_args();
-        if t.len() < min || t.len() > want {
-            let spec = if self.preset.is_some() {
-                ""
-            } else {
-                "[, 'model spec']"
-            };
+        let spec = if self.preset.is_some() {
+            ""
+        } else {
+            "[, 'model spec']"
+        };
+        if self.kind == Kind::Funnel {
+            let mut out = crate::funnel::coerce_lead_args(name, &t[..t.len().min(4)])?;
+            let (spec_at, extras_at) = self.trailing(t)?;
+            if spec_at.is_some() {
+                out.push(DataType::Utf8);
+            }
+            if let Some(i) = extras_at {
+                check_extras(name, &t[i], crate::funnel::LEAD_EXTRAS)?;
+                out.push(t[i].clone());
+            }
+            return Ok(out);
+        }
+        if t.len() < 4 {
             return plan_err!(
-                "{name} takes (channels, timestamps, converted, value{spec}) or (path, conversions, value, nulls{spec}); got {} arguments",
+                "{name} takes (channels, timestamps, converted, value{spec}[, extras]) or (path, conversions, value, nulls{spec}); got {} arguments",
                 t.len()
             );
         }
@@ -251,10 +306,16 @@ impl AggregateUDFImpl for TpAggregate {
                 t[0]
             );
         }
+        let (spec_at, extras_at) = self.trailing(t)?;
         let mut out = vec![t[0].clone()];
         if is_timestamp_list(&t[1]) {
             out.extend([t[1].clone(), DataType::Boolean, DataType::Float64]);
         } else if t[1].is_integer() {
+            if extras_at.is_some() {
+                return plan_err!(
+                    "{name}: the aggregated path form (path, conversions, value, nulls) takes no extras struct: paths carry no campaigns, contents, milestones or times"
+                );
+            }
             out.extend([DataType::Int64, DataType::Float64, DataType::Int64]);
         } else {
             return plan_err!(
@@ -262,14 +323,29 @@ impl AggregateUDFImpl for TpAggregate {
                 t[1]
             );
         }
-        if t.len() == want && self.preset.is_none() {
+        if spec_at.is_some() {
             out.push(DataType::Utf8);
+        }
+        if let Some(i) = extras_at {
+            if self.kind != Kind::Credit {
+                return plan_err!(
+                    "{name}: the extras struct (campaigns, contents, milestones, conversion_ts) is read by tp_credit only: {}",
+                    match self.kind {
+                        Kind::Incremental =>
+                            "the incremental model's features are the channels, their counts and their recency to the last touch (never the conversion time, which would leak the outcome)",
+                        _ => "this model's states are channels only",
+                    }
+                );
+            }
+            check_extras(name, &t[i], JOURNEY_EXTRAS)?;
+            out.push(t[i].clone());
         }
         Ok(out)
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
         Ok(match self.output {
+            Output::Report if self.kind == Kind::Funnel => crate::funnel::funnel_report_type(),
             Output::Report => report_type(),
             Output::Partial => DataType::Binary,
         })
@@ -284,16 +360,36 @@ impl AggregateUDFImpl for TpAggregate {
     }
 
     fn accumulator(&self, args: AccumulatorArgs<'_>) -> Result<Box<dyn Accumulator>> {
-        let paths = args
+        let types: Vec<DataType> = args
             .expr_fields
-            .get(1)
-            .is_some_and(|f| f.data_type().is_integer());
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        let paths = self.kind != Kind::Funnel && types.get(1).is_some_and(DataType::is_integer);
+        let (spec_at, extras_at) = self.trailing(&types)?;
+        // the breakdowns a credit report gets: the lists the extras give
+        let mut breakdowns = Vec::new();
+        if self.kind == Kind::Credit
+            && let Some(DataType::Struct(fields)) = extras_at.map(|i| &types[i])
+        {
+            for (field, b) in [("campaigns", "campaigns"), ("contents", "contents")] {
+                if fields
+                    .iter()
+                    .any(|f| f.name() == field && f.data_type() != &DataType::Null)
+                {
+                    breakdowns.push(b);
+                }
+            }
+        }
         Ok(Box::new(TpAccumulator {
             who: self.name.clone(),
             kind: self.kind,
             output: self.output,
             preset: self.preset.clone(),
             paths,
+            spec_at,
+            extras_at,
+            breakdowns: (!breakdowns.is_empty()).then(|| breakdowns.join(",")),
             state: None,
         }))
     }
@@ -308,6 +404,11 @@ struct TpAccumulator {
     output: Output,
     preset: Option<ModelSpec>,
     paths: bool,
+    /// Argument positions of the spec and of the extras struct.
+    spec_at: Option<usize>,
+    extras_at: Option<usize>,
+    /// `breakdowns=...` the extras imply (credit with campaigns/contents).
+    breakdowns: Option<String>,
     state: Option<Envelope>,
 }
 
@@ -315,11 +416,30 @@ impl TpAccumulator {
     /// The spec of this batch: the preset, or the constant spec argument,
     /// or the kind's default (none for credit).
     fn batch_spec(&self, values: &[ArrayRef]) -> Result<Option<ModelSpec>> {
-        if let Some(p) = &self.preset {
-            return Ok(Some(p.clone()));
-        }
+        let spec = match &self.preset {
+            Some(p) => p.clone(),
+            None => match self.literal_spec(values)? {
+                Some(s) => s,
+                None => return Ok(None),
+            },
+        };
         let who = &self.who;
-        let Some(col) = values.get(4) else {
+        match (&self.breakdowns, spec.get("breakdowns")) {
+            (None, None) => Ok(Some(spec)),
+            (Some(b), Some(given)) if b == given => Ok(Some(spec)),
+            (Some(b), None) => Ok(Some(spec.with_option("breakdowns", b))),
+            (b, Some(given)) => plan_err!(
+                "{who}: the spec says breakdowns={given} but the extras give {}; breakdowns follow the campaigns/contents lists given",
+                b.as_deref().unwrap_or("none")
+            ),
+        }
+    }
+
+    /// The spec literal of a batch (the kind's default if none was
+    /// given; `None` for an empty batch).
+    fn literal_spec(&self, values: &[ArrayRef]) -> Result<Option<ModelSpec>> {
+        let who = &self.who;
+        let Some(col) = self.spec_at.and_then(|i| values.get(i)) else {
             if self.kind == Kind::Credit {
                 return plan_err!("{who}: give the model as a fifth argument, e.g. 'linear'");
             }
@@ -328,6 +448,10 @@ impl TpAccumulator {
         if col.is_empty() {
             return Ok(None);
         }
+        if col.data_type() == &DataType::Null {
+            return exec_err!("{who}: the model spec is NULL");
+        }
+        let col = datafusion_common::arrow::compute::cast(col, &DataType::Utf8)?;
         let Some(strs) = col.as_string_opt::<i32>() else {
             return exec_err!("{who}: the model spec must be a VARCHAR literal");
         };
@@ -369,15 +493,25 @@ impl Accumulator for TpAccumulator {
         let cur = currency(&spec)?;
         let kind = self.kind;
         let paths = self.paths;
+        let extras = self.extras_at.and_then(|i| values.get(i));
         let env = self.ensure(spec)?;
+        if kind == Kind::Funnel {
+            let leads = crate::funnel::read_leads(&values[..4], extras)?;
+            return env.partial.observe_leads(&leads);
+        }
         if paths {
             for row in read_paths(kind, cur, &values[..4])? {
-                env.partial
-                    .observe_path(&row.path, row.conversions, row.value_minor, row.nulls)?;
+                env.partial.observe_path(
+                    &row.path,
+                    row.conversions,
+                    row.value_minor,
+                    row.nulls,
+                    cur,
+                )?;
             }
             Ok(())
         } else {
-            let batch = JourneyBatch::read(kind, cur, &values[..4])?;
+            let batch = JourneyBatch::read(kind, cur, &values[..4], extras)?;
             env.partial.observe_columns(&batch.columns())
         }
     }
@@ -399,6 +533,15 @@ impl Accumulator for TpAccumulator {
                 Some(env) => Some(env.to_bytes()?),
                 None => None,
             })),
+            Output::Report if self.kind == Kind::Funnel => {
+                let lines = match &self.state {
+                    Some(env) => env.partial.finish_funnel()?,
+                    None => Vec::new(),
+                };
+                Ok(ScalarValue::List(Arc::new(
+                    crate::funnel::funnel_report_array(&[Some(lines)]),
+                )))
+            }
             Output::Report => {
                 let lines = match &self.state {
                     Some(env) => env.partial.finish()?,
@@ -512,18 +655,29 @@ impl Accumulator for MergeAccumulator {
     }
 }
 
-/// `tp_report(partial BINARY) -> LIST<STRUCT<...>>`: finishes a partial
-/// (e.g. the output of `tp_merge`) into the per-channel report. NULL in,
-/// NULL out.
+/// `tp_report(partial BINARY) -> LIST<STRUCT<...>>`: finishes an
+/// attribution partial (e.g. the output of `tp_merge`) into the
+/// per-channel report; `tp_funnel_report(partial)` finishes a funnel
+/// partial into the funnel report. NULL in, NULL out.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TpReport {
+    funnel: bool,
     signature: Signature,
 }
 
 impl TpReport {
-    /// The function.
+    /// `tp_report`: attribution partials.
     pub fn new() -> TpReport {
         TpReport {
+            funnel: false,
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+
+    /// `tp_funnel_report`: funnel partials (`tp_funnel_partial`).
+    pub fn funnel() -> TpReport {
+        TpReport {
+            funnel: true,
             signature: Signature::user_defined(Volatility::Immutable),
         }
     }
@@ -537,34 +691,51 @@ impl Default for TpReport {
 
 impl ScalarUDFImpl for TpReport {
     fn name(&self) -> &str {
-        "tp_report"
+        if self.funnel {
+            "tp_funnel_report"
+        } else {
+            "tp_report"
+        }
     }
     fn coerce_types(&self, t: &[DataType]) -> Result<Vec<DataType>> {
-        coerce_binary("tp_report", t)
+        coerce_binary(self.name(), t)
     }
     fn signature(&self) -> &Signature {
         &self.signature
     }
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(report_type())
+        Ok(if self.funnel {
+            crate::funnel::funnel_report_type()
+        } else {
+            report_type()
+        })
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let who = self.name();
         let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
         let arr = args.args[0].to_array(args.number_rows)?;
         let Some(bin) = arr.as_binary_opt::<i32>() else {
-            return exec_err!(
-                "tp_report: the partial must be BINARY, got {}",
-                arr.data_type()
-            );
+            return exec_err!("{who}: the partial must be BINARY, got {}", arr.data_type());
         };
-        let mut rows = Vec::with_capacity(bin.len());
-        for b in bin.iter() {
-            rows.push(match b {
-                None => None,
-                Some(b) => Some(Envelope::from_bytes("tp_report", b)?.partial.finish()?),
-            });
-        }
-        let out: ArrayRef = Arc::new(report_array(&rows));
+        let out: ArrayRef = if self.funnel {
+            let mut rows = Vec::with_capacity(bin.len());
+            for b in bin.iter() {
+                rows.push(match b {
+                    None => None,
+                    Some(b) => Some(Envelope::from_bytes(who, b)?.partial.finish_funnel()?),
+                });
+            }
+            Arc::new(crate::funnel::funnel_report_array(&rows))
+        } else {
+            let mut rows = Vec::with_capacity(bin.len());
+            for b in bin.iter() {
+                rows.push(match b {
+                    None => None,
+                    Some(b) => Some(Envelope::from_bytes(who, b)?.partial.finish()?),
+                });
+            }
+            Arc::new(report_array(&rows))
+        };
         if scalar {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
         } else {

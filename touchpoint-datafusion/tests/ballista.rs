@@ -128,10 +128,94 @@ async fn ballista_scheduler_two_executors_give_the_core_bits() {
         expected(linear, &js),
         "ballista: merged daily partials differ"
     );
+    // Campaigns, contents, milestones and conversion times (the extras
+    // struct), and funnel metrics over lead rows.
+    let b2b = common::b2b_journeys(1_000);
+    let b2b_rows: Vec<(usize, &touchpoint::SimpleJourney)> = b2b.iter().enumerate().collect();
+    let extras = dir.path().join("b2b");
+    common::write_batches(&extras, &shuffled(&b2b_rows, 9), 3, |c| {
+        common::extras_batch(c, true)
+    });
+    ctx.register_parquet(
+        "b2b",
+        extras.to_str().expect("utf-8 path"),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .expect("register parquet");
+    let w = touchpoint::models::by_name("w_shaped").expect("model");
+    let want: Vec<(String, Vec<common::BLine>)> = ["north", "south", "west"]
+        .iter()
+        .map(|seg| {
+            let part: Vec<&touchpoint::SimpleJourney> = b2b
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| common::segment(*i) == *seg)
+                .map(|(_, j)| j)
+                .collect();
+            (
+                (*seg).to_owned(),
+                common::breakdown_lines(w.as_ref(), &part),
+            )
+        })
+        .collect();
+    let got = ctx
+        .sql(
+            "SELECT segment, tp_credit(channels, timestamps, converted, value, 'w_shaped', extras)              FROM b2b GROUP BY segment ORDER BY segment",
+        )
+        .await
+        .expect("plan")
+        .collect()
+        .await
+        .expect("run");
+    assert_eq!(
+        common::read_breakdowns(&got),
+        want,
+        "ballista: w_shaped with extras"
+    );
+    let ls = common::leads(1_000);
+    let lead_rows: Vec<(usize, &touchpoint::funnel::Lead)> = ls.iter().enumerate().collect();
+    let leads = dir.path().join("leads");
+    common::write_batches(&leads, &shuffled(&lead_rows, 4), 3, common::lead_batch);
+    ctx.register_parquet(
+        "leads",
+        leads.to_str().expect("utf-8 path"),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .expect("register parquet");
+    let config =
+        touchpoint::funnel::FunnelConfig::default().slice_by(touchpoint::funnel::SliceBy::Channel);
+    let want: Vec<(String, Vec<common::FLine>)> = ["north", "south", "west"]
+        .iter()
+        .map(|seg| {
+            let part: Vec<&touchpoint::funnel::Lead> = ls
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| common::segment(*i) == *seg)
+                .map(|(_, l)| l)
+                .collect();
+            (
+                (*seg).to_owned(),
+                common::expected_funnel(config.clone(), &part),
+            )
+        })
+        .collect();
+    let got = ctx
+        .sql(
+            "SELECT grp, tp_funnel(lead_id, stages, stage_times, amount, 'slice=channel', extras)              FROM leads GROUP BY grp ORDER BY grp",
+        )
+        .await
+        .expect("plan")
+        .collect()
+        .await
+        .expect("run");
+    assert_eq!(common::read_funnel(&got), want, "ballista: tp_funnel");
+
     eprintln!(
         "ballista test: setup {:.1}s, {} queries in {:.1}s total",
         setup.as_secs_f64(),
-        all.len() + 2,
+        all.len() + 4,
         started.elapsed().as_secs_f64()
     );
 }

@@ -120,12 +120,6 @@ async fn markov_path_form_hand_checked() {
     .await;
     let cents: Vec<Option<i64>> = got[0].1.iter().map(|l| l.4).collect();
     assert_eq!(cents, [Some(2_000), Some(4_000), Some(4_000)]);
-    let err = err(
-        &ctx,
-        "SELECT tp_incremental(path, conversions, value, nulls, '') FROM paths",
-    )
-    .await;
-    assert!(err.contains("path form"), "{err}");
 }
 
 #[tokio::test]
@@ -402,5 +396,405 @@ async fn touch_table_rebuilt_with_array_agg_matches_the_core() {
     {
         let got = common::run(&ctx, &common::query(case, "journeys")).await;
         assert_eq!(got, common::expected(case, &js), "{}", case.spec);
+    }
+}
+
+/// Rows of a small journey table built in SQL, timestamps as BIGINT ms.
+async fn sql_table(ctx: &SessionContext, name: &str, values: &str, columns: &str) {
+    ctx.sql(&format!(
+        "CREATE TABLE {name} AS SELECT * FROM (VALUES {values}) AS t({columns})"
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("{values}: {e}"))
+    .collect()
+    .await
+    .unwrap();
+}
+
+/// `(breakdown, name, conversion_units, value_minor)` of the one report.
+async fn breakdown_report(
+    ctx: &SessionContext,
+    sql: &str,
+) -> Vec<(String, Option<String>, i64, i64)> {
+    let df = ctx.sql(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let b = df.collect().await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    common::read_breakdowns(&b)
+        .into_iter()
+        .flat_map(|(_, l)| l)
+        .map(|l| (l.0, l.1, l.3.unwrap(), l.5.unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn campaign_and_content_credit_hand_checked() {
+    // j1: email (spring, whitepaper) then display (summer, no content),
+    //     converted 100.00 -> linear: 50.00 each
+    // j2: email (spring, no content) then search (no campaign or content),
+    //     converted 30.00 -> 15.00 each
+    // campaigns: spring 50 + 15 = 65.00 (1 conversion), summer 50.00 (0.5),
+    //            unassigned 15.00 (0.5: search's half of j2)
+    // contents:  whitepaper 50.00 (0.5), unassigned 50 + 30 = 80.00 (1.5)
+    let ctx = SessionContext::new();
+    common::register(&ctx);
+    sql_table(
+        &ctx,
+        "j",
+        "(make_array('email','display'), make_array(0, 86400000), true, 100.0, \
+           make_array('spring','summer'), make_array('whitepaper', NULL)), \
+         (make_array('email','search'), make_array(0, 86400000), true, 30.0, \
+           make_array('spring', NULL), make_array(CAST(NULL AS VARCHAR), NULL))",
+        "channels, ts, converted, value, campaigns, contents",
+    )
+    .await;
+    let got = breakdown_report(
+        &ctx,
+        "SELECT 'g', tp_credit(channels, ts, converted, value, 'linear', \
+           named_struct('campaigns', campaigns, 'contents', contents)) FROM j",
+    )
+    .await;
+    let l = |b: &str, n: Option<&str>, units: i64, minor: i64| {
+        (b.to_owned(), n.map(str::to_owned), units, minor)
+    };
+    const HALF: i64 = 500_000_000;
+    assert_eq!(
+        got,
+        [
+            l("channel", Some("display"), HALF, 5_000),
+            l("channel", Some("email"), 2 * HALF, 6_500),
+            l("channel", Some("search"), HALF, 1_500),
+            l("campaign", Some("spring"), 2 * HALF, 6_500),
+            l("campaign", Some("summer"), HALF, 5_000),
+            l("campaign", None, HALF, 1_500),
+            l("content", Some("whitepaper"), HALF, 5_000),
+            l("content", None, 3 * HALF, 8_000),
+        ]
+    );
+    // campaigns only: no content lines; the partial's spec says so
+    let got = breakdown_report(
+        &ctx,
+        "SELECT 'g', tp_credit(channels, ts, converted, value, 'linear', \
+           named_struct('campaigns', campaigns)) FROM j",
+    )
+    .await;
+    assert_eq!(got.len(), 6, "{got:?}");
+    assert!(got.iter().all(|l| l.0 != "content"), "{got:?}");
+    // partials with and without campaigns do not merge
+    let e = err(
+        &ctx,
+        "SELECT tp_merge(p) FROM (\
+           SELECT tp_credit_partial(channels, ts, converted, value, 'linear', \
+             named_struct('campaigns', campaigns)) AS p FROM j \
+           UNION ALL \
+           SELECT tp_credit_partial(channels, ts, converted, value, 'linear') AS p FROM j)",
+    )
+    .await;
+    assert!(e.contains("breakdowns=campaigns"), "{e}");
+}
+
+#[tokio::test]
+async fn milestones_drive_w_shaped_hand_checked() {
+    // a, b (lead created), c, d (opportunity created), converted 100.00.
+    // W-shaped 30/30/30 on the first touch and the two milestone touches,
+    // the other 10% to the one touch that is none of them (c).
+    // Without milestones both milestone shares go to the first touch:
+    // a 90% + its share of the rest; so the answers differ.
+    let ctx = SessionContext::new();
+    common::register(&ctx);
+    sql_table(
+        &ctx,
+        "j",
+        "(make_array('a','b','c','d'), make_array(0, 86400000, 172800000, 259200000), true, 100.0, \
+           make_array(NULL, 'lead_created', NULL, 'opportunity_created'))",
+        "channels, ts, converted, value, milestones",
+    )
+    .await;
+    let got = breakdown_report(
+        &ctx,
+        "SELECT 'g', tp_credit(channels, ts, converted, value, 'w_shaped', \
+           named_struct('milestones', milestones)) FROM j",
+    )
+    .await;
+    let minor: Vec<i64> = got.iter().map(|l| l.3).collect();
+    assert_eq!(minor, [3_000, 3_000, 1_000, 3_000], "{got:?}");
+    let without = breakdown_report(
+        &ctx,
+        "SELECT 'g', tp_credit(channels, ts, converted, value, 'w_shaped') FROM j",
+    )
+    .await;
+    assert!(without[0].3 > 8_000, "{without:?}");
+}
+
+#[tokio::test]
+async fn conversion_time_drives_time_decay_hand_checked() {
+    // a at day 0, b at day 1, half-life 1 day, converted 100.00.
+    // Row 1 converted at day 0.5: a is 0.5 days old, b (after the
+    //   conversion) 0: weights 2^-0.5 = 0.70711 and 1, shares 0.41421 and
+    //   0.58579: 41.42 / 58.57 + the leftover cent to the larger fraction
+    //   (b's .86 beats a's .14): 41.42 / 58.58.
+    // Row 2 has no conversion time: ages from the last touch, 1 and 0:
+    //   weights 0.5 and 1: 33.33 / 66.66 + 1 cent to b (ties to the
+    //   earlier touch, but b's .67 is larger): 33.33 / 66.67.
+    let ctx = SessionContext::new();
+    common::register(&ctx);
+    sql_table(
+        &ctx,
+        "j",
+        "('with', make_array('a','b'), make_array(0, 86400000), true, 100.0, 43200000), \
+         ('without', make_array('a','b'), make_array(0, 86400000), true, 100.0, NULL)",
+        "g, channels, ts, converted, value, cts",
+    )
+    .await;
+    let df = ctx
+        .sql(
+            "SELECT g, tp_credit(channels, ts, converted, value, 'time_decay half_life_days=1', \
+               named_struct('conversion_ts', cts)) FROM j GROUP BY g ORDER BY g",
+        )
+        .await
+        .unwrap();
+    let got = common::read_breakdowns(&df.collect().await.unwrap());
+    let minor = |g: usize| got[g].1.iter().map(|l| l.5.unwrap()).collect::<Vec<_>>();
+    assert_eq!(got[0].0, "with");
+    assert_eq!(minor(0), [4_142, 5_858]);
+    assert_eq!(minor(1), [3_333, 6_667]);
+}
+
+#[tokio::test]
+async fn extras_bad_rows_and_misuse_are_errors() {
+    let ctx = SessionContext::new();
+    common::register(&ctx);
+    sql_table(
+        &ctx,
+        "j",
+        "(make_array('a','b'), make_array(0, 1), true, 1.0, make_array('x'), make_array('lead_created', 'won'))",
+        "channels, ts, converted, value, campaigns, milestones",
+    )
+    .await;
+    for (sql, want) in [
+        (
+            "SELECT tp_credit(channels, ts, converted, value, 'linear', named_struct('campaigns', campaigns)) FROM j",
+            "row 0 has 2 touches but 1 campaigns",
+        ),
+        (
+            "SELECT tp_credit(channels, ts, converted, value, 'w_shaped', named_struct('milestones', milestones)) FROM j",
+            "unknown milestone 'won' in row 0",
+        ),
+        (
+            "SELECT tp_markov(channels, ts, converted, value, 'order=1', named_struct('milestones', milestones)) FROM j",
+            "tp_credit only",
+        ),
+        (
+            "SELECT tp_incremental(channels, ts, converted, value, '', named_struct('conversion_ts', 5)) FROM j",
+            "leak",
+        ),
+        (
+            "SELECT tp_credit(channels, ts, converted, value, 'linear', named_struct('costs', campaigns)) FROM j",
+            "unknown field 'costs'",
+        ),
+        (
+            "SELECT tp_credit(channels, ts, converted, value, 'linear breakdowns=contents', named_struct('milestones', milestones)) FROM j",
+            "breakdowns=contents",
+        ),
+    ] {
+        let e = err(&ctx, sql).await;
+        assert!(e.contains(want), "{sql}: expected '{want}' in: {e}");
+    }
+}
+
+#[tokio::test]
+async fn incremental_path_form_counts_rows_as_their_journeys() {
+    // Path rows and the journeys they stand for (touch i on day i) give
+    // the same fit bit for bit; a channel's `journeys` is the conversions
+    // + nulls of the rows it is on: a = 5 + 4 + 8 = 17, b = 5 + 6 + 8 = 19.
+    let rows: [(&[&str], i64, f64, i64); 5] = [
+        (&["a", "b"], 3, 90.0, 2),
+        (&["b"], 1, 10.0, 5),
+        (&["a"], 0, 0.0, 4),
+        (&["b", "a"], 2, 7.5, 6),
+        (&[], 1, 5.0, 10),
+    ];
+    let ctx = SessionContext::new();
+    common::register(&ctx);
+    let mut path = ListBuilder::new(StringBuilder::new());
+    for (p, ..) in &rows {
+        for c in *p {
+            path.values().append_value(c);
+        }
+        path.append(true);
+    }
+    let conv: Int64Array = rows.iter().map(|r| Some(r.1)).collect();
+    let val: Float64Array = rows.iter().map(|r| Some(r.2)).collect();
+    let nulls: Int64Array = rows.iter().map(|r| Some(r.3)).collect();
+    let b = RecordBatch::try_from_iter(vec![
+        ("path", Arc::new(path.finish()) as ArrayRef),
+        ("conversions", Arc::new(conv) as ArrayRef),
+        ("value", Arc::new(val) as ArrayRef),
+        ("nulls", Arc::new(nulls) as ArrayRef),
+    ])
+    .unwrap();
+    ctx.register_table(
+        "paths",
+        Arc::new(MemTable::try_new(b.schema(), vec![vec![b]]).unwrap()),
+    )
+    .unwrap();
+    // the same journeys, one row each: the row's value on its first
+    // converted journey, 0 on the others (the model keeps sums)
+    let mut journeys: Vec<Row<'_>> = Vec::new();
+    for (p, conv, value, nulls) in &rows {
+        for k in 0..conv + nulls {
+            journeys.push((
+                p.iter().map(|c| Some(*c)).collect(),
+                (0..p.len() as i64).map(|i| Some(i * DAY)).collect(),
+                Some(k < *conv),
+                Some(if k == 0 { *value } else { 0.0 }),
+            ));
+        }
+    }
+    let b = table(&journeys);
+    ctx.register_table(
+        "j",
+        Arc::new(MemTable::try_new(b.schema(), vec![vec![b]]).unwrap()),
+    )
+    .unwrap();
+    let by_path = common::run(
+        &ctx,
+        "SELECT 'g', tp_incremental(path, conversions, value, nulls) FROM paths",
+    )
+    .await;
+    let by_journey = common::run(
+        &ctx,
+        "SELECT 'g', tp_incremental(channels, timestamps, converted, value) FROM j",
+    )
+    .await;
+    assert_eq!(by_path, by_journey);
+    let n: Vec<(Option<String>, Option<u64>)> =
+        by_path[0].1.iter().map(|l| (l.0.clone(), l.6)).collect();
+    assert_eq!(
+        n,
+        [(Some("a".into()), Some(17)), (Some("b".into()), Some(19))]
+    );
+}
+
+#[tokio::test]
+async fn funnel_hand_checked() {
+    // a: inquiry d0, mql d2, sql d5, opportunity d10, won d40, 1,000.00,
+    //    first touch webinar
+    // b: inquiry d0, mql d4, closed_lost d20, first touch search
+    // c: mql d1, first touch webinar
+    // Default stages inquiry > mql > sal > sql > opportunity > closed_won,
+    // skipped stages back-populated: a's sal (dated d5), c's inquiry.
+    // Reached: inquiry 3, mql 3, sal 1, sql 1, opportunity 1, won 1;
+    // exits: closed_lost 1. mql -> sal 1/3. Time in mql: a 3 days (to its
+    // back-populated sal), b 16 (to its exit), c still there: median
+    // (lower, nearest rank) 3, mean 9.5. Sliced by channel: search 1
+    // record, webinar 2 (and the 1,000.00 won).
+    let ctx = SessionContext::new();
+    common::register(&ctx);
+    let d = 86_400_000i64;
+    sql_table(
+        &ctx,
+        "leads",
+        &format!(
+            "('a', make_array('inquiry','mql','sql','opportunity','closed_won'), \
+               make_array(0, {}, {}, {}, {}), 1000.0, make_array('webinar'), make_array(0)), \
+             ('b', make_array('inquiry','mql','closed_lost'), make_array(0, {}, {}), NULL, \
+               make_array('search'), make_array(0)), \
+             ('c', make_array('mql'), make_array({}), NULL, make_array('webinar'), make_array(0))",
+            2 * d,
+            5 * d,
+            10 * d,
+            40 * d,
+            4 * d,
+            20 * d,
+            d
+        ),
+        "id, stages, times, amount, channels, touch_ts",
+    )
+    .await;
+    let df = ctx
+        .sql(
+            "SELECT 'g', tp_funnel(id, stages, times, amount, 'slice=channel', \
+               named_struct('channels', channels, 'timestamps', touch_ts)) FROM leads",
+        )
+        .await
+        .unwrap();
+    let got = common::read_funnel(&df.collect().await.unwrap());
+    let lines = &got[0].1;
+    let find = |kind: &str, slice: Option<&str>, stage: Option<&str>| {
+        lines
+            .iter()
+            .find(|l| l.0 == kind && l.1.as_deref() == slice && l.2.as_deref() == stage)
+            .unwrap_or_else(|| panic!("{kind} {slice:?} {stage:?} in {lines:?}"))
+            .clone()
+    };
+    let counts: Vec<u64> = ["inquiry", "mql", "sal", "sql", "opportunity", "closed_won"]
+        .iter()
+        .map(|s| find("stage", None, Some(s)).3)
+        .collect();
+    assert_eq!(counts, [3, 3, 1, 1, 1, 1]);
+    assert_eq!(find("exit", None, Some("closed_lost")).3, 1);
+    let mql = find("stage", None, Some("mql"));
+    assert_eq!(mql.4.map(f64::from_bits), Some(1.0 / 3.0));
+    assert_eq!(mql.5.map(f64::from_bits), Some(3.0));
+    assert_eq!(find("summary", None, None).3, 3);
+    assert_eq!(find("summary", None, None).6, Some(100_000));
+    assert_eq!(find("summary", Some("webinar"), None).3, 2);
+    assert_eq!(find("summary", Some("webinar"), None).6, Some(100_000));
+    assert_eq!(find("summary", Some("search"), None).3, 1);
+    assert_eq!(find("rule", None, Some("leads")).3, 3);
+    assert_eq!(find("rule", None, Some("backfilled")).3, 2);
+    // the mean comes with the struct too
+    let df = ctx
+        .sql(
+            "SELECT l['mean_days'] FROM (SELECT unnest(tp_funnel(id, stages, times, amount)) AS l \
+             FROM leads) WHERE l['stage'] = 'mql' AND l['kind'] = 'stage'",
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    use datafusion::arrow::array::AsArray;
+    let mean = df[0]
+        .column(0)
+        .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+        .value(0);
+    assert_eq!(mean, 9.5);
+
+    // stored daily, merged later: the same report
+    let merged = ctx
+        .sql(
+            "SELECT 'g', tp_funnel_report(tp_merge(p)) FROM (\
+               SELECT tp_funnel_partial(id, stages, times, amount, 'slice=channel', \
+                 named_struct('channels', channels, 'timestamps', touch_ts)) AS p \
+               FROM leads GROUP BY id)",
+        )
+        .await
+        .unwrap();
+    assert_eq!(common::read_funnel(&merged.collect().await.unwrap()), got);
+
+    for (sql, want) in [
+        (
+            "SELECT tp_funnel('x', make_array('lead'), make_array(0), NULL) FROM leads",
+            "lead",
+        ),
+        (
+            "SELECT tp_funnel('x', make_array('mql','sql'), make_array(0), NULL) FROM leads",
+            "2 stages but 1 stage times",
+        ),
+        (
+            "SELECT tp_funnel(id, stages, times, amount, '', named_struct('owner', 'robot')) FROM leads",
+            "owner 'robot'",
+        ),
+        (
+            "SELECT tp_funnel(id, stages, times, amount, 'slice=color') FROM leads",
+            "slice=color",
+        ),
+        (
+            "SELECT tp_report(tp_funnel_partial(id, stages, times, amount)) FROM leads",
+            "tp_funnel_report",
+        ),
+    ] {
+        let e = err(&ctx, sql).await;
+        assert!(e.contains(want), "{sql}: expected '{want}' in: {e}");
     }
 }
