@@ -539,8 +539,15 @@ pub fn row_representatives(rows: &[PathRow]) -> Vec<(usize, SimpleJourney, u64)>
 /// default (2 decimals).
 ///
 /// This is the one function every rule-based (or fitted per-journey) model
-/// goes through on paths; it becomes a loop over
-/// `CreditPartial::observe_path` once the library has it.
+/// goes through on paths. It does not use `CreditPartial::observe_path`,
+/// which splits a row's whole value once over the path (conserving it, but
+/// a touch may differ by a cent from the sum of per-journey splits): this
+/// example's output is the expanded journeys' credit, to the cent.
+///
+/// Every distinct journey (at most two converted ones per row: the row's
+/// value split into whole cents) is interned once into one `JourneySet`,
+/// credited once, and its credit multiplied by its count into sums indexed
+/// by channel id; names are looked up only at the end.
 ///
 /// # Errors
 ///
@@ -554,7 +561,9 @@ pub fn credit_paths<M: AttributionModel + ?Sized>(
         full_credit: matches!(model.kind(), touchpoint::CreditKind::Full),
         ..Tally::default()
     };
-    let mut crediter = Crediter::new();
+    let mut set = JourneySet::new();
+    // (line, count) of each journey in `set`, in push order.
+    let mut counts: Vec<(usize, u64)> = Vec::new();
     for row in rows {
         t.journeys += u128::from(row.conversions) + u128::from(row.nulls);
         t.conversions += u128::from(row.conversions);
@@ -564,18 +573,29 @@ pub fn credit_paths<M: AttributionModel + ?Sized>(
                 continue;
             }
             let j = row_journey(row, "row", value, true);
-            let set =
-                JourneySet::from_journeys([&j]).map_err(|e| format!("line {}: {e}", row.line))?;
-            let view = set.get(0).ok_or("one journey")?;
-            crediter
-                .credit(model, &view)
+            set.push(&j)
                 .map_err(|e| format!("line {}: {e}", row.line))?;
-            for (i, c) in row.path.iter().enumerate() {
-                let e = t.channels.entry(c.clone()).or_default();
-                e.0 += u128::from(crediter.conversion_units()[i] as u64) * u128::from(count);
-                e.1 += i128::from(crediter.values()[i]) * i128::from(count);
-            }
+            counts.push((row.line, count));
         }
+    }
+    let mut sums: Vec<(u128, i128)> = vec![(0, 0); set.catalog().channels().len()];
+    let mut crediter = Crediter::new();
+    for (view, &(line, count)) in set.iter().zip(&counts) {
+        crediter
+            .credit(model, &view)
+            .map_err(|e| format!("line {line}: {e}"))?;
+        let units = crediter.conversion_units();
+        let values = crediter.values();
+        for (i, c) in view.channels().iter().enumerate() {
+            let e = &mut sums[c.index()];
+            e.0 += u128::from(units[i] as u64) * u128::from(count);
+            e.1 += i128::from(values[i]) * i128::from(count);
+        }
+    }
+    // Every channel on a converted path has a line, credited or not: the
+    // set holds only converted journeys, so that is every channel in it.
+    for (k, name) in set.catalog().channels().enumerate() {
+        t.channels.insert(name.to_owned(), sums[k]);
     }
     Ok(t)
 }
