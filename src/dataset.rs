@@ -813,6 +813,106 @@ impl<'a> JourneyView<'a> {
     }
 }
 
+/// Staging one journey given by codes (what
+/// [`CreditPartial::observe_coded`](crate::CreditPartial::observe_coded)
+/// credits): the columnar counterpart of `stage_one`.
+impl JourneySet {
+    /// Makes the set hold exactly one journey whose names are codes into
+    /// this set's catalog, converting amounts and sorting touches by time
+    /// (stable) exactly as [`push`](Self::push) does. On error the set is
+    /// empty.
+    ///
+    /// # Errors
+    ///
+    /// As [`push`](Self::push); a code outside the catalog is
+    /// [`Error::InvalidParameter`] (`touches`).
+    pub(crate) fn stage_coded(
+        &mut self,
+        id: &str,
+        outcome: &crate::journey::Outcome,
+        touches: &[crate::credit::CodedTouch],
+    ) -> Result<()> {
+        let mut own = if self.ids.len() == 1 {
+            self.ids.pop().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        self.clear_journeys();
+        let value = if outcome.converted {
+            self.currency
+                .to_minor(outcome.value)?
+                .ok_or_else(|| Error::InvalidValue {
+                    journey: id.to_owned(),
+                    value: outcome.value,
+                })?
+        } else {
+            0
+        };
+        let cat = &self.catalog;
+        let (nch, ncp, nct) = (cat.channels.len(), cat.campaigns.len(), cat.contents.len());
+        let mut sorted = true;
+        let mut prev = i64::MIN;
+        for (i, t) in touches.iter().enumerate() {
+            let outside = |c: Option<u32>, n: usize| c.is_some_and(|c| c as usize >= n);
+            if t.channel as usize >= nch || outside(t.campaign, ncp) || outside(t.content, nct) {
+                self.clear_journeys();
+                return Err(Error::param(
+                    "touches",
+                    format!("touch {i} of journey {id:?}"),
+                    "codes from this partial's catalog",
+                ));
+            }
+            let cost = match t.cost {
+                Some(c) => match self.currency.to_minor(c)? {
+                    Some(minor) => Some(minor),
+                    None => {
+                        self.clear_journeys();
+                        return Err(Error::InvalidCost {
+                            journey: id.to_owned(),
+                            touch: i,
+                            cost: c,
+                        });
+                    }
+                },
+                None => None,
+            };
+            sorted &= prev <= t.ts_millis;
+            prev = t.ts_millis;
+            self.ts.push(t.ts_millis);
+            self.cost.push(cost);
+            self.channel.push(ChannelId(t.channel));
+            self.campaign.push(t.campaign.unwrap_or(NONE_ID));
+            self.content.push(t.content.unwrap_or(NONE_ID));
+            self.milestone.push(t.milestone);
+        }
+        if !sorted {
+            // the stable sort by time of `push`
+            let mut order: Vec<usize> = (0..touches.len()).collect();
+            order.sort_by_key(|&i| self.ts[i]);
+            fn permute<T: Copy>(col: &mut [T], order: &[usize]) {
+                let sorted: Vec<T> = order.iter().map(|&i| col[i]).collect();
+                col.copy_from_slice(&sorted);
+            }
+            permute(&mut self.ts, &order);
+            permute(&mut self.cost, &order);
+            permute(&mut self.channel, &order);
+            permute(&mut self.campaign, &order);
+            permute(&mut self.content, &order);
+            permute(&mut self.milestone, &order);
+        }
+        own.clear();
+        own.push_str(id);
+        self.ids.push(own);
+        self.converted.push(outcome.converted);
+        self.converted_count += u64::from(outcome.converted);
+        self.value.push(value);
+        self.conversion_ts
+            .push(outcome.conversion_ts.map(|t| t.timestamp_millis()));
+        self.offsets.push(self.channel.len());
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod wire_tests {
     use super::*;

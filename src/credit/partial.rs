@@ -1194,6 +1194,116 @@ impl JourneyAggregate for CreditPartial {
     }
 }
 
+/// One touch of a journey whose names are already coded in a
+/// [`CreditPartial`]'s catalog: what
+/// [`CreditPartial::observe_coded`] takes from a columnar reader that maps
+/// each distinct name to a code once (per dictionary, say) instead of
+/// hashing a name per touch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CodedTouch {
+    /// The channel's code, from [`CreditPartial::channel_code`].
+    pub channel: u32,
+    /// The time in milliseconds since the Unix epoch (what
+    /// `DateTime::timestamp_millis` gives: sub-millisecond parts are
+    /// floored, as [`JourneySet::push`] stores times).
+    pub ts_millis: i64,
+    /// The campaign's code, from [`CreditPartial::campaign_code`].
+    pub campaign: Option<u32>,
+    /// The content asset's code, from [`CreditPartial::content_code`].
+    pub content: Option<u32>,
+    /// The touch's cost in major units, as [`Touchpoint::cost`](crate::Touchpoint::cost).
+    pub cost: Option<f64>,
+    /// The funnel milestone the touch marks.
+    pub milestone: Option<crate::touchpoint::Milestone>,
+}
+
+/// Journeys given by codes: the columnar way into a partial.
+impl CreditPartial {
+    /// The code of channel `name` in this partial's catalog (interned if
+    /// new). Codes stay valid for the partial's life: observing and
+    /// merging add names, never renumber them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] past `u32::MAX - 1` distinct names.
+    pub fn channel_code(&mut self, name: &str) -> Result<u32> {
+        self.scratch.catalog_mut().channels.try_intern(name)
+    }
+
+    /// The code of campaign `name` (see [`channel_code`](Self::channel_code)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] past `u32::MAX - 1` distinct names.
+    pub fn campaign_code(&mut self, name: &str) -> Result<u32> {
+        self.scratch.catalog_mut().campaigns.try_intern(name)
+    }
+
+    /// The code of content asset `name` (see [`channel_code`](Self::channel_code)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] past `u32::MAX - 1` distinct names.
+    pub fn content_code(&mut self, name: &str) -> Result<u32> {
+        self.scratch.catalog_mut().contents.try_intern(name)
+    }
+
+    /// Credits one journey given by its id, outcome and coded touches:
+    /// the same credit, bit for bit, as [`observe`](Self::observe) of the
+    /// journey with the names the codes stand for (touches are sorted by
+    /// time, stably, and amounts converted as [`JourneySet::push`] does),
+    /// without a hash lookup per touch.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ModelNotAttached`] for a detached partial;
+    /// [`Error::InvalidParameter`] (`touches`) for a code this partial did
+    /// not hand out; otherwise as [`observe`](Self::observe).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use touchpoint::{CodedTouch, CreditConfig, CreditPartial, Outcome, models::Linear};
+    ///
+    /// let mut p = CreditPartial::new(CreditConfig::new(Linear));
+    /// let (email, search) = (p.channel_code("email")?, p.channel_code("search")?);
+    /// let touch = |channel, ts_millis| CodedTouch {
+    ///     channel, ts_millis, campaign: None, content: None, cost: None, milestone: None,
+    /// };
+    /// let outcome = Outcome { converted: true, value: 10.0, conversion_ts: None };
+    /// // given out of time order: sorted as `observe` sorts
+    /// p.observe_coded("j1", &outcome, &[touch(search, 2_000), touch(email, 1_000)])?;
+    /// let r = p.finish();
+    /// assert_eq!(r.channels().get("email").unwrap().value_minor(), 500);
+    /// assert_eq!(r.channels().get("search").unwrap().value_minor(), 500);
+    /// # Ok::<(), touchpoint::Error>(())
+    /// ```
+    pub fn observe_coded(
+        &mut self,
+        id: &str,
+        outcome: &crate::journey::Outcome,
+        touches: &[CodedTouch],
+    ) -> Result<()> {
+        let Some(model) = self.config.model.as_deref() else {
+            return Err(Error::ModelNotAttached {
+                fingerprint: self.config.model_fingerprint.clone(),
+            });
+        };
+        self.scratch.stage_coded(id, outcome, touches)?;
+        match self.scratch.get(0) {
+            Some(view) => self.sums.credit(
+                &mut self.crediter,
+                model,
+                self.config.kind,
+                self.config.breakdowns,
+                &view,
+                &Same,
+            ),
+            None => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
