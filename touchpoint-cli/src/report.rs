@@ -252,6 +252,7 @@ pub fn build(a: &ReportArgs) -> Result<String> {
     let findings: Vec<audit::Finding> =
         audit_report.findings().iter().map(audit::finding).collect();
     let drivers = (a.intervals.unwrap_or(DRIVER_REPLICATES), 1, 0.95);
+    let t0 = std::time::Instant::now();
     let story = narrative::sentences(
         &set,
         &c,
@@ -260,6 +261,7 @@ pub fn build(a: &ReportArgs) -> Result<String> {
         &a.currency,
         Some(drivers),
     )?;
+    input::timing("narrative (with the drivers' bootstrap)", t0);
     let first = c.models.first();
     let mut h = String::new();
     let _ = write!(

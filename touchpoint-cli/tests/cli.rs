@@ -390,7 +390,7 @@ fn bad_inputs_name_file_line_and_column() {
         ),
         (
             &["attribute", "data/bad/bad_ts.jsonl", "-m", "linear"],
-            "error: data/bad/bad_ts.jsonl: line 2: column `touchpoints[1].ts`: \"2025-13-01\" is not an RFC 3339 time: premature end of input (character 138)",
+            "error: data/bad/bad_ts.jsonl: line 2: column `touchpoints[1].ts`: \"2025-13-01\" is not an RFC 3339 time: premature end of input (character 137)",
         ),
         (
             &["attribute", "data/bad/bad_value.jsonl", "-m", "linear"],
@@ -867,7 +867,8 @@ fn write_touch_parquet(path: &Path, rows: &[TouchRow], rows_per_group: usize) {
         TimestampMicrosecondArray, types::Int32Type,
     };
     let dict = |f: &dyn Fn(&TouchRow) -> Option<String>| -> ArrayRef {
-        let a: DictionaryArray<Int32Type> = rows.iter().map(|r| f(r)).collect();
+        let v: Vec<Option<String>> = rows.iter().map(f).collect();
+        let a: DictionaryArray<Int32Type> = v.iter().map(Option::as_deref).collect();
         Arc::new(a)
     };
     let batch = RecordBatch::try_from_iter([
@@ -1161,4 +1162,67 @@ fn columnar_parquet_rules_known_answer() {
         "-q",
     ]);
     assert_eq!(line(&by, "email_q1")["value_minor"], 2000);
+}
+
+/// The report's narrative gives each top channel's 95% interval of its
+/// linear credit (a bootstrap over journeys, `--intervals R` replicates),
+/// and the interval brackets the credited amount.
+#[test]
+fn report_story_carries_driver_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let (code, _, err) = run(&[
+        "report",
+        "data/b2b.jsonl",
+        "--intervals",
+        "40",
+        "--html",
+        html.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&html).unwrap();
+    let start = text.find("<ul class=\"story\">").expect("a story");
+    let story = &text[start..start + text[start..].find("</ul>").unwrap()];
+    assert!(!story.contains("no interval computed"), "{story}");
+    let amount = |s: &str| -> f64 {
+        s.trim_start_matches("USD ")
+            .replace(',', "")
+            .parse()
+            .unwrap_or_else(|_| panic!("not an amount: {s:?}"))
+    };
+    let drivers: Vec<&str> = story
+        .split("<li>")
+        .filter(|s| s.contains("of revenue under linear"))
+        .collect();
+    assert!(drivers.len() >= 3, "{story}");
+    for s in drivers.iter().take(3) {
+        // "{name} is credited USD 1,234.56, 12.3% of revenue under linear (95% interval USD 1,100 to USD 1,400)..."
+        let credited = amount(
+            s.split("is credited ")
+                .nth(1)
+                .unwrap()
+                .split(", ")
+                .next()
+                .unwrap(),
+        );
+        let range = s
+            .split("(95% interval ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{s}"));
+        let low = amount(range.split(" to ").next().unwrap());
+        let high = amount(
+            range
+                .split(" to ")
+                .nth(1)
+                .unwrap()
+                .split([')', ';'])
+                .next()
+                .unwrap(),
+        );
+        assert!(
+            low <= credited + 1.0 && credited <= high + 1.0 && low < high,
+            "{s}"
+        );
+    }
 }
