@@ -46,18 +46,6 @@ pub struct RawTouch<'a> {
     milestone: Option<Milestone>,
 }
 
-/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// The common exact form `YYYY-MM-DDTHH:MM:SSZ`, parsed without chrono's
 /// general parser; anything else (fractions, offsets, bad fields) returns
 /// `None` and goes through chrono.
@@ -80,34 +68,19 @@ fn fast_utc(s: &str) -> Option<DateTime<Utc>> {
     };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let mdays = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&mo)
-        || d < 1
-        || d > mdays[(mo - 1) as usize]
-        || h > 23
-        || mi > 59
-        || se > 59
-    {
-        return None;
-    }
-    DateTime::from_timestamp(
-        days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se,
-        0,
-    )
+    // the calendar date and the time of day, checked by chrono (no division
+    // by days since an epoch, which is what `from_timestamp` would cost)
+    let date = chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(y).ok()?,
+        u32::try_from(mo).ok()?,
+        u32::try_from(d).ok()?,
+    )?;
+    let t = date.and_hms_opt(
+        u32::try_from(h).ok()?,
+        u32::try_from(mi).ok()?,
+        u32::try_from(se).ok()?,
+    )?;
+    Some(t.and_utc())
 }
 
 fn parse_ts<E: serde::de::Error>(s: &str) -> std::result::Result<DateTime<Utc>, E> {

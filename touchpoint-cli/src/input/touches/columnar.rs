@@ -535,6 +535,19 @@ impl<S: CodedSink> Worker<S> {
         let ts_name = cols.ts.map(name).unwrap_or_default();
         let times = match cols.ts {
             None => None,
+            // microseconds in any time zone: the values as they are
+            Some(c)
+                if matches!(
+                    b.column(c).data_type(),
+                    DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, _)
+                ) =>
+            {
+                Some(Times::Micros(
+                    b.column(c)
+                        .as_primitive::<TimestampMicrosecondType>()
+                        .clone(),
+                ))
+            }
             Some(c) => Some(match ts_col(file, name(c), b.column(c))? {
                 TsCol::Micros(a) => {
                     Times::Micros(a.as_primitive::<TimestampMicrosecondType>().clone())
