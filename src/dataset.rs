@@ -850,10 +850,13 @@ impl JourneySet {
         };
         let cat = &self.catalog;
         let (nch, ncp, nct) = (cat.channels.len(), cat.campaigns.len(), cat.contents.len());
+        // checks first (nothing is pushed for a refused journey), then one
+        // pass per column
+        let outside = |c: Option<u32>, n: usize| c.is_some_and(|c| c as usize >= n);
         let mut sorted = true;
         let mut prev = i64::MIN;
+        let mut costs = false;
         for (i, t) in touches.iter().enumerate() {
-            let outside = |c: Option<u32>, n: usize| c.is_some_and(|c| c as usize >= n);
             if t.channel as usize >= nch || outside(t.campaign, ncp) || outside(t.content, nct) {
                 self.clear_journeys();
                 return Err(Error::param(
@@ -862,29 +865,43 @@ impl JourneySet {
                     "codes from this partial's catalog",
                 ));
             }
-            let cost = match t.cost {
-                Some(c) => match self.currency.to_minor(c)? {
-                    Some(minor) => Some(minor),
-                    None => {
-                        self.clear_journeys();
-                        return Err(Error::InvalidCost {
-                            journey: id.to_owned(),
-                            touch: i,
-                            cost: c,
-                        });
-                    }
-                },
-                None => None,
-            };
             sorted &= prev <= t.ts_millis;
             prev = t.ts_millis;
-            self.ts.push(t.ts_millis);
-            self.cost.push(cost);
-            self.channel.push(ChannelId(t.channel));
-            self.campaign.push(t.campaign.unwrap_or(NONE_ID));
-            self.content.push(t.content.unwrap_or(NONE_ID));
-            self.milestone.push(t.milestone);
+            costs |= t.cost.is_some();
         }
+        if costs {
+            for (i, t) in touches.iter().enumerate() {
+                let cost = match t.cost {
+                    Some(c) => match self.currency.to_minor(c) {
+                        Ok(Some(minor)) => Some(minor),
+                        Ok(None) => {
+                            self.clear_journeys();
+                            return Err(Error::InvalidCost {
+                                journey: id.to_owned(),
+                                touch: i,
+                                cost: c,
+                            });
+                        }
+                        Err(e) => {
+                            self.clear_journeys();
+                            return Err(e);
+                        }
+                    },
+                    None => None,
+                };
+                self.cost.push(cost);
+            }
+        } else {
+            self.cost.resize(touches.len(), None);
+        }
+        self.ts.extend(touches.iter().map(|t| t.ts_millis));
+        self.channel
+            .extend(touches.iter().map(|t| ChannelId(t.channel)));
+        self.campaign
+            .extend(touches.iter().map(|t| t.campaign.unwrap_or(NONE_ID)));
+        self.content
+            .extend(touches.iter().map(|t| t.content.unwrap_or(NONE_ID)));
+        self.milestone.extend(touches.iter().map(|t| t.milestone));
         if !sorted {
             // the stable sort by time of `push`
             let mut order: Vec<usize> = (0..touches.len()).collect();
