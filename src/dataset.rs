@@ -887,6 +887,123 @@ impl<'a> JourneyView<'a> {
     }
 }
 
+/// Staging one journey given by codes (what
+/// [`CreditPartial::observe_coded`](crate::CreditPartial::observe_coded)
+/// credits): the columnar counterpart of `stage_one`.
+impl JourneySet {
+    /// Makes the set hold exactly one journey whose names are codes into
+    /// this set's catalog, converting amounts and sorting touches by time
+    /// (stable) exactly as [`push`](Self::push) does. On error the set is
+    /// empty.
+    ///
+    /// # Errors
+    ///
+    /// As [`push`](Self::push); a code outside the catalog is
+    /// [`Error::InvalidParameter`] (`touches`).
+    pub(crate) fn stage_coded(
+        &mut self,
+        id: &str,
+        outcome: &crate::journey::Outcome,
+        touches: &[crate::credit::CodedTouch],
+    ) -> Result<()> {
+        let mut own = if self.ids.len() == 1 {
+            self.ids.pop().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        self.clear_journeys();
+        let value = if outcome.converted {
+            self.currency
+                .to_minor(outcome.value)?
+                .ok_or_else(|| Error::InvalidValue {
+                    journey: id.to_owned(),
+                    value: outcome.value,
+                })?
+        } else {
+            0
+        };
+        let cat = &self.catalog;
+        let (nch, ncp, nct) = (cat.channels.len(), cat.campaigns.len(), cat.contents.len());
+        // checks first (nothing is pushed for a refused journey), then one
+        // pass per column
+        let outside = |c: Option<u32>, n: usize| c.is_some_and(|c| c as usize >= n);
+        let mut sorted = true;
+        let mut prev = i64::MIN;
+        let mut costs = false;
+        for (i, t) in touches.iter().enumerate() {
+            if t.channel as usize >= nch || outside(t.campaign, ncp) || outside(t.content, nct) {
+                self.clear_journeys();
+                return Err(Error::param(
+                    "touches",
+                    format!("touch {i} of journey {id:?}"),
+                    "codes from this partial's catalog",
+                ));
+            }
+            sorted &= prev <= t.ts_millis;
+            prev = t.ts_millis;
+            costs |= t.cost.is_some();
+        }
+        if costs {
+            for (i, t) in touches.iter().enumerate() {
+                let cost = match t.cost {
+                    Some(c) => match self.currency.to_minor(c) {
+                        Ok(Some(minor)) => Some(minor),
+                        Ok(None) => {
+                            self.clear_journeys();
+                            return Err(Error::InvalidCost {
+                                journey: id.to_owned(),
+                                touch: i,
+                                cost: c,
+                            });
+                        }
+                        Err(e) => {
+                            self.clear_journeys();
+                            return Err(e);
+                        }
+                    },
+                    None => None,
+                };
+                self.cost.push(cost);
+            }
+        } else {
+            self.cost.resize(touches.len(), None);
+        }
+        self.ts.extend(touches.iter().map(|t| t.ts_millis));
+        self.channel
+            .extend(touches.iter().map(|t| ChannelId(t.channel)));
+        self.campaign
+            .extend(touches.iter().map(|t| t.campaign.unwrap_or(NONE_ID)));
+        self.content
+            .extend(touches.iter().map(|t| t.content.unwrap_or(NONE_ID)));
+        self.milestone.extend(touches.iter().map(|t| t.milestone));
+        if !sorted {
+            // the stable sort by time of `push`
+            let mut order: Vec<usize> = (0..touches.len()).collect();
+            order.sort_by_key(|&i| self.ts[i]);
+            fn permute<T: Copy>(col: &mut [T], order: &[usize]) {
+                let sorted: Vec<T> = order.iter().map(|&i| col[i]).collect();
+                col.copy_from_slice(&sorted);
+            }
+            permute(&mut self.ts, &order);
+            permute(&mut self.cost, &order);
+            permute(&mut self.channel, &order);
+            permute(&mut self.campaign, &order);
+            permute(&mut self.content, &order);
+            permute(&mut self.milestone, &order);
+        }
+        own.clear();
+        own.push_str(id);
+        self.ids.push(own);
+        self.converted.push(outcome.converted);
+        self.converted_count += u64::from(outcome.converted);
+        self.value.push(value);
+        self.conversion_ts
+            .push(outcome.conversion_ts.map(|t| t.timestamp_millis()));
+        self.offsets.push(self.channel.len());
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod wire_tests {
     use super::*;

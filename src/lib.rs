@@ -114,6 +114,7 @@ pub mod incremental;
 pub use chrono;
 
 pub use crate::aggregate::{Aggregate, JourneyAggregate};
+pub use crate::credit::CodedTouch;
 #[expect(deprecated, reason = "kept as a deprecated path until 0.3")]
 pub use crate::credit::attribute_partial;
 pub use crate::credit::{

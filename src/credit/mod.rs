@@ -56,7 +56,7 @@ mod wire;
 
 pub use self::apportion::Crediter;
 pub(crate) use self::apportion::apportion_weighted;
-pub use self::partial::{Breakdowns, CreditConfig, CreditPartial};
+pub use self::partial::{Breakdowns, CodedTouch, CreditConfig, CreditPartial};
 #[expect(deprecated, reason = "re-exported until its removal")]
 pub use self::report::attribute_partial;
 pub use self::report::{Breakdown, Comparison, Credit, Report, attribute, attribute_with, compare};

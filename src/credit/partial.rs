@@ -1454,6 +1454,235 @@ impl JourneyAggregate for CreditPartial {
     }
 }
 
+/// One touch of a journey whose names are already coded in a
+/// [`CreditPartial`]'s catalog: what
+/// [`CreditPartial::observe_coded`] takes from a columnar reader that maps
+/// each distinct name to a code once (per dictionary, say) instead of
+/// hashing a name per touch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CodedTouch {
+    /// The channel's code, from [`CreditPartial::channel_code`].
+    pub channel: u32,
+    /// The time in milliseconds since the Unix epoch (what
+    /// `DateTime::timestamp_millis` gives: sub-millisecond parts are
+    /// floored, as [`JourneySet::push`] stores times).
+    pub ts_millis: i64,
+    /// The campaign's code, from [`CreditPartial::campaign_code`].
+    pub campaign: Option<u32>,
+    /// The content asset's code, from [`CreditPartial::content_code`].
+    pub content: Option<u32>,
+    /// The touch's cost in major units, as [`Touchpoint::cost`](crate::Touchpoint::cost).
+    pub cost: Option<f64>,
+    /// The funnel milestone the touch marks.
+    pub milestone: Option<crate::touchpoint::Milestone>,
+}
+
+/// Journeys given by codes: the columnar way into a partial.
+impl CreditPartial {
+    /// The code of channel `name` in this partial's catalog (interned if
+    /// new). Codes stay valid for the partial's life: observing and
+    /// merging add names, never renumber them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] past `u32::MAX - 1` distinct names.
+    pub fn channel_code(&mut self, name: &str) -> Result<u32> {
+        self.scratch.catalog_mut().channels.try_intern(name)
+    }
+
+    /// The code of campaign `name` (see [`channel_code`](Self::channel_code)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] past `u32::MAX - 1` distinct names.
+    pub fn campaign_code(&mut self, name: &str) -> Result<u32> {
+        self.scratch.catalog_mut().campaigns.try_intern(name)
+    }
+
+    /// The code of content asset `name` (see [`channel_code`](Self::channel_code)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] past `u32::MAX - 1` distinct names.
+    pub fn content_code(&mut self, name: &str) -> Result<u32> {
+        self.scratch.catalog_mut().contents.try_intern(name)
+    }
+
+    /// Credits one journey given by its id, outcome and coded touches:
+    /// the same credit, bit for bit, as [`observe`](Self::observe) of the
+    /// journey with the names the codes stand for (touches are sorted by
+    /// time, stably, and amounts converted as [`JourneySet::push`] does),
+    /// without a hash lookup per touch.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ModelNotAttached`] for a detached partial;
+    /// [`Error::InvalidParameter`] (`touches`) for a code this partial did
+    /// not hand out; otherwise as [`observe`](Self::observe).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use touchpoint::{CodedTouch, CreditConfig, CreditPartial, Outcome, models::Linear};
+    ///
+    /// let mut p = CreditPartial::new(CreditConfig::new(Linear));
+    /// let (email, search) = (p.channel_code("email")?, p.channel_code("search")?);
+    /// let touch = |channel, ts_millis| CodedTouch {
+    ///     channel, ts_millis, campaign: None, content: None, cost: None, milestone: None,
+    /// };
+    /// let outcome = Outcome { converted: true, value: 10.0, conversion_ts: None };
+    /// // given out of time order: sorted as `observe` sorts
+    /// p.observe_coded("j1", &outcome, &[touch(search, 2_000), touch(email, 1_000)])?;
+    /// let r = p.finish();
+    /// assert_eq!(r.channels().get("email").unwrap().value_minor(), 500);
+    /// assert_eq!(r.channels().get("search").unwrap().value_minor(), 500);
+    /// # Ok::<(), touchpoint::Error>(())
+    /// ```
+    pub fn observe_coded(
+        &mut self,
+        id: &str,
+        outcome: &crate::journey::Outcome,
+        touches: &[CodedTouch],
+    ) -> Result<()> {
+        let Some(model) = self.config.model.as_deref() else {
+            return Err(Error::ModelNotAttached {
+                fingerprint: self.config.model_fingerprint.clone(),
+            });
+        };
+        self.scratch.stage_coded(id, outcome, touches)?;
+        match self.scratch.get(0) {
+            Some(view) => self.sums.credit(
+                &mut self.crediter,
+                model,
+                self.config.kind,
+                self.config.breakdowns,
+                &view,
+                &Same,
+            ),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod coded_tests {
+    use super::*;
+    use crate::journey::Outcome;
+    use crate::models::{Linear, TimeDecay, WShaped};
+    use crate::touchpoint::{Milestone, Touchpoint};
+
+    /// Journeys with unsorted touches, equal times, campaigns, contents,
+    /// costs, milestones, a conversion without touches and one that did
+    /// not convert.
+    fn journeys() -> Vec<SimpleJourney> {
+        let t = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+        vec![
+            SimpleJourney::new("a")
+                .touch(SimpleTouch::new("email", t(3_000)).campaign("spring"))
+                .touch(SimpleTouch::new("search", t(1_000)).cost(0.25))
+                .touch(SimpleTouch::new("display", t(1_000)).content("banner"))
+                .touch(SimpleTouch::new("email", t(2_000)).milestone(Milestone::LeadCreated))
+                .converted(10.01),
+            SimpleJourney::new("b").converted(4.0),
+            SimpleJourney::new("c").touch(SimpleTouch::new("search", t(5_000))),
+            SimpleJourney::new("d")
+                .touch(SimpleTouch::new("direct", t(9_000)).milestone(Milestone::Closed))
+                .touch(SimpleTouch::new("display", t(8_000)))
+                .converted(7.0),
+        ]
+    }
+
+    fn coded(p: &mut CreditPartial, j: &SimpleJourney) -> Result<()> {
+        let mut touches = Vec::new();
+        for t in j.touchpoints() {
+            touches.push(CodedTouch {
+                channel: p.channel_code(t.channel())?,
+                ts_millis: t.timestamp().timestamp_millis(),
+                campaign: t.campaign().map(|c| p.campaign_code(c)).transpose()?,
+                content: t.content().map(|c| p.content_code(c)).transpose()?,
+                cost: t.cost(),
+                milestone: t.milestone(),
+            });
+        }
+        let o: Outcome = j.outcome();
+        p.observe_coded(j.id(), &o, &touches)
+    }
+
+    #[test]
+    fn coded_journeys_credit_as_observed_ones() {
+        for config in [
+            CreditConfig::new(Linear),
+            CreditConfig::new(WShaped::default()),
+            CreditConfig::new(TimeDecay::with_half_life_days(1.0).unwrap_or_default()),
+        ] {
+            let mut by_name = CreditPartial::new(config.clone());
+            let mut by_code = CreditPartial::new(config);
+            for j in journeys() {
+                by_name.observe(&j).unwrap();
+                coded(&mut by_code, &j).unwrap();
+            }
+            assert_eq!(by_name.finish(), by_code.finish());
+            assert_eq!(
+                serde_json::to_string(&by_name).unwrap(),
+                serde_json::to_string(&by_code).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn foreign_codes_and_bad_amounts_are_refused() {
+        let mut p = CreditPartial::new(CreditConfig::new(Linear));
+        let email = p.channel_code("email").unwrap();
+        let touch = |channel| CodedTouch {
+            channel,
+            ts_millis: 0,
+            campaign: None,
+            content: None,
+            cost: None,
+            milestone: None,
+        };
+        let won = Outcome {
+            converted: true,
+            value: 1.0,
+            conversion_ts: None,
+        };
+        let e = p.observe_coded("j", &won, &[touch(email + 1)]).unwrap_err();
+        assert!(matches!(e, Error::InvalidParameter { .. }), "{e}");
+        let e = p
+            .observe_coded(
+                "j",
+                &won,
+                &[CodedTouch {
+                    campaign: Some(0),
+                    ..touch(email)
+                }],
+            )
+            .unwrap_err();
+        assert!(matches!(e, Error::InvalidParameter { .. }), "{e}");
+        let bad = Outcome { value: -1.0, ..won };
+        let e = p.observe_coded("j", &bad, &[touch(email)]).unwrap_err();
+        assert!(matches!(e, Error::InvalidValue { .. }), "{e}");
+        let e = p
+            .observe_coded(
+                "j",
+                &won,
+                &[CodedTouch {
+                    cost: Some(f64::NAN),
+                    ..touch(email)
+                }],
+            )
+            .unwrap_err();
+        assert!(matches!(e, Error::InvalidCost { touch: 0, .. }), "{e}");
+        // nothing was counted; a good journey still goes in
+        assert_eq!(p.journeys(), 0);
+        p.observe_coded("j", &won, &[touch(email)]).unwrap();
+        assert_eq!(
+            p.finish().channels().get("email").unwrap().value_minor(),
+            100
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -392,9 +392,9 @@ pub struct ReportArgs {
     /// Funnel options.
     #[command(flatten)]
     pub funnel: FunnelOpts,
-    /// Bootstrap replicates for the incremental effects' intervals.
-    #[arg(long, default_value_t = 30, value_name = "R")]
-    pub intervals: u32,
+    /// Bootstrap replicates for the intervals: the incremental effects' (refitted on each; default 30) and the narrative's top channels' under linear credit (re-weighted; default 200).
+    #[arg(long, value_name = "R")]
+    pub intervals: Option<u32>,
     /// Where to write the HTML file.
     #[arg(long, value_name = "OUT.html")]
     pub html: PathBuf,

@@ -361,7 +361,30 @@ pub fn attribute_streamed(
     ) {
         return Ok(None);
     }
-    let mut partial = CreditPartial::new(CreditConfig::from_spec(&rule_spec(name, a)?)?);
+    let config = CreditConfig::from_spec(&rule_spec(name, a)?)?;
+    #[cfg(feature = "parquet")]
+    {
+        let file = args.file.clone();
+        let make = || PartialSink {
+            partial: CreditPartial::new(config.clone()),
+            file: file.clone(),
+        };
+        match crate::input::stream_parquet_columnar(args, &make)? {
+            crate::input::Columnar::Read(sinks, loaded) => {
+                // merged in range order (integer sums: the order does not
+                // change a bit, the fixed order keeps it obvious)
+                let mut sinks = sinks.into_iter();
+                let mut all = sinks.next().map_or_else(|| make().partial, |s| s.partial);
+                for s in sinks {
+                    all.merge(&s.partial)?;
+                }
+                return Ok(Some((from_report(&all.finish(), by), loaded)));
+            }
+            crate::input::Columnar::NotContiguous => return Ok(None),
+            crate::input::Columnar::NotApplicable => {}
+        }
+    }
+    let mut partial = CreditPartial::new(config);
     let file = args.file.clone();
     let loaded = crate::input::stream_touches(
         args,
@@ -374,6 +397,47 @@ pub fn attribute_streamed(
     Ok(loaded.map(|l| (from_report(&partial.finish(), by), l)))
 }
 
+/// A `CreditPartial` as the columnar Parquet reader's sink.
+#[cfg(feature = "parquet")]
+#[derive(Debug)]
+pub struct PartialSink {
+    partial: CreditPartial,
+    file: String,
+}
+
+#[cfg(feature = "parquet")]
+impl PartialSink {
+    fn err(&self, e: &touchpoint::Error) -> CliError {
+        CliError::data(&self.file, None, None, e.to_string())
+    }
+}
+
+#[cfg(feature = "parquet")]
+impl crate::input::touches::columnar::CodedSink for PartialSink {
+    fn channel_code(&mut self, name: &str) -> Result<u32> {
+        self.partial.channel_code(name).map_err(|e| self.err(&e))
+    }
+    fn campaign_code(&mut self, name: &str) -> Result<u32> {
+        self.partial.campaign_code(name).map_err(|e| self.err(&e))
+    }
+    fn content_code(&mut self, name: &str) -> Result<u32> {
+        self.partial.content_code(name).map_err(|e| self.err(&e))
+    }
+    fn journey(
+        &mut self,
+        id: &str,
+        outcome: &Outcome,
+        touches: &[touchpoint::CodedTouch],
+    ) -> Result<()> {
+        self.partial
+            .observe_coded(id, outcome, touches)
+            .map_err(|e| self.err(&e))
+    }
+    fn named(&mut self, journey: &crate::input::touches::Building) -> Result<()> {
+        self.partial.observe(journey).map_err(|e| self.err(&e))
+    }
+}
+
 fn amounts_of(c: &Report) -> Vec<ChannelAmount> {
     c.channels()
         .lines()
@@ -384,6 +448,19 @@ fn amounts_of(c: &Report) -> Vec<ChannelAmount> {
             value: l.value(),
         })
         .collect()
+}
+
+/// A bootstrap configuration: `replicates` seeded replicates, intervals
+/// at `level`.
+///
+/// # Errors
+///
+/// Zero replicates or a level outside (0, 1).
+pub fn bootstrap_config(replicates: u32, seed: u64, level: f64) -> Result<BootstrapConfig> {
+    Ok(BootstrapConfig::new()
+        .replicates(replicates)?
+        .seed(seed)
+        .level(level)?)
 }
 
 /// Adds bootstrap intervals (by channel) to an attribution: rule-based
@@ -402,10 +479,7 @@ pub fn add_intervals(
     seed: u64,
     level: f64,
 ) -> Result<u32> {
-    let cfg = BootstrapConfig::new()
-        .replicates(replicates)?
-        .seed(seed)
-        .level(level)?;
+    let cfg = bootstrap_config(replicates, seed, level)?;
     let boot = match name {
         ModelName::Markov => {
             let mc = markov_config(a, set.currency())?;
@@ -1028,24 +1102,35 @@ const STORY_COMPARE: [&str; 3] = ["first_touch", "last_touch", "position_based"]
 /// The core's narrative (`touchpoint::story`): typed findings from the
 /// linear report (the main one, "what drove revenue"), the position-based
 /// reports, the incremental model and its intervals, the funnel and ROI,
-/// and the audit, in the core's order.
+/// and the audit, in the core's order. With `drivers`, the linear
+/// report's channels get bootstrap intervals (`bootstrap_model`: each
+/// journey's credit re-weighted on every replicate), so the driver
+/// sentences carry them and say whether the leaders can be ranked.
 ///
 /// # Errors
 ///
-/// Model errors; reports in different currencies.
+/// Model errors; bad bootstrap options; reports in different currencies.
 pub fn story_findings(
     set: &JourneySet,
     incremental: Option<(&Incremental, Option<&Bootstrap>)>,
     funnel: Option<&FunnelOut>,
     audit: &AuditReport,
+    drivers: Option<&BootstrapConfig>,
 ) -> Result<Vec<story::Finding>> {
     let main = attribute(&models::Linear, set)?;
+    // the drivers' intervals: linear credit re-weighted on every replicate
+    let boot = drivers
+        .map(|cfg| bootstrap::bootstrap_model(&models::Linear, set, cfg))
+        .transpose()?;
     let others = STORY_COMPARE
         .iter()
         .map(|n| Ok(attribute(models::by_name(n)?.as_ref(), set)?))
         .collect::<Result<Vec<Report>>>()?;
     let refs: Vec<&Report> = others.iter().collect();
     let mut input = StoryInput::new(&main).compare(&refs).audit(audit);
+    if let Some(b) = &boot {
+        input = input.intervals(b);
+    }
     if let Some((m, b)) = incremental {
         input = input.incremental(m, b);
     }

@@ -25,20 +25,27 @@ fn symbol(currency: &str) -> String {
     }
 }
 
-/// Sentences about the results, in the core's order.
+/// Sentences about the results, in the core's order. With `drivers`
+/// (replicates, seed, level), the top channels' sentences carry bootstrap
+/// intervals of their linear credit.
 ///
 /// # Errors
 ///
-/// Model errors while computing the compared reports.
+/// Model errors while computing the compared reports; bad bootstrap
+/// options.
 pub fn sentences(
     set: &JourneySet,
     compare: &CompareOut,
     funnel: Option<&FunnelOut>,
     audit: &AuditReport,
     currency: &str,
+    drivers: Option<(u32, u64, f64)>,
 ) -> Result<Vec<String>> {
     let (m, b) = &compare.incremental_fit;
-    let findings = engine::story_findings(set, Some((m, b.as_ref())), funnel, audit)?;
+    let cfg = drivers
+        .map(|(r, seed, level)| engine::bootstrap_config(r, seed, level))
+        .transpose()?;
+    let findings = engine::story_findings(set, Some((m, b.as_ref())), funnel, audit, cfg.as_ref())?;
     let sym = symbol(currency);
     Ok(findings.iter().map(|f| engine::english(f, &sym)).collect())
 }

@@ -13,6 +13,14 @@ use crate::out::Grid;
 use crate::{audit, input, narrative};
 
 /// Models shown in the credit chart (all are in the table).
+/// Bootstrap replicates of the incremental effects' intervals when
+/// `--intervals` is not given (each replicate refits the model).
+const INCREMENTAL_REPLICATES: u32 = 30;
+
+/// Bootstrap replicates of the narrative's driver intervals (linear credit
+/// re-weighted per replicate) when `--intervals` is not given.
+const DRIVER_REPLICATES: u32 = 200;
+
 const CHART_MODELS: [&str; 6] = [
     "first_touch",
     "last_touch",
@@ -224,7 +232,7 @@ pub fn build(a: &ReportArgs) -> Result<String> {
         &loaded,
         &a.model_args,
         a.truth.as_deref(),
-        a.intervals,
+        a.intervals.unwrap_or(INCREMENTAL_REPLICATES),
         a.input.quiet,
     )?;
     let set = loaded.set()?;
@@ -243,7 +251,17 @@ pub fn build(a: &ReportArgs) -> Result<String> {
     };
     let findings: Vec<audit::Finding> =
         audit_report.findings().iter().map(audit::finding).collect();
-    let story = narrative::sentences(&set, &c, funnel.as_ref(), &audit_report, &a.currency)?;
+    let drivers = (a.intervals.unwrap_or(DRIVER_REPLICATES), 1, 0.95);
+    let t0 = std::time::Instant::now();
+    let story = narrative::sentences(
+        &set,
+        &c,
+        funnel.as_ref(),
+        &audit_report,
+        &a.currency,
+        Some(drivers),
+    )?;
+    input::timing("narrative (with the drivers' bootstrap)", t0);
     let first = c.models.first();
     let mut h = String::new();
     let _ = write!(

@@ -390,7 +390,7 @@ fn bad_inputs_name_file_line_and_column() {
         ),
         (
             &["attribute", "data/bad/bad_ts.jsonl", "-m", "linear"],
-            "error: data/bad/bad_ts.jsonl: line 2: column `touchpoints[1].ts`: \"2025-13-01\" is not an RFC 3339 time: premature end of input (character 138)",
+            "error: data/bad/bad_ts.jsonl: line 2: column `touchpoints[1].ts`: \"2025-13-01\" is not an RFC 3339 time: premature end of input (character 137)",
         ),
         (
             &["attribute", "data/bad/bad_value.jsonl", "-m", "linear"],
@@ -821,4 +821,408 @@ fn streamed_and_collected_touch_tables_agree() {
     assert_eq!(line(&v, "search")["value_minor"], 1450);
     assert_eq!(line(&v, "display")["value_minor"], 450);
     assert_eq!(v["journeys"], 3);
+}
+
+/// Runs with extra environment variables; returns (exit code, stdout, stderr).
+#[cfg(feature = "parquet")]
+fn run_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut c = tp();
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().expect("runs");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// One row of a touch table written by the tests below.
+#[cfg(feature = "parquet")]
+#[derive(Clone)]
+struct TouchRow {
+    id: Option<String>,
+    channel: Option<String>,
+    ts_us: Option<i64>,
+    campaign: Option<String>,
+    content: Option<String>,
+    cost: Option<f64>,
+    milestone: Option<String>,
+    converted: Option<bool>,
+    value: Option<f64>,
+    conversion_ts_us: Option<i64>,
+}
+
+/// Writes rows as a touch-level Parquet file: channel, campaign and
+/// content dictionary-encoded; `rows_per_group` rows per row group (so
+/// journeys straddle row groups and the reader's ranges).
+#[cfg(feature = "parquet")]
+fn write_touch_parquet(path: &Path, rows: &[TouchRow], rows_per_group: usize) {
+    use std::sync::Arc;
+
+    use arrow_array::{
+        ArrayRef, BooleanArray, DictionaryArray, Float64Array, RecordBatch, StringArray,
+        TimestampMicrosecondArray, types::Int32Type,
+    };
+    let dict = |f: &dyn Fn(&TouchRow) -> Option<String>| -> ArrayRef {
+        let v: Vec<Option<String>> = rows.iter().map(f).collect();
+        let a: DictionaryArray<Int32Type> = v.iter().map(Option::as_deref).collect();
+        Arc::new(a)
+    };
+    let batch = RecordBatch::try_from_iter([
+        (
+            "journey_id",
+            Arc::new(rows.iter().map(|r| r.id.clone()).collect::<StringArray>()) as ArrayRef,
+        ),
+        ("channel", dict(&|r| r.channel.clone())),
+        (
+            "ts",
+            Arc::new(
+                rows.iter()
+                    .map(|r| r.ts_us)
+                    .collect::<TimestampMicrosecondArray>()
+                    .with_timezone("UTC"),
+            ) as ArrayRef,
+        ),
+        ("campaign", dict(&|r| r.campaign.clone())),
+        ("content", dict(&|r| r.content.clone())),
+        (
+            "cost",
+            Arc::new(rows.iter().map(|r| r.cost).collect::<Float64Array>()) as ArrayRef,
+        ),
+        (
+            "milestone",
+            Arc::new(
+                rows.iter()
+                    .map(|r| r.milestone.clone())
+                    .collect::<StringArray>(),
+            ) as ArrayRef,
+        ),
+        (
+            "converted",
+            Arc::new(rows.iter().map(|r| r.converted).collect::<BooleanArray>()) as ArrayRef,
+        ),
+        (
+            "value",
+            Arc::new(rows.iter().map(|r| r.value).collect::<Float64Array>()) as ArrayRef,
+        ),
+        (
+            "conversion_ts",
+            Arc::new(
+                rows.iter()
+                    .map(|r| r.conversion_ts_us)
+                    .collect::<TimestampMicrosecondArray>()
+                    .with_timezone("UTC"),
+            ) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(rows_per_group))
+        .set_write_batch_size(rows_per_group.min(1024))
+        .build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(path).unwrap(),
+        batch.schema(),
+        Some(props),
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+/// A committed JSON-lines file as touch rows, one row per touch (rows of
+/// a journey contiguous, in the file's touch order), the value and
+/// conversion time on the journey's last row.
+#[cfg(feature = "parquet")]
+fn touch_rows_of(jsonl: &str) -> Vec<TouchRow> {
+    let text = std::fs::read_to_string(jsonl).unwrap();
+    let us = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .timestamp_micros()
+    };
+    let mut rows = Vec::new();
+    for l in text.lines().filter(|l| !l.trim().is_empty()) {
+        let j: Value = serde_json::from_str(l).unwrap();
+        let touches = j["touchpoints"].as_array().unwrap();
+        assert!(
+            !touches.is_empty(),
+            "the sample has no journey without touches"
+        );
+        let n = touches.len();
+        for (k, t) in touches.iter().enumerate() {
+            let last = k + 1 == n;
+            let s = |f: &str| t[f].as_str().map(str::to_owned);
+            rows.push(TouchRow {
+                id: j["id"].as_str().map(str::to_owned),
+                channel: s("channel"),
+                ts_us: Some(us(t["ts"].as_str().unwrap())),
+                campaign: s("campaign"),
+                content: s("content"),
+                cost: t["cost"].as_f64(),
+                milestone: s("milestone"),
+                converted: Some(last && j["converted"] == true),
+                value: if last { j["value"].as_f64() } else { None },
+                conversion_ts_us: if last {
+                    j["conversion_ts"].as_str().map(us)
+                } else {
+                    None
+                },
+            });
+        }
+    }
+    rows
+}
+
+/// A deterministic shuffle (a fixed stride over the rows).
+#[cfg(feature = "parquet")]
+fn shuffled<T: Clone>(rows: &[T]) -> Vec<T> {
+    let n = rows.len();
+    let stride = (0..).map(|k| 7_919 + k).find(|s| gcd(*s, n) == 1).unwrap();
+    (0..n).map(|i| rows[(i * stride) % n].clone()).collect()
+}
+
+#[cfg(feature = "parquet")]
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// The committed sample (50,000 journeys) and the B2B example (milestones,
+/// costs) as touch-level Parquet files: read by columns (1 and 2 threads,
+/// journeys straddling row groups), the same rows shuffled (collected
+/// first), and the JSON-lines files themselves give the same credit, bit
+/// for bit, under several rule-based models and breakdowns.
+#[cfg(feature = "parquet")]
+#[test]
+fn columnar_parquet_matches_collected_and_jsonl() {
+    let dir = tempfile::tempdir().unwrap();
+    let timings = ("TOUCHPOINT_TIMINGS", "1");
+    for (jsonl, journeys, group) in [
+        (repo("tests/data/sample.jsonl"), 50_000, 9_973),
+        (data("b2b.jsonl"), 500, 97),
+    ] {
+        let rows = touch_rows_of(&jsonl);
+        let grouped = dir.path().join("grouped.parquet");
+        let mixed = dir.path().join("shuffled.parquet");
+        write_touch_parquet(&grouped, &rows, group);
+        write_touch_parquet(&mixed, &shuffled(&rows), group);
+        for (model, by) in [
+            ("linear", "channel"),
+            ("time_decay", "channel"),
+            ("w_shaped", "channel"),
+            ("full_path", "channel"),
+            ("position_based", "campaign"),
+            ("last_non_direct", "content"),
+        ] {
+            let args = |f: &str| {
+                vec![
+                    "attribute".to_owned(),
+                    f.to_owned(),
+                    "-m".into(),
+                    model.into(),
+                    "--by".into(),
+                    by.into(),
+                    "--format".into(),
+                    "json".into(),
+                ]
+            };
+            let a1 = args(grouped.to_str().unwrap());
+            let a1: Vec<&str> = a1.iter().map(String::as_str).collect();
+            let (c1, one, e1) = run_env(&a1, &[timings, ("TOUCHPOINT_THREADS", "1")]);
+            let (c2, two, e2) = run_env(&a1, &[timings, ("TOUCHPOINT_THREADS", "2")]);
+            let a3 = args(mixed.to_str().unwrap());
+            let a3: Vec<&str> = a3.iter().map(String::as_str).collect();
+            let (c3, collected, e3) = run_env(&a3, &[timings]);
+            let a4 = args(&jsonl);
+            let a4: Vec<&str> = a4.iter().map(String::as_str).collect();
+            let (c4, from_jsonl, e4) = run(&a4);
+            assert_eq!((c1, c2, c3, c4), (0, 0, 0, 0), "{e1}{e2}{e3}{e4}");
+            assert!(e1.contains("path columnar (1 thread,"), "{e1}");
+            assert!(e2.contains("path columnar (2 threads,"), "{e2}");
+            assert!(e3.contains("path rows collected into journeys"), "{e3}");
+            assert_eq!(one, two, "{jsonl} {model} by {by}: 1 vs 2 threads");
+            assert_eq!(
+                one, collected,
+                "{jsonl} {model} by {by}: columnar vs collected"
+            );
+            assert_eq!(
+                one, from_jsonl,
+                "{jsonl} {model} by {by}: Parquet vs JSON lines"
+            );
+            let v: Value = serde_json::from_str(&one).unwrap();
+            assert_eq!(v["journeys"], journeys);
+        }
+    }
+}
+
+/// Hand-made rows with every rule of the touch reader, journeys cut by
+/// row groups of 3 rows (so by every range boundary), touches out of time
+/// order within a journey: the columnar path (1, 2 and 4 threads), the
+/// collecting path (rows shuffled) and CSV agree; by hand (linear):
+/// - j1 (rows 1-4, groups 1-2): email 09:00, search 08:00, a row without a
+///   channel converting 10.00, email 10:00 converting 20.00: 30.00 over
+///   search, email, email = 10.00 search + 20.00 email;
+/// - a row without a journey id and a row with neither channel nor
+///   conversion are dropped and counted;
+/// - j2 (rows 7-9, one journey over a whole group): display, display,
+///   search converting 9.00 = 3.00 search + 6.00 display;
+/// - j3: one touch, no conversion.
+#[cfg(feature = "parquet")]
+#[test]
+fn columnar_parquet_rules_known_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = |hour: i64| Some(1_735_722_000_000_000 + hour * 3_600_000_000);
+    let row = |id: Option<&str>, ch: Option<&str>, ts, conv: bool, value: Option<f64>| TouchRow {
+        id: id.map(str::to_owned),
+        channel: ch.map(str::to_owned),
+        ts_us: ts,
+        campaign: ch.map(|c| format!("{c}_q1")),
+        content: None,
+        cost: ch.map(|_| 1.5),
+        milestone: None,
+        converted: Some(conv),
+        value,
+        conversion_ts_us: None,
+    };
+    let rows = vec![
+        row(Some("j1"), Some("email"), h(9), false, None),
+        row(Some("j1"), Some("search"), h(8), false, None),
+        row(Some("j1"), None, None, true, Some(10.0)),
+        row(Some("j1"), Some("email"), h(10), true, Some(20.0)),
+        row(None, Some("email"), h(1), false, None),
+        row(Some("j2"), None, None, false, None),
+        row(Some("j2"), Some("display"), h(1), false, None),
+        row(Some("j2"), Some("display"), h(2), false, None),
+        row(Some("j2"), Some("search"), h(3), true, Some(9.0)),
+        row(Some("j3"), Some("search"), h(4), false, None),
+    ];
+    let grouped = dir.path().join("rules.parquet");
+    let mixed = dir.path().join("rules_shuffled.parquet");
+    write_touch_parquet(&grouped, &rows, 3);
+    let order = [9, 3, 0, 6, 1, 8, 4, 2, 7, 5];
+    let mixed_rows: Vec<TouchRow> = order.iter().map(|&k| rows[k].clone()).collect();
+    write_touch_parquet(&mixed, &mixed_rows, 3);
+    let args = |f: &Path| {
+        vec![
+            "attribute".to_owned(),
+            f.to_str().unwrap().to_owned(),
+            "-m".into(),
+            "linear".into(),
+            "--format".into(),
+            "json".into(),
+        ]
+    };
+    let mut outs = Vec::new();
+    for threads in ["1", "2", "4"] {
+        let a = args(&grouped);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let (c, out, err) = run_env(
+            &a,
+            &[("TOUCHPOINT_TIMINGS", "1"), ("TOUCHPOINT_THREADS", threads)],
+        );
+        assert_eq!(c, 0, "{err}");
+        assert!(err.contains("path columnar"), "{err}");
+        assert!(err.contains("dropped 1 rows without a journey id"), "{err}");
+        assert!(
+            err.contains("dropped 1 rows with neither a channel nor a conversion"),
+            "{err}"
+        );
+        assert!(
+            err.contains("read 10 rows into 3 journeys (7 touches)"),
+            "{err}"
+        );
+        outs.push(out);
+    }
+    let a = args(&mixed);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (c, collected, err) = run_env(&a, &[("TOUCHPOINT_TIMINGS", "1")]);
+    assert_eq!(c, 0, "{err}");
+    assert!(err.contains("path rows collected"), "{err}");
+    assert_eq!(outs[0], outs[1]);
+    assert_eq!(outs[0], outs[2]);
+    assert_eq!(outs[0], collected);
+    let v: Value = serde_json::from_str(&outs[0]).unwrap();
+    assert_eq!(v["journeys"], 3);
+    assert_eq!(v["conversions"], 2);
+    assert_eq!(line(&v, "email")["value_minor"], 2000);
+    assert_eq!(line(&v, "search")["value_minor"], 1300);
+    assert_eq!(line(&v, "display")["value_minor"], 600);
+    let by = json(&[
+        "attribute",
+        grouped.to_str().unwrap(),
+        "-m",
+        "linear",
+        "--by",
+        "campaign",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert_eq!(line(&by, "email_q1")["value_minor"], 2000);
+}
+
+/// The report's narrative gives each top channel's 95% interval of its
+/// linear credit (a bootstrap over journeys, `--intervals R` replicates),
+/// and the interval brackets the credited amount.
+#[test]
+fn report_story_carries_driver_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let (code, _, err) = run(&[
+        "report",
+        "data/b2b.jsonl",
+        "--intervals",
+        "40",
+        "--html",
+        html.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&html).unwrap();
+    let start = text.find("<ul class=\"story\">").expect("a story");
+    let story = &text[start..start + text[start..].find("</ul>").unwrap()];
+    assert!(!story.contains("no interval computed"), "{story}");
+    let amount = |s: &str| -> f64 {
+        s.trim_start_matches("USD ")
+            .replace(',', "")
+            .parse()
+            .unwrap_or_else(|_| panic!("not an amount: {s:?}"))
+    };
+    let drivers: Vec<&str> = story
+        .split("<li>")
+        .filter(|s| s.contains("of revenue under linear"))
+        .collect();
+    assert!(drivers.len() >= 3, "{story}");
+    for s in drivers.iter().take(3) {
+        // "{name} is credited USD 1,234.56, 12.3% of revenue under linear (95% interval USD 1,100 to USD 1,400)..."
+        let credited = amount(
+            s.split("is credited ")
+                .nth(1)
+                .unwrap()
+                .split(", ")
+                .next()
+                .unwrap(),
+        );
+        let range = s
+            .split("(95% interval ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{s}"));
+        let low = amount(range.split(" to ").next().unwrap());
+        let high = amount(
+            range
+                .split(" to ")
+                .nth(1)
+                .unwrap()
+                .split([')', ';'])
+                .next()
+                .unwrap(),
+        );
+        assert!(
+            low <= credited + 1.0 && credited <= high + 1.0 && low < high,
+            "{s}"
+        );
+    }
 }

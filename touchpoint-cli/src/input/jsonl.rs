@@ -46,18 +46,6 @@ pub struct RawTouch<'a> {
     milestone: Option<Milestone>,
 }
 
-/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// The common exact form `YYYY-MM-DDTHH:MM:SSZ`, parsed without chrono's
 /// general parser; anything else (fractions, offsets, bad fields) returns
 /// `None` and goes through chrono.
@@ -80,34 +68,19 @@ fn fast_utc(s: &str) -> Option<DateTime<Utc>> {
     };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let mdays = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&mo)
-        || d < 1
-        || d > mdays[(mo - 1) as usize]
-        || h > 23
-        || mi > 59
-        || se > 59
-    {
-        return None;
-    }
-    DateTime::from_timestamp(
-        days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se,
-        0,
-    )
+    // the calendar date and the time of day, checked by chrono (no division
+    // by days since an epoch, which is what `from_timestamp` would cost)
+    let date = chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(y).ok()?,
+        u32::try_from(mo).ok()?,
+        u32::try_from(d).ok()?,
+    )?;
+    let t = date.and_hms_opt(
+        u32::try_from(h).ok()?,
+        u32::try_from(mi).ok()?,
+        u32::try_from(se).ok()?,
+    )?;
+    Some(t.and_utc())
 }
 
 fn parse_ts<E: serde::de::Error>(s: &str) -> std::result::Result<DateTime<Utc>, E> {
@@ -119,16 +92,47 @@ fn parse_ts<E: serde::de::Error>(s: &str) -> std::result::Result<DateTime<Utc>, 
         .map_err(|e| E::custom(format!("{s:?} is not an RFC 3339 time: {e}")))
 }
 
+/// Parses a time straight from the JSON string (borrowed, or the
+/// deserializer's scratch buffer when it has escapes): no allocation.
+struct TsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TsVisitor {
+    type Value = DateTime<Utc>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an RFC 3339 time")
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<DateTime<Utc>, E> {
+        parse_ts(s)
+    }
+}
+
+/// [`TsVisitor`] under an option (`null` or absent is `None`).
+struct OptTsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for OptTsVisitor {
+    type Value = Option<DateTime<Utc>>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an RFC 3339 time or null")
+    }
+    fn visit_none<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_str(TsVisitor).map(Some)
+    }
+}
+
 fn rfc3339<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<DateTime<Utc>, D::Error> {
-    let s: Cow<'de, str> = Deserialize::deserialize(d)?;
-    parse_ts(&s)
+    d.deserialize_str(TsVisitor)
 }
 
 fn opt_rfc3339<'de, D: Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<DateTime<Utc>>, D::Error> {
-    let s: Option<Cow<'de, str>> = Deserialize::deserialize(d)?;
-    s.map(|s| parse_ts(&s)).transpose()
+    d.deserialize_option(OptTsVisitor)
 }
 
 impl Touchpoint for RawTouch<'_> {
@@ -170,6 +174,186 @@ impl<'a> Journey for RawJourney<'a> {
             },
             conversion_ts: self.conversion_ts,
         }
+    }
+}
+
+/// A journey line's fields other than its touches, borrowing its id.
+#[derive(Debug)]
+pub struct Head<'a> {
+    id: Cow<'a, str>,
+    converted: bool,
+    value: Option<f64>,
+    conversion_ts: Option<DateTime<Utc>>,
+}
+
+/// A journey line whose touches sit in a buffer reused from line to line
+/// (what [`read_into`] interns: no allocation per line once the buffer
+/// has grown).
+#[derive(Debug)]
+pub struct LineJourney<'a, 'b> {
+    head: Head<'a>,
+    touches: &'b [RawTouch<'a>],
+}
+
+impl<'a> Journey for LineJourney<'a, '_> {
+    type Touch = RawTouch<'a>;
+    fn id(&self) -> &str {
+        &self.head.id
+    }
+    fn touchpoints(&self) -> &[RawTouch<'a>] {
+        self.touches
+    }
+    fn outcome(&self) -> Outcome {
+        Outcome {
+            converted: self.head.converted,
+            value: if self.head.converted {
+                self.head.value.unwrap_or(0.0)
+            } else {
+                0.0
+            },
+            conversion_ts: self.head.conversion_ts,
+        }
+    }
+}
+
+/// The fields of a journey line.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Field {
+    Id,
+    Converted,
+    Value,
+    ConversionTs,
+    Touchpoints,
+    #[serde(other)]
+    Other,
+}
+
+/// A string borrowed from the input when it has no escapes.
+struct BorrowedStr<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for BorrowedStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = BorrowedStr<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                s: &'de str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(BorrowedStr(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: serde::de::Error>(
+                self,
+                s: &str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(BorrowedStr(Cow::Owned(s.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Deserializes a touch array into a reused buffer.
+struct TouchesSeed<'b, 'a>(&'b mut Vec<RawTouch<'a>>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for TouchesSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for TouchesSeed<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of touches")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<(), A::Error> {
+        while let Some(t) = seq.next_element::<RawTouch<'de>>()? {
+            self.0.push(t);
+        }
+        Ok(())
+    }
+}
+
+/// Deserializes a journey line, its touches into a reused buffer; the
+/// same fields and rules as [`RawJourney`] (whose derive names the field
+/// of an error).
+struct LineSeed<'b, 'a>(&'b mut Vec<RawTouch<'a>>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for LineSeed<'_, 'de> {
+    type Value = Head<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Head<'de>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for LineSeed<'_, 'de> {
+    type Value = Head<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a journey object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Head<'de>, A::Error> {
+        use serde::de::Error as _;
+        struct OptTs(Option<DateTime<Utc>>);
+        impl<'de> Deserialize<'de> for OptTs {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                opt_rfc3339(d).map(OptTs)
+            }
+        }
+        let mut id: Option<Cow<'de, str>> = None;
+        let mut converted: Option<bool> = None;
+        let mut value: Option<Option<f64>> = None;
+        let mut conversion_ts: Option<Option<DateTime<Utc>>> = None;
+        let mut touches = false;
+        self.0.clear();
+        while let Some(k) = map.next_key::<Field>()? {
+            match k {
+                Field::Id if id.is_some() => return Err(A::Error::duplicate_field("id")),
+                Field::Id => id = Some(map.next_value::<BorrowedStr<'de>>()?.0),
+                Field::Converted if converted.is_some() => {
+                    return Err(A::Error::duplicate_field("converted"));
+                }
+                Field::Converted => converted = Some(map.next_value()?),
+                Field::Value if value.is_some() => {
+                    return Err(A::Error::duplicate_field("value"));
+                }
+                Field::Value => value = Some(map.next_value()?),
+                Field::ConversionTs if conversion_ts.is_some() => {
+                    return Err(A::Error::duplicate_field("conversion_ts"));
+                }
+                Field::ConversionTs => conversion_ts = Some(map.next_value::<OptTs>()?.0),
+                Field::Touchpoints if touches => {
+                    return Err(A::Error::duplicate_field("touchpoints"));
+                }
+                Field::Touchpoints => {
+                    map.next_value_seed(TouchesSeed(&mut *self.0))?;
+                    touches = true;
+                }
+                Field::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        if !touches {
+            return Err(A::Error::missing_field("touchpoints"));
+        }
+        Ok(Head {
+            id: id.ok_or_else(|| A::Error::missing_field("id"))?,
+            converted: converted.ok_or_else(|| A::Error::missing_field("converted"))?,
+            value: value.flatten(),
+            conversion_ts: conversion_ts.flatten(),
+        })
     }
 }
 
@@ -217,15 +401,43 @@ fn strip_position(s: &str) -> String {
 }
 
 /// Reads every line of `text` into `set`, naming file and line on error.
-/// `on_line` is called with the number of bytes consumed so far (progress).
+/// `on_bytes` is called with the number of bytes consumed so far (progress).
+///
+/// # Errors
+///
+/// A line that is not a journey (file, line and field named); a journey
+/// the core refuses.
 pub fn read_into(
     file: &str,
     text: &str,
     set: &mut JourneySet,
+    on_bytes: impl FnMut(usize),
+) -> Result<JsonlCounts> {
+    read_with(file, text, on_bytes, |line, j| {
+        set.push(j)
+            .map_err(|e| CliError::data(file, Some(line), None, e.to_string()))
+    })
+}
+
+/// Parses every line of `text` and hands each journey to `f` with its
+/// line number: the touches sit in one buffer reused from line to line,
+/// strings are borrowed from `text` when they have no escapes, and times
+/// are parsed in place, so a line costs no allocation once the buffer
+/// has grown. A line that fails is parsed again through the derived
+/// [`RawJourney`] (and `serde_path_to_error`) to name the field.
+///
+/// # Errors
+///
+/// A line that is not a journey; `f`'s errors.
+pub fn read_with(
+    file: &str,
+    text: &str,
     mut on_bytes: impl FnMut(usize),
+    mut f: impl FnMut(u64, &LineJourney<'_, '_>) -> Result<()>,
 ) -> Result<JsonlCounts> {
     let mut counts = JsonlCounts::default();
     let mut consumed = 0usize;
+    let mut buf: Vec<RawTouch<'_>> = Vec::new();
     for (i, l) in text.split('\n').enumerate() {
         consumed += l.len() + 1;
         if i % 65_536 == 0 {
@@ -237,12 +449,33 @@ pub fn read_into(
             counts.blank_lines += 1;
             continue;
         }
-        let j = parse_line(file, line, l)?;
-        if !j.converted && j.value.is_some_and(|v| v != 0.0) {
+        let mut de = serde_json::Deserializer::from_str(l);
+        let head = match serde::de::DeserializeSeed::deserialize(LineSeed(&mut buf), &mut de)
+            .and_then(|h| de.end().map(|()| h))
+        {
+            Ok(h) => h,
+            Err(_) => {
+                // the derive path names the field of the error
+                let j = parse_line(file, line, l)?;
+                buf = j.touchpoints;
+                Head {
+                    id: j.id,
+                    converted: j.converted,
+                    value: j.value,
+                    conversion_ts: j.conversion_ts,
+                }
+            }
+        };
+        if !head.converted && head.value.is_some_and(|v| v != 0.0) {
             counts.values_ignored += 1;
         }
-        set.push(&j)
-            .map_err(|e| CliError::data(file, Some(line), None, e.to_string()))?;
+        f(
+            line,
+            &LineJourney {
+                head,
+                touches: &buf,
+            },
+        )?;
         counts.journeys += 1;
     }
     // a final newline leaves one empty piece that is not a blank line of the file

@@ -174,9 +174,13 @@ pub fn stream_touches(args: &InputArgs, sink: touches::Sink<'_>) -> Result<Optio
     };
     bar.finish();
     let table = match table {
-        Err(CliError::Other(m)) if m == touches::NOT_CONTIGUOUS => return Ok(None),
+        Err(CliError::Other(m)) if m == touches::NOT_CONTIGUOUS => {
+            path("rows streamed stopped: rows of a journey are not contiguous");
+            return Ok(None);
+        }
         t => t?,
     };
+    path("rows streamed (rows of each journey contiguous)");
     timing("rows streamed into the model", t0);
     let c = table.counts;
     let mut summary = vec![format!(
@@ -192,6 +196,96 @@ pub fn stream_touches(args: &InputArgs, sink: touches::Sink<'_>) -> Result<Optio
         data: Data::Paths(Vec::new()),
         summary,
     }))
+}
+
+/// With `TOUCHPOINT_TIMINGS` set, says on stderr which reading path ran
+/// (`path <name>`).
+pub fn path(name: &str) {
+    if std::env::var_os("TOUCHPOINT_TIMINGS").is_some() {
+        eprintln!("path {name}");
+    }
+}
+
+/// Reads a touch-level Parquet file by columns into coded sinks (one per
+/// thread, see [`touches::columnar`]), when that gives the same result as
+/// [`load`]: a Parquet touch table, no conversions file, no journey rule,
+/// one channel column, and the rows of each journey contiguous. Otherwise
+/// says why not (the sinks made so far must be discarded).
+///
+/// # Errors
+///
+/// As [`load`].
+#[cfg(feature = "parquet")]
+pub fn stream_parquet_columnar<S: touches::columnar::CodedSink>(
+    args: &InputArgs,
+    make_sink: &(dyn Fn() -> S + Sync),
+) -> Result<Columnar<S>> {
+    let format = layout(&args.file, args.input_format);
+    if format != InputFormat::TouchesParquet
+        || args.conversions.is_some()
+        || args.lookback_days.is_some()
+    {
+        return Ok(Columnar::NotApplicable);
+    }
+    let t0 = std::time::Instant::now();
+    let file = args.file.clone();
+    let source = if file == "-" {
+        touches::columnar::Source::Bytes(bytes::Bytes::from(read_bytes(&file)?))
+    } else {
+        touches::columnar::Source::File(std::path::PathBuf::from(&file))
+    };
+    let mut bar = Progress::new("reading", 0, args.quiet);
+    let threads = touches::threads();
+    let read =
+        touches::read_parquet_columnar(&file, source, args, threads, make_sink, &mut |r, n| {
+            bar.set_len(n);
+            bar.set(r);
+        });
+    bar.finish();
+    let (sinks, c) = match read {
+        Err(CliError::Other(m)) if m == touches::NOT_CONTIGUOUS => {
+            path("columnar stopped: rows of a journey are not contiguous");
+            return Ok(Columnar::NotContiguous);
+        }
+        Ok(None) => return Ok(Columnar::NotApplicable),
+        Ok(Some(r)) => r,
+        Err(e) => return Err(e),
+    };
+    path(&format!(
+        "columnar ({} thread{}, rows of each journey contiguous)",
+        sinks.len(),
+        if sinks.len() == 1 { "" } else { "s" }
+    ));
+    timing("rows read into the model", t0);
+    let mut summary = vec![format!(
+        "read {} rows into {} journeys ({} touches), streamed (rows of each journey contiguous); channel from `{}`",
+        c.rows,
+        c.streamed_journeys.unwrap_or(0),
+        c.touches,
+        c.channel_from
+    )];
+    dropped_rows(&c, &mut summary);
+    Ok(Columnar::Read(
+        sinks,
+        Loaded {
+            file,
+            data: Data::Paths(Vec::new()),
+            summary,
+        },
+    ))
+}
+
+/// What [`stream_parquet_columnar`] did.
+#[cfg(feature = "parquet")]
+#[derive(Debug)]
+pub enum Columnar<S> {
+    /// Read: the sinks in row-group order, and the read summary.
+    Read(Vec<S>, Loaded),
+    /// The columnar path does not apply (not Parquet, a conversions file or
+    /// a rule, or a channel built from source and medium).
+    NotApplicable,
+    /// The rows of a journey are not contiguous: collect instead.
+    NotContiguous,
 }
 
 /// What a touch-level read dropped or set aside, for the stderr summary
@@ -291,6 +385,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded> {
                 let data = read_bytes(&name)?;
                 touches::apply_conversions(&mut table, &name, &data, args)?;
             }
+            path("rows collected into journeys");
             timing("rows grouped into journeys", t0);
             let (set, c) = table.into_set(&file)?;
             timing("journeys interned", t0);

@@ -44,6 +44,9 @@ use indexmap::IndexMap;
 use touchpoint::{Journey, JourneySet, Milestone, Outcome, Touchpoint};
 
 use crate::cli::{EpochUnit, InputArgs};
+
+#[cfg(feature = "parquet")]
+pub mod columnar;
 use crate::error::{CliError, Result};
 
 /// A touch owning shared channel names (one allocation per distinct name).
@@ -540,6 +543,23 @@ impl<'f> Grouper<'f> {
         })
     }
 
+    fn milestone(&self, cell: Option<&str>, row: u64) -> Result<Option<Milestone>> {
+        Ok(match cell.map(str::trim).filter(|m| !m.is_empty()) {
+            None => None,
+            Some("lead_created") => Some(Milestone::LeadCreated),
+            Some("opportunity_created") => Some(Milestone::OpportunityCreated),
+            Some("closed") => Some(Milestone::Closed),
+            Some(m) => {
+                return Err(CliError::data(
+                    self.file,
+                    Some(row),
+                    self.col(self.cols.milestone).as_deref(),
+                    format!("{m:?}: expected lead_created, opportunity_created or closed"),
+                ));
+            }
+        })
+    }
+
     fn add(&mut self, row: u64, r: Row<'_>) -> Result<()> {
         self.counts.rows += 1;
         let Some(jid) = r.journey.filter(|s| !s.trim().is_empty()) else {
@@ -564,20 +584,7 @@ impl<'f> Grouper<'f> {
                         "a touch needs a time",
                     )
                 })?;
-                let milestone = match r.milestone.map(str::trim).filter(|m| !m.is_empty()) {
-                    None => None,
-                    Some("lead_created") => Some(Milestone::LeadCreated),
-                    Some("opportunity_created") => Some(Milestone::OpportunityCreated),
-                    Some("closed") => Some(Milestone::Closed),
-                    Some(m) => {
-                        return Err(CliError::data(
-                            self.file,
-                            Some(row),
-                            self.col(self.cols.milestone).as_deref(),
-                            format!("{m:?}: expected lead_created, opportunity_created or closed"),
-                        ));
-                    }
-                };
+                let milestone = self.milestone(r.milestone, row)?;
                 let cost = self.num(r.cost, row, self.cols.cost)?;
                 let channel = self.intern(c.trim());
                 let campaign = r.campaign.filter(|s| !s.is_empty()).map(|s| self.intern(s));
@@ -953,28 +960,7 @@ pub fn read_parquet(
         .map(|f| f.name().clone())
         .collect();
     let cols = Columns::resolve(names, args, file)?;
-    // read only the columns we use
-    let mut used: Vec<usize> = vec![cols.journey];
-    match cols.channel {
-        ChannelCol::One(c) => used.push(c),
-        ChannelCol::SourceMedium(a, b) => used.extend([a, b]),
-    }
-    used.extend(
-        [
-            cols.ts,
-            cols.campaign,
-            cols.content,
-            cols.cost,
-            cols.milestone,
-            cols.converted,
-            cols.value,
-            cols.conversion_ts,
-        ]
-        .into_iter()
-        .flatten(),
-    );
-    used.sort_unstable();
-    used.dedup();
+    let (used, local) = cols.projected();
     let mask =
         parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), used.iter().copied());
     let reader = builder
@@ -982,29 +968,6 @@ pub fn read_parquet(
         .with_batch_size(65_536)
         .build()
         .map_err(|e| perr(&e))?;
-    // after projection the batch has only `used` columns, in file order: remap
-    let pos = |c: usize| used.iter().position(|&u| u == c).unwrap_or(0);
-    let remap = |c: Option<usize>| c.map(pos);
-    let mut names = vec![String::new(); used.len()];
-    for (k, &u) in used.iter().enumerate() {
-        names[k].clone_from(&cols.names[u]);
-    }
-    let local = Columns {
-        journey: pos(cols.journey),
-        channel: match cols.channel {
-            ChannelCol::One(c) => ChannelCol::One(pos(c)),
-            ChannelCol::SourceMedium(a, b) => ChannelCol::SourceMedium(pos(a), pos(b)),
-        },
-        ts: remap(cols.ts),
-        campaign: remap(cols.campaign),
-        content: remap(cols.content),
-        cost: remap(cols.cost),
-        milestone: remap(cols.milestone),
-        converted: remap(cols.converted),
-        value: remap(cols.value),
-        conversion_ts: remap(cols.conversion_ts),
-        names,
-    };
     let mut g = Grouper {
         stream: sink.map(|sink| StreamState {
             sink,
@@ -1041,6 +1004,207 @@ pub fn read_parquet(
         journeys: g.journeys.into_values().collect(),
         counts: g.counts,
     })
+}
+
+#[cfg(feature = "parquet")]
+impl Columns {
+    /// The file columns used, sorted, and these columns renumbered for a
+    /// batch that holds only them (a projection keeps file order).
+    fn projected(&self) -> (Vec<usize>, Columns) {
+        let cols = self;
+        let mut used: Vec<usize> = vec![cols.journey];
+        match cols.channel {
+            ChannelCol::One(c) => used.push(c),
+            ChannelCol::SourceMedium(a, b) => used.extend([a, b]),
+        }
+        used.extend(
+            [
+                cols.ts,
+                cols.campaign,
+                cols.content,
+                cols.cost,
+                cols.milestone,
+                cols.converted,
+                cols.value,
+                cols.conversion_ts,
+            ]
+            .into_iter()
+            .flatten(),
+        );
+        used.sort_unstable();
+        used.dedup();
+        let pos = |c: usize| used.iter().position(|&u| u == c).unwrap_or(0);
+        let remap = |c: Option<usize>| c.map(pos);
+        let mut names = vec![String::new(); used.len()];
+        for (k, &u) in used.iter().enumerate() {
+            names[k].clone_from(&cols.names[u]);
+        }
+        let local = Columns {
+            journey: pos(cols.journey),
+            channel: match cols.channel {
+                ChannelCol::One(c) => ChannelCol::One(pos(c)),
+                ChannelCol::SourceMedium(a, b) => ChannelCol::SourceMedium(pos(a), pos(b)),
+            },
+            ts: remap(cols.ts),
+            campaign: remap(cols.campaign),
+            content: remap(cols.content),
+            cost: remap(cols.cost),
+            milestone: remap(cols.milestone),
+            converted: remap(cols.converted),
+            value: remap(cols.value),
+            conversion_ts: remap(cols.conversion_ts),
+            names,
+        };
+        (used, local)
+    }
+}
+
+#[cfg(feature = "parquet")]
+/// How many threads the columnar Parquet path uses: `TOUCHPOINT_THREADS`
+/// if set (at least 1), else the machine's available parallelism.
+pub fn threads() -> usize {
+    std::env::var("TOUCHPOINT_THREADS")
+        .ok()
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1)
+}
+
+#[cfg(feature = "parquet")]
+/// Reads a touch-level Parquet file by columns into coded sinks, one per
+/// worker (see [`columnar`]): `Ok(None)` when the columnar path does not
+/// apply (the channel is built from source and medium); an error whose
+/// text is [`NOT_CONTIGUOUS`] when the rows of a journey are not
+/// contiguous. The sinks come back in row-group order; joined journeys
+/// (cut by a range boundary) are credited into the first.
+///
+/// # Errors
+///
+/// As [`read_parquet`]; the sinks' errors.
+pub fn read_parquet_columnar<S: columnar::CodedSink>(
+    file: &str,
+    source: columnar::Source,
+    args: &InputArgs,
+    threads: usize,
+    make_sink: &(dyn Fn() -> S + Sync),
+    on_rows: &mut dyn FnMut(u64, u64),
+) -> Result<Option<(Vec<S>, TouchCounts)>> {
+    use parquet::arrow::arrow_reader::ArrowReaderMetadata;
+    let perr = |e: &dyn std::fmt::Display| {
+        CliError::data(
+            file,
+            None,
+            None,
+            format!("not a readable Parquet file: {e}"),
+        )
+    };
+    let meta = match &source {
+        columnar::Source::File(p) => {
+            let f = std::fs::File::open(p).map_err(|e| CliError::Io {
+                file: file.to_owned(),
+                source: e,
+            })?;
+            ArrowReaderMetadata::load(&f, Default::default())
+        }
+        columnar::Source::Bytes(b) => ArrowReaderMetadata::load(b, Default::default()),
+    }
+    .map_err(|e| perr(&e))?;
+    let total = meta.metadata().file_metadata().num_rows().max(0) as u64;
+    let names: Vec<String> = meta
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let cols = Columns::resolve(names, args, file)?;
+    let ChannelCol::One(ch) = cols.channel else {
+        return Ok(None);
+    };
+    let (used, local) = cols.projected();
+    let dict: Vec<usize> = [Some(ch), cols.campaign, cols.content]
+        .into_iter()
+        .flatten()
+        .collect();
+    let options = columnar::dictionary_hints(meta.schema(), &dict);
+    let hinted =
+        ArrowReaderMetadata::try_new(meta.metadata().clone(), options).map_err(|e| perr(&e))?;
+    let mask = parquet::arrow::ProjectionMask::roots(
+        meta.metadata().file_metadata().schema_descr(),
+        used.iter().copied(),
+    );
+    let row_groups: Vec<(usize, u64)> = meta
+        .metadata()
+        .row_groups()
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (i, g.num_rows().max(0) as u64))
+        .collect();
+    let plan = columnar::Plan {
+        source,
+        meta: hinted,
+        mask,
+        row_groups,
+    };
+    // contiguous ranges of row groups, balanced by rows
+    let k = threads.clamp(1, plan.row_groups.len().max(1));
+    let mut bounds = vec![0usize];
+    let mut acc = 0u64;
+    for (i, g) in plan.row_groups.iter().enumerate() {
+        acc += g.1;
+        let want = (total.max(1) * bounds.len() as u64).div_ceil(k as u64);
+        if acc >= want && bounds.len() < k && i + 1 < plan.row_groups.len() {
+            bounds.push(i + 1);
+        }
+    }
+    bounds.push(plan.row_groups.len());
+    let grouper = || Grouper {
+        stream: None,
+        file,
+        unit: args.ts_unit,
+        cols: local.clone(),
+        journeys: IndexMap::new(),
+        names: HashMap::default(),
+        last: usize::MAX,
+        counts: TouchCounts::default(),
+    };
+    on_rows(0, total);
+    let parts = std::thread::scope(|scope| -> Result<Vec<columnar::Part<S>>> {
+        let handles: Vec<_> = bounds
+            .windows(2)
+            .skip(1)
+            .map(|w| {
+                let (a, b) = (w[0], w[1]);
+                let plan = &plan;
+                let grouper = &grouper;
+                scope.spawn(move || {
+                    columnar::read_range(grouper(), plan, a..b, make_sink(), &mut |_| {})
+                })
+            })
+            .collect();
+        let mut done = 0u64;
+        let first = columnar::read_range(
+            grouper(),
+            &plan,
+            bounds[0]..bounds[1],
+            make_sink(),
+            &mut |n| {
+                done += n;
+                on_rows(done, total);
+            },
+        );
+        let mut parts = vec![first?];
+        for h in handles {
+            parts.push(
+                h.join()
+                    .map_err(|_| CliError::Other("a reader thread panicked".into()))??,
+            );
+        }
+        Ok(parts)
+    })?;
+    on_rows(total, total);
+    let (sinks, mut counts) = columnar::join(parts)?;
+    counts.channel_from = cols.channel_from();
+    Ok(Some((sinks, counts)))
 }
 
 /// One row of a conversions file: line, journey id, value, time.
