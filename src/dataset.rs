@@ -444,16 +444,7 @@ impl JourneySet {
             self.offsets.push(0);
         }
         let outcome = journey.outcome();
-        let value = if outcome.converted {
-            self.currency
-                .to_minor(outcome.value)?
-                .ok_or_else(|| Error::InvalidValue {
-                    journey: journey.id().to_owned(),
-                    value: outcome.value,
-                })?
-        } else {
-            0
-        };
+        let value = outcome.value_minor(journey.id(), self.currency)?;
         let touches = journey.touchpoints();
         let start = self.channel.len();
         // first pass: times and costs (validated before anything is interned)
@@ -912,16 +903,7 @@ impl JourneySet {
             String::new()
         };
         self.clear_journeys();
-        let value = if outcome.converted {
-            self.currency
-                .to_minor(outcome.value)?
-                .ok_or_else(|| Error::InvalidValue {
-                    journey: id.to_owned(),
-                    value: outcome.value,
-                })?
-        } else {
-            0
-        };
+        let value = outcome.value_minor(id, self.currency)?;
         let cat = &self.catalog;
         let (nch, ncp, nct) = (cat.channels.len(), cat.campaigns.len(), cat.contents.len());
         // checks first (nothing is pushed for a refused journey), then one

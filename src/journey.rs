@@ -20,6 +20,24 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The value in minor units of `currency` (0 when not converted): the
+    /// one check every way of taking in a journey makes.
+    pub(crate) fn value_minor(
+        &self,
+        journey: &str,
+        currency: crate::Currency,
+    ) -> crate::Result<i64> {
+        if !self.converted {
+            return Ok(0);
+        }
+        currency
+            .to_minor(self.value)?
+            .ok_or_else(|| crate::Error::InvalidValue {
+                journey: journey.to_owned(),
+                value: self.value,
+            })
+    }
+
     /// A journey that did not convert.
     pub const fn not_converted() -> Outcome {
         Outcome {

@@ -158,16 +158,7 @@ pub(crate) fn read_journey<J: Journey + ?Sized>(
     scratch: &mut JourneyScratch,
 ) -> Result<Outcome> {
     let outcome = journey.outcome();
-    let value_minor = if outcome.converted {
-        currency
-            .to_minor(outcome.value)?
-            .ok_or_else(|| Error::InvalidValue {
-                journey: journey.id().to_owned(),
-                value: outcome.value,
-            })?
-    } else {
-        0
-    };
+    let value_minor = outcome.value_minor(journey.id(), currency)?;
     let touches = journey.touchpoints();
     // One pass over the touches: costs checked, names looked up, order
     // checked. Comparing `DateTime`s is enough: in time order they are in

@@ -784,16 +784,7 @@ impl Stager {
     fn stage_in<J: Journey + ?Sized>(&mut self, journey: &J, set: &mut JourneySet) -> Result<()> {
         let currency = set.currency();
         let outcome = journey.outcome();
-        let value = if outcome.converted {
-            currency
-                .to_minor(outcome.value)?
-                .ok_or_else(|| Error::InvalidValue {
-                    journey: journey.id().to_owned(),
-                    value: outcome.value,
-                })?
-        } else {
-            0
-        };
+        let value = outcome.value_minor(journey.id(), currency)?;
         let touches = journey.touchpoints();
         // first pass: times and costs, validated before anything is interned
         self.touches.clear();
@@ -1550,17 +1541,16 @@ impl CreditPartial {
             });
         };
         self.scratch.stage_coded(id, outcome, touches)?;
-        match self.scratch.get(0) {
-            Some(view) => self.sums.credit(
-                &mut self.crediter,
-                model,
-                self.config.kind,
-                self.config.breakdowns,
-                &view,
-                &Same,
-            ),
-            None => Ok(()),
-        }
+        let b = self.config.breakdowns;
+        self.sums.reserve(b, self.scratch.catalog());
+        self.sums.credit(
+            &mut self.crediter,
+            model,
+            self.config.kind,
+            b,
+            self.scratch.iter(),
+            &Same,
+        )
     }
 }
 
