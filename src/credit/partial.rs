@@ -1017,7 +1017,8 @@ impl CreditPartial {
     /// Credits one journey of your own type with the partial's model.
     ///
     /// Cost: the journey's names are interned into the partial's catalog
-    /// (one hash lookup per name) into reused buffers, so a stream of
+    /// through a small exact cache (a name of up to 16 bytes is found
+    /// without hashing its bytes) into reused buffers, so a stream of
     /// journeys runs at the speed of the batch path; no allocation per
     /// journey once the buffers have grown.
     ///
@@ -1089,7 +1090,9 @@ impl CreditPartial {
     ///
     /// # Errors
     ///
-    /// As [`observe`](Self::observe).
+    /// [`Error::InvalidParameter`] when the set's currency is not the
+    /// partial's (minor units of two currencies must not be summed);
+    /// otherwise as [`observe`](Self::observe).
     pub fn observe_set(&mut self, set: &JourneySet) -> Result<()> {
         let model = self.attached()?;
         self.observe_set_with(model.as_ref(), set)
@@ -1103,6 +1106,14 @@ impl CreditPartial {
         model: &M,
         set: &JourneySet,
     ) -> Result<()> {
+        if set.currency() != self.config.currency {
+            // the set's minor units would be summed in another currency's
+            return Err(Error::param(
+                "set",
+                format_args!("journeys in {:?}", set.currency()),
+                "journeys in the partial's currency (JourneySet::with_currency)",
+            ));
+        }
         let (kind, b) = (self.config.kind, self.config.breakdowns);
         let empty = self.scratch.catalog().channels.is_empty()
             && self.scratch.catalog().campaigns.is_empty()
@@ -1683,6 +1694,31 @@ mod tests {
         SimpleJourney::new("a")
             .touch(SimpleTouch::new("email", t))
             .converted(1.0)
+    }
+
+    #[test]
+    fn a_set_in_another_currency_is_refused() -> Result<()> {
+        // 1.00 in 0 decimals is 1 minor unit; summed into a 2-decimal
+        // partial it would read as 0.01
+        let mut yen = JourneySet::with_currency(Currency::new(0)?);
+        yen.push(&journey())?;
+        let mut p = CreditPartial::new(CreditConfig::new(Linear));
+        let e = p.observe_set(&yen).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::InvalidParameter {
+                    parameter: "set",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(p.finish().value_minor(), 0, "the partial is unchanged");
+        let mut same = CreditPartial::new(CreditConfig::new(Linear).with_currency(yen.currency()));
+        same.observe_set(&yen)?;
+        assert_eq!(same.finish().value_minor(), 1);
+        Ok(())
     }
 
     #[test]

@@ -100,28 +100,59 @@ impl Shape {
             }
         }
         if !matches!(config.pairs, super::Pairs::None) {
-            // after[a * k + b]: touches of item b after item a's first touch,
-            // from one backward pass keeping counts of later touches
+            // after(a, b): touches of item b after item a's first touch.
+            // Up to DENSE_PAIRS distinct items: a k * k table from one
+            // backward pass keeping counts of later touches. Above (a
+            // journey with thousands of distinct channels), memory must
+            // not grow with k * k: each item's positions, grouped by item,
+            // and a binary search per pair. Both give the same counts.
             let k = self.items.len();
+            let dense = k <= DENSE_PAIRS;
             let (suffix, after) = (&mut self.suffix, &mut self.after);
             suffix.clear();
             suffix.resize(k, 0);
             after.clear();
-            after.resize(k * k, 0);
-            for (pos, &it) in self.seq.iter().enumerate().rev() {
-                if self.items[it].first as usize == pos {
-                    after[it * k..(it + 1) * k].copy_from_slice(suffix);
+            let (mut start, mut positions) = (Vec::new(), Vec::new());
+            if dense {
+                after.resize(k * k, 0);
+                for (pos, &it) in self.seq.iter().enumerate().rev() {
+                    if self.items[it].first as usize == pos {
+                        after[it * k..(it + 1) * k].copy_from_slice(suffix);
+                    }
+                    suffix[it] += 1;
                 }
-                suffix[it] += 1;
+            } else {
+                // a counting sort of the positions by item
+                start.resize(k + 1, 0_usize);
+                for &it in &self.seq {
+                    start[it + 1] += 1;
+                }
+                for i in 0..k {
+                    start[i + 1] += start[i];
+                }
+                let mut fill = start.clone();
+                positions.resize(self.seq.len(), 0_usize);
+                for (pos, &it) in self.seq.iter().enumerate() {
+                    positions[fill[it]] = pos;
+                    fill[it] += 1;
+                }
             }
+            let after_count = |i: usize, j: usize| -> usize {
+                if dense {
+                    after[i * k + j] as usize
+                } else {
+                    let ps = &positions[start[j]..start[j + 1]];
+                    let first = self.items[i].first as usize;
+                    ps.len() - ps.partition_point(|&p| p <= first)
+                }
+            };
             for (i, a) in self.items.iter().enumerate() {
                 for (j, b) in self.items.iter().enumerate() {
                     if i != j && a.first < b.last && pair_ok(a, b) {
-                        let after = after[i * k + j] as usize;
                         self.pairs.push((
                             u16::try_from(i).unwrap_or(u16::MAX),
                             u16::try_from(j).unwrap_or(u16::MAX),
-                            config.stored_count(after),
+                            config.stored_count(after_count(i, j)),
                         ));
                     }
                 }
@@ -129,6 +160,11 @@ impl Shape {
         }
     }
 }
+
+/// Distinct items of one journey up to which ordered-pair counts use a
+/// `k * k` table (256 KiB at the limit); above, memory stays linear in the
+/// journey's touches.
+const DENSE_PAIRS: usize = 256;
 
 /// Fitted coefficients laid out by channel index.
 #[derive(Debug, Clone, PartialEq)]
@@ -312,5 +348,44 @@ mod tests {
         shape.build(&capped, touches.iter().map(|&c| (c, c)), &ts, |_, _| true);
         assert!(shape.pairs.contains(&(0, 1, 2)));
         assert!(shape.capped);
+    }
+
+    /// Above `DENSE_PAIRS` distinct items the counts come from sorted
+    /// positions, not a `k * k` table: the same pairs and counts as
+    /// counting by brute force.
+    #[test]
+    fn pair_counts_without_a_square_table() {
+        let config = IncrementalConfig::new()
+            .exposure(Exposure::Linear)
+            .pairs(Pairs::All);
+        let k = DENSE_PAIRS as u32 + 4;
+        // every channel once, then channels 0..8 again
+        let touches: Vec<u32> = (0..k).chain(0..8).collect();
+        let ts: Vec<i64> = (0..touches.len() as i64).collect();
+        let mut shape = Shape::default();
+        shape.build(&config, touches.iter().map(|&c| (c, c)), &ts, |_, _| true);
+        assert!(shape.after.is_empty(), "no square table above the limit");
+        let mut brute = Vec::new();
+        for (i, a) in shape.items.iter().enumerate() {
+            for (j, b) in shape.items.iter().enumerate() {
+                if i != j && a.first < b.last {
+                    let n = touches
+                        .iter()
+                        .enumerate()
+                        .filter(|&(p, &c)| p > a.first as usize && c == b.key)
+                        .count();
+                    brute.push((i as u16, j as u16, config.stored_count(n)));
+                }
+            }
+        }
+        let mut pairs = shape.pairs.clone();
+        pairs.sort_unstable();
+        brute.sort_unstable();
+        assert_eq!(pairs, brute);
+        // by hand: channel 0 (first at 0) is followed by both touches of
+        // channel 3 (at 3 and k + 3); channel 5 (first at 5) by one of
+        // channel 2 (at k + 2, not at 2)
+        assert!(pairs.contains(&(0, 3, 2)));
+        assert!(pairs.contains(&(5, 2, 1)));
     }
 }
