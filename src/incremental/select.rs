@@ -605,7 +605,9 @@ fn training(
 /// features if some channel's closing indicator has a score statistic
 /// above `ln(N)` at that fit, then the order pairs whose statistic at the
 /// fit with the kept last-touch features is above `ln(N)` (`N` journeys).
-/// `Err` with the reason when the screen keeps nothing (or a fit fails).
+/// The candidate keeps the base's own order features and adds the kept
+/// ones. `Err` with the reason when the screen keeps nothing, when the
+/// base already has every order feature, or when a fit fails.
 fn screen_order(
     source: &Source,
     base: &IncrementalConfig,
@@ -625,6 +627,11 @@ fn screen_order(
         Err(e) => return Ok(Err(format!("all journeys: {e}"))),
     };
     run.full = Some(fit.clone());
+    if base.last_touch && matches!(base.pairs, Pairs::All) {
+        return Ok(Err(
+            "the base candidate already has every order feature".into()
+        ));
+    }
     #[expect(clippy::cast_precision_loss, reason = "journey counts below 2^53")]
     let threshold = (source.total.journeys() as f64).ln();
     let sorted = source.total.sorted();
@@ -636,7 +643,6 @@ fn screen_order(
         let with_last = base
             .clone()
             .last_touch(true)
-            .pairs(Pairs::None)
             .tolerance(base.tolerance.max(SCREEN_TOLERANCE))?;
         fit = match Source::project(&source.total, &with_last)?.finish_lean(Some(&fit)) {
             Ok(m) => m,
@@ -655,10 +661,17 @@ fn screen_order(
              the same model as without"
         )));
     }
-    let pairs = if pairs.is_empty() {
-        Pairs::None
-    } else {
-        Pairs::Only(pairs)
+    // the base's own pairs stay (they score about 0 at its own fit, so
+    // the screen never keeps them): the candidate adds to the base
+    let pairs = match &base.pairs {
+        Pairs::All => Pairs::All,
+        Pairs::Only(own) => {
+            let mut all = own.clone();
+            all.extend(pairs.into_iter().filter(|p| !own.contains(p)));
+            Pairs::Only(all)
+        }
+        Pairs::None if pairs.is_empty() => Pairs::None,
+        Pairs::None => Pairs::Only(pairs),
     };
     let cand = base
         .clone()
@@ -744,5 +757,59 @@ mod tests {
         );
         assert_eq!(sel.chosen, 1, "{}", sel.reason);
         assert_eq!(model.config(), &order);
+    }
+
+    /// The order candidate adds to the base's own order features: the
+    /// screen runs at the base's fit with its pair, and a base with every
+    /// order feature gets no order candidate.
+    #[test]
+    fn the_order_candidate_keeps_the_base_features() {
+        let mut js = cell("none", &[], 100, 10);
+        js.extend(cell("a", &["a"], 100, 50));
+        js.extend(cell("b", &["b"], 100, 25));
+        js.extend(cell("ab", &["a", "b"], 100, 90));
+        js.extend(cell("ba", &["b", "a"], 100, 60));
+        let set = JourneySet::from_journeys(&js).unwrap();
+        let presence = IncrementalConfig::new()
+            .l2(1e-9)
+            .unwrap()
+            .exposure(Exposure::Presence);
+        let own = vec![("b".to_owned(), "a".to_owned())];
+        let with_pair = presence.clone().pairs(Pairs::Only(own.clone()));
+        let config = SelectConfig::new()
+            .candidates(vec![("pair".into(), with_pair)])
+            .unwrap()
+            .order_stage(true);
+        let (_, sel) = select(&set, config).unwrap();
+        // with "b before a" fitted, its mirror "a before b" says nothing
+        // more (every journey with both has exactly one of them): without
+        // the base's pair kept in the screen's fit, the mirror would pass
+        // with a statistic of 12 > ln(500) (see `score_statistics_by_hand`)
+        let order = &sel.candidates[1];
+        assert!(order.score.is_none(), "{order:?}");
+        assert!(
+            order
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("no order feature passed"),
+            "{order:?}"
+        );
+        let full = presence.last_touch(true).pairs(Pairs::All);
+        let config = SelectConfig::new()
+            .candidates(vec![("full".into(), full)])
+            .unwrap()
+            .order_stage(true);
+        let (_, sel) = select(&set, config).unwrap();
+        let order = &sel.candidates[1];
+        assert!(order.score.is_none());
+        assert!(
+            order
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("every order feature"),
+            "{order:?}"
+        );
     }
 }

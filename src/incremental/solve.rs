@@ -601,6 +601,10 @@ pub(crate) fn order_scores(
             it.ch = map[it.ch as usize];
             it.count = config.stored_count(usize::from(it.count));
         }
+        // the base's own pair terms see its cap, as its items do
+        for p in &mut shape.pairs {
+            p.2 = config.stored_count(usize::from(p.2));
+        }
         let mu = sigmoid(base.coefs.eta(&base.config, &shape, |_| true));
         let cell = c.cell(i);
         #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
