@@ -1034,15 +1034,12 @@ impl CreditPartial {
             });
         };
         self.stager.stage(journey, &mut self.scratch)?;
-        let b = self.config.breakdowns;
-        self.sums.reserve(b, self.scratch.catalog());
-        self.sums.credit(
+        Self::credit_staged(
+            &self.config,
+            &mut self.sums,
             &mut self.crediter,
+            &self.scratch,
             model,
-            self.config.kind,
-            b,
-            self.scratch.iter(),
-            &Same,
         )
     }
 
@@ -1060,16 +1057,29 @@ impl CreditPartial {
     ) -> Result<()> {
         self.check_model(model)?;
         self.stager.stage(journey, &mut self.scratch)?;
-        let b = self.config.breakdowns;
-        self.sums.reserve(b, self.scratch.catalog());
-        self.sums.credit(
+        Self::credit_staged(
+            &self.config,
+            &mut self.sums,
             &mut self.crediter,
+            &self.scratch,
             model,
-            self.config.kind,
-            b,
-            self.scratch.iter(),
-            &Same,
         )
+    }
+
+    /// Credits the journey staged in `scratch` (by `observe`,
+    /// `observe_with` or `observe_coded`) with `model`, the sums sized to
+    /// the catalog first. Takes the fields, not `self`: `model` may be
+    /// borrowed from `config`.
+    fn credit_staged<M: AttributionModel + ?Sized>(
+        config: &CreditConfig,
+        sums: &mut Sums,
+        crediter: &mut Crediter,
+        scratch: &JourneySet,
+        model: &M,
+    ) -> Result<()> {
+        let b = config.breakdowns;
+        sums.reserve(b, scratch.catalog());
+        sums.credit(crediter, model, config.kind, b, scratch.iter(), &Same)
     }
 
     fn check_model<M: AttributionModel + ?Sized>(&self, model: &M) -> Result<()> {
@@ -1552,15 +1562,12 @@ impl CreditPartial {
             });
         };
         self.scratch.stage_coded(id, outcome, touches)?;
-        let b = self.config.breakdowns;
-        self.sums.reserve(b, self.scratch.catalog());
-        self.sums.credit(
+        Self::credit_staged(
+            &self.config,
+            &mut self.sums,
             &mut self.crediter,
+            &self.scratch,
             model,
-            self.config.kind,
-            b,
-            self.scratch.iter(),
-            &Same,
         )
     }
 }
