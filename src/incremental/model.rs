@@ -194,6 +194,17 @@ pub struct CreditDiagnostics {
     pub removal_fallback: u64,
 }
 
+/// How one journey's raw effects were decided (for
+/// [`Incremental::credit_diagnostics`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Decided {
+    /// More than [`SHAPLEY_EXACT_LIMIT`] channels under a Shapley rule:
+    /// single-removal effects were used.
+    removal_fallback: bool,
+    /// Some channel's effect (before any baseline share) was negative.
+    clamped: bool,
+}
+
 /// A fitted incremental model: regularized logistic conversion model plus
 /// counterfactual credit. Implements [`AttributionModel`], so
 /// [`attribute`](crate::attribute) gives a report that reconciles to the
@@ -392,9 +403,10 @@ impl Incremental {
         sigmoid(self.coefs.eta(&self.config, &shape, |_| true))
     }
 
-    /// Per distinct channel raw effects (Shapley or removal), and whether
-    /// the removal fallback was used.
-    pub(super) fn raw_effects(&self, scratch: &mut Scratch) -> bool {
+    /// Per distinct channel raw effects (Shapley or removal; under
+    /// [`CreditRule::BaselineByEffect`] the final weights), and how they
+    /// were decided.
+    pub(super) fn raw_effects(&self, scratch: &mut Scratch) -> Decided {
         let Scratch {
             shape,
             raw: out,
@@ -441,17 +453,25 @@ impl Incremental {
                     }
                 }
             }
+            let clamped = out.iter().any(|&x| x < 0.0);
             if self.config.credit == CreditRule::BaselineByEffect {
                 self.baseline_by_effect(shape, v[n - 1], out);
             }
-            false
+            Decided {
+                removal_fallback: false,
+                clamped,
+            }
         } else {
             let full = sigmoid(self.coefs.eta(cfg, shape, |_| true));
             out.extend((0..k).map(|i| full - sigmoid(self.coefs.eta(cfg, shape, |x| x != i))));
+            let clamped = out.iter().any(|&x| x < 0.0);
             if self.config.credit == CreditRule::BaselineByEffect {
                 self.baseline_by_effect(shape, full, out);
             }
-            shapley
+            Decided {
+                removal_fallback: shapley,
+                clamped,
+            }
         }
     }
 
@@ -513,11 +533,12 @@ impl Incremental {
             }
             d.credited += 1;
             self.bound_shape(&j, &mut binding, &mut scratch.shape);
-            d.removal_fallback += u64::from(self.raw_effects(&mut scratch));
+            let decided = self.raw_effects(&mut scratch);
+            d.removal_fallback += u64::from(decided.removal_fallback);
+            // counted on the effects themselves: `BaselineByEffect`'s weights
+            // are never negative, the effects they clamp may be
+            d.clamped += u64::from(decided.clamped);
             let raw = &scratch.raw;
-            if raw.iter().any(|&x| x < 0.0) {
-                d.clamped += 1;
-            }
             if raw.iter().all(|&x| x <= 0.0) {
                 d.equal_split += 1;
             }
@@ -574,6 +595,45 @@ mod tests {
         for credit in [CreditRule::Shapley, CreditRule::Removal] {
             let m = Incremental::fit(&set, &IncrementalConfig::new().credit(credit)).unwrap();
             check_bound_matches_by_name(&m, &stream);
+        }
+    }
+
+    #[test]
+    fn diagnostics_count_clamped_effects_under_every_shapley_rule() {
+        use crate::{SimpleJourney, SimpleTouch};
+        use chrono::DateTime;
+        // "bad" lowers conversion: 200 of 400 convert on `good`, 60 of 400
+        // on `good > bad`, 10 of 400 on `bad`, 20 of 400 with no touch.
+        // Under a main-effects fit, bad's effect is negative on every
+        // journey it is on: 60 + 10 = 70 converted journeys are clamped,
+        // and the 10 on `bad` alone have no positive effect (equal split).
+        let t = |d: i64| DateTime::from_timestamp(86_400 * d, 0).unwrap();
+        let mut js = Vec::new();
+        for (path, converted) in [
+            (&["good"][..], 200),
+            (&["good", "bad"][..], 60),
+            (&["bad"][..], 10),
+            (&[][..], 20),
+        ] {
+            for i in 0..400 {
+                let mut j = SimpleJourney::new(format!("{}-{i}", path.join(">")));
+                for (d, c) in path.iter().enumerate() {
+                    j = j.touch(SimpleTouch::new(*c, t(d as i64)));
+                }
+                if i < converted {
+                    j = j.converted(10.0);
+                }
+                js.push(j);
+            }
+        }
+        let set = JourneySet::from_journeys(js).unwrap();
+        for credit in [CreditRule::Shapley, CreditRule::BaselineByEffect] {
+            let m = Incremental::fit(&set, &IncrementalConfig::new().credit(credit)).unwrap();
+            let d = m.credit_diagnostics(&set);
+            assert_eq!(d.credited, 270, "{credit:?}");
+            assert_eq!(d.clamped, 70, "{credit:?}");
+            assert_eq!(d.equal_split, 10, "{credit:?}");
+            assert_eq!(d.removal_fallback, 0, "{credit:?}");
         }
     }
 
