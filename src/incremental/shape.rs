@@ -2,6 +2,8 @@
 //! exposure counts, recency flags, last-touch ranks and order pairs; and the
 //! linear predictor of a channel subset.
 
+use std::collections::HashMap;
+
 use super::config::IncrementalConfig;
 
 /// A channel index the fitted model does not know (no coefficients).
@@ -39,7 +41,16 @@ pub(crate) struct Shape {
     /// each item after each item's first touch.
     suffix: Vec<u32>,
     after: Vec<u32>,
+    /// Item of each key, once a journey has more than [`SCAN_ITEMS`]
+    /// distinct channels (below, a scan of `items` is faster); only read
+    /// by key, never iterated, so its order cannot reach a result.
+    slots: HashMap<u32, usize>,
 }
+
+/// Distinct channels up to which [`Shape::build`] finds a touch's item by
+/// scanning; above, through [`Shape::slots`], so a journey's cost stays
+/// linear in its touches.
+const SCAN_ITEMS: usize = 32;
 
 impl Shape {
     /// Builds the shape of a journey given as `(key, ch)` per touch in time
@@ -56,13 +67,23 @@ impl Shape {
         self.pairs.clear();
         self.capped = false;
         self.seq.clear();
+        self.slots.clear();
         let end = ts.last().copied().unwrap_or(0);
         for (pos, (key, ch)) in touches.enumerate() {
             let pos32 = u32::try_from(pos).unwrap_or(u32::MAX);
             let recent = config
                 .recency_ms
                 .is_some_and(|w| ts.get(pos).is_some_and(|&t| end.saturating_sub(t) <= w));
-            match self.items.iter().position(|it| it.key == key) {
+            let found = if self.items.len() <= SCAN_ITEMS {
+                self.items.iter().position(|it| it.key == key)
+            } else {
+                if self.slots.is_empty() {
+                    self.slots
+                        .extend(self.items.iter().enumerate().map(|(i, it)| (it.key, i)));
+                }
+                self.slots.get(&key).copied()
+            };
+            match found {
                 Some(i) => {
                     let it = &mut self.items[i];
                     it.touches = it.touches.saturating_add(1);
@@ -71,6 +92,9 @@ impl Shape {
                     self.seq.push(i);
                 }
                 None => {
+                    if !self.slots.is_empty() {
+                        self.slots.insert(key, self.items.len());
+                    }
                     self.seq.push(self.items.len());
                     self.items.push(Item {
                         key,
@@ -348,6 +372,43 @@ mod tests {
         shape.build(&capped, touches.iter().map(|&c| (c, c)), &ts, |_, _| true);
         assert!(shape.pairs.contains(&(0, 1, 2)));
         assert!(shape.capped);
+    }
+
+    /// Past `SCAN_ITEMS` distinct channels items are found through the key
+    /// table: the same items, in first-touch order, with the same touch
+    /// counts and sequence as a scan. Keys 1000, 1007, ... (40 distinct,
+    /// `7 * i mod 40` apart), then the first three keys again: each of
+    /// those has 2 touches, the others 1.
+    #[test]
+    fn many_items_are_found_by_key() {
+        let config = IncrementalConfig::new().exposure(Exposure::Linear);
+        let first: Vec<u32> = (0..40).map(|i| 1000 + (7 * i) % 40).collect();
+        let touches: Vec<u32> = first
+            .iter()
+            .copied()
+            .chain(first[..3].iter().copied())
+            .collect();
+        let ts: Vec<i64> = (0..touches.len() as i64).collect();
+        let mut shape = Shape::default();
+        shape.build(&config, touches.iter().map(|&c| (c, c)), &ts, |_, _| true);
+        let keys: Vec<u32> = shape.items.iter().map(|it| it.key).collect();
+        assert_eq!(keys, first);
+        let counts: Vec<u32> = shape.items.iter().map(|it| it.touches).collect();
+        let mut want = vec![1; 40];
+        want[..3].copy_from_slice(&[2, 2, 2]);
+        assert_eq!(counts, want);
+        let seq: Vec<usize> = (0..40).chain(0..3).collect();
+        assert_eq!(shape.seq, seq);
+        assert_eq!((shape.items[1].first, shape.items[1].last), (1, 41));
+        // a second, short journey through the same scratch scans again
+        shape.build(
+            &config,
+            [5_u32, 6, 5].iter().map(|&c| (c, c)),
+            &ts[..3],
+            |_, _| true,
+        );
+        let keys: Vec<u32> = shape.items.iter().map(|it| it.key).collect();
+        assert_eq!((keys, shape.seq.clone()), (vec![5, 6], vec![0, 1, 0]));
     }
 
     /// Above `DENSE_PAIRS` distinct items the counts come from sorted
