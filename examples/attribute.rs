@@ -359,7 +359,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let is_paths = o.file.as_deref().is_some_and(|f| f.ends_with(".csv"));
     let direct = direct_set(&o);
 
-    let (tally, notes, start) = if is_paths {
+    let (tally, notes, start, seconds) = if is_paths {
         let rows = common::parse_paths(&text, Currency::default())?;
         let journeys: u128 = rows
             .iter()
@@ -419,7 +419,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 common::credit_path_journeys(model.as_ref(), paths)?
             }
         };
-        (tally, notes, start)
+        // before the input is dropped: freeing it is no model's work
+        (tally, notes, start, start.elapsed().as_secs_f64())
     } else {
         let journeys = common::parse_journeys_with_lines(&text)?;
         let mut set = common::journey_set(&journeys)?;
@@ -473,9 +474,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 Tally::from_report(&attribute(model.as_ref(), &set)?)
             }
         };
-        (tally, notes, start)
+        // before the input is dropped: freeing it is no model's work
+        (tally, notes, start, start.elapsed().as_secs_f64())
     };
-    let seconds = start.elapsed().as_secs_f64();
     let read_seconds = start.duration_since(read_start).as_secs_f64();
     if !tally.reconciles() {
         return Err(format!(
