@@ -88,36 +88,6 @@ fn hand_out(left: i64, key: &[i64], out: &mut [i64]) -> bool {
     if left == 0 {
         return true;
     }
-    let (key, out) = (&key[..n], &mut out[..n]);
-    if left == 1 {
-        // the largest key, the earliest on ties: one pass, no rank table
-        let mut best = 0;
-        let mut top = i64::MIN;
-        for (i, &k) in key.iter().enumerate() {
-            if k > top {
-                (best, top) = (i, k);
-            }
-        }
-        if let Some(o) = out.get_mut(best) {
-            *o += 1;
-        }
-        return true;
-    }
-    if left as usize + 1 == n {
-        // every part but the last in hand-out order: the smallest key, the
-        // latest on ties
-        let mut worst = n;
-        let mut low = i64::MAX;
-        for (i, &k) in key.iter().enumerate().rev() {
-            if k < low {
-                (worst, low) = (i, k);
-            }
-        }
-        for (i, o) in out.iter_mut().enumerate() {
-            *o += i64::from(i != worst);
-        }
-        return true;
-    }
     let mut rank = [0_u8; SMALL];
     ranks(&key[..n], &mut rank[..n]);
     for (o, &r) in out.iter_mut().zip(&rank[..n]) {
