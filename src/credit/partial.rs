@@ -1182,7 +1182,12 @@ impl CreditPartial {
     /// [`Error::InvalidParameter`] for a value outside `0..=2^53` minor
     /// units (`value_minor`), a value without conversions (`value_minor`)
     /// or an empty channel name (`path`); [`Error::Overflow`] when a count
-    /// or a sum overflows. On error the partial is unchanged.
+    /// or a sum overflows. On error the partial's sums are unchanged: every
+    /// check (counts, the model's weights, each sum against its limit) is
+    /// made before anything is added, without copying the sums. A path's
+    /// new channel names are interned before the model runs, so an error
+    /// found after that (the model's, or a line past its limit) leaves them
+    /// in the catalog, as zero lines in the report.
     ///
     /// # Example
     ///
