@@ -26,8 +26,8 @@ Every time is the best of 5 runs. What each side's time includes:
   the credit; first, last, linear: crediting the rows' distinct converting
   journeys, each once, times its count, and building the report). Reading
   the file, parsing it and interning the paths into journeys come before
-  the clock (`read_seconds`, printed in its own column for the heuristic
-  row): they do not depend on the model. First + last + linear is the sum
+  the clock (`read_seconds`, printed in its own column): they do not
+  depend on the model. First + last + linear is the sum
   of three runs, one per model.
 
 Set CARGO_TARGET_DIR as for any build; the example is built in release.
