@@ -118,6 +118,26 @@ fn ranks(key: &[i64], rank: &mut [u8]) {
     }
 }
 
+/// [`ranks`] of two sets of keys of the same length in one pass over the
+/// pairs (half the loop control of two calls).
+#[inline]
+fn ranks_pair((ka, kb): (&[i64], &[i64]), (ra, rb): (&mut [u8], &mut [u8])) {
+    let n = ka.len().min(kb.len()).min(ra.len()).min(rb.len());
+    for i in 0..n {
+        let (a, b) = (ka[i], kb[i]);
+        let (mut x, mut y) = (ra[i], rb[i]);
+        for j in i + 1..n {
+            let (fa, fb) = (ka[j] > a, kb[j] > b);
+            x += u8::from(fa);
+            y += u8::from(fb);
+            ra[j] += u8::from(!fa);
+            rb[j] += u8::from(!fb);
+        }
+        ra[i] = x;
+        rb[i] = y;
+    }
+}
+
 /// Both largest-remainder splits of one journey over the same weights:
 /// `value` into `vals` and `units` into `us`, with the same results as two
 /// [`apportion_weighted`] calls, in one pass over the weights for journeys
@@ -167,10 +187,25 @@ fn apportion_pair(
         let frac = x - f as f64;
         ku[i] = ordered_bits(frac);
     }
-    if !hand_out(value - av, kv, vals) {
+    let (lv, lu) = (value - av, units - au);
+    let counts = 1..=n as i64;
+    if counts.contains(&lv) && counts.contains(&lu) {
+        // both splits have leftovers (the common case): rank both sets of
+        // keys in one pass over the pairs
+        let (mut rv, mut ru) = ([0_u8; SMALL], [0_u8; SMALL]);
+        ranks_pair((&kv[..n], &ku[..n]), (&mut rv[..n], &mut ru[..n]));
+        for (o, &r) in vals.iter_mut().zip(&rv[..n]) {
+            *o += i64::from(i64::from(r) < lv);
+        }
+        for (o, &r) in us.iter_mut().zip(&ru[..n]) {
+            *o += i64::from(i64::from(r) < lu);
+        }
+        return;
+    }
+    if !hand_out(lv, kv, vals) {
         apportion_sorted(value, fv, weights, vals, scratch);
     }
-    if !hand_out(units - au, ku, us) {
+    if !hand_out(lu, ku, us) {
         apportion_sorted(units, fu, weights, us, scratch);
     }
 }
@@ -648,6 +683,59 @@ mod tests {
                 apportion_weighted(total, &w, sum, &mut out, &mut s);
                 assert_eq!(out, apportion_by_sort(total, &w), "{total} {w:?}");
             }
+        }
+    }
+
+    /// Both splits of `apportion_pair` (and the cached splits of
+    /// `split_weighted`, whatever the weights repeat) are the reference's.
+    #[test]
+    fn pair_and_cached_splits_match_sorting() {
+        let mut state = 987_654_321_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let units = CONVERSION_UNITS as i64;
+        let mut scratch = Vec::new();
+        let mut keys = vec![0_i64; 2 * SMALL];
+        let mut c = Crediter::new();
+        // a few weight vectors per length, repeated: the cache hits
+        let pool: Vec<Vec<f64>> = (0..60)
+            .map(|k| {
+                let n = 1 + k % 26;
+                (0..n)
+                    .map(|_| match next() % 5 {
+                        0 => 0.0,
+                        1 => 0.1,
+                        _ => (next() % 1000) as f64 / 7.0,
+                    })
+                    .collect()
+            })
+            .filter(|w: &Vec<f64>| w.iter().sum::<f64>() > 0.0)
+            .collect();
+        for _ in 0..3000 {
+            let w = &pool[(next() % pool.len() as u64) as usize];
+            let n = w.len();
+            let sum: f64 = w.iter().sum();
+            let value = (next() % 100_000) as i64;
+            let (mut vals, mut us) = (vec![0; n], vec![0; n]);
+            apportion_pair(
+                (value, units),
+                w,
+                sum,
+                &mut vals,
+                &mut us,
+                &mut keys,
+                &mut scratch,
+            );
+            assert_eq!(vals, apportion_by_sort(value, w), "{value} {w:?}");
+            assert_eq!(us, apportion_by_sort(units, w), "{w:?}");
+            c.weights.weighted().extend_from_slice(w);
+            c.split_weighted(n, value, sum);
+            assert_eq!(&c.value[..n], &vals[..], "cached {value} {w:?}");
+            assert_eq!(&c.units[..n], &us[..], "cached {w:?}");
         }
     }
 
