@@ -28,6 +28,14 @@
 //! nothing; time decay and the lookback window, which need real times, are
 //! refused on paths.
 //!
+//! `--timings` prints `compute_seconds=S` on stderr: the model's work only
+//! (fitting and crediting, and building the report); and `read_seconds=S`,
+//! the model-independent work before it. Reading and parsing
+//! the file, interning the journeys and, for a paths file, interning each
+//! row's distinct converting journeys (what every per-journey model
+//! credits) happen before the clock starts: they do not depend on the
+//! model.
+//!
 //! Every input problem is an error naming the line and the field (see
 //! `examples/common/mod.rs`): nothing is dropped or repaired silently.
 //!
@@ -116,7 +124,10 @@ fn usage() -> String {
          \x20 --half-life-days D   time_decay half-life (default 7)\n\
          \x20 --lookback-days D    keep only touches within D days before the conversion\n\
          \x20 --direct CHANNEL     a channel last_non_direct skips (repeatable; default direct)\n\
-         \x20 --timings            print compute_seconds=S on stderr (attribution only)\n\
+         \x20 --timings            print compute_seconds=S on stderr: the model's work only\n\
+         \x20                      (fit and credit; reading, parsing and interning the input,\n\
+         \x20                      paths into their distinct journeys, come before the clock),\n\
+         \x20                      and read_seconds=S: that reading, parsing and interning\n\
          \x20 --intervals R        incremental: 95% bootstrap intervals from R replicates\n\
          \x20 -h, --help           this help\n",
     );
@@ -337,6 +348,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .clone()
         .ok_or("--model NAME is required (see --help)")?;
     check_model(&model_name)?;
+    let read_start = Instant::now();
     let mut text = String::new();
     match &o.file {
         Some(path) => text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?,
@@ -347,7 +359,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let is_paths = o.file.as_deref().is_some_and(|f| f.ends_with(".csv"));
     let direct = direct_set(&o);
 
-    let (tally, notes, seconds) = if is_paths {
+    let (tally, notes, start, seconds) = if is_paths {
         let rows = common::parse_paths(&text, Currency::default())?;
         let journeys: u128 = rows
             .iter()
@@ -366,9 +378,23 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 count: r.conversions,
             }),
         );
+        // model-independent: the rows' distinct converting journeys,
+        // interned once, before the clock starts
+        let per_journey = !matches!(model_name.as_str(), "markov" | "shapley");
+        if model_name == "time_decay" {
+            return Err("paths carry no timestamps: time_decay needs journeys".into());
+        }
+        if per_journey && o.lookback_days.is_some() {
+            return Err("paths carry no timestamps: --lookback-days needs journeys".into());
+        }
+        let paths = if per_journey {
+            Some(common::path_journeys(&rows)?)
+        } else {
+            None
+        };
         let start = Instant::now();
-        let tally = match model_name.as_str() {
-            "markov" => {
+        let tally = match (model_name.as_str(), &paths) {
+            ("markov", _) => {
                 let mut fit = MarkovPartial::new(markov_config(&o, Currency::default())?);
                 for r in &rows {
                     fit.observe_path(&r.path, r.conversions, r.value_minor, r.nulls)
@@ -376,7 +402,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 Tally::from_channel_credits(&fit.finish()?.credits()?, journeys, conversions, value)
             }
-            "shapley" => {
+            ("shapley", _) => {
                 let mut fit = ShapleyPartial::new(shapley_config(&o, Currency::default())?);
                 for r in &rows {
                     fit.observe_path(&r.path, r.conversions, r.value_minor, r.nulls)
@@ -384,19 +410,17 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 Tally::from_channel_credits(&fit.finish()?.credits()?, journeys, conversions, value)
             }
-            "time_decay" => {
-                return Err("paths carry no timestamps: time_decay needs journeys".into());
+            (_, None) => return Err("no journeys prepared for a per-journey model".into()),
+            ("incremental", Some(paths)) => {
+                common::credit_path_journeys(&fit_incremental_paths(&rows)?, paths)?
             }
-            _ if o.lookback_days.is_some() => {
-                return Err("paths carry no timestamps: --lookback-days needs journeys".into());
-            }
-            "incremental" => common::credit_paths(&fit_incremental_paths(&rows)?, &rows)?,
-            name => {
+            (name, Some(paths)) => {
                 let model = build_model(name, &o, &JourneySet::new())?;
-                common::credit_paths(model.as_ref(), &rows)?
+                common::credit_path_journeys(model.as_ref(), paths)?
             }
         };
-        (tally, notes, start.elapsed().as_secs_f64())
+        // before the input is dropped: freeing it is no model's work
+        (tally, notes, start, start.elapsed().as_secs_f64())
     } else {
         let journeys = common::parse_journeys_with_lines(&text)?;
         let mut set = common::journey_set(&journeys)?;
@@ -450,8 +474,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 Tally::from_report(&attribute(model.as_ref(), &set)?)
             }
         };
-        (tally, notes, start.elapsed().as_secs_f64())
+        // before the input is dropped: freeing it is no model's work
+        (tally, notes, start, start.elapsed().as_secs_f64())
     };
+    let read_seconds = start.duration_since(read_start).as_secs_f64();
     if !tally.reconciles() {
         return Err(format!(
             "{}: channel credit does not add up to the totals ({} conversions, {} minor units): a bug, please report it",
@@ -463,6 +489,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     writeln!(std::io::stdout().lock(), "{json}")?;
     if o.timings {
         eprintln!("compute_seconds={seconds:.6}");
+        eprintln!("read_seconds={read_seconds:.6}");
     }
     Ok(())
 }

@@ -540,27 +540,8 @@ impl JourneySet {
         Ok(())
     }
 
-    /// Makes the set hold exactly `journey` (the catalog is kept and grows),
-    /// reusing every buffer: what streaming partials observe through. On
-    /// error the set is empty.
-    ///
-    /// # Errors
-    ///
-    /// As [`push`](Self::push).
-    pub(crate) fn stage_one<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
-        let mut id = if self.ids.len() == 1 {
-            self.ids.pop().unwrap_or_default()
-        } else {
-            String::new()
-        };
-        self.clear_journeys();
-        id.clear();
-        id.push_str(journey.id());
-        self.push_with_id(journey, id)
-    }
-
-    /// [`stage_one`](Self::stage_one) for a journey whose touches the
-    /// caller already interned into this set's catalog and sorted by time
+    /// Makes the set hold exactly one journey (the catalog is kept), whose
+    /// touches the caller already interned into this set's catalog and sorted by time
     /// (the streaming credit path): the set holds exactly that journey,
     /// and the id's buffer is reused. On error the set is empty.
     ///
@@ -886,7 +867,7 @@ impl<'a> JourneyView<'a> {
 
 /// Staging one journey given by codes (what
 /// [`CreditPartial::observe_coded`](crate::CreditPartial::observe_coded)
-/// credits): the columnar counterpart of `stage_one`.
+/// credits): the columnar counterpart of `stage_interned`.
 impl JourneySet {
     /// Makes the set hold exactly one journey whose names are codes into
     /// this set's catalog, converting amounts and sorting touches by time

@@ -22,7 +22,8 @@ use serde_json::Value;
 use touchpoint::Report as ChannelCredits;
 use touchpoint::chrono::{DateTime, Utc};
 use touchpoint::{
-    AttributionModel, Crediter, Currency, JourneySet, Milestone, Report, SimpleJourney, SimpleTouch,
+    AttributionModel, Breakdowns, CreditPartial, Currency, JourneySet, Milestone, Report,
+    SimpleJourney, SimpleTouch,
 };
 
 /// Why a line was rejected.
@@ -531,12 +532,81 @@ pub fn row_representatives(rows: &[PathRow]) -> Vec<(usize, SimpleJourney, u64)>
     out
 }
 
-/// Credits aggregated path rows **by weight**: each row's journeys are
-/// identical, so one journey is credited and its credit multiplied by the
-/// count. Exactly the result of expanding every row into its journeys, in
-/// time independent of the counts (a count of 2^62 costs what a count of 1
-/// costs). Totals are the rows' totals; the input's currency is the
-/// default (2 decimals).
+/// The converting journeys of path rows, interned once: at most two
+/// distinct journeys per row (the row's value split equally to the cent:
+/// `value % n` of its journeys get one cent more), each with how many
+/// journeys it stands for, and the rows' totals. Built while reading the
+/// file (it does not depend on the model), so that crediting is one tight
+/// pass over the distinct journeys, whatever the model.
+///
+/// Journeys that did not convert earn no credit and are left out of the
+/// set (they are counted in the totals): a channel that appears only on
+/// them has no line, as before.
+#[derive(Debug, Clone)]
+pub struct PathJourneys {
+    /// The distinct converting journeys, touches one day apart from the
+    /// epoch, each named after its row's line (`line 7`).
+    pub set: JourneySet,
+    /// How many journeys each journey of `set` stands for.
+    pub counts: Vec<u64>,
+    /// Journeys of the rows, converted or not.
+    pub journeys: u128,
+    /// Converted journeys.
+    pub conversions: u128,
+    /// Their value, minor units.
+    pub value_minor: i128,
+}
+
+/// Interns the converting journeys of `rows` (see [`PathJourneys`]).
+///
+/// # Errors
+///
+/// The library's error for a journey it rejects, naming the row's line.
+pub fn path_journeys(rows: &[PathRow]) -> Result<PathJourneys, String> {
+    let mut p = PathJourneys {
+        set: JourneySet::new(),
+        counts: Vec::new(),
+        journeys: 0,
+        conversions: 0,
+        value_minor: 0,
+    };
+    for row in rows {
+        p.journeys += u128::from(row.conversions) + u128::from(row.nulls);
+        p.conversions += u128::from(row.conversions);
+        p.value_minor += i128::from(row.value_minor);
+        for (count, value, converted) in row_groups(row) {
+            if count == 0 || !converted {
+                continue;
+            }
+            let j = row_journey(row, &format!("line {}", row.line), value, true);
+            p.set
+                .push(&j)
+                .map_err(|e| format!("line {}: {e}", row.line))?;
+            p.counts.push(count);
+        }
+    }
+    Ok(p)
+}
+
+/// Credits aggregated path rows **by weight**: [`path_journeys`], then
+/// [`credit_path_journeys`].
+///
+/// # Errors
+///
+/// As both.
+pub fn credit_paths<M: AttributionModel + ?Sized>(
+    model: &M,
+    rows: &[PathRow],
+) -> Result<Tally, String> {
+    credit_path_journeys(model, &path_journeys(rows)?)
+}
+
+/// Credits the distinct journeys of path rows **by weight**: each is
+/// credited once and its credit multiplied by its count
+/// ([`CreditPartial::observe_set_counted_with`]). Exactly the result of
+/// expanding every row into its journeys, in time independent of the
+/// counts (a count of 2^62 costs what a count of 1 costs). Totals are the
+/// rows' totals; the input's currency is the default (2 decimals).
 ///
 /// This is the one function every rule-based (or fitted per-journey) model
 /// goes through on paths. It does not use `CreditPartial::observe_path`,
@@ -544,60 +614,32 @@ pub fn row_representatives(rows: &[PathRow]) -> Vec<(usize, SimpleJourney, u64)>
 /// a touch may differ by a cent from the sum of per-journey splits): this
 /// example's output is the expanded journeys' credit, to the cent.
 ///
-/// Every distinct journey (at most two converted ones per row: the row's
-/// value split into whole cents) is interned once into one `JourneySet`,
-/// credited once, and its credit multiplied by its count into sums indexed
-/// by channel id; names are looked up only at the end.
+/// Only the channel breakdown is computed (paths name no campaign or
+/// content); every channel on a converting path has a line, credited or
+/// not.
 ///
 /// # Errors
 ///
-/// The model's errors, naming the row's line.
-pub fn credit_paths<M: AttributionModel + ?Sized>(
+/// The model's errors (naming the journey, `line N`, of the row).
+pub fn credit_path_journeys<M: AttributionModel + ?Sized>(
     model: &M,
-    rows: &[PathRow],
+    paths: &PathJourneys,
 ) -> Result<Tally, String> {
-    let mut t = Tally {
-        model: model.name().to_owned(),
-        full_credit: matches!(model.kind(), touchpoint::CreditKind::Full),
-        ..Tally::default()
-    };
-    let mut set = JourneySet::new();
-    // (line, count) of each journey in `set`, in push order.
-    let mut counts: Vec<(usize, u64)> = Vec::new();
-    for row in rows {
-        t.journeys += u128::from(row.conversions) + u128::from(row.nulls);
-        t.conversions += u128::from(row.conversions);
-        t.value_minor += i128::from(row.value_minor);
-        for (count, value, converted) in row_groups(row) {
-            if count == 0 || !converted {
-                continue;
-            }
-            let j = row_journey(row, "row", value, true);
-            set.push(&j)
-                .map_err(|e| format!("line {}: {e}", row.line))?;
-            counts.push((row.line, count));
-        }
-    }
-    let mut sums: Vec<(u128, i128)> = vec![(0, 0); set.catalog().channels().len()];
-    let mut crediter = Crediter::new();
-    for (view, &(line, count)) in set.iter().zip(&counts) {
-        crediter
-            .credit(model, &view)
-            .map_err(|e| format!("line {line}: {e}"))?;
-        let units = crediter.conversion_units();
-        let values = crediter.values();
-        for (i, c) in view.channels().iter().enumerate() {
-            let e = &mut sums[c.index()];
-            e.0 += u128::from(units[i] as u64) * u128::from(count);
-            e.1 += i128::from(values[i]) * i128::from(count);
-        }
-    }
-    // Every channel on a converted path has a line, credited or not: the
-    // set holds only converted journeys, so that is every channel in it.
-    for (k, name) in set.catalog().channels().enumerate() {
-        t.channels.insert(name.to_owned(), sums[k]);
-    }
-    Ok(t)
+    let config = CreditPartial::with_currency(model, Currency::default())
+        .config()
+        .clone()
+        .with_breakdowns(Breakdowns::CHANNELS);
+    let mut partial = CreditPartial::new(config);
+    partial
+        .observe_set_counted_with(model, &paths.set, &paths.counts)
+        .map_err(|e| e.to_string())?;
+    let report = partial.finish();
+    Ok(Tally {
+        journeys: paths.journeys,
+        conversions: paths.conversions,
+        value_minor: paths.value_minor,
+        ..Tally::from_report(&report)
+    })
 }
 
 /// What one journey looks like to the fallback notes: its channels, whether

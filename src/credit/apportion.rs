@@ -118,6 +118,26 @@ fn ranks(key: &[i64], rank: &mut [u8]) {
     }
 }
 
+/// [`ranks`] of two sets of keys of the same length in one pass over the
+/// pairs (half the loop control of two calls).
+#[inline]
+fn ranks_pair((ka, kb): (&[i64], &[i64]), (ra, rb): (&mut [u8], &mut [u8])) {
+    let n = ka.len().min(kb.len()).min(ra.len()).min(rb.len());
+    for i in 0..n {
+        let (a, b) = (ka[i], kb[i]);
+        let (mut x, mut y) = (ra[i], rb[i]);
+        for j in i + 1..n {
+            let (fa, fb) = (ka[j] > a, kb[j] > b);
+            x += u8::from(fa);
+            y += u8::from(fb);
+            ra[j] += u8::from(!fa);
+            rb[j] += u8::from(!fb);
+        }
+        ra[i] = x;
+        rb[i] = y;
+    }
+}
+
 /// Both largest-remainder splits of one journey over the same weights:
 /// `value` into `vals` and `units` into `us`, with the same results as two
 /// [`apportion_weighted`] calls, in one pass over the weights for journeys
@@ -150,26 +170,42 @@ fn apportion_pair(
     for (i, &w) in weights.iter().enumerate() {
         // as in `apportion_keyed`: floor, clamped, and the fraction's key
         let x = w * fv;
-        #[expect(clippy::cast_possible_truncation, reason = "clamped to [0, total]")]
-        let f = (x as i64).clamp(0, value);
+        // x >= 0 (or -0.0): the cast is >= 0, only an overshoot needs a cap
+        #[expect(clippy::cast_possible_truncation, reason = "capped to [0, total]")]
+        let f = (x as i64).min(value);
         vals[i] = f;
         av += f;
         #[expect(clippy::cast_precision_loss, reason = "parts are below 2^53")]
         let frac = x - f as f64;
         kv[i] = ordered_bits(frac);
         let x = w * fu;
-        #[expect(clippy::cast_possible_truncation, reason = "clamped to [0, total]")]
-        let f = (x as i64).clamp(0, units);
+        #[expect(clippy::cast_possible_truncation, reason = "capped to [0, total]")]
+        let f = (x as i64).min(units);
         us[i] = f;
         au += f;
         #[expect(clippy::cast_precision_loss, reason = "parts are below 2^53")]
         let frac = x - f as f64;
         ku[i] = ordered_bits(frac);
     }
-    if !hand_out(value - av, kv, vals) {
+    let (lv, lu) = (value - av, units - au);
+    let counts = 1..=n as i64;
+    if counts.contains(&lv) && counts.contains(&lu) {
+        // both splits have leftovers (the common case): rank both sets of
+        // keys in one pass over the pairs
+        let (mut rv, mut ru) = ([0_u8; SMALL], [0_u8; SMALL]);
+        ranks_pair((&kv[..n], &ku[..n]), (&mut rv[..n], &mut ru[..n]));
+        for (o, &r) in vals.iter_mut().zip(&rv[..n]) {
+            *o += i64::from(i64::from(r) < lv);
+        }
+        for (o, &r) in us.iter_mut().zip(&ru[..n]) {
+            *o += i64::from(i64::from(r) < lu);
+        }
+        return;
+    }
+    if !hand_out(lv, kv, vals) {
         apportion_sorted(value, fv, weights, vals, scratch);
     }
-    if !hand_out(units - au, ku, us) {
+    if !hand_out(lu, ku, us) {
         apportion_sorted(units, fu, weights, us, scratch);
     }
 }
@@ -321,20 +357,27 @@ pub struct Crediter {
     cache: UnitCache,
 }
 
-/// The last split of one conversion for each journey length up to
-/// [`SMALL`], with the weights it was made from (row `n`, of `SMALL`
-/// entries, holds length `n`); see [`Crediter::split_weighted`].
+/// The last few splits of one conversion for each journey length up to
+/// [`SMALL`], with the weights they were made from (rows `n * WAYS` to
+/// `n * WAYS + WAYS - 1`, of `SMALL` entries each, hold length `n`,
+/// replaced in turn); see [`Crediter::split_weighted`]. Several per length
+/// because milestone and position models give a few different weight
+/// vectors per length (one per set of anchor positions), which a single
+/// entry would keep evicting.
 ///
 /// The cache only pays when weights repeat (not under time decay, whose
 /// weights follow each journey's times), so it watches itself: every
 /// [`UnitCache::ROUND`] consultations it stays on only if at least one in
 /// eight was a hit, and once off it tries again after `8 * ROUND`
-/// journeys. Whether it is on changes the cost, never a result.
+/// journeys. Whether it is on changes the cost, never a result: an entry
+/// is used only when its weights equal the journey's bit for bit.
 #[derive(Debug, Default, Clone)]
 struct UnitCache {
     weights: Vec<f64>,
     units: Vec<i64>,
     valid: Vec<bool>,
+    /// The way of each length to replace next.
+    next: Vec<u8>,
     /// Consultations and hits in the current round.
     tries: u32,
     hits: u32,
@@ -344,6 +387,8 @@ struct UnitCache {
 
 impl UnitCache {
     const ROUND: u32 = 1024;
+    /// Entries per journey length.
+    const WAYS: usize = 4;
 
     /// Whether to consult (and fill) the cache for this journey.
     #[inline]
@@ -361,6 +406,39 @@ impl UnitCache {
             self.hits = 0;
         }
         true
+    }
+
+    /// The row holding the split for exactly weights `w` (`n` of them).
+    #[inline]
+    fn find(&self, n: usize, w: &[f64]) -> Option<usize> {
+        (n * Self::WAYS..(n + 1) * Self::WAYS).find(|&row| {
+            self.valid.get(row).copied().unwrap_or(false)
+                && self
+                    .weights
+                    .get(row * SMALL..row * SMALL + n)
+                    .is_some_and(|c| c.iter().zip(w).all(|(a, b)| a.to_bits() == b.to_bits()))
+        })
+    }
+
+    /// Keeps the split `units` of weights `w` (`n` of them), in place of
+    /// the length's oldest entry.
+    #[inline]
+    fn store(&mut self, n: usize, w: &[f64], units: &[i64]) {
+        let Some(next) = self.next.get_mut(n) else {
+            return;
+        };
+        let row = n * Self::WAYS + usize::from(*next);
+        *next = (*next + 1) % Self::WAYS as u8;
+        let cells = row * SMALL..row * SMALL + n;
+        if let (Some(ws), Some(us), Some(valid)) = (
+            self.weights.get_mut(cells.clone()),
+            self.units.get_mut(cells),
+            self.valid.get_mut(row),
+        ) {
+            ws.copy_from_slice(w);
+            us.copy_from_slice(units);
+            *valid = true;
+        }
     }
 }
 
@@ -456,18 +534,20 @@ impl Crediter {
     ///
     /// The split of one conversion depends on the weights alone, and
     /// position-based and milestone models give the same weights to every
-    /// journey of the same length and anchors: the last split of each
-    /// length is kept with its weights (compared bit for bit, so the result
-    /// is the one a new split gives) and reused when they repeat.
+    /// journey of the same length and anchors: the last few splits of each
+    /// length are kept with their weights (compared bit for bit, so the
+    /// result is the one a new split gives) and reused when they repeat.
     #[inline]
     pub(crate) fn split_weighted(&mut self, n: usize, v: i64, sum: f64) {
         #[expect(clippy::cast_possible_wrap, reason = "10^9 fits")]
         let u = CONVERSION_UNITS as i64;
         if self.keys.len() < 2 * SMALL {
             self.keys.resize(2 * SMALL, 0);
-            self.cache.weights.resize((SMALL + 1) * SMALL, 0.0);
-            self.cache.units.resize((SMALL + 1) * SMALL, 0);
-            self.cache.valid.resize(SMALL + 1, false);
+            let rows = (SMALL + 1) * UnitCache::WAYS;
+            self.cache.weights.resize(rows * SMALL, 0.0);
+            self.cache.units.resize(rows * SMALL, 0);
+            self.cache.valid.resize(rows, false);
+            self.cache.next.resize(SMALL + 1, 0);
         }
         if self.value.len() < n {
             self.value.resize(n, 0);
@@ -477,28 +557,18 @@ impl Crediter {
         }
         let w = self.weights.raw();
         let (vals, us) = (&mut self.value[..n], &mut self.units[..n]);
-        let cached =
-            (n <= SMALL && w.len() == n && self.cache.consult()).then(|| n * SMALL..n * SMALL + n);
-        if let Some(row) = cached.clone() {
-            let hit = self.cache.valid.get(n).copied().unwrap_or(false)
-                && self.cache.weights[row.clone()]
-                    .iter()
-                    .zip(w)
-                    .all(|(a, b)| a.to_bits() == b.to_bits());
-            if hit {
+        let consult = n <= SMALL && w.len() == n && self.cache.consult();
+        if consult {
+            if let Some(row) = self.cache.find(n, w) {
                 self.cache.hits += 1;
-                us.copy_from_slice(&self.cache.units[row]);
+                us.copy_from_slice(&self.cache.units[row * SMALL..row * SMALL + n]);
                 apportion_keyed(v, w, sum, vals, &mut self.keys, &mut self.scratch);
                 return;
             }
         }
         apportion_pair((v, u), w, sum, vals, us, &mut self.keys, &mut self.scratch);
-        if let Some(row) = cached {
-            self.cache.weights[row.clone()].copy_from_slice(w);
-            self.cache.units[row].copy_from_slice(us);
-            if let Some(valid) = self.cache.valid.get_mut(n) {
-                *valid = true;
-            }
+        if consult {
+            self.cache.store(n, w, us);
         }
     }
 
@@ -613,6 +683,59 @@ mod tests {
                 apportion_weighted(total, &w, sum, &mut out, &mut s);
                 assert_eq!(out, apportion_by_sort(total, &w), "{total} {w:?}");
             }
+        }
+    }
+
+    /// Both splits of `apportion_pair` (and the cached splits of
+    /// `split_weighted`, whatever the weights repeat) are the reference's.
+    #[test]
+    fn pair_and_cached_splits_match_sorting() {
+        let mut state = 987_654_321_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let units = CONVERSION_UNITS as i64;
+        let mut scratch = Vec::new();
+        let mut keys = vec![0_i64; 2 * SMALL];
+        let mut c = Crediter::new();
+        // a few weight vectors per length, repeated: the cache hits
+        let pool: Vec<Vec<f64>> = (0..60)
+            .map(|k| {
+                let n = 1 + k % 26;
+                (0..n)
+                    .map(|_| match next() % 5 {
+                        0 => 0.0,
+                        1 => 0.1,
+                        _ => (next() % 1000) as f64 / 7.0,
+                    })
+                    .collect()
+            })
+            .filter(|w: &Vec<f64>| w.iter().sum::<f64>() > 0.0)
+            .collect();
+        for _ in 0..3000 {
+            let w = &pool[(next() % pool.len() as u64) as usize];
+            let n = w.len();
+            let sum: f64 = w.iter().sum();
+            let value = (next() % 100_000) as i64;
+            let (mut vals, mut us) = (vec![0; n], vec![0; n]);
+            apportion_pair(
+                (value, units),
+                w,
+                sum,
+                &mut vals,
+                &mut us,
+                &mut keys,
+                &mut scratch,
+            );
+            assert_eq!(vals, apportion_by_sort(value, w), "{value} {w:?}");
+            assert_eq!(us, apportion_by_sort(units, w), "{w:?}");
+            c.weights.weighted().extend_from_slice(w);
+            c.split_weighted(n, value, sum);
+            assert_eq!(&c.value[..n], &vals[..], "cached {value} {w:?}");
+            assert_eq!(&c.units[..n], &us[..], "cached {w:?}");
         }
     }
 

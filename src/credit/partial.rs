@@ -15,11 +15,15 @@ use crate::dataset::{
     Catalog, ChannelId, InternedTouch, Interner, JourneySet, JourneyView, NONE_ID,
 };
 use crate::error::{Error, Result};
-use crate::journey::{Journey, SimpleJourney};
+use crate::journey::Journey;
+#[cfg(test)]
+use crate::journey::SimpleJourney;
 use crate::model::{AttributionModel, CreditKind, Shape};
 use crate::models::ModelSpec;
 use crate::money::{Currency, MAX_MINOR};
-use crate::touchpoint::{SimpleTouch, Touchpoint};
+#[cfg(test)]
+use crate::touchpoint::SimpleTouch;
+use crate::touchpoint::Touchpoint;
 
 /// Format version of serialized partials.
 pub(crate) const PARTIAL_VERSION: u32 = 1;
@@ -1178,7 +1182,12 @@ impl CreditPartial {
     /// [`Error::InvalidParameter`] for a value outside `0..=2^53` minor
     /// units (`value_minor`), a value without conversions (`value_minor`)
     /// or an empty channel name (`path`); [`Error::Overflow`] when a count
-    /// or a sum overflows. On error the partial is unchanged.
+    /// or a sum overflows. On error the partial's sums are unchanged: every
+    /// check (counts, the model's weights, each sum against its limit) is
+    /// made before anything is added, without copying the sums. A path's
+    /// new channel names are interned before the model runs, so an error
+    /// found after that (the model's, or a line past its limit) leaves them
+    /// in the catalog, as zero lines in the report.
     ///
     /// # Example
     ///
@@ -1225,41 +1234,56 @@ impl CreditPartial {
                 "non-empty channel names",
             ));
         }
-        let overflow = |what| Error::Overflow { what };
+        // validate first (counts, the model, every sum), then apply: on
+        // error the sums are unchanged, and nothing is cloned per row
         let rows = conversions
             .checked_add(nulls)
-            .ok_or(overflow("journey count"))?;
-        let mut next = self.sums.clone();
-        next.journeys = next
+            .ok_or_else(|| overflow("journey count"))?;
+        let journeys = self
+            .sums
             .journeys
             .checked_add(rows)
-            .ok_or(overflow("journey count"))?;
-        next.conversions = next
+            .ok_or_else(|| overflow("journey count"))?;
+        let total_conversions = self
+            .sums
             .conversions
             .checked_add(conversions)
-            .ok_or(overflow("conversion count"))?;
-        next.value = next
+            .ok_or_else(|| overflow("conversion count"))?;
+        let total_value = self
+            .sums
             .value
             .checked_add(i128::from(value_minor))
-            .ok_or(overflow("total value"))?;
+            .ok_or_else(|| overflow("total value"))?;
+        let b = self.config.breakdowns;
+        // the channel lines to add, by local id, and what the campaign and
+        // content breakdowns' unassigned buckets get (paths name neither)
+        let mut lines: Vec<(u32, Acc)> = Vec::new();
+        let mut whole = Acc::default();
         if conversions > 0 {
-            let whole = Acc {
-                units: u128::from(conversions) * u128::from(CONVERSION_UNITS),
-                value: i128::from(value_minor),
-            };
             if path.is_empty() {
-                next.channel.unassigned_mut().checked_merge(&whole)?;
-                next.campaign.unassigned_mut().checked_merge(&whole)?;
-                next.content.unassigned_mut().checked_merge(&whole)?;
+                whole = Acc {
+                    units: u128::from(conversions) * u128::from(CONVERSION_UNITS),
+                    value: i128::from(value_minor),
+                };
+                lines.push((NONE_ID, whole));
             } else {
-                let day = chrono::TimeDelta::days(1);
-                let mut t = chrono::DateTime::UNIX_EPOCH;
-                let mut journey = SimpleJourney::new("(aggregated path)").converted(0.0);
+                // touches one day apart from the epoch, names interned
+                let cat = self.scratch.catalog_mut();
+                let mut touches = Vec::with_capacity(path.len());
+                let mut ts = 0_i64;
                 for name in path {
-                    journey = journey.touch(SimpleTouch::new(name.as_ref(), t));
-                    t += day;
+                    touches.push(InternedTouch {
+                        channel: ChannelId(cat.channels.try_intern(name.as_ref())?),
+                        ts,
+                        campaign: NONE_ID,
+                        content: NONE_ID,
+                        cost: None,
+                        milestone: None,
+                    });
+                    ts = ts.saturating_add(86_400_000);
                 }
-                self.scratch.stage_one(&journey)?;
+                self.scratch
+                    .stage_interned("(aggregated path)", (true, 0, None), &touches)?;
                 let Some(view) = self.scratch.get(0) else {
                     return Ok(());
                 };
@@ -1276,20 +1300,52 @@ impl CreditPartial {
                         units: u128::from(u.unsigned_abs()) * u128::from(conversions),
                         value: i128::from(v),
                     };
-                    next.channel.checked_add(id.0, &acc)?;
-                    // paths name no campaign or content asset
-                    next.campaign.unassigned_mut().checked_merge(&acc)?;
-                    next.content.unassigned_mut().checked_merge(&acc)?;
+                    whole.checked_merge(&acc)?;
+                    lines.push((id.0, acc));
                 }
+                // one sum per channel (a path may repeat one)
+                lines.sort_unstable_by_key(|&(id, _)| id);
+                lines.dedup_by(|next, kept| {
+                    let same = next.0 == kept.0;
+                    if same {
+                        kept.1.units += next.1.units;
+                        kept.1.value += next.1.value;
+                    }
+                    same
+                });
             }
         }
-        if !self.config.breakdowns.campaigns {
-            next.campaign = Dim::default();
+        let current = |dim: &Dim, id: u32| {
+            if id == NONE_ID {
+                *dim.unassigned()
+            } else {
+                dim.line(id as usize).copied().unwrap_or_default()
+            }
+        };
+        for (id, acc) in &lines {
+            current(&self.sums.channel, *id).checked_merge(acc)?;
         }
-        if !self.config.breakdowns.contents {
-            next.content = Dim::default();
+        if b.campaigns {
+            let mut a = *self.sums.campaign.unassigned();
+            a.checked_merge(&whole)?;
         }
-        self.sums = next;
+        if b.contents {
+            let mut a = *self.sums.content.unassigned();
+            a.checked_merge(&whole)?;
+        }
+        // every check passed: apply
+        for (id, acc) in &lines {
+            self.sums.channel.checked_add(*id, acc)?;
+        }
+        if b.campaigns {
+            self.sums.campaign.unassigned_mut().checked_merge(&whole)?;
+        }
+        if b.contents {
+            self.sums.content.unassigned_mut().checked_merge(&whole)?;
+        }
+        self.sums.journeys = journeys;
+        self.sums.conversions = total_conversions;
+        self.sums.value = total_value;
         Ok(())
     }
 
@@ -1430,6 +1486,382 @@ impl CreditPartial {
             + names(&cat.channels)
             + names(&cat.campaigns)
             + names(&cat.contents)
+    }
+
+    /// Credits every journey of `set` as `counts[i]` identical journeys:
+    /// exactly, bit for bit, what observing journey `i` `counts[i]` times
+    /// gives (each journey's own largest-remainder split, multiplied by its
+    /// count), in time independent of the counts (a count of 2^62 costs
+    /// what a count of 1 costs). This is the way in for aggregated data
+    /// whose credit must equal the expanded journeys' to the cent (one
+    /// distinct journey per row with how many times it occurred);
+    /// [`observe_path`](Self::observe_path) instead splits a row's whole
+    /// value once over the path.
+    ///
+    /// Cost: one model call and one split per journey of `set` with a
+    /// non-zero count, summed into local sums indexed by the set's ids;
+    /// the partial is changed once, at the end, after every check passed.
+    /// Into an empty partial the set's catalog is adopted; otherwise the
+    /// set's names are mapped once into a copy of the partial's catalog
+    /// (so that an error leaves it unchanged). Every name of the set's
+    /// catalog gets a line, as with [`observe_set`](Self::observe_set),
+    /// also a name seen only on a journey whose count is 0 (which adds
+    /// nothing else).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ModelNotAttached`] for a detached partial;
+    /// [`Error::InvalidParameter`] when `counts` does not hold one count per
+    /// journey of the set (`counts`) or the set's currency is not the
+    /// partial's (`set`); the model's errors; [`Error::Overflow`] when a
+    /// count or a sum overflows. On error the partial is unchanged.
+    ///
+    /// # Example
+    ///
+    /// Three journeys `email > search` worth $10.01 each and five
+    /// `search` journeys that did not convert, under linear credit: one
+    /// journey's split is 501 + 500 cents (the odd cent to the first
+    /// touch), so email gets 3 x 501 and search 3 x 500 cents.
+    ///
+    /// ```
+    /// use touchpoint::{CreditConfig, CreditPartial, JourneySet, SimpleJourney, SimpleTouch};
+    /// use touchpoint::models::Linear;
+    ///
+    /// let t = "2024-01-01T00:00:00Z".parse()?;
+    /// let won = SimpleJourney::new("won")
+    ///     .touch(SimpleTouch::new("email", t))
+    ///     .touch(SimpleTouch::new("search", t))
+    ///     .converted(10.01);
+    /// let lost = SimpleJourney::new("lost").touch(SimpleTouch::new("search", t));
+    /// let set = JourneySet::from_journeys([&won, &lost])?;
+    ///
+    /// let mut p = CreditPartial::new(CreditConfig::new(Linear));
+    /// p.observe_set_counted(&set, &[3, 5])?;
+    /// let r = p.finish();
+    /// assert_eq!((r.journeys(), r.conversions(), r.value_minor()), (8, 3, 3003));
+    /// assert_eq!(r.channels().get("email").unwrap().value_minor(), 1503);
+    /// assert_eq!(r.channels().get("search").unwrap().value_minor(), 1500);
+    /// assert_eq!(r.channels().get("search").unwrap().conversions(), 1.5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn observe_set_counted(&mut self, set: &JourneySet, counts: &[u64]) -> Result<()> {
+        let model = self.attached()?;
+        self.counted_by_breakdowns(model.as_ref(), set, counts)
+    }
+
+    /// [`observe_set_counted`](Self::observe_set_counted) with `model`
+    /// given by reference (for a detached partial, or a model that is not
+    /// `'static`; a concrete model type is also compiled into the loop).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IncompatiblePartials`] if `model` is not the model the
+    /// partial was made for; otherwise as
+    /// [`observe_set_counted`](Self::observe_set_counted).
+    pub fn observe_set_counted_with<M: AttributionModel + ?Sized>(
+        &mut self,
+        model: &M,
+        set: &JourneySet,
+        counts: &[u64],
+    ) -> Result<()> {
+        self.check_model(model)?;
+        self.counted_by_breakdowns(model, set, counts)
+    }
+
+    /// Runs [`counted`](Self::counted) with the partial's breakdowns.
+    fn counted_by_breakdowns<M: AttributionModel + ?Sized>(
+        &mut self,
+        m: &M,
+        set: &JourneySet,
+        counts: &[u64],
+    ) -> Result<()> {
+        match (
+            self.config.breakdowns.campaigns,
+            self.config.breakdowns.contents,
+        ) {
+            (true, true) => self.counted::<_, true, true>(m, set, counts),
+            (true, false) => self.counted::<_, true, false>(m, set, counts),
+            (false, true) => self.counted::<_, false, true>(m, set, counts),
+            (false, false) => self.counted::<_, false, false>(m, set, counts),
+        }
+    }
+
+    /// [`observe_set_counted`](Self::observe_set_counted) with the
+    /// breakdowns chosen at compile time.
+    fn counted<M: AttributionModel + ?Sized, const CP: bool, const CT: bool>(
+        &mut self,
+        model: &M,
+        set: &JourneySet,
+        counts: &[u64],
+    ) -> Result<()> {
+        if set.currency() != self.config.currency {
+            return Err(Error::param(
+                "set",
+                format_args!("journeys in {:?}", set.currency()),
+                "journeys in the partial's currency (JourneySet::with_currency)",
+            ));
+        }
+        if counts.len() != set.len() {
+            return Err(Error::param(
+                "counts",
+                format_args!("{} counts for {} journeys", counts.len(), set.len()),
+                "one count per journey of the set",
+            ));
+        }
+        // the totals, checked before anything is credited; they also bound
+        // the local sums below (see `Counted`)
+        let (_, _, converted, values) = set.fit_columns();
+        let (mut journeys, mut conversions, mut value) =
+            (self.sums.journeys, self.sums.conversions, self.sums.value);
+        for ((&n, &won), &v) in counts.iter().zip(converted).zip(values) {
+            journeys = journeys
+                .checked_add(n)
+                .ok_or_else(|| overflow("journey count"))?;
+            if won {
+                conversions = conversions
+                    .checked_add(n)
+                    .ok_or_else(|| overflow("conversion count"))?;
+                value = value
+                    .checked_add(i128::from(v) * i128::from(n))
+                    .ok_or_else(|| overflow("total value"))?;
+            }
+        }
+        let cat = set.catalog();
+        let mut local = Counted {
+            channel: vec![Acc::default(); cat.channels.len() + 1],
+            campaign: vec![Acc::default(); if CP { cat.campaigns.len() + 1 } else { 1 }],
+            content: vec![Acc::default(); if CT { cat.contents.len() + 1 } else { 1 }],
+        };
+        let kind = self.config.kind;
+        let c = &mut self.crediter;
+        for (view, &count) in set.iter().zip(counts) {
+            if count == 0 || !view.converted() {
+                continue;
+            }
+            local.journey::<M, CP, CT>(c, model, kind, &view, count)?;
+        }
+        // map the set's ids to the partial's, then check every sum before
+        // changing anything
+        let adopt = self.scratch.catalog().channels.is_empty()
+            && self.scratch.catalog().campaigns.is_empty()
+            && self.scratch.catalog().contents.is_empty();
+        let (catalog, ids) = if adopt {
+            (None, None)
+        } else {
+            let mut mine = self.scratch.catalog().clone();
+            let map = |from: &Interner, to: &mut Interner| -> Result<Vec<u32>> {
+                from.iter().map(|n| to.try_intern(n)).collect()
+            };
+            let ids = Remap {
+                channel: map(&cat.channels, &mut mine.channels)?,
+                campaign: map(&cat.campaigns, &mut mine.campaigns)?,
+                content: map(&cat.contents, &mut mine.contents)?,
+            };
+            (Some(mine), Some(ids))
+        };
+        let target = |map: Option<&Vec<u32>>, slot: usize| -> u32 {
+            let id = u32::try_from(slot).unwrap_or(0).wrapping_sub(1);
+            match map {
+                Some(m) if id != NONE_ID => Remap::lookup(m, id),
+                _ => id,
+            }
+        };
+        let dims = [
+            (
+                &self.sums.channel,
+                &local.channel,
+                ids.as_ref().map(|i| &i.channel),
+            ),
+            (
+                &self.sums.campaign,
+                &local.campaign,
+                ids.as_ref().map(|i| &i.campaign),
+            ),
+            (
+                &self.sums.content,
+                &local.content,
+                ids.as_ref().map(|i| &i.content),
+            ),
+        ];
+        for (dim, sums, map) in dims {
+            for (slot, acc) in sums.iter().enumerate() {
+                let id = target(map, slot);
+                let mut sum = if id == NONE_ID {
+                    *dim.unassigned()
+                } else {
+                    dim.line(id as usize).copied().unwrap_or_default()
+                };
+                sum.checked_merge(acc)?;
+            }
+        }
+        // every check passed: apply
+        let dims = [
+            (
+                &mut self.sums.channel,
+                &local.channel,
+                ids.as_ref().map(|i| &i.channel),
+            ),
+            (
+                &mut self.sums.campaign,
+                &local.campaign,
+                ids.as_ref().map(|i| &i.campaign),
+            ),
+            (
+                &mut self.sums.content,
+                &local.content,
+                ids.as_ref().map(|i| &i.content),
+            ),
+        ];
+        for (dim, sums, map) in dims {
+            for (slot, acc) in sums.iter().enumerate() {
+                if *acc != Acc::default() {
+                    dim.checked_add(target(map, slot), acc)?;
+                }
+            }
+        }
+        (self.sums.journeys, self.sums.conversions, self.sums.value) =
+            (journeys, conversions, value);
+        match catalog {
+            Some(mine) => *self.scratch.catalog_mut() = mine,
+            None => {
+                self.scratch = set.catalog_only();
+                self.stager.forget();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The local sums of [`CreditPartial::observe_set_counted`], indexed by the
+/// set's ids (slot 0 unassigned, slot `id + 1` the line of `id`, as
+/// [`Dim`]).
+///
+/// Share-based credit adds unchecked: the counts' total fits in `u64`
+/// (checked first), and each converted journey's credit sums to one
+/// conversion and its value, so every slot stays below
+/// `2^64 * 10^9 < 2^94` units and `2^64 * 2^53 = 2^117` minor units.
+/// Full credit (a journey's value on every touch) has no such bound and
+/// adds checked.
+struct Counted {
+    channel: Vec<Acc>,
+    campaign: Vec<Acc>,
+    content: Vec<Acc>,
+}
+
+/// `count` times one touch's credit, unchecked (see [`Counted`]).
+#[inline(always)]
+fn add_times(sums: &mut [Acc], id: u32, units: i64, value: i64, count: u64) {
+    if let Some(acc) = sums.get_mut(Dim::slot(id)) {
+        // credited units are never negative: reinterpreting is exact
+        #[expect(clippy::cast_sign_loss, reason = "units >= 0")]
+        let units = units as u64;
+        acc.units += u128::from(units) * u128::from(count);
+        acc.value += i128::from(value) * i128::from(count);
+    }
+}
+
+/// `count` times one touch's credit, checked.
+fn checked_add_times(sums: &mut [Acc], id: u32, units: i64, value: i64, count: u64) -> Result<()> {
+    if let Some(acc) = sums.get_mut(Dim::slot(id)) {
+        let add = Acc {
+            units: u128::from(units.unsigned_abs()) * u128::from(count),
+            value: i128::from(value) * i128::from(count),
+        };
+        let units = acc.units.checked_add(add.units);
+        let value = acc.value.checked_add(add.value);
+        match (units, value) {
+            (Some(units), Some(value)) => *acc = Acc { units, value },
+            (None, _) => return Err(overflow("credited conversions")),
+            (_, None) => return Err(overflow("credited value")),
+        }
+    }
+    Ok(())
+}
+
+impl Counted {
+    /// Adds `count` times the credit of one converted journey.
+    #[inline(always)]
+    fn journey<M: AttributionModel + ?Sized, const CP: bool, const CT: bool>(
+        &mut self,
+        c: &mut Crediter,
+        model: &M,
+        kind: CreditKind,
+        view: &JourneyView<'_>,
+        count: u64,
+    ) -> Result<()> {
+        let n = view.len();
+        let value = view.value_minor();
+        if n == 0 {
+            checked_add_times(&mut self.channel, NONE_ID, UNITS, value, count)?;
+            if CP {
+                checked_add_times(&mut self.campaign, NONE_ID, UNITS, value, count)?;
+            }
+            if CT {
+                checked_add_times(&mut self.content, NONE_ID, UNITS, value, count)?;
+            }
+            return Ok(());
+        }
+        let sum = c.weigh(model, view)?;
+        let (ch, cp, ct) = (view.channels(), view.campaign_ids(), view.content_ids());
+        let mut add = |k: usize, u: i64, v: i64| {
+            if let Some(h) = ch.get(k) {
+                add_times(&mut self.channel, h.0, u, v, count);
+            }
+            if CP {
+                if let Some(&p) = cp.get(k) {
+                    add_times(&mut self.campaign, p, u, v, count);
+                }
+            }
+            if CT {
+                if let Some(&t) = ct.get(k) {
+                    add_times(&mut self.content, t, u, v, count);
+                }
+            }
+        };
+        match (kind, c.weights.shape()) {
+            (CreditKind::Shares, Shape::Single(k)) => add(k, UNITS, value),
+            (CreditKind::Shares, Shape::Equal) => {
+                #[expect(clippy::cast_possible_wrap, reason = "journey lengths fit")]
+                let n64 = n as i64;
+                let (qu, ru) = match UNIT_SPLITS.get(n) {
+                    Some(&split) => split,
+                    None => (UNITS / n64, UNITS % n64),
+                };
+                let (qv, rv) = (value / n64, value % n64);
+                for k in 0..n {
+                    #[expect(clippy::cast_possible_wrap, reason = "journey lengths fit")]
+                    let k64 = k as i64;
+                    add(k, qu + i64::from(k64 < ru), qv + i64::from(k64 < rv));
+                }
+            }
+            (CreditKind::Shares, Shape::Weighted) => {
+                c.split_weighted(n, value, sum);
+                for (k, (&u, &v)) in c.units[..n].iter().zip(&c.value[..n]).enumerate() {
+                    add(k, u, v);
+                }
+            }
+            _ => {
+                c.value.clear();
+                c.units.clear();
+                c.value.resize(n, 0);
+                c.units.resize(n, 0);
+                c.fill(kind, value, sum);
+                let touches = ch.iter().zip(cp).zip(ct);
+                for (((h, &p), &t), (&u, &v)) in touches.zip(c.units.iter().zip(&c.value)) {
+                    if u == 0 && v == 0 {
+                        continue;
+                    }
+                    checked_add_times(&mut self.channel, h.0, u, v, count)?;
+                    if CP {
+                        checked_add_times(&mut self.campaign, p, u, v, count)?;
+                    }
+                    if CT {
+                        checked_add_times(&mut self.content, t, u, v, count)?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -1870,6 +2302,268 @@ mod tests {
         assert_eq!(
             report.channels().get("display").map(|c| c.value_minor()),
             Some(0)
+        );
+    }
+}
+
+#[cfg(test)]
+mod counted_tests {
+    use super::*;
+    use crate::touchpoint::Milestone;
+    use proptest::prelude::*;
+
+    /// Small journeys from a seed: 0 to 5 touches over four channels,
+    /// some with a campaign, a content asset or a milestone, some not
+    /// converted, values with odd cents.
+    fn journeys(seed: u64, n: usize) -> Vec<SimpleJourney> {
+        let mut s = seed | 1;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let names = ["email", "search", "display", "direct"];
+        let t = |ms: u64| {
+            chrono::DateTime::from_timestamp_millis(i64::try_from(ms).unwrap_or(0))
+                .unwrap_or_default()
+        };
+        (0..n)
+            .map(|k| {
+                let mut j = SimpleJourney::new(format!("j{k}"));
+                for _ in 0..next() % 6 {
+                    let r = next();
+                    let mut touch = SimpleTouch::new(names[(r % 4) as usize], t(r % 1_000_000_000));
+                    if r % 3 == 0 {
+                        touch = touch.campaign(format!("c{}", r % 5));
+                    }
+                    if r % 5 == 1 {
+                        touch = touch.content("banner");
+                    }
+                    if r % 7 == 2 {
+                        touch = touch.milestone(Milestone::LeadCreated);
+                    }
+                    if r % 11 == 3 {
+                        touch = touch.milestone(Milestone::OpportunityCreated);
+                    }
+                    j = j.touch(touch);
+                }
+                if next() % 4 != 0 {
+                    #[expect(clippy::cast_precision_loss, reason = "small")]
+                    let v = (next() % 100_000) as f64 / 100.0;
+                    j = j.converted(v);
+                }
+                j
+            })
+            .collect()
+    }
+
+    fn expanded(
+        config: &CreditConfig,
+        pre: &[SimpleJourney],
+        js: &[SimpleJourney],
+        counts: &[u64],
+    ) -> CreditPartial {
+        let mut p = CreditPartial::new(config.clone());
+        for j in pre {
+            p.observe(j).unwrap();
+        }
+        for (j, &c) in js.iter().zip(counts) {
+            for _ in 0..c {
+                p.observe(j).unwrap();
+            }
+        }
+        p
+    }
+
+    fn counted(
+        config: &CreditConfig,
+        pre: &[SimpleJourney],
+        js: &[SimpleJourney],
+        counts: &[u64],
+    ) -> CreditPartial {
+        let mut p = CreditPartial::new(config.clone());
+        for j in pre {
+            p.observe(j).unwrap();
+        }
+        let set = JourneySet::from_journeys(js).unwrap();
+        p.observe_set_counted(&set, counts).unwrap();
+        p
+    }
+
+    const MODELS: [&str; 8] = [
+        "first_touch",
+        "last_touch",
+        "linear",
+        "time_decay",
+        "position_based",
+        "w_shaped",
+        "full_path",
+        "participation",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Counted journeys credit exactly as the journeys observed that
+        /// many times, into an empty partial (the set's catalog adopted)
+        /// and into one that already holds names (mapped).
+        #[test]
+        fn counted_is_the_expanded_journeys(seed in any::<u64>(), counts in proptest::collection::vec(1_u64..4, 1..12), pre in 0_usize..3) {
+            let js = journeys(seed, counts.len());
+            let before = journeys(seed ^ 0xABCD, pre);
+            for name in MODELS {
+                for b in [Breakdowns::ALL, Breakdowns::CHANNELS, Breakdowns::new(true, false)] {
+                    let config = CreditConfig::by_name(name).unwrap().with_breakdowns(b);
+                    let want = expanded(&config, &before, &js, &counts);
+                    let got = counted(&config, &before, &js, &counts);
+                    prop_assert_eq!(want.finish(), got.finish(), "{} {:?}", name, b);
+                    prop_assert_eq!(
+                        serde_json::to_string(&want).unwrap(),
+                        serde_json::to_string(&got).unwrap()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_huge_count_is_the_count_times_one_journey() {
+        let t = "2024-01-01T00:00:00Z".parse().unwrap_or_default();
+        let j = SimpleJourney::new("j")
+            .touch(SimpleTouch::new("email", t))
+            .touch(SimpleTouch::new("search", t))
+            .touch(SimpleTouch::new("display", t))
+            .converted(1.00);
+        let set = JourneySet::from_journeys([&j]).unwrap();
+        let mut p = CreditPartial::new(CreditConfig::by_name("linear").unwrap());
+        let count = 1_u64 << 62;
+        p.observe_set_counted(&set, &[count]).unwrap();
+        let r = p.finish();
+        // one journey: 34, 33, 33 cents; 333,333,334 + 2 x 333,333,333 units
+        let line = |n: &str| {
+            r.channels()
+                .get(n)
+                .map(|l| (l.conversion_units(), l.value_minor()))
+        };
+        let c = u128::from(count);
+        let v = i128::from(count);
+        assert_eq!(line("email"), Some((333_333_334 * c, 34 * v)));
+        assert_eq!(line("search"), Some((333_333_333 * c, 33 * v)));
+        assert_eq!(line("display"), Some((333_333_333 * c, 33 * v)));
+        assert_eq!(
+            (r.journeys(), r.conversions(), r.value_minor()),
+            (count, count, 100 * v)
+        );
+        assert_eq!(r.campaigns().unassigned().value_minor(), 100 * v);
+    }
+
+    #[test]
+    fn errors_leave_the_partial_unchanged() {
+        let js = journeys(7, 6);
+        let set = JourneySet::from_journeys(&js).unwrap();
+        let mut p = CreditPartial::new(CreditConfig::by_name("linear").unwrap());
+        p.observe(&js[0]).unwrap();
+        let before = serde_json::to_string(&p).unwrap();
+        // one count missing
+        let e = p.observe_set_counted(&set, &[1; 5]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::InvalidParameter {
+                    parameter: "counts",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        // the journey count overflows on the last journey
+        let e = p
+            .observe_set_counted(&set, &[1, 1, 1, 1, 1, u64::MAX - 3])
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Overflow {
+                    what: "journey count"
+                }
+            ),
+            "{e}"
+        );
+        // a set in another currency
+        let mut yen = JourneySet::with_currency(Currency::new(0).unwrap());
+        yen.push(&js[0]).unwrap();
+        let e = p.observe_set_counted(&yen, &[1]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::InvalidParameter {
+                    parameter: "set",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(serde_json::to_string(&p).unwrap(), before);
+        // a line at the limit: the credit would pass it
+        let mut full = p.clone();
+        let won = SimpleJourney::new("w")
+            .touch(SimpleTouch::new("email", chrono::DateTime::UNIX_EPOCH))
+            .converted(1.0);
+        full.observe(&won).unwrap();
+        let id = full.channel_code("email").unwrap() as usize;
+        full.sums.channel.line_mut(id).units = ACC_LIMIT;
+        let at_limit = full.finish();
+        let e = full
+            .observe_set_counted(&JourneySet::from_journeys([&won]).unwrap(), &[1])
+            .unwrap_err();
+        assert!(matches!(e, Error::Overflow { .. }), "{e}");
+        assert_eq!(full.finish(), at_limit);
+        assert_eq!(full.journeys(), p.journeys() + 1);
+    }
+
+    #[test]
+    fn observe_path_known_answer_and_unchanged_on_error() {
+        let mut p = CreditPartial::new(CreditConfig::by_name("linear").unwrap());
+        p.observe_path(&["a", "b", "a"], 3, 1_000, 2).unwrap();
+        // one row, 3 conversions of 1000 cents over a > b > a: 334 / 333 /
+        // 333 cents, and units 3 x (333,333,334 + 333,333,333) for a
+        let r = p.finish();
+        let line = |n: &str| {
+            r.channels()
+                .get(n)
+                .map(|l| (l.conversion_units(), l.value_minor()))
+        };
+        assert_eq!(line("a"), Some((3 * 666_666_667, 667)));
+        assert_eq!(line("b"), Some((3 * 333_333_333, 333)));
+        assert_eq!(r.journeys(), 5);
+        let mut full = p.clone();
+        let id = full.channel_code("b").unwrap() as usize;
+        full.sums.channel.line_mut(id).units = ACC_LIMIT;
+        let before = full.finish();
+        let e = full.observe_path(&["a", "b"], 1, 10, 0).unwrap_err();
+        assert!(matches!(e, Error::Overflow { .. }), "{e}");
+        assert_eq!(full.finish(), before, "a is not credited either");
+        let e = full.observe_path(&["a"], u64::MAX, 0, 1).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Overflow {
+                    what: "journey count"
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(full.finish(), before);
+        // an empty path: the unassigned buckets, campaigns and contents too
+        let mut q = CreditPartial::new(CreditConfig::by_name("linear").unwrap());
+        let empty: [&str; 0] = [];
+        q.observe_path(&empty, 2, 500, 0).unwrap();
+        let r = q.finish();
+        assert_eq!(r.channels().unassigned().value_minor(), 500);
+        assert_eq!(
+            r.campaigns().unassigned().conversion_units(),
+            2 * 1_000_000_000
         );
     }
 }

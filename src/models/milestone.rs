@@ -19,43 +19,49 @@ fn anchored_weights<const A: usize>(
     rest: f64,
     out: &mut Weights,
 ) {
+    /// No touch is this anchor.
+    const ABSENT: usize = usize::MAX;
     let n = j.len();
     if n == 1 {
         out.all_to(0);
         return;
     }
-    // positions of the anchors; position 0 always exists
-    let mut pos = [None; A];
-    pos[0] = Some(0usize);
     // anchor slot of each milestone (lead, opportunity, close), if any
     let mut slot = [usize::MAX; 3];
     for (k, m) in milestones.iter().enumerate() {
         slot[milestone_index(*m)] = k + 1;
     }
+    // positions of the anchors; the first touch always is one
+    let mut pos = [ABSENT; A];
+    pos[0] = 0;
     let mut missing = A - 1;
-    for (i, m) in j.milestones().iter().enumerate() {
-        let Some(m) = *m else { continue };
-        let k = slot[milestone_index(m)];
-        if k < A && pos[k].is_none() {
-            pos[k] = Some(i);
-            missing -= 1;
-            if missing == 0 {
-                break;
+    // most touches carry no milestone: look at them eight at a time
+    // (branch-free), and one by one only in a block that has one
+    let ms = j.milestones();
+    'scan: for (b, block) in ms.chunks(8).enumerate() {
+        if !block.iter().fold(false, |any, m| any | m.is_some()) {
+            continue;
+        }
+        for (k, m) in block.iter().enumerate() {
+            let Some(m) = *m else { continue };
+            let a = slot[milestone_index(m)];
+            if a < A && pos[a] == ABSENT {
+                pos[a] = b * 8 + k;
+                missing -= 1;
+                if missing == 0 {
+                    break 'scan;
+                }
             }
         }
     }
     let total: f64 = shares.iter().sum();
     let mut present = 0.0;
-    for (p, s) in pos.iter().zip(shares) {
-        if p.is_some() {
-            present += s;
-        }
-    }
     // anchor touches (distinct positions)
     let mut distinct = 0usize;
-    for (k, p) in pos.iter().enumerate() {
-        if let Some(p) = p {
-            if !pos[..k].contains(&Some(*p)) {
+    for (k, (&p, s)) in pos.iter().zip(shares).enumerate() {
+        if p != ABSENT {
+            present += s;
+            if !pos[..k].contains(&p) {
                 distinct += 1;
             }
         }
@@ -65,9 +71,9 @@ fn anchored_weights<const A: usize>(
     if rest_touches == 0 {
         // no rest touch: the anchors share everything in proportion
         w.resize(n, 0.0);
-        for (p, s) in pos.iter().zip(shares) {
-            if let Some(p) = *p {
-                w[p] += s;
+        for (&p, s) in pos.iter().zip(shares) {
+            if let Some(x) = w.get_mut(p) {
+                *x += s;
             }
         }
         return;
@@ -75,14 +81,16 @@ fn anchored_weights<const A: usize>(
     #[expect(clippy::cast_precision_loss, reason = "journey lengths are small")]
     let each = rest / rest_touches as f64;
     w.resize(n, each);
-    for p in pos.iter().flatten() {
-        w[*p] = 0.0;
+    for &p in &pos {
+        if let Some(x) = w.get_mut(p) {
+            *x = 0.0;
+        }
     }
     // missing anchors' shares go to the present ones in proportion
     let scale = total / present;
-    for (p, s) in pos.iter().zip(shares) {
-        if let Some(p) = *p {
-            w[p] += s * scale;
+    for (&p, s) in pos.iter().zip(shares) {
+        if let Some(x) = w.get_mut(p) {
+            *x += s * scale;
         }
     }
 }
