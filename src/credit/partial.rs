@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::aggregate::{Aggregate, JourneyAggregate};
 use crate::credit::CONVERSION_UNITS;
 use crate::credit::apportion::Crediter;
-use crate::credit::names::NameTable;
+use crate::credit::names::{Key, NameTable};
 use crate::credit::report::Report;
 use crate::credit::wire::{NamedDim, NamedPartial};
 use crate::dataset::{
@@ -747,19 +747,43 @@ struct Stager {
     touches: Vec<InternedTouch>,
     sorted: Vec<InternedTouch>,
     order: Vec<(i64, u32)>,
+    /// The [`NameTable`] keys of every touch's names, read in the first
+    /// pass (see [`Stager::stage`]).
+    keys: Vec<TouchKeys>,
     channels: NameTable,
     campaigns: NameTable,
     contents: NameTable,
 }
 
-/// The catalog id of `name`, through the cache.
+/// The keys of one touch's channel, campaign and content names (a missing
+/// campaign or content has the empty key, never looked up).
+#[derive(Debug, Clone, Copy, Default)]
+struct TouchKeys {
+    channel: Key,
+    campaign: Key,
+    content: Key,
+}
+
+impl TouchKeys {
+    /// The keys of `t`'s names: reads every name's bytes, nothing else.
+    #[inline(always)]
+    fn of<T: Touchpoint>(t: &T) -> TouchKeys {
+        TouchKeys {
+            channel: NameTable::key(t.channel()),
+            campaign: t.campaign().map_or_else(Key::default, NameTable::key),
+            content: t.content().map_or_else(Key::default, NameTable::key),
+        }
+    }
+}
+
+/// The catalog id of `name` (of key `key`), through the cache.
 #[inline(always)]
-fn lookup(table: &mut NameTable, names: &mut Interner, name: &str) -> Result<u32> {
-    if let Some(id) = table.get(name) {
+fn lookup(table: &mut NameTable, names: &mut Interner, key: Key, name: &str) -> Result<u32> {
+    if let Some(id) = table.get_key(key) {
         return Ok(id);
     }
     let id = names.try_intern(name)?;
-    table.insert(name, id);
+    table.insert_key(key, id);
     Ok(id)
 }
 
@@ -771,8 +795,22 @@ impl Stager {
         self.contents.clear();
     }
 
-    /// Makes `set` hold exactly `journey`. On error `set` holds no journey.
-    fn stage<J: Journey + ?Sized>(&mut self, journey: &J, set: &mut JourneySet) -> Result<()> {
+    /// Validates `journey` and interns its names into `set`'s catalog. A
+    /// converted journey is then staged: `set` holds exactly it, and the
+    /// result is [`Staged::Set`]. A journey that did not convert is only
+    /// validated and interned (its credit is nothing, and the sums need
+    /// only its count): `set`'s journeys are left as they were, and the
+    /// result is [`Staged::NotConverted`]. On error `set` holds no journey.
+    ///
+    /// Two passes over the touches. The first validates (costs, in input
+    /// order, before any name is interned), reads the times and computes
+    /// every name's [`Key`]: reading the names there, where the loads do
+    /// not depend on each other, lets the processor overlap their cache
+    /// misses. The second interns the names, in time order, from their
+    /// keys (a name's bytes are read again only when it is new, or longer
+    /// than 16 bytes).
+    #[inline]
+    fn stage<J: Journey + ?Sized>(&mut self, journey: &J, set: &mut JourneySet) -> Result<Staged> {
         let r = self.stage_in(journey, set);
         if r.is_err() {
             set.clear_journeys();
@@ -781,13 +819,25 @@ impl Stager {
     }
 
     #[inline]
-    fn stage_in<J: Journey + ?Sized>(&mut self, journey: &J, set: &mut JourneySet) -> Result<()> {
+    fn stage_in<J: Journey + ?Sized>(
+        &mut self,
+        journey: &J,
+        set: &mut JourneySet,
+    ) -> Result<Staged> {
         let currency = set.currency();
         let outcome = journey.outcome();
+        if !outcome.converted {
+            // `value_minor` of a journey that did not convert is 0 and
+            // never an error: the costs and the names are all there is
+            self.intern_only(journey, set.catalog_mut(), currency)?;
+            return Ok(Staged::NotConverted);
+        }
         let value = outcome.value_minor(journey.id(), currency)?;
         let touches = journey.touchpoints();
-        // first pass: times and costs, validated before anything is interned
+        // first pass: times and costs, validated before anything is
+        // interned; the names' keys
         self.touches.clear();
+        self.keys.clear();
         let mut sorted = true;
         let mut prev = i64::MIN;
         for (i, t) in touches.iter().enumerate() {
@@ -797,13 +847,7 @@ impl Stager {
             let cost = match t.cost() {
                 Some(c) => match currency.to_minor(c)? {
                     Some(minor) => Some(minor),
-                    None => {
-                        return Err(Error::InvalidCost {
-                            journey: journey.id().to_owned(),
-                            touch: i,
-                            cost: c,
-                        });
-                    }
+                    None => return Err(invalid_cost(journey.id(), i, c)),
                 },
                 None => None,
             };
@@ -815,6 +859,7 @@ impl Stager {
                 cost,
                 milestone: t.milestone(),
             });
+            self.keys.push(TouchKeys::of(t));
         }
         // the input order of touches, sorted by time (stable), as `push`
         if !sorted {
@@ -835,16 +880,18 @@ impl Stager {
             } else {
                 self.order.get(k).map_or(k, |&(_, i)| i as usize)
             };
-            let (Some(t), Some(it)) = (touches.get(i), self.touches.get_mut(i)) else {
+            let (Some(t), Some(it), Some(&keys)) =
+                (touches.get(i), self.touches.get_mut(i), self.keys.get(i))
+            else {
                 continue;
             };
-            it.channel = ChannelId(lookup(&mut self.channels, &mut cat.channels, t.channel())?);
-            if let Some(c) = t.campaign() {
-                it.campaign = lookup(&mut self.campaigns, &mut cat.campaigns, c)?;
-            }
-            if let Some(c) = t.content() {
-                it.content = lookup(&mut self.contents, &mut cat.contents, c)?;
-            }
+            let (ch, cp, ct) = Self::intern_touch(
+                (&mut self.channels, &mut self.campaigns, &mut self.contents),
+                cat,
+                keys,
+                t,
+            )?;
+            (it.channel, it.campaign, it.content) = (ChannelId(ch), cp, ct);
         }
         let staged = if sorted {
             &self.touches
@@ -860,8 +907,121 @@ impl Stager {
             journey.id(),
             (outcome.converted, value, conversion_ts),
             staged,
-        )
+        )?;
+        Ok(Staged::Set)
     }
+
+    /// The validation and interning of [`stage_in`](Self::stage_in) alone,
+    /// for a journey that did not convert: every cost checked (in input
+    /// order, before any name is interned), then the names interned in
+    /// time order (stable), exactly as `stage_in` and `push` intern them,
+    /// so the catalog's ids are the same whichever path a journey takes.
+    ///
+    /// Time order is decided on the `DateTime`s, with no conversion to
+    /// milliseconds: touches in `DateTime` order are in millisecond order
+    /// too, and a stable sort by milliseconds leaves them as they are.
+    /// Only a journey that is not in `DateTime` order is sorted (by
+    /// milliseconds, stable, as `push`).
+    #[inline]
+    fn intern_only<J: Journey + ?Sized>(
+        &mut self,
+        journey: &J,
+        cat: &mut Catalog,
+        currency: Currency,
+    ) -> Result<()> {
+        let touches = journey.touchpoints();
+        self.keys.clear();
+        let mut sorted = true;
+        let mut prev = None;
+        for (i, t) in touches.iter().enumerate() {
+            if let Some(c) = t.cost() {
+                if currency.to_minor(c)?.is_none() {
+                    return Err(invalid_cost(journey.id(), i, c));
+                }
+            }
+            let ts = t.timestamp();
+            if let Some(p) = prev {
+                sorted &= p <= ts;
+            }
+            prev = Some(ts);
+            self.keys.push(TouchKeys::of(t));
+        }
+        let tables = (&mut self.channels, &mut self.campaigns, &mut self.contents);
+        if sorted {
+            for (t, &keys) in touches.iter().zip(&self.keys) {
+                Self::intern_touch(
+                    (&mut *tables.0, &mut *tables.1, &mut *tables.2),
+                    cat,
+                    keys,
+                    t,
+                )?;
+            }
+            return Ok(());
+        }
+        let order = &mut self.order;
+        order.clear();
+        order.extend(touches.iter().enumerate().map(|(i, t)| {
+            (
+                t.timestamp().timestamp_millis(),
+                u32::try_from(i).unwrap_or(u32::MAX),
+            )
+        }));
+        order.sort_by_key(|&(ts, _)| ts);
+        for &(_, i) in order.iter() {
+            let i = i as usize;
+            if let (Some(t), Some(&keys)) = (touches.get(i), self.keys.get(i)) {
+                Self::intern_touch(
+                    (&mut *tables.0, &mut *tables.1, &mut *tables.2),
+                    cat,
+                    keys,
+                    t,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Interns one touch's channel, campaign and content names (of keys
+    /// `keys`): their ids, [`NONE_ID`] for a missing campaign or content.
+    #[inline(always)]
+    fn intern_touch<T: Touchpoint>(
+        tables: (&mut NameTable, &mut NameTable, &mut NameTable),
+        cat: &mut Catalog,
+        keys: TouchKeys,
+        t: &T,
+    ) -> Result<(u32, u32, u32)> {
+        let ch = lookup(tables.0, &mut cat.channels, keys.channel, t.channel())?;
+        let cp = match t.campaign() {
+            Some(c) => lookup(tables.1, &mut cat.campaigns, keys.campaign, c)?,
+            None => NONE_ID,
+        };
+        let ct = match t.content() {
+            Some(c) => lookup(tables.2, &mut cat.contents, keys.content, c)?,
+            None => NONE_ID,
+        };
+        Ok((ch, cp, ct))
+    }
+}
+
+/// The error of a touch whose cost is not a valid amount.
+#[cold]
+#[inline(never)]
+fn invalid_cost(journey: &str, touch: usize, cost: f64) -> Error {
+    Error::InvalidCost {
+        journey: journey.to_owned(),
+        touch,
+        cost,
+    }
+}
+
+/// What [`Stager::stage`] did with a journey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Staged {
+    /// The journey converted and is the set's one journey.
+    Set,
+    /// The journey did not convert: validated and its names interned, not
+    /// staged.
+    NotConverted,
 }
 
 /// A partial report: the integer sums of one model's credit over some
@@ -1033,14 +1193,18 @@ impl CreditPartial {
                 fingerprint: self.config.model_fingerprint.clone(),
             });
         };
-        self.stager.stage(journey, &mut self.scratch)?;
-        Self::credit_staged(
-            &self.config,
-            &mut self.sums,
-            &mut self.crediter,
-            &self.scratch,
-            model,
-        )
+        match self.stager.stage(journey, &mut self.scratch)? {
+            Staged::Set => Self::credit_staged(
+                &self.config,
+                &mut self.sums,
+                &mut self.crediter,
+                &self.scratch,
+                model,
+            ),
+            Staged::NotConverted => {
+                Self::count_not_converted(&self.config, &mut self.sums, &self.scratch)
+            }
+        }
     }
 
     /// Credits one journey with `model`, given by reference (for a detached
@@ -1056,14 +1220,18 @@ impl CreditPartial {
         journey: &J,
     ) -> Result<()> {
         self.check_model(model)?;
-        self.stager.stage(journey, &mut self.scratch)?;
-        Self::credit_staged(
-            &self.config,
-            &mut self.sums,
-            &mut self.crediter,
-            &self.scratch,
-            model,
-        )
+        match self.stager.stage(journey, &mut self.scratch)? {
+            Staged::Set => Self::credit_staged(
+                &self.config,
+                &mut self.sums,
+                &mut self.crediter,
+                &self.scratch,
+                model,
+            ),
+            Staged::NotConverted => {
+                Self::count_not_converted(&self.config, &mut self.sums, &self.scratch)
+            }
+        }
     }
 
     /// Credits the journey staged in `scratch` (by `observe`,
@@ -1080,6 +1248,20 @@ impl CreditPartial {
         let b = config.breakdowns;
         sums.reserve(b, scratch.catalog());
         sums.credit(crediter, model, config.kind, b, scratch.iter(), &Same)
+    }
+
+    /// Counts a journey that did not convert, whose names [`Stager::stage`]
+    /// interned without staging it: what `credit_staged` does with such a
+    /// journey (the sums sized to the catalog, the journey counted; the
+    /// model is never asked about a journey that did not convert).
+    #[inline]
+    fn count_not_converted(
+        config: &CreditConfig,
+        sums: &mut Sums,
+        scratch: &JourneySet,
+    ) -> Result<()> {
+        sums.reserve(config.breakdowns, scratch.catalog());
+        sums.count::<false, false>(false, 0, true).map(|_| ())
     }
 
     fn check_model<M: AttributionModel + ?Sized>(&self, model: &M) -> Result<()> {
