@@ -2010,6 +2010,12 @@ mod tests {
                     p.observe(j).unwrap();
                 }
                 assert_eq!(p.finish(), batch, "{name} {b:?}");
+                // the same ids too: names interned in time order, whether a
+                // journey converted (staged) or not (interned only)
+                let (got, want) = (p.scratch.catalog(), set.catalog());
+                assert!(got.channels.iter().eq(want.channels.iter()));
+                assert!(got.campaigns.iter().eq(want.campaigns.iter()));
+                assert!(got.contents.iter().eq(want.contents.iter()));
             }
         }
     }
@@ -2023,6 +2029,14 @@ mod tests {
             .converted(1.0);
         let mut p = CreditPartial::new(CreditConfig::new(Linear));
         p.observe(&journey()).unwrap();
+        assert!(matches!(
+            p.observe(&bad),
+            Err(Error::InvalidCost { touch: 1, .. })
+        ));
+        // the same for a journey that did not convert (interned, not staged)
+        let bad = SimpleJourney::new("bad")
+            .touch(SimpleTouch::new("never_seen", t).campaign("nor_this"))
+            .touch(SimpleTouch::new("email", t).cost(-1.0));
         assert!(matches!(
             p.observe(&bad),
             Err(Error::InvalidCost { touch: 1, .. })

@@ -73,24 +73,27 @@ impl Totals {
         self.conversions = self
             .conversions
             .checked_add(o.conversions)
-            .ok_or(ov("conversion count"))?;
-        self.nulls = self.nulls.checked_add(o.nulls).ok_or(ov("null count"))?;
+            .ok_or_else(|| ov("conversion count"))?;
+        self.nulls = self
+            .nulls
+            .checked_add(o.nulls)
+            .ok_or_else(|| ov("null count"))?;
         self.value_minor = self
             .value_minor
             .checked_add(o.value_minor)
-            .ok_or(ov("total value"))?;
+            .ok_or_else(|| ov("total value"))?;
         self.empty_conversions = self
             .empty_conversions
             .checked_add(o.empty_conversions)
-            .ok_or(ov("conversion count"))?;
+            .ok_or_else(|| ov("conversion count"))?;
         self.empty_nulls = self
             .empty_nulls
             .checked_add(o.empty_nulls)
-            .ok_or(ov("null count"))?;
+            .ok_or_else(|| ov("null count"))?;
         self.empty_value_minor = self
             .empty_value_minor
             .checked_add(o.empty_value_minor)
-            .ok_or(ov("total value"))?;
+            .ok_or_else(|| ov("total value"))?;
         Ok(())
     }
 
@@ -253,9 +256,11 @@ impl MarkovPartial {
             let e = self.dense[s as usize * self.wcap + self.col(sym)];
             if e != u32::MAX {
                 let e = e as usize;
-                self.counts[e] = self.counts[e].checked_add(w).ok_or(Error::Overflow {
-                    what: "transition count",
-                })?;
+                self.counts[e] = self.counts[e]
+                    .checked_add(w)
+                    .ok_or_else(|| Error::Overflow {
+                        what: "transition count",
+                    })?;
                 return Ok(self.next[e]);
             }
         }
@@ -266,9 +271,11 @@ impl MarkovPartial {
         let key = (u64::from(s) << 32) | u64::from(sym);
         if let Some(e) = self.trans.get(key) {
             let e = e as usize;
-            self.counts[e] = self.counts[e].checked_add(w).ok_or(Error::Overflow {
-                what: "transition count",
-            })?;
+            self.counts[e] = self.counts[e]
+                .checked_add(w)
+                .ok_or_else(|| Error::Overflow {
+                    what: "transition count",
+                })?;
             return Ok(self.next[e]);
         }
         let target = if sym >= SYM_CONV {
@@ -329,9 +336,11 @@ impl MarkovPartial {
         nulls: u64,
         value: i64,
     ) -> Result<()> {
-        let w = conversions.checked_add(nulls).ok_or(Error::Overflow {
-            what: "path weight",
-        })?;
+        let w = conversions
+            .checked_add(nulls)
+            .ok_or_else(|| Error::Overflow {
+                what: "path weight",
+            })?;
         if ids.len() == 0 {
             let t = Totals {
                 empty_conversions: conversions,
@@ -390,18 +399,22 @@ impl MarkovPartial {
     /// [`Error::InvalidCost`]); [`Error::TooLarge`] past [`MAX_CHANNELS`]
     /// channels; [`Error::Overflow`] if a count overflows.
     pub fn observe<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let r = read_journey(journey, self.config.currency, &mut self.names, &mut scratch);
+        let r = read_journey(
+            journey,
+            self.config.currency,
+            &mut self.names,
+            &mut self.scratch,
+        );
+        // names may have been interned even when the journey is refused
         self.sync_dense();
-        let r = r.and_then(|o| {
-            let ids = scratch.ids.iter().copied();
-            if o.converted {
-                self.feed(ids, 1, 0, o.value_minor)
-            } else {
-                self.feed(ids, 0, 1, 0)
-            }
-        });
-        self.scratch = scratch;
+        let o = r?;
+        let ids = std::mem::take(&mut self.scratch.ids);
+        let r = if o.converted {
+            self.feed(ids.iter().copied(), 1, 0, o.value_minor)
+        } else {
+            self.feed(ids.iter().copied(), 0, 1, 0)
+        };
+        self.scratch.ids = ids;
         r
     }
 
