@@ -533,3 +533,88 @@ impl JourneyAggregate for ShapleyPartial {
         ShapleyPartial::observe_set(self, set)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(ids: &[usize]) -> Vec<String> {
+        ids.iter().map(|i| format!("c{i}")).collect()
+    }
+
+    /// The coalitions, by channel name, sorted, with their counts.
+    fn coalitions(p: &ShapleyPartial) -> Vec<(Vec<String>, u64, u64)> {
+        let names = p.names.names();
+        let mut out: Vec<_> = p
+            .cells
+            .iter()
+            .map(|(k, c)| {
+                let mut n: Vec<String> = k.iter().map(|&i| names[i as usize].clone()).collect();
+                n.sort();
+                (n, c.conversions, c.nulls)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn bit_set_coalitions_are_the_sorted_ones() -> Result<()> {
+        // 70 channels: ids 0..70 in first-seen order, so a coalition with
+        // c65 or above takes the slice path and the others the bit set
+        let mut p = ShapleyPartial::new(ShapleyConfig::new(ShapleyVariant::Simplified));
+        p.observe_path(&path(&(0..70).collect::<Vec<_>>()), 0, 0, 1)?;
+        p.observe_path(&path(&[3, 1, 3]), 1, 100, 0)?;
+        p.observe_path(&path(&[1, 3]), 0, 0, 2)?;
+        p.observe_path(&path(&[3, 1]), 1, 50, 0)?;
+        p.observe_path(&path(&[65, 1, 65]), 1, 10, 0)?;
+        p.observe_path(&path(&[1, 65]), 0, 0, 1)?;
+        let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        let mut all = path(&(0..70).collect::<Vec<_>>());
+        all.sort();
+        assert_eq!(
+            coalitions(&p),
+            vec![
+                (all, 0, 1),
+                (s(&["c1", "c3"]), 2, 2),
+                (s(&["c1", "c65"]), 1, 1),
+            ]
+        );
+        // keys are the ids in increasing order, as the slice path builds
+        for k in p.cells.keys() {
+            assert!(k.windows(2).all(|w| w[0] < w[1]), "{k:?}");
+        }
+        assert_eq!(
+            p.cells.get([1_u32, 3].as_slice()).map(|c| c.value_minor),
+            Some(150)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_bit_set_cache_survives_merges() -> Result<()> {
+        let config = ShapleyConfig::new(ShapleyVariant::Rate);
+        let paths: Vec<(Vec<String>, u64)> = (0..40_usize)
+            .map(|k| (path(&[k % 5, (k * 3) % 7, k % 2]), (k % 3 == 0).into()))
+            .collect();
+        // one partial, against: the even paths, a merge of the odd ones
+        // (coalitions and channels inserted behind the cache), then every
+        // path again through the cache
+        let mut one = ShapleyPartial::new(config);
+        let mut left = ShapleyPartial::new(config);
+        let mut right = ShapleyPartial::new(config);
+        for (i, (p, conv)) in paths.iter().enumerate() {
+            one.observe_path(p, *conv, 0, 1 - conv)?;
+            let half = if i % 2 == 0 { &mut left } else { &mut right };
+            half.observe_path(p, *conv, 0, 1 - conv)?;
+        }
+        left.merge(&right)?;
+        for (p, conv) in &paths {
+            one.observe_path(p, *conv, 0, 1 - conv)?;
+            left.observe_path(p, *conv, 0, 1 - conv)?;
+        }
+        assert_eq!(coalitions(&left), coalitions(&one));
+        assert!(left == one);
+        Ok(())
+    }
+}
