@@ -145,15 +145,24 @@ pub struct MarkovPartial {
     /// Scratch: catalog id -> local id, for `observe_set`.
     cache: Vec<u32>,
     scratch: JourneyScratch,
-    /// Dense cache `(state, column) -> transition index` in rows of `wcap`
+    /// Dense cache `(state, column) -> [transition index, target state]`
+    /// in rows of `wcap`
     /// columns (channels, then conversion and null), while it fits in
     /// [`DENSE_BUDGET`] cells; `wcap == 0` when off. Derived data only.
-    dense: Vec<u32>,
+    dense: Vec<[u32; 2]>,
     wcap: usize,
 }
 
-/// Most cells of the dense transition cache (16 MiB).
+/// Most cells of the dense transition cache (32 MiB).
+///
+/// A cell holds the transition's index and its target state side by side:
+/// walking a path, the next state comes from the cell itself, so the
+/// chain of dependent loads per touch is one cell (not a cell, then the
+/// `next` column), and the count's update is off that chain.
 const DENSE_BUDGET: usize = 1 << 22;
+
+/// An empty cell of the dense cache (no transition yet).
+const EMPTY_CELL: [u32; 2] = [u32::MAX, u32::MAX];
 
 impl PartialEq for MarkovPartial {
     fn eq(&self, other: &MarkovPartial) -> bool {
@@ -176,7 +185,7 @@ impl MarkovPartial {
             totals: Totals::default(),
             cache: Vec::new(),
             scratch: JourneyScratch::default(),
-            dense: vec![u32::MAX; 16],
+            dense: vec![EMPTY_CELL; 16],
             wcap: 16,
         }
     }
@@ -199,11 +208,14 @@ impl MarkovPartial {
             return;
         }
         self.wcap = wcap;
-        self.dense.resize(self.states.len() * wcap, u32::MAX);
+        self.dense.resize(self.states.len() * wcap, EMPTY_CELL);
         for (e, &key) in self.trans.keys().iter().enumerate() {
             let s = (key >> 32) as usize;
             let c = self.col(key as u32);
-            self.dense[s * wcap + c] = u32::try_from(e).unwrap_or(u32::MAX);
+            self.dense[s * wcap + c] = [
+                u32::try_from(e).unwrap_or(u32::MAX),
+                self.next.get(e).copied().unwrap_or(u32::MAX),
+            ];
         }
     }
 
@@ -231,7 +243,7 @@ impl MarkovPartial {
             + self.names.size_bytes()
             + self.cache.capacity() * 4
             + self.scratch.size_bytes()
-            + self.dense.capacity() * 4
+            + self.dense.capacity() * 8
     }
 
     pub(super) fn intern(&mut self, name: &str) -> Result<u32> {
@@ -253,7 +265,7 @@ impl MarkovPartial {
     #[inline]
     pub(super) fn add(&mut self, s: u32, sym: u32, w: u64) -> Result<u32> {
         if self.wcap != 0 {
-            let e = self.dense[s as usize * self.wcap + self.col(sym)];
+            let [e, _] = self.dense[s as usize * self.wcap + self.col(sym)];
             if e != u32::MAX {
                 let e = e as usize;
                 self.counts[e] = self.counts[e]
@@ -293,7 +305,7 @@ impl MarkovPartial {
         self.next.push(target);
         if self.wcap != 0 {
             let c = self.col(sym);
-            self.dense[s as usize * self.wcap + c] = e;
+            self.dense[s as usize * self.wcap + c] = [e, target];
         }
         Ok(target)
     }
@@ -307,7 +319,7 @@ impl MarkovPartial {
                 self.wcap = 0;
                 self.dense = Vec::new();
             } else {
-                self.dense.resize(rows * self.wcap, u32::MAX);
+                self.dense.resize(rows * self.wcap, EMPTY_CELL);
             }
         }
         s
@@ -319,13 +331,13 @@ impl MarkovPartial {
         if self.wcap == 0 {
             return None;
         }
-        let e = *self.dense.get(s as usize * self.wcap + self.col(sym))?;
+        let [e, next] = *self.dense.get(s as usize * self.wcap + self.col(sym))?;
         if e == u32::MAX {
             return None;
         }
-        let e = e as usize;
-        self.counts[e] = self.counts[e].checked_add(w)?;
-        Some(self.next[e])
+        let count = self.counts.get_mut(e as usize)?;
+        *count = count.checked_add(w)?;
+        Some(next)
     }
 
     #[inline]
