@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::aggregate::{Aggregate, JourneyAggregate};
 use crate::credit::CONVERSION_UNITS;
 use crate::credit::apportion::Crediter;
-use crate::credit::names::{Key, NameTable};
+use crate::credit::names::NameTable;
 use crate::credit::report::Report;
 use crate::credit::wire::{NamedDim, NamedPartial};
 use crate::dataset::{
@@ -747,38 +747,16 @@ struct Stager {
     touches: Vec<InternedTouch>,
     sorted: Vec<InternedTouch>,
     order: Vec<(i64, u32)>,
-    /// The [`NameTable`] keys of every touch's names, read in the first
-    /// pass (see [`Stager::stage`]).
-    keys: Vec<TouchKeys>,
     channels: NameTable,
     campaigns: NameTable,
     contents: NameTable,
 }
 
-/// The keys of one touch's channel, campaign and content names (a missing
-/// campaign or content has the empty key, never looked up).
-#[derive(Debug, Clone, Copy, Default)]
-struct TouchKeys {
-    channel: Key,
-    campaign: Key,
-    content: Key,
-}
-
-impl TouchKeys {
-    /// The keys of `t`'s names: reads every name's bytes, nothing else.
-    #[inline(always)]
-    fn of<T: Touchpoint>(t: &T) -> TouchKeys {
-        TouchKeys {
-            channel: NameTable::key(t.channel()),
-            campaign: t.campaign().map_or_else(Key::default, NameTable::key),
-            content: t.content().map_or_else(Key::default, NameTable::key),
-        }
-    }
-}
-
-/// The catalog id of `name` (of key `key`), through the cache.
+/// The catalog id of `name`, through the cache (the name's key computed
+/// once, for the lookup and, if the name is new, the insert).
 #[inline(always)]
-fn lookup(table: &mut NameTable, names: &mut Interner, key: Key, name: &str) -> Result<u32> {
+fn lookup(table: &mut NameTable, names: &mut Interner, name: &str) -> Result<u32> {
+    let key = NameTable::key(name);
     if let Some(id) = table.get_key(key) {
         return Ok(id);
     }
@@ -802,13 +780,9 @@ impl Stager {
     /// only its count): `set`'s journeys are left as they were, and the
     /// result is [`Staged::NotConverted`]. On error `set` holds no journey.
     ///
-    /// Two passes over the touches. The first validates (costs, in input
-    /// order, before any name is interned), reads the times and computes
-    /// every name's [`Key`]: reading the names there, where the loads do
-    /// not depend on each other, lets the processor overlap their cache
-    /// misses. The second interns the names, in time order, from their
-    /// keys (a name's bytes are read again only when it is new, or longer
-    /// than 16 bytes).
+    /// Two passes over the touches: the first validates (costs, in input
+    /// order, before any name is interned) and reads the times; the second
+    /// interns the names in time order through the [`NameTable`]s.
     #[inline]
     fn stage<J: Journey + ?Sized>(&mut self, journey: &J, set: &mut JourneySet) -> Result<Staged> {
         let r = self.stage_in(journey, set);
@@ -834,10 +808,8 @@ impl Stager {
         }
         let value = outcome.value_minor(journey.id(), currency)?;
         let touches = journey.touchpoints();
-        // first pass: times and costs, validated before anything is
-        // interned; the names' keys
+        // first pass: times and costs, validated before anything is interned
         self.touches.clear();
-        self.keys.clear();
         let mut sorted = true;
         let mut prev = i64::MIN;
         for (i, t) in touches.iter().enumerate() {
@@ -859,7 +831,6 @@ impl Stager {
                 cost,
                 milestone: t.milestone(),
             });
-            self.keys.push(TouchKeys::of(t));
         }
         // the input order of touches, sorted by time (stable), as `push`
         if !sorted {
@@ -880,15 +851,12 @@ impl Stager {
             } else {
                 self.order.get(k).map_or(k, |&(_, i)| i as usize)
             };
-            let (Some(t), Some(it), Some(&keys)) =
-                (touches.get(i), self.touches.get_mut(i), self.keys.get(i))
-            else {
+            let (Some(t), Some(it)) = (touches.get(i), self.touches.get_mut(i)) else {
                 continue;
             };
             let (ch, cp, ct) = Self::intern_touch(
                 (&mut self.channels, &mut self.campaigns, &mut self.contents),
                 cat,
-                keys,
                 t,
             )?;
             (it.channel, it.campaign, it.content) = (ChannelId(ch), cp, ct);
@@ -930,7 +898,6 @@ impl Stager {
         currency: Currency,
     ) -> Result<()> {
         let touches = journey.touchpoints();
-        self.keys.clear();
         let mut sorted = true;
         let mut prev = None;
         for (i, t) in touches.iter().enumerate() {
@@ -944,17 +911,11 @@ impl Stager {
                 sorted &= p <= ts;
             }
             prev = Some(ts);
-            self.keys.push(TouchKeys::of(t));
         }
         let tables = (&mut self.channels, &mut self.campaigns, &mut self.contents);
         if sorted {
-            for (t, &keys) in touches.iter().zip(&self.keys) {
-                Self::intern_touch(
-                    (&mut *tables.0, &mut *tables.1, &mut *tables.2),
-                    cat,
-                    keys,
-                    t,
-                )?;
+            for t in touches {
+                Self::intern_touch((&mut *tables.0, &mut *tables.1, &mut *tables.2), cat, t)?;
             }
             return Ok(());
         }
@@ -969,34 +930,28 @@ impl Stager {
         order.sort_by_key(|&(ts, _)| ts);
         for &(_, i) in order.iter() {
             let i = i as usize;
-            if let (Some(t), Some(&keys)) = (touches.get(i), self.keys.get(i)) {
-                Self::intern_touch(
-                    (&mut *tables.0, &mut *tables.1, &mut *tables.2),
-                    cat,
-                    keys,
-                    t,
-                )?;
+            if let Some(t) = touches.get(i) {
+                Self::intern_touch((&mut *tables.0, &mut *tables.1, &mut *tables.2), cat, t)?;
             }
         }
         Ok(())
     }
 
-    /// Interns one touch's channel, campaign and content names (of keys
-    /// `keys`): their ids, [`NONE_ID`] for a missing campaign or content.
+    /// Interns one touch's channel, campaign and content names: their ids,
+    /// [`NONE_ID`] for a missing campaign or content.
     #[inline(always)]
     fn intern_touch<T: Touchpoint>(
         tables: (&mut NameTable, &mut NameTable, &mut NameTable),
         cat: &mut Catalog,
-        keys: TouchKeys,
         t: &T,
     ) -> Result<(u32, u32, u32)> {
-        let ch = lookup(tables.0, &mut cat.channels, keys.channel, t.channel())?;
+        let ch = lookup(tables.0, &mut cat.channels, t.channel())?;
         let cp = match t.campaign() {
-            Some(c) => lookup(tables.1, &mut cat.campaigns, keys.campaign, c)?,
+            Some(c) => lookup(tables.1, &mut cat.campaigns, c)?,
             None => NONE_ID,
         };
         let ct = match t.content() {
-            Some(c) => lookup(tables.2, &mut cat.contents, keys.content, c)?,
+            Some(c) => lookup(tables.2, &mut cat.contents, c)?,
             None => NONE_ID,
         };
         Ok((ch, cp, ct))
