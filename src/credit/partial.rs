@@ -1133,9 +1133,14 @@ impl CreditPartial {
     ///
     /// Cost: the journey's names are interned into the partial's catalog
     /// through a small exact cache (a name of up to 16 bytes is found
-    /// without hashing its bytes) into reused buffers, so a stream of
-    /// journeys runs at the speed of the batch path; no allocation per
-    /// journey once the buffers have grown.
+    /// without hashing its bytes) into reused buffers; no allocation per
+    /// journey once the buffers have grown. A journey that did not convert
+    /// earns no credit: it is validated and its names interned (a name
+    /// seen only there still gets its zero line), and nothing else is
+    /// done with it (no staging, no model call). On journeys too large
+    /// for the processor's caches, most of what remains is the reading of
+    /// the journey itself (its touches, then their names), which any scan
+    /// of the same values pays too.
     ///
     /// # Errors
     ///

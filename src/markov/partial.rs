@@ -16,6 +16,14 @@ use crate::paths::{
     walk_columns,
 };
 
+/// The overflow error of a count, built only when it happens (an error
+/// value built and dropped on every count costs a call per count).
+#[cold]
+#[inline(never)]
+fn overflow(what: &'static str) -> Error {
+    Error::Overflow { what }
+}
+
 /// Number of channel lanes used in a packed state key.
 #[inline]
 pub(super) fn lanes(key: u64) -> u32 {
@@ -270,9 +278,7 @@ impl MarkovPartial {
                 let e = e as usize;
                 self.counts[e] = self.counts[e]
                     .checked_add(w)
-                    .ok_or_else(|| Error::Overflow {
-                        what: "transition count",
-                    })?;
+                    .ok_or_else(|| overflow("transition count"))?;
                 return Ok(self.next[e]);
             }
         }
@@ -285,9 +291,7 @@ impl MarkovPartial {
             let e = e as usize;
             self.counts[e] = self.counts[e]
                 .checked_add(w)
-                .ok_or_else(|| Error::Overflow {
-                    what: "transition count",
-                })?;
+                .ok_or_else(|| overflow("transition count"))?;
             return Ok(self.next[e]);
         }
         let target = if sym >= SYM_CONV {
@@ -350,9 +354,7 @@ impl MarkovPartial {
     ) -> Result<()> {
         let w = conversions
             .checked_add(nulls)
-            .ok_or_else(|| Error::Overflow {
-                what: "path weight",
-            })?;
+            .ok_or_else(|| overflow("path weight"))?;
         if ids.len() == 0 {
             let t = Totals {
                 empty_conversions: conversions,
