@@ -70,11 +70,18 @@ impl LocalNames {
     /// # Errors
     ///
     /// [`Error::TooLarge`] past the limit.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn intern(&mut self, name: &str) -> Result<u32> {
-        if let Some(i) = self.fast.get(name) {
-            return Ok(i);
+        // the cached lookup inlined, the rest out of line
+        match self.fast.get(name) {
+            Some(i) => Ok(i),
+            None => self.intern_slow(name),
         }
+    }
+
+    /// [`intern`](Self::intern) of a name the cache does not hold.
+    #[inline(never)]
+    fn intern_slow(&mut self, name: &str) -> Result<u32> {
         match self.index.get(name) {
             Some(&i) => Ok(i),
             None => self.insert(name),
@@ -151,6 +158,7 @@ impl JourneyScratch {
 ///
 /// [`Error::InvalidValue`], [`Error::InvalidCost`] as `push`;
 /// [`Error::TooLarge`] past the fit's channel limit.
+#[inline]
 pub(crate) fn read_journey<J: Journey + ?Sized>(
     journey: &J,
     currency: Currency,

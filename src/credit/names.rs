@@ -73,14 +73,49 @@ fn home(lo: u64, hi: u64, tag: u32, mask: usize) -> usize {
     usize::try_from(h >> 32).unwrap_or(0) & mask
 }
 
+/// The exact key of a name, computed apart from the lookup
+/// ([`NameTable::key`]) so that a caller can read every name of a journey
+/// first (independent loads, which the processor overlaps) and probe the
+/// table afterwards. A name longer than 16 bytes has no key (`tag == 0`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Key {
+    lo: u64,
+    hi: u64,
+    tag: u32,
+}
+
 impl NameTable {
+    /// The key of `name` (no key for a name longer than 16 bytes).
+    #[inline(always)]
+    pub(crate) fn key(name: &str) -> Key {
+        match key(name.as_bytes()) {
+            Some((lo, hi, tag)) => Key { lo, hi, tag },
+            None => Key::default(),
+        }
+    }
+
+    /// The cached id of the name of key `k`, if any (never for a name
+    /// without a key).
+    #[inline]
+    pub(crate) fn get_key(&self, k: Key) -> Option<u32> {
+        if k.tag == 0 {
+            return None;
+        }
+        self.probe(k.lo, k.hi, k.tag)
+    }
+
     /// The cached id of `name`, if any.
     #[inline]
     pub(crate) fn get(&self, name: &str) -> Option<u32> {
+        let (lo, hi, tag) = key(name.as_bytes())?;
+        self.probe(lo, hi, tag)
+    }
+
+    #[inline(always)]
+    fn probe(&self, lo: u64, hi: u64, tag: u32) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
         }
-        let (lo, hi, tag) = key(name.as_bytes())?;
         let mask = self.slots.len() - 1;
         let mut i = home(lo, hi, tag, mask);
         loop {
@@ -98,10 +133,14 @@ impl NameTable {
     /// Caches `name -> id` (a name longer than 16 bytes, or past the
     /// table's capacity, is not cached).
     pub(crate) fn insert(&mut self, name: &str, id: u32) {
-        let Some((lo, hi, tag)) = key(name.as_bytes()) else {
-            return;
-        };
-        if self.len >= MAX_CACHED {
+        self.insert_key(NameTable::key(name), id);
+    }
+
+    /// Caches `k -> id` (nothing for a name without a key, or past the
+    /// table's capacity).
+    pub(crate) fn insert_key(&mut self, k: Key, id: u32) {
+        let Key { lo, hi, tag } = k;
+        if tag == 0 || self.len >= MAX_CACHED {
             return;
         }
         if (self.len + 1) * 2 > self.slots.len() {
@@ -188,6 +227,29 @@ mod tests {
         }
         assert_eq!(t.get("organic_searcH"), None);
         assert_eq!(t.get("zzzz"), None);
+    }
+
+    #[test]
+    fn keys_find_what_names_find() {
+        let mut t = NameTable::default();
+        let names = [
+            "email",
+            "paid_search",
+            "x",
+            "",
+            "abcdefghijklmnop",
+            "abcdefghijklmnopq",
+        ];
+        for (i, n) in names.iter().enumerate() {
+            t.insert(n, u32::try_from(i).unwrap());
+        }
+        for n in names.iter().chain(&["emaim", "nope", "abcdefghijklmnoq"]) {
+            assert_eq!(t.get_key(NameTable::key(n)), t.get(n), "{n:?}");
+        }
+        // a name past 16 bytes has no key, and a key-less lookup finds nothing
+        assert_eq!(NameTable::key("abcdefghijklmnopq"), Key::default());
+        assert_eq!(t.get_key(Key::default()), None);
+        assert_eq!(t.get_key(NameTable::key("paid_search")), Some(1));
     }
 
     #[test]

@@ -756,14 +756,16 @@ struct Stager {
     contents: NameTable,
 }
 
-/// The catalog id of `name`, through the cache.
+/// The catalog id of `name`, through the cache (the name's key computed
+/// once, for the lookup and, if the name is new, the insert).
 #[inline(always)]
 fn lookup(table: &mut NameTable, names: &mut Interner, name: &str) -> Result<u32> {
-    if let Some(id) = table.get(name) {
+    let key = NameTable::key(name);
+    if let Some(id) = table.get_key(key) {
         return Ok(id);
     }
     let id = names.try_intern(name)?;
-    table.insert(name, id);
+    table.insert_key(key, id);
     Ok(id)
 }
 
@@ -775,8 +777,18 @@ impl Stager {
         self.contents.clear();
     }
 
-    /// Makes `set` hold exactly `journey`. On error `set` holds no journey.
-    fn stage<J: Journey + ?Sized>(&mut self, journey: &J, set: &mut JourneySet) -> Result<()> {
+    /// Validates `journey` and interns its names into `set`'s catalog. A
+    /// converted journey is then staged: `set` holds exactly it, and the
+    /// result is [`Staged::Set`]. A journey that did not convert is only
+    /// validated and interned (its credit is nothing, and the sums need
+    /// only its count): `set`'s journeys are left as they were, and the
+    /// result is [`Staged::NotConverted`]. On error `set` holds no journey.
+    ///
+    /// Two passes over the touches: the first validates (costs, in input
+    /// order, before any name is interned) and reads the times; the second
+    /// interns the names in time order through the [`NameTable`]s.
+    #[inline]
+    fn stage<J: Journey + ?Sized>(&mut self, journey: &J, set: &mut JourneySet) -> Result<Staged> {
         let r = self.stage_in(journey, set);
         if r.is_err() {
             set.clear_journeys();
@@ -785,9 +797,19 @@ impl Stager {
     }
 
     #[inline]
-    fn stage_in<J: Journey + ?Sized>(&mut self, journey: &J, set: &mut JourneySet) -> Result<()> {
+    fn stage_in<J: Journey + ?Sized>(
+        &mut self,
+        journey: &J,
+        set: &mut JourneySet,
+    ) -> Result<Staged> {
         let currency = set.currency();
         let outcome = journey.outcome();
+        if !outcome.converted {
+            // `value_minor` of a journey that did not convert is 0 and
+            // never an error: the costs and the names are all there is
+            self.intern_only(journey, set.catalog_mut(), currency)?;
+            return Ok(Staged::NotConverted);
+        }
         let value = outcome.value_minor(journey.id(), currency)?;
         let touches = journey.touchpoints();
         // first pass: times and costs, validated before anything is interned
@@ -801,13 +823,7 @@ impl Stager {
             let cost = match t.cost() {
                 Some(c) => match currency.to_minor(c)? {
                     Some(minor) => Some(minor),
-                    None => {
-                        return Err(Error::InvalidCost {
-                            journey: journey.id().to_owned(),
-                            touch: i,
-                            cost: c,
-                        });
-                    }
+                    None => return Err(invalid_cost(journey.id(), i, c)),
                 },
                 None => None,
             };
@@ -842,13 +858,12 @@ impl Stager {
             let (Some(t), Some(it)) = (touches.get(i), self.touches.get_mut(i)) else {
                 continue;
             };
-            it.channel = ChannelId(lookup(&mut self.channels, &mut cat.channels, t.channel())?);
-            if let Some(c) = t.campaign() {
-                it.campaign = lookup(&mut self.campaigns, &mut cat.campaigns, c)?;
-            }
-            if let Some(c) = t.content() {
-                it.content = lookup(&mut self.contents, &mut cat.contents, c)?;
-            }
+            let (ch, cp, ct) = Self::intern_touch(
+                (&mut self.channels, &mut self.campaigns, &mut self.contents),
+                cat,
+                t,
+            )?;
+            (it.channel, it.campaign, it.content) = (ChannelId(ch), cp, ct);
         }
         let staged = if sorted {
             &self.touches
@@ -864,8 +879,108 @@ impl Stager {
             journey.id(),
             (outcome.converted, value, conversion_ts),
             staged,
-        )
+        )?;
+        Ok(Staged::Set)
     }
+
+    /// The validation and interning of [`stage_in`](Self::stage_in) alone,
+    /// for a journey that did not convert: every cost checked (in input
+    /// order, before any name is interned), then the names interned in
+    /// time order (stable), exactly as `stage_in` and `push` intern them,
+    /// so the catalog's ids are the same whichever path a journey takes.
+    ///
+    /// Time order is decided on the `DateTime`s, with no conversion to
+    /// milliseconds: touches in `DateTime` order are in millisecond order
+    /// too, and a stable sort by milliseconds leaves them as they are.
+    /// Only a journey that is not in `DateTime` order is sorted (by
+    /// milliseconds, stable, as `push`).
+    #[inline]
+    fn intern_only<J: Journey + ?Sized>(
+        &mut self,
+        journey: &J,
+        cat: &mut Catalog,
+        currency: Currency,
+    ) -> Result<()> {
+        let touches = journey.touchpoints();
+        let mut sorted = true;
+        let mut prev = None;
+        for (i, t) in touches.iter().enumerate() {
+            if let Some(c) = t.cost() {
+                if currency.to_minor(c)?.is_none() {
+                    return Err(invalid_cost(journey.id(), i, c));
+                }
+            }
+            let ts = t.timestamp();
+            if let Some(p) = prev {
+                sorted &= p <= ts;
+            }
+            prev = Some(ts);
+        }
+        let tables = (&mut self.channels, &mut self.campaigns, &mut self.contents);
+        if sorted {
+            for t in touches {
+                Self::intern_touch((&mut *tables.0, &mut *tables.1, &mut *tables.2), cat, t)?;
+            }
+            return Ok(());
+        }
+        let order = &mut self.order;
+        order.clear();
+        order.extend(touches.iter().enumerate().map(|(i, t)| {
+            (
+                t.timestamp().timestamp_millis(),
+                u32::try_from(i).unwrap_or(u32::MAX),
+            )
+        }));
+        order.sort_by_key(|&(ts, _)| ts);
+        for &(_, i) in order.iter() {
+            let i = i as usize;
+            if let Some(t) = touches.get(i) {
+                Self::intern_touch((&mut *tables.0, &mut *tables.1, &mut *tables.2), cat, t)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Interns one touch's channel, campaign and content names: their ids,
+    /// [`NONE_ID`] for a missing campaign or content.
+    #[inline(always)]
+    fn intern_touch<T: Touchpoint>(
+        tables: (&mut NameTable, &mut NameTable, &mut NameTable),
+        cat: &mut Catalog,
+        t: &T,
+    ) -> Result<(u32, u32, u32)> {
+        let ch = lookup(tables.0, &mut cat.channels, t.channel())?;
+        let cp = match t.campaign() {
+            Some(c) => lookup(tables.1, &mut cat.campaigns, c)?,
+            None => NONE_ID,
+        };
+        let ct = match t.content() {
+            Some(c) => lookup(tables.2, &mut cat.contents, c)?,
+            None => NONE_ID,
+        };
+        Ok((ch, cp, ct))
+    }
+}
+
+/// The error of a touch whose cost is not a valid amount.
+#[cold]
+#[inline(never)]
+fn invalid_cost(journey: &str, touch: usize, cost: f64) -> Error {
+    Error::InvalidCost {
+        journey: journey.to_owned(),
+        touch,
+        cost,
+    }
+}
+
+/// What [`Stager::stage`] did with a journey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Staged {
+    /// The journey converted and is the set's one journey.
+    Set,
+    /// The journey did not convert: validated and its names interned, not
+    /// staged.
+    NotConverted,
 }
 
 /// A partial report: the integer sums of one model's credit over some
@@ -1022,9 +1137,14 @@ impl CreditPartial {
     ///
     /// Cost: the journey's names are interned into the partial's catalog
     /// through a small exact cache (a name of up to 16 bytes is found
-    /// without hashing its bytes) into reused buffers, so a stream of
-    /// journeys runs at the speed of the batch path; no allocation per
-    /// journey once the buffers have grown.
+    /// without hashing its bytes) into reused buffers; no allocation per
+    /// journey once the buffers have grown. A journey that did not convert
+    /// earns no credit: it is validated and its names interned (a name
+    /// seen only there still gets its zero line), and nothing else is
+    /// done with it (no staging, no model call). On journeys too large
+    /// for the processor's caches, most of what remains is the reading of
+    /// the journey itself (its touches, then their names), which any scan
+    /// of the same values pays too.
     ///
     /// # Errors
     ///
@@ -1037,14 +1157,18 @@ impl CreditPartial {
                 fingerprint: self.config.model_fingerprint.clone(),
             });
         };
-        self.stager.stage(journey, &mut self.scratch)?;
-        Self::credit_staged(
-            &self.config,
-            &mut self.sums,
-            &mut self.crediter,
-            &self.scratch,
-            model,
-        )
+        match self.stager.stage(journey, &mut self.scratch)? {
+            Staged::Set => Self::credit_staged(
+                &self.config,
+                &mut self.sums,
+                &mut self.crediter,
+                &self.scratch,
+                model,
+            ),
+            Staged::NotConverted => {
+                Self::count_not_converted(&self.config, &mut self.sums, &self.scratch)
+            }
+        }
     }
 
     /// Credits one journey with `model`, given by reference (for a detached
@@ -1060,14 +1184,18 @@ impl CreditPartial {
         journey: &J,
     ) -> Result<()> {
         self.check_model(model)?;
-        self.stager.stage(journey, &mut self.scratch)?;
-        Self::credit_staged(
-            &self.config,
-            &mut self.sums,
-            &mut self.crediter,
-            &self.scratch,
-            model,
-        )
+        match self.stager.stage(journey, &mut self.scratch)? {
+            Staged::Set => Self::credit_staged(
+                &self.config,
+                &mut self.sums,
+                &mut self.crediter,
+                &self.scratch,
+                model,
+            ),
+            Staged::NotConverted => {
+                Self::count_not_converted(&self.config, &mut self.sums, &self.scratch)
+            }
+        }
     }
 
     /// Credits the journey staged in `scratch` (by `observe`,
@@ -1084,6 +1212,20 @@ impl CreditPartial {
         let b = config.breakdowns;
         sums.reserve(b, scratch.catalog());
         sums.credit(crediter, model, config.kind, b, scratch.iter(), &Same)
+    }
+
+    /// Counts a journey that did not convert, whose names [`Stager::stage`]
+    /// interned without staging it: what `credit_staged` does with such a
+    /// journey (the sums sized to the catalog, the journey counted; the
+    /// model is never asked about a journey that did not convert).
+    #[inline]
+    fn count_not_converted(
+        config: &CreditConfig,
+        sums: &mut Sums,
+        scratch: &JourneySet,
+    ) -> Result<()> {
+        sums.reserve(config.breakdowns, scratch.catalog());
+        sums.count::<false, false>(false, 0, true).map(|_| ())
     }
 
     fn check_model<M: AttributionModel + ?Sized>(&self, model: &M) -> Result<()> {
@@ -2260,6 +2402,12 @@ mod tests {
                     p.observe(j).unwrap();
                 }
                 assert_eq!(p.finish(), batch, "{name} {b:?}");
+                // the same ids too: names interned in time order, whether a
+                // journey converted (staged) or not (interned only)
+                let (got, want) = (p.scratch.catalog(), set.catalog());
+                assert!(got.channels.iter().eq(want.channels.iter()));
+                assert!(got.campaigns.iter().eq(want.campaigns.iter()));
+                assert!(got.contents.iter().eq(want.contents.iter()));
             }
         }
     }
@@ -2273,6 +2421,14 @@ mod tests {
             .converted(1.0);
         let mut p = CreditPartial::new(CreditConfig::new(Linear));
         p.observe(&journey()).unwrap();
+        assert!(matches!(
+            p.observe(&bad),
+            Err(Error::InvalidCost { touch: 1, .. })
+        ));
+        // the same for a journey that did not convert (interned, not staged)
+        let bad = SimpleJourney::new("bad")
+            .touch(SimpleTouch::new("never_seen", t).campaign("nor_this"))
+            .touch(SimpleTouch::new("email", t).cost(-1.0));
         assert!(matches!(
             p.observe(&bad),
             Err(Error::InvalidCost { touch: 1, .. })

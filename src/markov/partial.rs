@@ -16,6 +16,14 @@ use crate::paths::{
     walk_columns,
 };
 
+/// The overflow error of a count, built only when it happens (an error
+/// value built and dropped on every count costs a call per count).
+#[cold]
+#[inline(never)]
+fn overflow(what: &'static str) -> Error {
+    Error::Overflow { what }
+}
+
 /// Number of channel lanes used in a packed state key.
 #[inline]
 pub(super) fn lanes(key: u64) -> u32 {
@@ -73,24 +81,27 @@ impl Totals {
         self.conversions = self
             .conversions
             .checked_add(o.conversions)
-            .ok_or(ov("conversion count"))?;
-        self.nulls = self.nulls.checked_add(o.nulls).ok_or(ov("null count"))?;
+            .ok_or_else(|| ov("conversion count"))?;
+        self.nulls = self
+            .nulls
+            .checked_add(o.nulls)
+            .ok_or_else(|| ov("null count"))?;
         self.value_minor = self
             .value_minor
             .checked_add(o.value_minor)
-            .ok_or(ov("total value"))?;
+            .ok_or_else(|| ov("total value"))?;
         self.empty_conversions = self
             .empty_conversions
             .checked_add(o.empty_conversions)
-            .ok_or(ov("conversion count"))?;
+            .ok_or_else(|| ov("conversion count"))?;
         self.empty_nulls = self
             .empty_nulls
             .checked_add(o.empty_nulls)
-            .ok_or(ov("null count"))?;
+            .ok_or_else(|| ov("null count"))?;
         self.empty_value_minor = self
             .empty_value_minor
             .checked_add(o.empty_value_minor)
-            .ok_or(ov("total value"))?;
+            .ok_or_else(|| ov("total value"))?;
         Ok(())
     }
 
@@ -142,15 +153,24 @@ pub struct MarkovPartial {
     /// Scratch: catalog id -> local id, for `observe_set`.
     cache: Vec<u32>,
     scratch: JourneyScratch,
-    /// Dense cache `(state, column) -> transition index` in rows of `wcap`
+    /// Dense cache `(state, column) -> [transition index, target state]`
+    /// in rows of `wcap`
     /// columns (channels, then conversion and null), while it fits in
     /// [`DENSE_BUDGET`] cells; `wcap == 0` when off. Derived data only.
-    dense: Vec<u32>,
+    dense: Vec<[u32; 2]>,
     wcap: usize,
 }
 
-/// Most cells of the dense transition cache (16 MiB).
+/// Most cells of the dense transition cache (32 MiB).
+///
+/// A cell holds the transition's index and its target state side by side:
+/// walking a path, the next state comes from the cell itself, so the
+/// chain of dependent loads per touch is one cell (not a cell, then the
+/// `next` column), and the count's update is off that chain.
 const DENSE_BUDGET: usize = 1 << 22;
+
+/// An empty cell of the dense cache (no transition yet).
+const EMPTY_CELL: [u32; 2] = [u32::MAX, u32::MAX];
 
 impl PartialEq for MarkovPartial {
     fn eq(&self, other: &MarkovPartial) -> bool {
@@ -173,7 +193,7 @@ impl MarkovPartial {
             totals: Totals::default(),
             cache: Vec::new(),
             scratch: JourneyScratch::default(),
-            dense: vec![u32::MAX; 16],
+            dense: vec![EMPTY_CELL; 16],
             wcap: 16,
         }
     }
@@ -196,11 +216,14 @@ impl MarkovPartial {
             return;
         }
         self.wcap = wcap;
-        self.dense.resize(self.states.len() * wcap, u32::MAX);
+        self.dense.resize(self.states.len() * wcap, EMPTY_CELL);
         for (e, &key) in self.trans.keys().iter().enumerate() {
             let s = (key >> 32) as usize;
             let c = self.col(key as u32);
-            self.dense[s * wcap + c] = u32::try_from(e).unwrap_or(u32::MAX);
+            self.dense[s * wcap + c] = [
+                u32::try_from(e).unwrap_or(u32::MAX),
+                self.next.get(e).copied().unwrap_or(u32::MAX),
+            ];
         }
     }
 
@@ -228,7 +251,7 @@ impl MarkovPartial {
             + self.names.size_bytes()
             + self.cache.capacity() * 4
             + self.scratch.size_bytes()
-            + self.dense.capacity() * 4
+            + self.dense.capacity() * 8
     }
 
     pub(super) fn intern(&mut self, name: &str) -> Result<u32> {
@@ -250,12 +273,12 @@ impl MarkovPartial {
     #[inline]
     pub(super) fn add(&mut self, s: u32, sym: u32, w: u64) -> Result<u32> {
         if self.wcap != 0 {
-            let e = self.dense[s as usize * self.wcap + self.col(sym)];
+            let [e, _] = self.dense[s as usize * self.wcap + self.col(sym)];
             if e != u32::MAX {
                 let e = e as usize;
-                self.counts[e] = self.counts[e].checked_add(w).ok_or(Error::Overflow {
-                    what: "transition count",
-                })?;
+                self.counts[e] = self.counts[e]
+                    .checked_add(w)
+                    .ok_or_else(|| overflow("transition count"))?;
                 return Ok(self.next[e]);
             }
         }
@@ -266,9 +289,9 @@ impl MarkovPartial {
         let key = (u64::from(s) << 32) | u64::from(sym);
         if let Some(e) = self.trans.get(key) {
             let e = e as usize;
-            self.counts[e] = self.counts[e].checked_add(w).ok_or(Error::Overflow {
-                what: "transition count",
-            })?;
+            self.counts[e] = self.counts[e]
+                .checked_add(w)
+                .ok_or_else(|| overflow("transition count"))?;
             return Ok(self.next[e]);
         }
         let target = if sym >= SYM_CONV {
@@ -286,7 +309,7 @@ impl MarkovPartial {
         self.next.push(target);
         if self.wcap != 0 {
             let c = self.col(sym);
-            self.dense[s as usize * self.wcap + c] = e;
+            self.dense[s as usize * self.wcap + c] = [e, target];
         }
         Ok(target)
     }
@@ -300,7 +323,7 @@ impl MarkovPartial {
                 self.wcap = 0;
                 self.dense = Vec::new();
             } else {
-                self.dense.resize(rows * self.wcap, u32::MAX);
+                self.dense.resize(rows * self.wcap, EMPTY_CELL);
             }
         }
         s
@@ -312,13 +335,13 @@ impl MarkovPartial {
         if self.wcap == 0 {
             return None;
         }
-        let e = *self.dense.get(s as usize * self.wcap + self.col(sym))?;
+        let [e, next] = *self.dense.get(s as usize * self.wcap + self.col(sym))?;
         if e == u32::MAX {
             return None;
         }
-        let e = e as usize;
-        self.counts[e] = self.counts[e].checked_add(w)?;
-        Some(self.next[e])
+        let count = self.counts.get_mut(e as usize)?;
+        *count = count.checked_add(w)?;
+        Some(next)
     }
 
     #[inline]
@@ -329,9 +352,9 @@ impl MarkovPartial {
         nulls: u64,
         value: i64,
     ) -> Result<()> {
-        let w = conversions.checked_add(nulls).ok_or(Error::Overflow {
-            what: "path weight",
-        })?;
+        let w = conversions
+            .checked_add(nulls)
+            .ok_or_else(|| overflow("path weight"))?;
         if ids.len() == 0 {
             let t = Totals {
                 empty_conversions: conversions,
@@ -390,18 +413,22 @@ impl MarkovPartial {
     /// [`Error::InvalidCost`]); [`Error::TooLarge`] past [`MAX_CHANNELS`]
     /// channels; [`Error::Overflow`] if a count overflows.
     pub fn observe<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let r = read_journey(journey, self.config.currency, &mut self.names, &mut scratch);
+        let r = read_journey(
+            journey,
+            self.config.currency,
+            &mut self.names,
+            &mut self.scratch,
+        );
+        // names may have been interned even when the journey is refused
         self.sync_dense();
-        let r = r.and_then(|o| {
-            let ids = scratch.ids.iter().copied();
-            if o.converted {
-                self.feed(ids, 1, 0, o.value_minor)
-            } else {
-                self.feed(ids, 0, 1, 0)
-            }
-        });
-        self.scratch = scratch;
+        let o = r?;
+        let ids = std::mem::take(&mut self.scratch.ids);
+        let r = if o.converted {
+            self.feed(ids.iter().copied(), 1, 0, o.value_minor)
+        } else {
+            self.feed(ids.iter().copied(), 0, 1, 0)
+        };
+        self.scratch.ids = ids;
         r
     }
 

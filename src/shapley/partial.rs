@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::FORMAT_VERSION;
@@ -33,12 +34,15 @@ impl Cell {
         self.conversions = self
             .conversions
             .checked_add(o.conversions)
-            .ok_or(ov("conversion count"))?;
-        self.nulls = self.nulls.checked_add(o.nulls).ok_or(ov("null count"))?;
+            .ok_or_else(|| ov("conversion count"))?;
+        self.nulls = self
+            .nulls
+            .checked_add(o.nulls)
+            .ok_or_else(|| ov("null count"))?;
         self.value_minor = self
             .value_minor
             .checked_add(o.value_minor)
-            .ok_or(ov("total value"))?;
+            .ok_or_else(|| ov("total value"))?;
         Ok(())
     }
 }
@@ -66,11 +70,21 @@ pub struct ShapleyPartial {
     pub(super) config: ShapleyConfig,
     /// Channel names by local id.
     pub(super) names: LocalNames,
-    pub(super) cells: HashMap<Box<[u32]>, Cell, WordBuild>,
+    /// Counts per coalition (the channels' local ids, in increasing order
+    /// for the unordered variants, in first-touch order for
+    /// [`Ordered`](ShapleyVariant::Ordered)). Entries are never removed,
+    /// so an entry's index is stable: `masks` caches it.
+    pub(super) cells: IndexMap<Box<[u32]>, Cell, WordBuild>,
     pub(super) empty: Cell,
     cache: Vec<u32>,
     scratch: JourneyScratch,
     key: Vec<u32>,
+    /// The unordered variants' cache from a coalition of channels with
+    /// local ids below 64, as a bit set, to its index in `cells`: a
+    /// journey's coalition is found without sorting its ids or hashing a
+    /// slice. Derived data only (filled on first use, valid for ever since
+    /// `cells` only grows).
+    masks: HashMap<u64, u32, WordBuild>,
 }
 
 impl PartialEq for ShapleyPartial {
@@ -85,11 +99,12 @@ impl ShapleyPartial {
         ShapleyPartial {
             config,
             names: LocalNames::new(u32::MAX as usize - 1, "distinct channels in a Shapley fit"),
-            cells: HashMap::default(),
+            cells: IndexMap::default(),
             empty: Cell::default(),
             cache: Vec::new(),
             scratch: JourneyScratch::default(),
             key: Vec::new(),
+            masks: HashMap::default(),
         }
     }
 
@@ -122,6 +137,7 @@ impl ShapleyPartial {
             + self.names.size_bytes()
             + self.cache.capacity() * 4
             + self.scratch.size_bytes()
+            + self.masks.capacity() * 16
     }
 
     /// Feeds one path of local ids (in time order).
@@ -131,6 +147,15 @@ impl ShapleyPartial {
         }
         if cell.conversions == 0 && cell.nulls == 0 {
             return Ok(());
+        }
+        if self.config.variant != ShapleyVariant::Ordered {
+            // the coalition as a bit set, when every id is below 64
+            let (mask, small) = ids.iter().fold((0_u64, true), |(m, small), &c| {
+                (m | 1_u64.checked_shl(c).unwrap_or(0), small && c < 64)
+            });
+            if small {
+                return self.feed_mask(mask, cell);
+            }
         }
         let key = &mut self.key;
         key.clear();
@@ -153,6 +178,42 @@ impl ShapleyPartial {
         }
     }
 
+    /// Adds `cell` to the coalition of bit set `mask` (an unordered
+    /// variant's coalition of ids below 64): through the `masks` cache, or,
+    /// the first time, as [`feed`](Self::feed) does with the ids in
+    /// increasing order (the set's bits, lowest first: sorted and
+    /// deduplicated, the key `feed` builds).
+    #[inline]
+    fn feed_mask(&mut self, mask: u64, cell: Cell) -> Result<()> {
+        if let Some(&i) = self.masks.get(&mask) {
+            if let Some((_, c)) = self.cells.get_index_mut(i as usize) {
+                return c.merge(&cell);
+            }
+        }
+        let key = &mut self.key;
+        key.clear();
+        let mut m = mask;
+        while m != 0 {
+            key.push(m.trailing_zeros());
+            m &= m - 1;
+        }
+        let i = match self.cells.get_full_mut(key.as_slice()) {
+            Some((i, _, c)) => {
+                c.merge(&cell)?;
+                i
+            }
+            None => {
+                self.cells
+                    .insert_full(key.clone().into_boxed_slice(), cell)
+                    .0
+            }
+        };
+        if let Ok(i) = u32::try_from(i) {
+            self.masks.insert(mask, i);
+        }
+        Ok(())
+    }
+
     /// Observes one journey of your own type: validated as
     /// [`JourneySet::push`] validates (value, costs), its touches put in
     /// time order (stable), its channel names looked up in the fit's own
@@ -163,10 +224,15 @@ impl ShapleyPartial {
     /// The journey's validation errors ([`Error::InvalidValue`],
     /// [`Error::InvalidCost`]); [`Error::Overflow`] if a count overflows.
     pub fn observe<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let r = read_journey(journey, self.config.currency, &mut self.names, &mut scratch)
-            .and_then(|o| self.feed(&scratch.ids, outcome_cell(o.converted, o.value_minor)));
-        self.scratch = scratch;
+        let o = read_journey(
+            journey,
+            self.config.currency,
+            &mut self.names,
+            &mut self.scratch,
+        )?;
+        let ids = std::mem::take(&mut self.scratch.ids);
+        let r = self.feed(&ids, outcome_cell(o.converted, o.value_minor));
+        self.scratch.ids = ids;
         r
     }
 
@@ -465,5 +531,90 @@ impl JourneyAggregate for ShapleyPartial {
 
     fn observe_set(&mut self, set: &JourneySet) -> Result<()> {
         ShapleyPartial::observe_set(self, set)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(ids: &[usize]) -> Vec<String> {
+        ids.iter().map(|i| format!("c{i}")).collect()
+    }
+
+    /// The coalitions, by channel name, sorted, with their counts.
+    fn coalitions(p: &ShapleyPartial) -> Vec<(Vec<String>, u64, u64)> {
+        let names = p.names.names();
+        let mut out: Vec<_> = p
+            .cells
+            .iter()
+            .map(|(k, c)| {
+                let mut n: Vec<String> = k.iter().map(|&i| names[i as usize].clone()).collect();
+                n.sort();
+                (n, c.conversions, c.nulls)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn bit_set_coalitions_are_the_sorted_ones() -> Result<()> {
+        // 70 channels: ids 0..70 in first-seen order, so a coalition with
+        // c65 or above takes the slice path and the others the bit set
+        let mut p = ShapleyPartial::new(ShapleyConfig::new(ShapleyVariant::Simplified));
+        p.observe_path(&path(&(0..70).collect::<Vec<_>>()), 0, 0, 1)?;
+        p.observe_path(&path(&[3, 1, 3]), 1, 100, 0)?;
+        p.observe_path(&path(&[1, 3]), 0, 0, 2)?;
+        p.observe_path(&path(&[3, 1]), 1, 50, 0)?;
+        p.observe_path(&path(&[65, 1, 65]), 1, 10, 0)?;
+        p.observe_path(&path(&[1, 65]), 0, 0, 1)?;
+        let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        let mut all = path(&(0..70).collect::<Vec<_>>());
+        all.sort();
+        assert_eq!(
+            coalitions(&p),
+            vec![
+                (all, 0, 1),
+                (s(&["c1", "c3"]), 2, 2),
+                (s(&["c1", "c65"]), 1, 1),
+            ]
+        );
+        // keys are the ids in increasing order, as the slice path builds
+        for k in p.cells.keys() {
+            assert!(k.windows(2).all(|w| w[0] < w[1]), "{k:?}");
+        }
+        assert_eq!(
+            p.cells.get([1_u32, 3].as_slice()).map(|c| c.value_minor),
+            Some(150)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_bit_set_cache_survives_merges() -> Result<()> {
+        let config = ShapleyConfig::new(ShapleyVariant::Rate);
+        let paths: Vec<(Vec<String>, u64)> = (0..40_usize)
+            .map(|k| (path(&[k % 5, (k * 3) % 7, k % 2]), (k % 3 == 0).into()))
+            .collect();
+        // one partial, against: the even paths, a merge of the odd ones
+        // (coalitions and channels inserted behind the cache), then every
+        // path again through the cache
+        let mut one = ShapleyPartial::new(config);
+        let mut left = ShapleyPartial::new(config);
+        let mut right = ShapleyPartial::new(config);
+        for (i, (p, conv)) in paths.iter().enumerate() {
+            one.observe_path(p, *conv, 0, 1 - conv)?;
+            let half = if i % 2 == 0 { &mut left } else { &mut right };
+            half.observe_path(p, *conv, 0, 1 - conv)?;
+        }
+        left.merge(&right)?;
+        for (p, conv) in &paths {
+            one.observe_path(p, *conv, 0, 1 - conv)?;
+            left.observe_path(p, *conv, 0, 1 - conv)?;
+        }
+        assert_eq!(coalitions(&left), coalitions(&one));
+        assert!(left == one);
+        Ok(())
     }
 }
