@@ -477,20 +477,15 @@ impl Chain {
                     }
                 }
                 let mask = &masks[usize::from(live[i] & active)];
-                let r = inv[i];
-                let xi = &mut xl[i].0;
-                let di = &mut dl[i].0;
-                for l in 0..LANES {
-                    let old = xi[l];
-                    let new = (v[l] * r).min(1.0);
-                    let sel =
-                        f64::from_bits((new.to_bits() & mask[l]) | (old.to_bits() & !mask[l]));
-                    let ch = sel - old;
-                    xi[l] = sel;
-                    di[l] = ch;
-                    delta[l] = delta[l].max(ch.abs());
-                    sum[l] += ch;
-                }
+                update_lanes(
+                    &v,
+                    inv[i],
+                    mask,
+                    &mut xl[i].0,
+                    &mut dl[i].0,
+                    &mut delta,
+                    &mut sum,
+                );
             }
             last = delta;
             let mut extrapolate = [0.0f64; LANES];
@@ -675,6 +670,42 @@ impl Chain {
             x[s as usize] = xl[i];
         }
         Ok(())
+    }
+}
+
+/// One state's update in every lane of a sweep: `x = min(v · r, 1)` in the
+/// lanes of `mask`, the others kept; the change recorded in `d` and folded
+/// into the sweep's largest change and summed change.
+///
+/// Written as plain compares and bit selects in a function of its own so
+/// the lanes vectorize (inlined into the sweep, the compiler scalarized
+/// them): `t < 1 ? t : 1` is `t.min(1.0)` and `a > m ? a : m` is
+/// `m.max(a)` for every input, NaN included, so the bits are those of the
+/// lone solve.
+#[inline(never)]
+fn update_lanes(
+    v: &[f64; LANES],
+    r: f64,
+    mask: &[u64; LANES],
+    x: &mut [f64; LANES],
+    d: &mut [f64; LANES],
+    delta: &mut [f64; LANES],
+    sum: &mut [f64; LANES],
+) {
+    let mut new = [0.0f64; LANES];
+    for l in 0..LANES {
+        let t = v[l] * r;
+        new[l] = if t < 1.0 { t } else { 1.0 };
+    }
+    for l in 0..LANES {
+        let old = x[l];
+        let sel = f64::from_bits((new[l].to_bits() & mask[l]) | (old.to_bits() & !mask[l]));
+        let ch = sel - old;
+        x[l] = sel;
+        d[l] = ch;
+        let a = ch.abs();
+        delta[l] = if a > delta[l] { a } else { delta[l] };
+        sum[l] += ch;
     }
 }
 
