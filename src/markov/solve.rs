@@ -465,9 +465,6 @@ impl Chain {
                 });
             }
             sweeps += 1;
-            // the changes are kept only in a sweep after which some lane
-            // may extrapolate (the only use of them)
-            let store = (0..LANES).any(|l| active & (1 << l) != 0 && acc[l].may_jump());
             let mut delta = [0.0f64; LANES];
             let mut sum = [0.0f64; LANES];
             for i in 0..m {
@@ -480,12 +477,7 @@ impl Chain {
                     }
                 }
                 let mask = &masks[usize::from(live[i] & active)];
-                let update = if store {
-                    update_lanes::<true>
-                } else {
-                    update_lanes::<false>
-                };
-                update(
+                update_lanes(
                     &v,
                     inv[i],
                     mask,
@@ -682,8 +674,8 @@ impl Chain {
 }
 
 /// One state's update in every lane of a sweep: `x = min(v · r, 1)` in the
-/// lanes of `mask`, the others kept; the change recorded in `d` when
-/// `STORE` and folded into the sweep's largest change and summed change.
+/// lanes of `mask`, the others kept; the change recorded in `d` and folded
+/// into the sweep's largest change and summed change.
 ///
 /// Written as plain compares and bit selects in a function of its own so
 /// the lanes vectorize (inlined into the sweep, the compiler scalarized
@@ -691,7 +683,7 @@ impl Chain {
 /// `m.max(a)` for every input, NaN included, so the bits are those of the
 /// lone solve.
 #[inline(never)]
-fn update_lanes<const STORE: bool>(
+fn update_lanes(
     v: &[f64; LANES],
     r: f64,
     mask: &[u64; LANES],
@@ -710,9 +702,7 @@ fn update_lanes<const STORE: bool>(
         let sel = f64::from_bits((new[l].to_bits() & mask[l]) | (old.to_bits() & !mask[l]));
         let ch = sel - old;
         x[l] = sel;
-        if STORE {
-            d[l] = ch;
-        }
+        d[l] = ch;
         let a = ch.abs();
         delta[l] = if a > delta[l] { a } else { delta[l] };
         sum[l] += ch;
@@ -759,12 +749,6 @@ const AITKEN_EVERY: usize = 3;
 const AITKEN_AGREE: f64 = 0.02;
 
 impl Accel {
-    /// Whether the next [`step`](Self::step) can ask for a jump (it needs
-    /// two ratios, so two sums before this one, and `AITKEN_EVERY` sweeps).
-    fn may_jump(&self) -> bool {
-        self.prev_ratio.is_some() && self.since + 1 >= AITKEN_EVERY
-    }
-
     /// Records a sweep's summed change; `Some(c)` when the lane should jump
     /// by `c` times its last change.
     fn step(&mut self, sum: f64) -> Option<f64> {
