@@ -50,6 +50,16 @@
 //! so its bits are those of [`Chain::solve`] whatever the grouping or the
 //! thread count; what is shared is the reading of the structure and the
 //! latency of the floating-point adds, which a lone solve spends waiting.
+//! Every lane of a group runs through one interleaved pass for single
+//! states too (a dense component is eliminated lane by lane).
+//!
+//! Memory: nothing is allocated per state, per component or per lane. The
+//! chain is compressed rows built straight from the sorted transitions, the
+//! components one flat array, a removal set one bit per state and lane
+//! (`u8` marks filled per group by the caller), and each thread reuses one
+//! [`Scratch`] (the group's iterate, the sweep buffers, the dense matrix)
+//! across groups and components. A state's lane vector is 64-byte aligned,
+//! so an edge's read of its target touches one cache line.
 
 use crate::error::{Error, Result};
 
@@ -432,9 +442,9 @@ impl Chain {
                     v[l] += q * xt[l];
                 }
             }
-            for l in 0..LANES {
+            for (l, (bl, &vl)) in b[i].0.iter_mut().zip(&v).enumerate() {
                 if kept & (1 << l) != 0 {
-                    b[i].0[l] = v[l];
+                    *bl = vl;
                 }
             }
             if d > 0.0 {
@@ -504,9 +514,9 @@ impl Chain {
             }
             if any {
                 for (xi, di) in xl.iter_mut().zip(dl.iter()) {
-                    for l in 0..LANES {
+                    for ((x, &c), &d) in xi.0.iter_mut().zip(&extrapolate).zip(&di.0) {
                         // c = 0 leaves the lane's value as it is
-                        xi.0[l] = (xi.0[l] + extrapolate[l] * di.0[l]).clamp(0.0, 1.0);
+                        *x = (*x + c * d).clamp(0.0, 1.0);
                     }
                 }
             }
