@@ -490,6 +490,111 @@ mod tests {
         assert_eq!(c.values(), [0, 10_000, 2_500, 2_500]);
     }
 
+    /// A fit over `k` channels named in reverse of their first-seen order,
+    /// paths of 1 to 7 touches (repeats included), some converting.
+    fn scrambled_fit(order: u8, k: u64, n: u64) -> MarkovPartial {
+        let mut p = MarkovPartial::new(MarkovConfig::new(order).unwrap());
+        let mut s = 11u64;
+        for _ in 0..n {
+            s = crate::hash::fmix64(s.wrapping_add(1));
+            let len = 1 + (s % 7) as usize;
+            let path: Vec<String> = (0..len)
+                .map(|i| format!("ch{:02}", k - 1 - crate::hash::fmix64(s ^ i as u64) % k))
+                .collect();
+            let conv = u64::from(s % 3 == 0);
+            p.observe_path(&path, conv, 100 * i64::from(s % 3 == 0), 1 - conv)
+                .unwrap();
+        }
+        p
+    }
+
+    #[test]
+    fn canon_orders_states_by_sequence_and_transitions_by_source_and_symbol() {
+        for order in 1..=4 {
+            let fit = scrambled_fit(order, 12, 3000);
+            let c = fit.canon();
+            // channels by name; states by channel sequence, start first
+            assert!(c.channels.windows(2).all(|w| w[0] < w[1]));
+            let seqs: Vec<Vec<u32>> = c.states.iter().map(|&k| unpack(k)).collect();
+            assert!(seqs[0].is_empty());
+            assert!(seqs.windows(2).all(|w| w[0] < w[1]), "order {order}");
+            assert_eq!(seqs.len(), fit.states.len());
+            // every transition once, sorted by (source, symbol), with the
+            // partial's count under the canonical names
+            assert!(
+                c.edges
+                    .windows(2)
+                    .all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1))
+            );
+            assert_eq!(c.edges.len(), fit.trans.len());
+            let name = |sym: u32| match sym {
+                SYM_CONV | SYM_NULL => format!("{sym}"),
+                ch => c.channels[ch as usize].clone(),
+            };
+            let mut want: Vec<(Vec<String>, String, u64)> = fit
+                .trans
+                .keys()
+                .iter()
+                .zip(&fit.counts)
+                .map(|(&key, &n)| {
+                    let from = unpack(fit.states.keys()[(key >> 32) as usize])
+                        .iter()
+                        .map(|&l| fit.names.names()[l as usize].clone())
+                        .collect();
+                    let sym = key as u32;
+                    let to = if sym >= SYM_CONV {
+                        format!("{sym}")
+                    } else {
+                        fit.names.names()[sym as usize].clone()
+                    };
+                    (from, to, n)
+                })
+                .collect();
+            let mut got: Vec<(Vec<String>, String, u64)> = c
+                .edges
+                .iter()
+                .map(|&(s, sym, n)| {
+                    let from = seqs[s as usize].iter().map(|&ch| name(ch)).collect();
+                    (from, name(sym), n)
+                })
+                .collect();
+            want.sort();
+            got.sort();
+            assert_eq!(got, want, "order {order}");
+        }
+    }
+
+    #[test]
+    fn sequence_removals_are_bit_identical_to_lone_solves() {
+        // more than two groups of lanes: every observed pair of channels
+        let m = scrambled_fit(3, 6, 4000).finish().unwrap();
+        let effects = m.sequence_removal_effects(2).unwrap();
+        assert!(effects.len() > 2 * super::LANES, "{}", effects.len());
+        let start = 0;
+        for (seq, re) in &effects {
+            let ids: Vec<u32> = seq
+                .iter()
+                .map(|c| u32::try_from(m.channel_index(c).unwrap()).unwrap())
+                .collect();
+            let removed: Vec<bool> = m
+                .states
+                .iter()
+                .map(|&k| unpack(k).windows(2).any(|w| w == ids.as_slice()))
+                .collect();
+            let x = m.chain.solve(&removed).unwrap()[start];
+            let lone = (1.0 - x / m.p_conversion).clamp(0.0, 1.0);
+            assert_eq!(re.to_bits(), lone.to_bits(), "{seq:?}");
+        }
+        // and the channel removals of `finish`
+        for (c, re) in m.removal_effects() {
+            let id = u32::try_from(m.channel_index(c).unwrap()).unwrap();
+            let removed: Vec<bool> = m.states.iter().map(|&k| unpack(k).contains(&id)).collect();
+            let x = m.chain.solve(&removed).unwrap()[start];
+            let lone = (1.0 - x / m.p_conversion).clamp(0.0, 1.0);
+            assert_eq!(re.to_bits(), lone.to_bits(), "{c}");
+        }
+    }
+
     #[test]
     fn bound_weights_are_the_by_name_weights() {
         let names = ["a", "b", "c", "d", "e"];
