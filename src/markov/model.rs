@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::config::MarkovConfig;
-use super::partial::{Totals, pack, push_lane};
-use super::solve::Chain;
+use super::partial::{Totals, push_lane, unpack};
+use super::solve::{Chain, LANES};
 use super::table::IndexMap64;
-use super::wire::Canon;
+use super::wire::{Canon, for_each_lane};
 use super::{SYM_CONV, SYM_NULL};
 use crate::credit::Report;
 use crate::dataset::JourneyView;
@@ -51,7 +51,8 @@ pub struct Transition {
 pub struct Markov {
     config: MarkovConfig,
     channels: ChannelList,
-    states: Vec<Vec<u32>>,
+    /// Packed state keys (canonical channel ids), sorted by sequence.
+    states: Vec<u64>,
     edges: Vec<(u32, u32, u64)>,
     row_totals: Vec<u64>,
     chain: Chain,
@@ -83,18 +84,25 @@ impl Markov {
         }
         // target state of a channel symbol: push_lane on the packed
         // canonical sequence, looked up in a seedless open-addressing table
-        let keys: Vec<u64> = states.iter().map(|s| pack(s)).collect();
+        let keys = &states;
         let mut index = IndexMap64::default();
-        for &k in &keys {
+        for &k in keys {
             index.intern(k);
         }
         let order_lanes = u32::from(config.order);
-        let mut rows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
+        // compressed rows straight from the sorted edges (sources in order)
+        let mut ptr = Vec::with_capacity(n + 1);
+        ptr.push(0);
+        let mut to = Vec::with_capacity(edges.len());
+        let mut p_to = Vec::with_capacity(edges.len());
         let mut p_conv = vec![0.0; n];
         let mut p_self = vec![0.0; n];
         let mut targets = Vec::with_capacity(edges.len());
         for &(s, sym, c) in &edges {
             let su = s as usize;
+            while ptr.len() <= su {
+                ptr.push(to.len());
+            }
             #[expect(clippy::cast_precision_loss, reason = "probabilities")]
             let p = c as f64 / row_totals[su] as f64;
             match sym {
@@ -108,25 +116,36 @@ impl Markov {
                         .get(push_lane(keys[su], ch, order_lanes))
                         .ok_or_else(|| Error::InvalidParameter {
                             parameter: "serialized Markov fit",
-                            value: format!("transition {:?} -> {ch}", states[su]),
+                            value: format!("transition {:?} -> {ch}", unpack(states[su])),
                             expected: "a consistent set of states",
                         })?;
                     targets.push(t);
                     if t == s {
                         p_self[su] = p;
                     } else {
-                        rows[su].push((t, p));
+                        to.push(t);
+                        p_to.push(p);
                     }
                 }
             }
         }
-        drop((index, keys));
-        let chain = Chain::new(rows, p_conv, p_self);
+        while ptr.len() <= n {
+            ptr.push(to.len());
+        }
+        drop(index);
+        let chain = Chain::new(ptr, to, p_to, p_conv, p_self);
         // lane 0: the base chain; lane 1 + c: channel c removed (every state
         // containing it sent to null). One pass solves them all.
-        let starts = chain.solve_starts(channels.len() + 1, |k| {
-            let c = u32::try_from(k).unwrap_or(u32::MAX).wrapping_sub(1);
-            states.iter().map(|s| k > 0 && s.contains(&c)).collect()
+        let starts = chain.solve_starts(channels.len() + 1, |first, marks| {
+            for (m, &s) in marks.iter_mut().zip(&states) {
+                for_each_lane(s, |c| {
+                    // lane 1 + c, bit 1 + c - first when in this group
+                    let bit = (c as usize + 1).wrapping_sub(first);
+                    if bit < LANES {
+                        *m |= 1 << bit;
+                    }
+                });
+            }
         })?;
         let p_conversion = starts[0];
         if p_conversion <= 0.0 {
@@ -227,7 +246,7 @@ impl Markov {
     }
 
     fn state_names(&self, s: usize) -> Vec<String> {
-        self.states[s]
+        unpack(self.states[s])
             .iter()
             .map(|&c| self.channels.names()[c as usize].clone())
             .collect()
@@ -294,12 +313,18 @@ impl Markov {
     /// whose channel sequence contains a sequence consecutively is sent to
     /// null in that sequence's lane.
     fn seq_effects(&self, seqs: &[&[u32]]) -> Result<Vec<f64>> {
-        let starts = self.chain.solve_starts(seqs.len(), |k| {
-            let ids = seqs[k];
-            self.states
-                .iter()
-                .map(|s| s.windows(ids.len()).any(|w| w == ids))
-                .collect()
+        let starts = self.chain.solve_starts(seqs.len(), |first, marks| {
+            let group = &seqs[first..seqs.len().min(first + LANES)];
+            let mut seq = Vec::new();
+            for (m, &s) in marks.iter_mut().zip(&self.states) {
+                seq.clear();
+                for_each_lane(s, |c| seq.push(c));
+                for (l, ids) in group.iter().enumerate() {
+                    if seq.windows(ids.len()).any(|w| w == *ids) {
+                        *m |= 1 << l;
+                    }
+                }
+            }
         })?;
         Ok(starts
             .into_iter()
@@ -318,7 +343,8 @@ impl Markov {
         if len == 0 || len > usize::from(self.config.order) {
             return Err(Error::param("len", len, "between 1 and the order"));
         }
-        let seqs: BTreeSet<&[u32]> = self.states.iter().flat_map(|s| s.windows(len)).collect();
+        let states: Vec<Vec<u32>> = self.states.iter().map(|&s| unpack(s)).collect();
+        let seqs: BTreeSet<&[u32]> = states.iter().flat_map(|s| s.windows(len)).collect();
         let seqs: Vec<&[u32]> = seqs.into_iter().collect();
         let effects = self.seq_effects(&seqs)?;
         Ok(seqs
@@ -462,6 +488,111 @@ mod tests {
         let mut c = Crediter::new();
         c.credit(&m, &set.get(0).unwrap()).unwrap();
         assert_eq!(c.values(), [0, 10_000, 2_500, 2_500]);
+    }
+
+    /// A fit over `k` channels named in reverse of their first-seen order,
+    /// paths of 1 to 7 touches (repeats included), some converting.
+    fn scrambled_fit(order: u8, k: u64, n: u64) -> MarkovPartial {
+        let mut p = MarkovPartial::new(MarkovConfig::new(order).unwrap());
+        let mut s = 11u64;
+        for _ in 0..n {
+            s = crate::hash::fmix64(s.wrapping_add(1));
+            let len = 1 + (s % 7) as usize;
+            let path: Vec<String> = (0..len)
+                .map(|i| format!("ch{:02}", k - 1 - crate::hash::fmix64(s ^ i as u64) % k))
+                .collect();
+            let conv = u64::from(s % 3 == 0);
+            p.observe_path(&path, conv, 100 * i64::from(s % 3 == 0), 1 - conv)
+                .unwrap();
+        }
+        p
+    }
+
+    #[test]
+    fn canon_orders_states_by_sequence_and_transitions_by_source_and_symbol() {
+        for order in 1..=4 {
+            let fit = scrambled_fit(order, 12, 3000);
+            let c = fit.canon();
+            // channels by name; states by channel sequence, start first
+            assert!(c.channels.windows(2).all(|w| w[0] < w[1]));
+            let seqs: Vec<Vec<u32>> = c.states.iter().map(|&k| unpack(k)).collect();
+            assert!(seqs[0].is_empty());
+            assert!(seqs.windows(2).all(|w| w[0] < w[1]), "order {order}");
+            assert_eq!(seqs.len(), fit.states.len());
+            // every transition once, sorted by (source, symbol), with the
+            // partial's count under the canonical names
+            assert!(
+                c.edges
+                    .windows(2)
+                    .all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1))
+            );
+            assert_eq!(c.edges.len(), fit.trans.len());
+            let name = |sym: u32| match sym {
+                SYM_CONV | SYM_NULL => format!("{sym}"),
+                ch => c.channels[ch as usize].clone(),
+            };
+            let mut want: Vec<(Vec<String>, String, u64)> = fit
+                .trans
+                .keys()
+                .iter()
+                .zip(&fit.counts)
+                .map(|(&key, &n)| {
+                    let from = unpack(fit.states.keys()[(key >> 32) as usize])
+                        .iter()
+                        .map(|&l| fit.names.names()[l as usize].clone())
+                        .collect();
+                    let sym = key as u32;
+                    let to = if sym >= SYM_CONV {
+                        format!("{sym}")
+                    } else {
+                        fit.names.names()[sym as usize].clone()
+                    };
+                    (from, to, n)
+                })
+                .collect();
+            let mut got: Vec<(Vec<String>, String, u64)> = c
+                .edges
+                .iter()
+                .map(|&(s, sym, n)| {
+                    let from = seqs[s as usize].iter().map(|&ch| name(ch)).collect();
+                    (from, name(sym), n)
+                })
+                .collect();
+            want.sort();
+            got.sort();
+            assert_eq!(got, want, "order {order}");
+        }
+    }
+
+    #[test]
+    fn sequence_removals_are_bit_identical_to_lone_solves() {
+        // more than two groups of lanes: every observed pair of channels
+        let m = scrambled_fit(3, 6, 4000).finish().unwrap();
+        let effects = m.sequence_removal_effects(2).unwrap();
+        assert!(effects.len() > 2 * super::LANES, "{}", effects.len());
+        let start = 0;
+        for (seq, re) in &effects {
+            let ids: Vec<u32> = seq
+                .iter()
+                .map(|c| u32::try_from(m.channel_index(c).unwrap()).unwrap())
+                .collect();
+            let removed: Vec<bool> = m
+                .states
+                .iter()
+                .map(|&k| unpack(k).windows(2).any(|w| w == ids.as_slice()))
+                .collect();
+            let x = m.chain.solve(&removed).unwrap()[start];
+            let lone = (1.0 - x / m.p_conversion).clamp(0.0, 1.0);
+            assert_eq!(re.to_bits(), lone.to_bits(), "{seq:?}");
+        }
+        // and the channel removals of `finish`
+        for (c, re) in m.removal_effects() {
+            let id = u32::try_from(m.channel_index(c).unwrap()).unwrap();
+            let removed: Vec<bool> = m.states.iter().map(|&k| unpack(k).contains(&id)).collect();
+            let x = m.chain.solve(&removed).unwrap()[start];
+            let lone = (1.0 - x / m.p_conversion).clamp(0.0, 1.0);
+            assert_eq!(re.to_bits(), lone.to_bits(), "{c}");
+        }
     }
 
     #[test]

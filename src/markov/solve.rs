@@ -50,6 +50,16 @@
 //! so its bits are those of [`Chain::solve`] whatever the grouping or the
 //! thread count; what is shared is the reading of the structure and the
 //! latency of the floating-point adds, which a lone solve spends waiting.
+//! Every lane of a group runs through one interleaved pass for single
+//! states too (a dense component is eliminated lane by lane).
+//!
+//! Memory: nothing is allocated per state, per component or per lane. The
+//! chain is compressed rows built straight from the sorted transitions, the
+//! components one flat array, a removal set one bit per state and lane
+//! (`u8` marks filled per group by the caller), and each thread reuses one
+//! [`Scratch`] (the group's iterate, the sweep buffers, the dense matrix)
+//! across groups and components. A state's lane vector is 64-byte aligned,
+//! so an edge's read of its target touches one cache line.
 
 use crate::error::{Error, Result};
 
@@ -63,24 +73,41 @@ pub(crate) const MAX_SWEEPS: usize = 1_000_000;
 /// one bit per lane).
 pub(crate) const LANES: usize = 8;
 
+/// Removal marks of one group of lanes: per state, bit `l` set when the
+/// state is sent to null in lane `l` of the group.
+pub(crate) type LaneMarks = [u8];
+
+/// One state's values in the [`LANES`] lanes of a group, on a cache line of
+/// its own (an edge's read of its target's lanes touches one line, never two).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[repr(C, align(64))]
+struct Lanes([f64; LANES]);
+
 /// A transient chain, ready to solve for any set of removed states.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Chain {
+    /// Transitions to other transient states, compressed rows.
     ptr: Vec<usize>,
     to: Vec<u32>,
     p: Vec<f64>,
     p_conv: Vec<f64>,
     p_self: Vec<f64>,
-    /// Components, sinks first; members in Tarjan pop order (downstream first).
-    comps: Vec<Vec<u32>>,
-    /// For components solved iteratively: their edges in local indices.
-    blocks: Vec<Option<Block>>,
+    /// Components, sinks first: component `k` is
+    /// `members[comp_ptr[k]..comp_ptr[k + 1]]`, in Tarjan pop order
+    /// (downstream first).
+    comp_ptr: Vec<usize>,
+    members: Vec<u32>,
+    /// The components solved iteratively, in component order, with their
+    /// edges in local indices.
+    blocks: Vec<Block>,
 }
 
 /// A large component's edges, split into internal (local column indices,
 /// contiguous in sweep order) and external (already solved) ones.
 #[derive(Debug, Clone, PartialEq)]
 struct Block {
+    /// Its component's index.
+    comp: usize,
     ptr: Vec<usize>,
     col: Vec<u32>,
     p: Vec<f64>,
@@ -89,71 +116,110 @@ struct Block {
     ext_p: Vec<f64>,
 }
 
+/// Buffers reused across the components and groups one thread solves (no
+/// allocation per component or per lane).
+#[derive(Debug, Default)]
+struct Scratch {
+    x: Vec<Lanes>,
+    marks: Vec<u8>,
+    local: Vec<u32>,
+    b: Vec<Lanes>,
+    xl: Vec<Lanes>,
+    dl: Vec<Lanes>,
+    inv: Vec<f64>,
+    live: Vec<u8>,
+    a: Vec<f64>,
+    sol: Vec<f64>,
+}
+
 impl Chain {
-    /// `edges[s]` = transitions of state `s` to other transient states
-    /// (`t != s`), with probabilities; `p_conv[s]`, `p_self[s]`.
-    pub(crate) fn new(edges: Vec<Vec<(u32, f64)>>, p_conv: Vec<f64>, p_self: Vec<f64>) -> Chain {
-        let n = edges.len();
-        let mut ptr = Vec::with_capacity(n + 1);
-        ptr.push(0);
-        let mut to = Vec::new();
-        let mut p = Vec::new();
-        for row in &edges {
+    /// A chain from its compressed rows: the transitions of state `s` to
+    /// other transient states (`t != s`) are `to[ptr[s]..ptr[s + 1]]` with
+    /// probabilities `p[..]`; `p_conv[s]`, `p_self[s]`.
+    pub(crate) fn new(
+        ptr: Vec<usize>,
+        to: Vec<u32>,
+        p: Vec<f64>,
+        p_conv: Vec<f64>,
+        p_self: Vec<f64>,
+    ) -> Chain {
+        let n = p_conv.len();
+        let (comp_ptr, members) = tarjan(n, &ptr, &to);
+        let mut chain = Chain {
+            ptr,
+            to,
+            p,
+            p_conv,
+            p_self,
+            comp_ptr,
+            members,
+            blocks: Vec::new(),
+        };
+        chain.blocks = chain.make_blocks(DENSE_LIMIT + 1);
+        chain
+    }
+
+    /// A chain from one row of `(target, probability)` per state.
+    #[cfg(test)]
+    pub(crate) fn from_rows(rows: &[Vec<(u32, f64)>], p_conv: Vec<f64>, p_self: Vec<f64>) -> Chain {
+        let mut ptr = vec![0];
+        let (mut to, mut p) = (Vec::new(), Vec::new());
+        for row in rows {
             for &(t, q) in row {
                 to.push(t);
                 p.push(q);
             }
             ptr.push(to.len());
         }
-        let comps = tarjan(n, &ptr, &to);
-        let mut local = vec![u32::MAX; n];
-        let blocks = comps
-            .iter()
-            .map(|comp| {
-                if comp.len() <= DENSE_LIMIT {
-                    return None;
-                }
-                for (i, &s) in comp.iter().enumerate() {
-                    local[s as usize] = u32::try_from(i).unwrap_or(u32::MAX);
-                }
-                let mut b = Block {
-                    ptr: vec![0],
-                    col: Vec::new(),
-                    p: Vec::new(),
-                    ext_ptr: vec![0],
-                    ext_to: Vec::new(),
-                    ext_p: Vec::new(),
-                };
-                for &s in comp {
-                    let s = s as usize;
-                    for e in ptr[s]..ptr[s + 1] {
-                        let t = to[e] as usize;
-                        if local[t] == u32::MAX {
-                            b.ext_to.push(to[e]);
-                            b.ext_p.push(p[e]);
-                        } else {
-                            b.col.push(local[t]);
-                            b.p.push(p[e]);
-                        }
+        Chain::new(ptr, to, p, p_conv, p_self)
+    }
+
+    /// The blocks of every component of at least `min` states.
+    fn make_blocks(&self, min: usize) -> Vec<Block> {
+        let mut local = vec![u32::MAX; self.len()];
+        let mut blocks = Vec::new();
+        for k in 0..self.comp_ptr.len() - 1 {
+            let comp = self.comp(k);
+            if comp.len() < min {
+                continue;
+            }
+            for (i, &s) in comp.iter().enumerate() {
+                local[s as usize] = u32::try_from(i).unwrap_or(u32::MAX);
+            }
+            let mut b = Block {
+                comp: k,
+                ptr: vec![0],
+                col: Vec::new(),
+                p: Vec::new(),
+                ext_ptr: vec![0],
+                ext_to: Vec::new(),
+                ext_p: Vec::new(),
+            };
+            for &s in comp {
+                let s = s as usize;
+                for e in self.ptr[s]..self.ptr[s + 1] {
+                    let t = self.to[e] as usize;
+                    if local[t] == u32::MAX {
+                        b.ext_to.push(self.to[e]);
+                        b.ext_p.push(self.p[e]);
+                    } else {
+                        b.col.push(local[t]);
+                        b.p.push(self.p[e]);
                     }
-                    b.ptr.push(b.col.len());
-                    b.ext_ptr.push(b.ext_to.len());
                 }
-                for &s in comp {
-                    local[s as usize] = u32::MAX;
-                }
-                Some(b)
-            })
-            .collect();
-        Chain {
-            ptr,
-            to,
-            p,
-            p_conv,
-            p_self,
-            comps,
-            blocks,
+                b.ptr.push(b.col.len());
+                b.ext_ptr.push(b.ext_to.len());
+            }
+            for &s in comp {
+                local[s as usize] = u32::MAX;
+            }
+            blocks.push(b);
         }
+        blocks
+    }
+
+    fn comp(&self, k: usize) -> &[u32] {
+        &self.members[self.comp_ptr[k]..self.comp_ptr[k + 1]]
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -162,7 +228,11 @@ impl Chain {
 
     /// Size of the largest strongly connected component.
     pub(crate) fn largest_component(&self) -> usize {
-        self.comps.iter().map(Vec::len).max().unwrap_or(0)
+        self.comp_ptr
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .max()
+            .unwrap_or(0)
     }
 
     /// Conversion probability from every state, with `removed` states sent
@@ -173,8 +243,10 @@ impl Chain {
         let n = self.len();
         let mut x = vec![0.0; n];
         let mut local = vec![u32::MAX; n];
-        for (comp, block) in self.comps.iter().zip(&self.blocks) {
-            if let Some(block) = block {
+        let mut blocks = self.blocks.iter().peekable();
+        for k in 0..self.comp_ptr.len() - 1 {
+            let comp = self.comp(k);
+            if let Some(block) = blocks.next_if(|b| b.comp == k) {
                 self.gauss_seidel(comp, block, removed, &mut x)?;
             } else if comp.len() == 1 {
                 let s = comp[0] as usize;
@@ -192,70 +264,136 @@ impl Chain {
                     0.0
                 };
             } else {
-                self.dense(comp, removed, &mut x, &mut local);
+                let m = comp.len();
+                let mut a = vec![0.0; m * (m + 1)];
+                let mut sol = vec![0.0; m];
+                for (i, &s) in comp.iter().enumerate() {
+                    local[s as usize] = u32::try_from(i).unwrap_or(u32::MAX);
+                }
+                let out = self.dense(comp, |s| removed[s], |t| x[t], &local, &mut a, &mut sol);
+                for (&s, v) in comp.iter().zip(out) {
+                    x[s as usize] = *v;
+                    local[s as usize] = u32::MAX;
+                }
             }
         }
         Ok(x)
     }
 
     /// `P(conversion)` from the start state (state 0) for `lanes` removal
-    /// sets at once, `removed(k)` giving set `k`; bit-identical to
-    /// `solve(&removed(k))?[0]` for every `k`. Groups of [`LANES`] sets are
-    /// solved in parallel under the `rayon` feature (same bits).
-    pub(crate) fn solve_starts<F>(&self, lanes: usize, removed: F) -> Result<Vec<f64>>
+    /// sets at once. `mark(first, marks)` receives the group of lanes
+    /// `first..first + LANES` (the last group may be shorter) and a zeroed
+    /// mark per state, and sets bit `l` of `marks[s]` when state `s` is
+    /// removed in lane `first + l`. Bit-identical to `solve(&removed_k)?[0]`
+    /// for every set `k`. Groups of [`LANES`] sets are solved in parallel
+    /// under the `rayon` feature (same bits).
+    pub(crate) fn solve_starts<F>(&self, lanes: usize, mark: F) -> Result<Vec<f64>>
     where
-        F: Fn(usize) -> Vec<bool> + Sync,
+        F: Fn(usize, &mut LaneMarks) + Sync,
     {
         let groups: Vec<usize> = (0..lanes).step_by(LANES).collect();
-        let one = |&start: &usize| -> Result<Vec<f64>> {
-            let sets: Vec<Vec<bool>> = (start..lanes.min(start + LANES)).map(&removed).collect();
-            self.solve_group(&sets)
+        let one = |scratch: &mut Scratch, &first: &usize| -> Result<[f64; LANES]> {
+            let used = lanes.min(first + LANES) - first;
+            scratch.marks.clear();
+            scratch.marks.resize(self.len(), 0);
+            mark(first, &mut scratch.marks);
+            self.solve_group(used, scratch)
         };
         #[cfg(feature = "rayon")]
-        let parts: Vec<Vec<f64>> = {
+        let parts: Vec<[f64; LANES]> = {
             use rayon::prelude::*;
-            groups.par_iter().map(one).collect::<Result<_>>()?
+            groups
+                .par_iter()
+                .map_init(Scratch::default, one)
+                .collect::<Result<_>>()?
         };
         #[cfg(not(feature = "rayon"))]
-        let parts: Vec<Vec<f64>> = groups.iter().map(one).collect::<Result<_>>()?;
-        Ok(parts.into_iter().flatten().collect())
+        let parts: Vec<[f64; LANES]> = {
+            let mut scratch = Scratch::default();
+            groups
+                .iter()
+                .map(|g| one(&mut scratch, g))
+                .collect::<Result<_>>()?
+        };
+        Ok(parts.into_iter().flatten().take(lanes).collect())
     }
 
-    /// One group of at most [`LANES`] removal sets: `x[0]` for each.
-    fn solve_group(&self, removed: &[Vec<bool>]) -> Result<Vec<f64>> {
+    /// One group of `used <= LANES` removal sets, marked in
+    /// `scratch.marks`: `x[0]` for each lane.
+    fn solve_group(&self, used: usize, scratch: &mut Scratch) -> Result<[f64; LANES]> {
         let n = self.len();
-        let mut xs: Vec<Vec<f64>> = vec![vec![0.0; n]; removed.len()];
-        let mut local = vec![u32::MAX; n];
-        for (comp, block) in self.comps.iter().zip(&self.blocks) {
-            if let Some(block) = block {
-                self.gauss_seidel_lanes(comp, block, removed, &mut xs)?;
+        let mut x = std::mem::take(&mut scratch.x);
+        x.clear();
+        x.resize(n, Lanes::default());
+        scratch.local.clear();
+        scratch.local.resize(n, u32::MAX);
+        let lanes_used: u8 = if used >= LANES {
+            u8::MAX
+        } else {
+            (1u8 << used) - 1
+        };
+        let mut blocks = self.blocks.iter().peekable();
+        for k in 0..self.comp_ptr.len() - 1 {
+            let comp = self.comp(k);
+            if let Some(block) = blocks.next_if(|b| b.comp == k) {
+                self.gauss_seidel_lanes(comp, block, lanes_used, &mut x, scratch)?;
             } else if comp.len() == 1 {
                 let s = comp[0] as usize;
+                let live = lanes_used & !scratch.marks[s];
+                if live == 0 {
+                    continue;
+                }
                 let d = 1.0 - self.p_self[s];
-                for (rm, x) in removed.iter().zip(xs.iter_mut()) {
-                    if rm[s] {
-                        continue;
+                let mut b = [self.p_conv[s]; LANES];
+                for e in self.ptr[s]..self.ptr[s + 1] {
+                    let q = self.p[e];
+                    let xt = &x[self.to[e] as usize].0;
+                    for l in 0..LANES {
+                        b[l] += q * xt[l];
                     }
-                    let mut b = self.p_conv[s];
-                    for e in self.ptr[s]..self.ptr[s + 1] {
-                        b += self.p[e] * x[self.to[e] as usize];
+                }
+                let xs = &mut x[s].0;
+                for l in 0..LANES {
+                    if live & (1 << l) != 0 {
+                        xs[l] = if d > 0.0 {
+                            (b[l] / d).clamp(0.0, 1.0)
+                        } else {
+                            0.0
+                        };
                     }
-                    x[s] = if d > 0.0 {
-                        (b / d).clamp(0.0, 1.0)
-                    } else {
-                        0.0
-                    };
                 }
             } else {
-                for (rm, x) in removed.iter().zip(xs.iter_mut()) {
-                    self.dense(comp, rm, x, &mut local);
+                let Scratch {
+                    marks,
+                    local,
+                    a,
+                    sol,
+                    ..
+                } = scratch;
+                let m = comp.len();
+                a.clear();
+                a.resize(m * (m + 1), 0.0);
+                sol.clear();
+                sol.resize(m, 0.0);
+                for (i, &s) in comp.iter().enumerate() {
+                    local[s as usize] = u32::try_from(i).unwrap_or(u32::MAX);
+                }
+                for l in 0..used {
+                    let bit = 1u8 << l;
+                    let out =
+                        self.dense(comp, |s| marks[s] & bit != 0, |t| x[t].0[l], local, a, sol);
+                    for (&s, v) in comp.iter().zip(out.iter()) {
+                        x[s as usize].0[l] = *v;
+                    }
+                }
+                for &s in comp {
+                    local[s as usize] = u32::MAX;
                 }
             }
         }
-        Ok(xs
-            .iter()
-            .map(|x| x.first().copied().unwrap_or(0.0))
-            .collect())
+        let start = x.first().map_or([0.0; LANES], |v| v.0);
+        scratch.x = x;
+        Ok(start)
     }
 
     /// [`gauss_seidel`](Self::gauss_seidel) for up to [`LANES`] removal
@@ -265,47 +403,62 @@ impl Chain {
         &self,
         comp: &[u32],
         block: &Block,
-        removed: &[Vec<bool>],
-        xs: &mut [Vec<f64>],
+        lanes_used: u8,
+        x: &mut [Lanes],
+        scratch: &mut Scratch,
     ) -> Result<()> {
         let m = comp.len();
+        let Scratch {
+            marks,
+            b,
+            xl,
+            dl,
+            inv,
+            live,
+            ..
+        } = scratch;
         // per state: the reciprocal of its diagonal `1 - p_self` (shared by
         // every lane; 0 where the diagonal is not positive) and a bit per
         // lane that updates it (not removed there, diagonal > 0); unused
         // lanes and removed states are never updated and stay 0
-        let mut b = vec![[0.0; LANES]; m];
-        let mut inv = vec![0.0; m];
-        let mut live = vec![0u8; m];
+        b.clear();
+        b.resize(m, Lanes::default());
+        inv.clear();
+        inv.resize(m, 0.0);
+        live.clear();
+        live.resize(m, 0);
         for (i, &s) in comp.iter().enumerate() {
             let s = s as usize;
             let d = 1.0 - self.p_self[s];
             if d > 0.0 {
                 inv[i] = 1.0 / d;
             }
-            for (l, (rm, x)) in removed.iter().zip(xs.iter()).enumerate() {
-                if rm[s] {
-                    continue;
-                }
-                let mut v = self.p_conv[s];
-                for e in block.ext_ptr[i]..block.ext_ptr[i + 1] {
-                    v += block.ext_p[e] * x[block.ext_to[e] as usize];
-                }
-                b[i][l] = v;
-                if d > 0.0 {
-                    live[i] |= 1 << l;
+            let kept = lanes_used & !marks[s];
+            let mut v = [self.p_conv[s]; LANES];
+            for e in block.ext_ptr[i]..block.ext_ptr[i + 1] {
+                let q = block.ext_p[e];
+                let xt = &x[block.ext_to[e] as usize].0;
+                for l in 0..LANES {
+                    v[l] += q * xt[l];
                 }
             }
+            for (l, (bl, &vl)) in b[i].0.iter_mut().zip(&v).enumerate() {
+                if kept & (1 << l) != 0 {
+                    *bl = vl;
+                }
+            }
+            if d > 0.0 {
+                live[i] = kept;
+            }
         }
-        let masks = lane_masks();
-        let mut xl = vec![[0.0; LANES]; m];
+        let masks = &LANE_MASKS;
+        xl.clear();
+        xl.resize(m, Lanes::default());
         // the change of each state in the last sweep, per lane
-        let mut dl = vec![[0.0; LANES]; m];
+        dl.clear();
+        dl.resize(m, Lanes::default());
         // lanes still sweeping, one bit each
-        let mut active: u8 = if removed.len() >= LANES {
-            u8::MAX
-        } else {
-            (1u8 << removed.len()) - 1
-        };
+        let mut active: u8 = lanes_used;
         let mut sweeps = 0;
         let mut last = [f64::INFINITY; LANES];
         let mut acc = [Accel::default(); LANES];
@@ -325,29 +478,24 @@ impl Chain {
             let mut delta = [0.0f64; LANES];
             let mut sum = [0.0f64; LANES];
             for i in 0..m {
-                let mut v = b[i];
-                for e in block.ptr[i]..block.ptr[i + 1] {
-                    let q = block.p[e];
-                    let xc = &xl[block.col[e] as usize];
+                let mut v = b[i].0;
+                let (lo, hi) = (block.ptr[i], block.ptr[i + 1]);
+                for (&q, &c) in block.p[lo..hi].iter().zip(&block.col[lo..hi]) {
+                    let xc = &xl[c as usize].0;
                     for l in 0..LANES {
                         v[l] += q * xc[l];
                     }
                 }
                 let mask = &masks[usize::from(live[i] & active)];
-                let r = inv[i];
-                let xi = &mut xl[i];
-                let di = &mut dl[i];
-                for l in 0..LANES {
-                    let old = xi[l];
-                    let new = (v[l] * r).min(1.0);
-                    let sel =
-                        f64::from_bits((new.to_bits() & mask[l]) | (old.to_bits() & !mask[l]));
-                    let ch = sel - old;
-                    xi[l] = sel;
-                    di[l] = ch;
-                    delta[l] = delta[l].max(ch.abs());
-                    sum[l] += ch;
-                }
+                update_lanes(
+                    &v,
+                    inv[i],
+                    mask,
+                    &mut xl[i].0,
+                    &mut dl[i].0,
+                    &mut delta,
+                    &mut sum,
+                );
             }
             last = delta;
             let mut extrapolate = [0.0f64; LANES];
@@ -365,33 +513,41 @@ impl Chain {
                 }
             }
             if any {
-                for (xi, di) in xl.iter_mut().zip(&dl) {
-                    for l in 0..LANES {
+                for (xi, di) in xl.iter_mut().zip(dl.iter()) {
+                    for ((x, &c), &d) in xi.0.iter_mut().zip(&extrapolate).zip(&di.0) {
                         // c = 0 leaves the lane's value as it is
-                        xi[l] = (xi[l] + extrapolate[l] * di[l]).clamp(0.0, 1.0);
+                        *x = (*x + c * d).clamp(0.0, 1.0);
                     }
                 }
             }
         }
-        for (l, x) in xs.iter_mut().enumerate() {
-            for (i, &s) in comp.iter().enumerate() {
-                x[s as usize] = xl[i][l];
-            }
+        for (i, &s) in comp.iter().enumerate() {
+            x[s as usize] = xl[i];
         }
         Ok(())
     }
 
-    fn dense(&self, comp: &[u32], removed: &[bool], x: &mut [f64], local: &mut [u32]) {
+    /// One lane of a small component by Gaussian elimination with partial
+    /// pivoting: `removed(s)` for its states, `x(t)` for the states already
+    /// solved, `local` mapping the component's states to `0..m`; `a` and
+    /// `sol` are buffers of `m * (m + 1)` and `m` zeros. Returns the
+    /// component's values in member order (removed states 0).
+    fn dense<'s>(
+        &self,
+        comp: &[u32],
+        removed: impl Fn(usize) -> bool,
+        x: impl Fn(usize) -> f64,
+        local: &[u32],
+        a: &mut [f64],
+        sol: &'s mut [f64],
+    ) -> &'s [f64] {
         let m = comp.len();
-        for (i, &s) in comp.iter().enumerate() {
-            local[s as usize] = u32::try_from(i).unwrap_or(u32::MAX);
-        }
         let w = m + 1;
-        let mut a = vec![0.0; m * w];
+        a.fill(0.0);
         for (i, &s) in comp.iter().enumerate() {
             let s = s as usize;
             let row = &mut a[i * w..(i + 1) * w];
-            if removed[s] {
+            if removed(s) {
                 row[i] = 1.0;
                 continue;
             }
@@ -399,11 +555,11 @@ impl Chain {
             let mut b = self.p_conv[s];
             for e in self.ptr[s]..self.ptr[s + 1] {
                 let t = self.to[e] as usize;
-                if removed[t] {
+                if removed(t) {
                     continue;
                 }
                 match local[t] {
-                    u32::MAX => b += self.p[e] * x[t],
+                    u32::MAX => b += self.p[e] * x(t),
                     j => row[j as usize] -= self.p[e],
                 }
             }
@@ -435,7 +591,6 @@ impl Chain {
                 }
             }
         }
-        let mut sol = vec![0.0; m];
         for k in (0..m).rev() {
             let mut v = a[k * w + m];
             for c in k + 1..m {
@@ -445,13 +600,13 @@ impl Chain {
             sol[k] = if d == 0.0 { 0.0 } else { v / d };
         }
         for (i, &s) in comp.iter().enumerate() {
-            x[s as usize] = if removed[s as usize] {
+            sol[i] = if removed(s as usize) {
                 0.0
             } else {
                 sol[i].clamp(0.0, 1.0)
             };
-            local[s as usize] = u32::MAX;
         }
+        sol
     }
 
     #[cfg(test)]
@@ -528,18 +683,58 @@ impl Chain {
     }
 }
 
+/// One state's update in every lane of a sweep: `x = min(v · r, 1)` in the
+/// lanes of `mask`, the others kept; the change recorded in `d` and folded
+/// into the sweep's largest change and summed change.
+///
+/// Written as plain compares and bit selects in a function of its own so
+/// the lanes vectorize (inlined into the sweep, the compiler scalarized
+/// them): `t < 1 ? t : 1` is `t.min(1.0)` and `a > m ? a : m` is
+/// `m.max(a)` for every input, NaN included, so the bits are those of the
+/// lone solve.
+#[inline(never)]
+fn update_lanes(
+    v: &[f64; LANES],
+    r: f64,
+    mask: &[u64; LANES],
+    x: &mut [f64; LANES],
+    d: &mut [f64; LANES],
+    delta: &mut [f64; LANES],
+    sum: &mut [f64; LANES],
+) {
+    let mut new = [0.0f64; LANES];
+    for l in 0..LANES {
+        let t = v[l] * r;
+        new[l] = if t < 1.0 { t } else { 1.0 };
+    }
+    for l in 0..LANES {
+        let old = x[l];
+        let sel = f64::from_bits((new[l].to_bits() & mask[l]) | (old.to_bits() & !mask[l]));
+        let ch = sel - old;
+        x[l] = sel;
+        d[l] = ch;
+        let a = ch.abs();
+        delta[l] = if a > delta[l] { a } else { delta[l] };
+        sum[l] += ch;
+    }
+}
+
 /// One mask per set of live lanes: all ones in the lanes whose bit is set.
-fn lane_masks() -> [[u64; LANES]; 256] {
+const LANE_MASKS: [[u64; LANES]; 256] = {
     let mut t = [[0u64; LANES]; 256];
-    for (bits, row) in t.iter_mut().enumerate() {
-        for (l, m) in row.iter_mut().enumerate() {
+    let mut bits = 0;
+    while bits < 256 {
+        let mut l = 0;
+        while l < LANES {
             if bits & (1 << l) != 0 {
-                *m = u64::MAX;
+                t[bits][l] = u64::MAX;
             }
+            l += 1;
         }
+        bits += 1;
     }
     t
-}
+};
 
 /// Aitken extrapolation of one lane's sweeps along its dominant mode.
 ///
@@ -583,14 +778,16 @@ impl Accel {
 }
 
 /// Strongly connected components (iterative Tarjan), emitted sinks first,
-/// members in pop order (deterministic for a given graph).
-fn tarjan(n: usize, ptr: &[usize], to: &[u32]) -> Vec<Vec<u32>> {
+/// members in pop order (deterministic for a given graph), flat: component
+/// `k` is `members[comp_ptr[k]..comp_ptr[k + 1]]`.
+fn tarjan(n: usize, ptr: &[usize], to: &[u32]) -> (Vec<usize>, Vec<u32>) {
     const UNSEEN: u32 = u32::MAX;
     let mut index = vec![UNSEEN; n];
     let mut low = vec![0u32; n];
     let mut on_stack = vec![false; n];
     let mut stack: Vec<u32> = Vec::new();
-    let mut comps = Vec::new();
+    let mut comp_ptr = vec![0];
+    let mut members = Vec::with_capacity(n);
     let mut next = 0u32;
     let mut call: Vec<(u32, usize)> = Vec::new();
     for root in 0..n {
@@ -625,23 +822,21 @@ fn tarjan(n: usize, ptr: &[usize], to: &[u32]) -> Vec<Vec<u32>> {
                     low[p] = low[p].min(low[vu]);
                 }
                 if low[vu] == index[vu] {
-                    let mut comp = Vec::new();
+                    // pop order: last discovered (downstream) first, which
+                    // lets a Gauss-Seidel sweep carry values upstream
                     while let Some(w) = stack.pop() {
                         on_stack[w as usize] = false;
-                        comp.push(w);
+                        members.push(w);
                         if w == v {
                             break;
                         }
                     }
-                    // pop order: last discovered (downstream) first, which
-                    // lets a Gauss-Seidel sweep carry values upstream
-                    comp.shrink_to_fit();
-                    comps.push(comp);
+                    comp_ptr.push(members.len());
                 }
             }
         }
     }
-    comps
+    (comp_ptr, members)
 }
 
 #[cfg(test)]
@@ -652,38 +847,15 @@ mod tests {
     fn two_state_loop_dense_and_iterative_agree() {
         // s0 -> s1 (0.5), conv 0.25, null 0.25; s1 -> s0 (0.5), conv 0.5
         let edges = vec![vec![(1, 0.5)], vec![(0, 0.5)]];
-        let c = Chain::new(edges, vec![0.25, 0.5], vec![0.0, 0.0]);
+        let c = Chain::from_rows(&edges, vec![0.25, 0.5], vec![0.0, 0.0]);
         assert_eq!(c.largest_component(), 2);
         let x = c.solve(&[false, false]).unwrap();
         // x0 = .25 + .5 x1, x1 = .5 + .5 x0 => x0 = .5/.75 = 2/3
         assert!((x[0] - 2.0 / 3.0).abs() < 1e-15);
         // the same component through the iterative path
         let mut big = c.clone();
-        big.blocks = vec![None; big.comps.len()];
-        let i = big.comps.iter().position(|c| c.len() == 2).unwrap();
-        let comp = big.comps[i].clone();
-        let n = 2;
-        let mut local = vec![u32::MAX; n];
-        for (k, &s) in comp.iter().enumerate() {
-            local[s as usize] = k as u32;
-        }
-        let mut blk = Block {
-            ptr: vec![0],
-            col: vec![],
-            p: vec![],
-            ext_ptr: vec![0],
-            ext_to: vec![],
-            ext_p: vec![],
-        };
-        for &s in &comp {
-            for e in c.ptr[s as usize]..c.ptr[s as usize + 1] {
-                blk.col.push(local[c.to[e] as usize]);
-                blk.p.push(c.p[e]);
-            }
-            blk.ptr.push(blk.col.len());
-            blk.ext_ptr.push(0);
-        }
-        big.blocks[i] = Some(blk);
+        big.blocks = big.make_blocks(2);
+        assert_eq!(big.blocks.len(), 1);
         let y = big.solve(&[false, false]).unwrap();
         assert!((y[0] - x[0]).abs() < 1e-14 && (y[1] - x[1]).abs() < 1e-14);
         let r = c.solve(&[false, true]).unwrap();
@@ -733,7 +905,7 @@ mod tests {
                 p_self[s] = w[k + 1];
             }
         }
-        Chain::new(edges, p_conv, p_self)
+        Chain::from_rows(&edges, p_conv, p_self)
     }
 
     #[test]
@@ -754,7 +926,15 @@ mod tests {
                     })
                     .collect()
             };
-            let starts = c.solve_starts(19, set).unwrap();
+            let starts = c
+                .solve_starts(19, |first, marks| {
+                    for k in first..19.min(first + LANES) {
+                        for (m, r) in marks.iter_mut().zip(set(k)) {
+                            *m |= u8::from(r) << (k - first);
+                        }
+                    }
+                })
+                .unwrap();
             assert_eq!(starts.len(), 19);
             for (k, &x0) in starts.iter().enumerate() {
                 let lone = c.solve(&set(k)).unwrap()[0];
@@ -807,7 +987,7 @@ mod accuracy {
                 None => {}
             }
         }
-        (Chain::new(edges, pc, ps), states)
+        (Chain::from_rows(&edges, pc, ps), states)
     }
 
     /// Removal effects on the `many_channels` preset (order 3) against a
@@ -824,7 +1004,7 @@ mod accuracy {
         let big = chain.largest_component();
         assert!(big > 4 * DENSE_LIMIT, "largest component {big}");
         let mut direct = chain.clone();
-        direct.blocks = vec![None; direct.comps.len()];
+        direct.blocks.clear();
         let start = states.iter().position(Vec::is_empty).unwrap();
         let base = direct.solve(&vec![false; chain.len()]).unwrap()[start];
         assert!((base - m.conversion_probability()).abs() < 1e-14);

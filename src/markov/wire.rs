@@ -8,18 +8,18 @@ use serde::{Deserialize, Serialize};
 
 use super::config::MarkovConfig;
 use super::partial::{MarkovPartial, Totals, pack, unpack};
-use super::{FORMAT_VERSION, MAX_ORDER, SYM_CONV, SYM_NULL};
+use super::{FORMAT_VERSION, LANE, MAX_ORDER, SYM_CONV, SYM_NULL};
 use crate::error::{Error, Result};
 use crate::money::MAX_MINOR;
 
 impl MarkovPartial {
-    /// sequence (start first); transitions sorted by (from, symbol).
+    /// The canonical form ([`Canon`]): channels sorted by name, states by
+    /// channel sequence (start first); transitions sorted by (from, symbol).
     pub(super) fn canon(&self) -> Canon {
+        // packed keys throughout: no allocation per state or transition
         let mut used = vec![false; self.names.len()];
         for &k in self.states.keys() {
-            for c in unpack(k) {
-                used[c as usize] = true;
-            }
+            for_each_lane(k, |c| used[c as usize] = true);
         }
         let mut order: Vec<u32> = (0..self.names.len())
             .filter(|&i| used[i])
@@ -34,38 +34,59 @@ impl MarkovPartial {
             .iter()
             .map(|&l| self.names.names()[l as usize].clone())
             .collect();
-        let seqs: Vec<Vec<u32>> = self
-            .states
-            .keys()
-            .iter()
-            .map(|&k| unpack(k).iter().map(|&c| to_canon[c as usize]).collect())
-            .collect();
-        let mut sorder: Vec<u32> = (0..seqs.len())
-            .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
-            .collect();
-        sorder.sort_by(|&a, &b| seqs[a as usize].cmp(&seqs[b as usize]));
-        let mut state_canon = vec![0u32; seqs.len()];
-        for (ci, &l) in sorder.iter().enumerate() {
-            state_canon[l as usize] = u32::try_from(ci).unwrap_or(u32::MAX);
-        }
-        let states: Vec<Vec<u32>> = sorder.iter().map(|&l| seqs[l as usize].clone()).collect();
-        let mut edges: Vec<(u32, u32, u64)> = self
-            .trans
-            .keys()
+        // per state: its canonical packed key and a sort key that orders
+        // as the channel sequences do (oldest channel in the high lane, an
+        // absent lane 0, so a prefix sorts first: the start state, key 0,
+        // comes first)
+        let keys = self.states.keys();
+        let mut sorted: Vec<(u64, u64, u32)> = keys
             .iter()
             .enumerate()
-            .map(|(e, &key)| {
-                let s = (key >> 32) as u32;
-                let sym = key as u32;
-                let sym = if sym >= SYM_CONV {
-                    sym
-                } else {
-                    to_canon[sym as usize]
-                };
-                (state_canon[s as usize], sym, self.counts[e])
+            .map(|(l, &k)| {
+                let (mut ck, mut sk, mut i) = (0u64, 0u64, 0u32);
+                for_each_lane(k, |c| {
+                    let v = u64::from(to_canon[c as usize] + 1);
+                    ck |= v << (LANE * i);
+                    sk |= v << (LANE * (64 / LANE - 1 - i));
+                    i += 1;
+                });
+                (sk, ck, u32::try_from(l).unwrap_or(u32::MAX))
             })
             .collect();
-        edges.sort_unstable();
+        sorted.sort_unstable();
+        let mut state_canon = vec![0u32; keys.len()];
+        for (ci, &(_, _, l)) in sorted.iter().enumerate() {
+            state_canon[l as usize] = u32::try_from(ci).unwrap_or(u32::MAX);
+        }
+        let states: Vec<u64> = sorted.iter().map(|&(_, ck, _)| ck).collect();
+        drop(sorted);
+        // transitions bucketed by canonical source, then each row sorted by
+        // symbol: the order of sorting the (source, symbol) pairs
+        let n = keys.len();
+        let mut row = vec![0usize; n + 1];
+        for &key in self.trans.keys() {
+            row[state_canon[(key >> 32) as usize] as usize + 1] += 1;
+        }
+        for s in 0..n {
+            row[s + 1] += row[s];
+        }
+        let mut edges = vec![(0u32, 0u32, 0u64); self.trans.len()];
+        let mut fill = row.clone();
+        for (e, &key) in self.trans.keys().iter().enumerate() {
+            let s = state_canon[(key >> 32) as usize];
+            let sym = key as u32;
+            let sym = if sym >= SYM_CONV {
+                sym
+            } else {
+                to_canon[sym as usize]
+            };
+            let slot = &mut fill[s as usize];
+            edges[*slot] = (s, sym, self.counts[e]);
+            *slot += 1;
+        }
+        for s in 0..n {
+            edges[row[s]..row[s + 1]].sort_unstable_by_key(|&(_, sym, _)| sym);
+        }
         Canon {
             channels,
             states,
@@ -84,7 +105,7 @@ impl MarkovPartial {
                 .edges
                 .iter()
                 .map(|&(s, sym, count)| WireEdge {
-                    from: c.states[s as usize].clone(),
+                    from: unpack(c.states[s as usize]),
                     to: match sym {
                         SYM_CONV => n,
                         SYM_NULL => n + 1,
@@ -218,10 +239,24 @@ impl<'de> Deserialize<'de> for MarkovPartial {
     }
 }
 
+/// A partial in canonical order: channels sorted by name; states as packed
+/// keys of canonical channel ids, sorted by channel sequence (the start
+/// state, key 0, first); transitions `(from, symbol, count)` sorted by
+/// source and symbol.
 pub(super) struct Canon {
     pub(super) channels: Vec<String>,
-    pub(super) states: Vec<Vec<u32>>,
+    pub(super) states: Vec<u64>,
     pub(super) edges: Vec<(u32, u32, u64)>,
+}
+
+/// Calls `f` with the channel ids of a packed state key, oldest first.
+#[inline]
+pub(super) fn for_each_lane(key: u64, mut f: impl FnMut(u32)) {
+    let mut k = key;
+    while k != 0 {
+        f(((k & 0xffff) as u32).wrapping_sub(1));
+        k >>= LANE;
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
