@@ -213,11 +213,12 @@ fn stream_100k(c: &mut Criterion) {
 /// The removal-effect solves alone (`finish` on a counted partial): order 3
 /// with 12 channels on 100k journeys, order 3 with the simulator's
 /// `many_channels` preset (36 channels, 300k journeys), order 4 with 12
-/// channels on 1M journeys.
+/// channels on 1M journeys, and orders 5 and 6 with 12 channels on 100k and
+/// 1M journeys (their cost, issue 13). Each case prints its partial's
+/// state count and `size_bytes` to stderr once.
 fn markov_finish(c: &mut Criterion) {
     let mut g = c.benchmark_group("markov_finish");
     g.sample_size(10);
-    #[cfg_attr(not(feature = "sim"), allow(unused_mut))]
     let mut cases: Vec<(String, JourneySet, u8)> = vec![
         (
             "order=3/channels=12/journeys=100k".into(),
@@ -230,6 +231,20 @@ fn markov_finish(c: &mut Criterion) {
             4,
         ),
     ];
+    let m100k = generate(100_000, 12, 2);
+    let m1m = generate(1_000_000, 12, 1);
+    for order in [5u8, 6] {
+        cases.push((
+            format!("order={order}/channels=12/journeys=100k"),
+            m100k.clone(),
+            order,
+        ));
+        cases.push((
+            format!("order={order}/channels=12/journeys=1M"),
+            m1m.clone(),
+            order,
+        ));
+    }
     #[cfg(feature = "sim")]
     cases.push((
         "order=3/many_channels/journeys=300k".into(),
@@ -240,6 +255,11 @@ fn markov_finish(c: &mut Criterion) {
     ));
     for (name, set, order) in &cases {
         let fit = markov::fit_partial(set, MarkovConfig::new(*order).expect("order")).expect("fit");
+        eprintln!(
+            "markov_finish/{name}: states={} size_bytes={}",
+            fit.state_count(),
+            fit.size_bytes()
+        );
         g.bench_function(name.as_str(), |b| {
             b.iter(|| {
                 let m = black_box(&fit).finish().expect("solve");

@@ -280,7 +280,7 @@ fn journeys_through_every_model(journeys: Vec<SimpleJourney>) -> Result<(), Test
             }
         }
     }
-    for order in 1..=4 {
+    for order in 1..=6 {
         let config = MarkovConfig::new(order).unwrap();
         if let Ok(m) = markov::fit(&set, config) {
             if let Ok(r) = attribute(&m, &set) {

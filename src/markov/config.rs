@@ -56,14 +56,21 @@ impl Default for MarkovConfig {
 }
 
 impl MarkovConfig {
-    /// Order `order` (1 to [`MAX_ORDER`]), repeats kept, 2 decimals.
+    /// Order `order` (1 to [`MAX_ORDER`], that is 6), repeats kept, 2
+    /// decimals.
+    ///
+    /// The order bounds the channels a fit can hold
+    /// ([`max_channels`](super::max_channels)): 65,534 for orders 1 to 4,
+    /// 4,094 at order 5, 1,022 at order 6 (a fit that meets more fails with
+    /// [`Error::TooLarge`]). States, memory and solve time grow with the
+    /// order (see the module docs for measured costs).
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidParameter`] unless `1 <= order <= 4`.
+    /// [`Error::InvalidParameter`] unless `1 <= order <= 6`.
     pub fn new(order: u8) -> Result<MarkovConfig> {
         if !(1..=MAX_ORDER).contains(&order) {
-            return Err(Error::param("order", order, "an integer from 1 to 4"));
+            return Err(Error::param("order", order, "an integer from 1 to 6"));
         }
         Ok(MarkovConfig {
             order,
@@ -91,6 +98,21 @@ impl MarkovConfig {
     /// The order `k`.
     pub fn order(&self) -> u8 {
         self.order
+    }
+
+    /// The most distinct channels a fit with this configuration can hold
+    /// ([`max_channels`](super::max_channels) of the order).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use touchpoint::markov::MarkovConfig;
+    ///
+    /// assert_eq!(MarkovConfig::new(5)?.max_channels(), 4_094);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_channels(&self) -> usize {
+        super::max_channels(self.order)
     }
 
     /// Whether repeats are collapsed.

@@ -141,13 +141,54 @@ pub type ChannelCredits = crate::Report;
 /// Format version of serialized [`MarkovPartial`]s.
 pub const FORMAT_VERSION: u32 = 1;
 /// The highest supported order.
-pub const MAX_ORDER: u8 = 4;
-/// The most distinct channels a fit can hold (state keys pack 16 bits per channel).
+pub const MAX_ORDER: u8 = 6;
+/// The most distinct channels a fit of order 1 to 4 can hold (state keys
+/// pack 16 bits per channel). Orders 5 and 6 hold fewer: see
+/// [`max_channels`].
 pub const MAX_CHANNELS: usize = 65_534;
 
 const SYM_CONV: u32 = u32::MAX - 1;
 const SYM_NULL: u32 = u32::MAX;
-const LANE: u32 = 16;
+
+/// Bits per channel in a packed state key at `order`: 16 up to order 4,
+/// 12 at order 5, 10 at order 6, so that `order` lanes fit in a `u64`.
+#[inline]
+pub(super) const fn lane_bits(order: u8) -> u32 {
+    match order {
+        0..=4 => 16,
+        5 => 12,
+        _ => 10,
+    }
+}
+
+/// The most distinct channels a fit of order `order` can hold: 65,534 for
+/// orders 1 to 4 ([`MAX_CHANNELS`]), 4,094 at order 5, 1,022 at order 6.
+///
+/// A state key packs the last `order` channels into a `u64`, each in a
+/// lane of 16, 12 or 10 bits holding `local id + 1` (0 marks an absent
+/// lane, and the all-ones value is kept free), so a lane of `b` bits holds
+/// `2^b - 2` channels. A fit that meets more distinct channels fails with
+/// [`Error::TooLarge`](crate::Error::TooLarge) naming the limit; nothing is
+/// truncated.
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::markov::{self, MarkovConfig, MarkovPartial};
+///
+/// assert_eq!(markov::max_channels(4), markov::MAX_CHANNELS);
+/// assert_eq!(markov::max_channels(5), 4_094);
+/// assert_eq!(markov::max_channels(6), 1_022);
+/// let mut fit = MarkovPartial::new(MarkovConfig::new(6)?);
+/// for c in 0..1_022 {
+///     fit.observe_path(&[format!("c{c}")], 0, 0, 1)?;
+/// }
+/// assert!(fit.observe_path(&["one too many"], 0, 0, 1).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const fn max_channels(order: u8) -> usize {
+    (1 << lane_bits(order)) - 2
+}
 
 /// Fits a Markov model on every journey of `set` in one call.
 ///
@@ -218,7 +259,7 @@ mod tests {
         let c = MarkovConfig::new(3).unwrap().collapse_repeats(true);
         let text = serde_json::to_string(&c).unwrap();
         assert_eq!(serde_json::from_str::<MarkovConfig>(&text).unwrap(), c);
-        for order in ["0", "5", "255"] {
+        for order in ["0", "7", "255"] {
             let bad = text.replace("\"order\":3", &format!("\"order\":{order}"));
             assert!(serde_json::from_str::<MarkovConfig>(&bad).is_err(), "{bad}");
         }
@@ -226,13 +267,58 @@ mod tests {
 
     #[test]
     fn packing_round_trips() {
+        let b = lane_bits(3);
         let mut k = 0;
         for c in [3, 5, 7, 9, 11] {
-            k = push_lane(k, c, 3);
+            k = push_lane(k, c, 3, b);
         }
-        assert_eq!(unpack(k), vec![7, 9, 11]);
-        assert_eq!(pack(&[7, 9, 11]), k);
-        assert_eq!(unpack(push_lane(0, 0, 4)), vec![0]);
+        assert_eq!(unpack(k, b), vec![7, 9, 11]);
+        assert_eq!(pack(&[7, 9, 11], b), k);
+        assert_eq!(unpack(push_lane(0, 0, 4, 16), 16), vec![0]);
+    }
+
+    #[test]
+    fn lane_widths_by_order() {
+        // orders 1-4 keep the 16-bit lanes (same keys as before)
+        for order in 1..=4 {
+            assert_eq!(lane_bits(order), 16);
+            assert_eq!(max_channels(order), MAX_CHANNELS);
+        }
+        assert_eq!((lane_bits(5), max_channels(5)), (12, 4_094));
+        assert_eq!((lane_bits(6), max_channels(6)), (10, 1_022));
+        for order in 1..=MAX_ORDER {
+            // `order` lanes fit in 64 bits
+            assert!(u32::from(order) * lane_bits(order) <= 64);
+        }
+        // hand-packed: order 5, ids 1, 2 -> lanes 2 | 3 << 12
+        assert_eq!(pack(&[1, 2], 12), 2 | 3 << 12);
+        assert_eq!(pack(&[0, 1, 2], 10), 1 | 2 << 10 | 3 << 20);
+    }
+
+    #[test]
+    fn packing_round_trips_at_every_order() {
+        for order in 1..=MAX_ORDER {
+            let b = lane_bits(order);
+            let top = u32::try_from(max_channels(order)).unwrap() - 1;
+            // the largest ids, the smallest, and a mix
+            let ids: Vec<u32> = [top, 0, top - 1, 1, 7, top, 0, 3, top]
+                .into_iter()
+                .collect();
+            let mut k = 0u64;
+            let mut want: Vec<u32> = Vec::new();
+            for &c in &ids {
+                k = push_lane(k, c, u32::from(order), b);
+                want.push(c);
+                if want.len() > usize::from(order) {
+                    want.remove(0);
+                }
+                assert_eq!(unpack(k, b), want, "order {order}");
+                assert_eq!(pack(&want, b), k, "order {order}");
+                let mut seen = Vec::new();
+                super::wire::for_each_lane(k, b, |c| seen.push(c));
+                assert_eq!(seen, want, "order {order}");
+            }
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::partial::{Totals, push_lane, unpack};
 use super::solve::{Chain, LANES};
 use super::table::IndexMap64;
 use super::wire::{Canon, for_each_lane};
-use super::{SYM_CONV, SYM_NULL};
+use super::{SYM_CONV, SYM_NULL, lane_bits};
 use crate::credit::Report;
 use crate::dataset::JourneyView;
 use crate::error::{Error, Result};
@@ -90,6 +90,7 @@ impl Markov {
             index.intern(k);
         }
         let order_lanes = u32::from(config.order);
+        let bits = lane_bits(config.order);
         // compressed rows straight from the sorted edges (sources in order)
         let mut ptr = Vec::with_capacity(n + 1);
         ptr.push(0);
@@ -113,10 +114,10 @@ impl Markov {
                 SYM_NULL => targets.push(SYM_NULL),
                 ch => {
                     let t = index
-                        .get(push_lane(keys[su], ch, order_lanes))
+                        .get(push_lane(keys[su], ch, order_lanes, bits))
                         .ok_or_else(|| Error::InvalidParameter {
                             parameter: "serialized Markov fit",
-                            value: format!("transition {:?} -> {ch}", unpack(states[su])),
+                            value: format!("transition {:?} -> {ch}", unpack(states[su], bits)),
                             expected: "a consistent set of states",
                         })?;
                     targets.push(t);
@@ -138,7 +139,7 @@ impl Markov {
         // containing it sent to null). One pass solves them all.
         let starts = chain.solve_starts(channels.len() + 1, |first, marks| {
             for (m, &s) in marks.iter_mut().zip(&states) {
-                for_each_lane(s, |c| {
+                for_each_lane(s, bits, |c| {
                     // lane 1 + c, bit 1 + c - first when in this group
                     let bit = (c as usize + 1).wrapping_sub(first);
                     if bit < LANES {
@@ -245,8 +246,13 @@ impl Markov {
         (self.totals.empty_conversions, self.totals.empty_nulls)
     }
 
+    /// Bits per channel in the state keys ([`lane_bits`]).
+    fn bits(&self) -> u32 {
+        lane_bits(self.config.order)
+    }
+
     fn state_names(&self, s: usize) -> Vec<String> {
-        unpack(self.states[s])
+        unpack(self.states[s], self.bits())
             .iter()
             .map(|&c| self.channels.names()[c as usize].clone())
             .collect()
@@ -313,12 +319,13 @@ impl Markov {
     /// whose channel sequence contains a sequence consecutively is sent to
     /// null in that sequence's lane.
     fn seq_effects(&self, seqs: &[&[u32]]) -> Result<Vec<f64>> {
+        let bits = self.bits();
         let starts = self.chain.solve_starts(seqs.len(), |first, marks| {
             let group = &seqs[first..seqs.len().min(first + LANES)];
             let mut seq = Vec::new();
             for (m, &s) in marks.iter_mut().zip(&self.states) {
                 seq.clear();
-                for_each_lane(s, |c| seq.push(c));
+                for_each_lane(s, bits, |c| seq.push(c));
                 for (l, ids) in group.iter().enumerate() {
                     if seq.windows(ids.len()).any(|w| w == *ids) {
                         *m |= 1 << l;
@@ -343,7 +350,8 @@ impl Markov {
         if len == 0 || len > usize::from(self.config.order) {
             return Err(Error::param("len", len, "between 1 and the order"));
         }
-        let states: Vec<Vec<u32>> = self.states.iter().map(|&s| unpack(s)).collect();
+        let bits = self.bits();
+        let states: Vec<Vec<u32>> = self.states.iter().map(|&s| unpack(s, bits)).collect();
         let seqs: BTreeSet<&[u32]> = states.iter().flat_map(|s| s.windows(len)).collect();
         let seqs: Vec<&[u32]> = seqs.into_iter().collect();
         let effects = self.seq_effects(&seqs)?;
@@ -510,12 +518,13 @@ mod tests {
 
     #[test]
     fn canon_orders_states_by_sequence_and_transitions_by_source_and_symbol() {
-        for order in 1..=4 {
+        for order in 1..=super::super::MAX_ORDER {
             let fit = scrambled_fit(order, 12, 3000);
             let c = fit.canon();
+            let bits = fit.lane_bits();
             // channels by name; states by channel sequence, start first
             assert!(c.channels.windows(2).all(|w| w[0] < w[1]));
-            let seqs: Vec<Vec<u32>> = c.states.iter().map(|&k| unpack(k)).collect();
+            let seqs: Vec<Vec<u32>> = c.states.iter().map(|&k| unpack(k, bits)).collect();
             assert!(seqs[0].is_empty());
             assert!(seqs.windows(2).all(|w| w[0] < w[1]), "order {order}");
             assert_eq!(seqs.len(), fit.states.len());
@@ -537,7 +546,7 @@ mod tests {
                 .iter()
                 .zip(&fit.counts)
                 .map(|(&key, &n)| {
-                    let from = unpack(fit.states.keys()[(key >> 32) as usize])
+                    let from = unpack(fit.states.keys()[(key >> 32) as usize], bits)
                         .iter()
                         .map(|&l| fit.names.names()[l as usize].clone())
                         .collect();
@@ -579,7 +588,7 @@ mod tests {
             let removed: Vec<bool> = m
                 .states
                 .iter()
-                .map(|&k| unpack(k).windows(2).any(|w| w == ids.as_slice()))
+                .map(|&k| unpack(k, m.bits()).windows(2).any(|w| w == ids.as_slice()))
                 .collect();
             let x = m.chain.solve(&removed).unwrap()[start];
             let lone = (1.0 - x / m.p_conversion).clamp(0.0, 1.0);
@@ -588,7 +597,11 @@ mod tests {
         // and the channel removals of `finish`
         for (c, re) in m.removal_effects() {
             let id = u32::try_from(m.channel_index(c).unwrap()).unwrap();
-            let removed: Vec<bool> = m.states.iter().map(|&k| unpack(k).contains(&id)).collect();
+            let removed: Vec<bool> = m
+                .states
+                .iter()
+                .map(|&k| unpack(k, m.bits()).contains(&id))
+                .collect();
             let x = m.chain.solve(&removed).unwrap()[start];
             let lone = (1.0 - x / m.p_conversion).clamp(0.0, 1.0);
             assert_eq!(re.to_bits(), lone.to_bits(), "{c}");

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::config::MarkovConfig;
 use super::model::Markov;
 use super::table::IndexMap64;
-use super::{LANE, MAX_CHANNELS, SYM_CONV, SYM_NULL};
+use super::{SYM_CONV, SYM_NULL, lane_bits, max_channels};
 use crate::aggregate::{Aggregate, JourneyAggregate};
 use crate::dataset::{JourneySet, JourneyView};
 use crate::error::{Error, Result};
@@ -24,38 +24,50 @@ fn overflow(what: &'static str) -> Error {
     Error::Overflow { what }
 }
 
-/// Number of channel lanes used in a packed state key.
+/// Number of channel lanes used in a packed state key with lanes of
+/// `bits` bits ([`lane_bits`]).
 #[inline]
-pub(super) fn lanes(key: u64) -> u32 {
-    (64 - key.leading_zeros()).div_ceil(LANE)
-}
-
-/// Appends channel `c` to the packed state `key`, keeping the last `order`.
-#[inline]
-pub(super) fn push_lane(key: u64, c: u32, order: u32) -> u64 {
-    let v = u64::from(c + 1);
-    let len = lanes(key);
-    if len < order {
-        key | (v << (LANE * len))
-    } else {
-        (key >> LANE) | (v << (LANE * (order - 1)))
+pub(super) fn lanes(key: u64, bits: u32) -> u32 {
+    let used = 64 - key.leading_zeros();
+    // constant divisors for the common widths (no division instruction)
+    match bits {
+        16 => used.div_ceil(16),
+        12 => used.div_ceil(12),
+        10 => used.div_ceil(10),
+        b => used.div_ceil(b),
     }
 }
 
-/// The channel ids of a packed key, oldest first.
-pub(super) fn unpack(key: u64) -> Vec<u32> {
-    (0..lanes(key))
+/// Appends channel `c` to the packed state `key` (lanes of `bits` bits),
+/// keeping the last `order`. `c + 1` must fit in a lane: the fit's channel
+/// limit ([`max_channels`]) guarantees it.
+#[inline]
+pub(super) fn push_lane(key: u64, c: u32, order: u32, bits: u32) -> u64 {
+    let v = u64::from(c + 1);
+    let len = lanes(key, bits);
+    if len < order {
+        key | (v << (bits * len))
+    } else {
+        (key >> bits) | (v << (bits * (order - 1)))
+    }
+}
+
+/// The channel ids of a packed key (lanes of `bits` bits), oldest first.
+pub(super) fn unpack(key: u64, bits: u32) -> Vec<u32> {
+    let mask = (1u64 << bits) - 1;
+    (0..lanes(key, bits))
         .map(|i| {
-            let v = ((key >> (LANE * i)) & 0xffff) as u32;
+            let v = ((key >> (bits * i)) & mask) as u32;
             v - 1
         })
         .collect()
 }
 
-pub(super) fn pack(ids: &[u32]) -> u64 {
+/// The packed key of channel ids (oldest first) with lanes of `bits` bits.
+pub(super) fn pack(ids: &[u32], bits: u32) -> u64 {
     ids.iter()
         .enumerate()
-        .fold(0, |k, (i, &c)| k | (u64::from(c + 1) << (LANE * i as u32)))
+        .fold(0, |k, (i, &c)| k | (u64::from(c + 1) << (bits * i as u32)))
 }
 
 /// Integer totals of a fit.
@@ -185,7 +197,10 @@ impl MarkovPartial {
         states.insert_new(0);
         MarkovPartial {
             config,
-            names: LocalNames::new(MAX_CHANNELS, "distinct channels in a Markov fit"),
+            names: LocalNames::new(
+                max_channels(config.order),
+                "distinct channels in a Markov fit (at this order)",
+            ),
             states,
             trans: IndexMap64::default(),
             counts: Vec::new(),
@@ -196,6 +211,12 @@ impl MarkovPartial {
             dense: vec![EMPTY_CELL; 16],
             wcap: 16,
         }
+    }
+
+    /// Bits per channel in this fit's state keys ([`lane_bits`]).
+    #[inline]
+    pub(super) fn lane_bits(&self) -> u32 {
+        lane_bits(self.config.order)
     }
 
     #[inline]
@@ -301,6 +322,7 @@ impl MarkovPartial {
                 self.states.keys()[s as usize],
                 sym,
                 u32::from(self.config.order),
+                self.lane_bits(),
             );
             self.intern_state(k)
         };
@@ -410,8 +432,8 @@ impl MarkovPartial {
     /// # Errors
     ///
     /// The journey's validation errors ([`Error::InvalidValue`],
-    /// [`Error::InvalidCost`]); [`Error::TooLarge`] past [`MAX_CHANNELS`]
-    /// channels; [`Error::Overflow`] if a count overflows.
+    /// [`Error::InvalidCost`]); [`Error::TooLarge`] past
+    /// [`max_channels`](super::max_channels)`(order)` channels; [`Error::Overflow`] if a count overflows.
     pub fn observe<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
         let r = read_journey(
             journey,
@@ -447,8 +469,8 @@ impl MarkovPartial {
     /// # Errors
     ///
     /// [`Error::InvalidParameter`] if the journey's currency differs from
-    /// the configuration's; [`Error::TooLarge`] past [`MAX_CHANNELS`]
-    /// channels; [`Error::Overflow`] if a count overflows.
+    /// the configuration's; [`Error::TooLarge`] past
+    /// [`max_channels`](super::max_channels)`(order)` channels; [`Error::Overflow`] if a count overflows.
     pub fn observe_view(&mut self, journey: &JourneyView<'_>) -> Result<()> {
         check_currency(journey.currency(), self.config.currency)?;
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -594,7 +616,7 @@ impl MarkovPartial {
     ///
     /// [`Error::IncompatiblePartials`] if the configurations differ;
     /// [`Error::Overflow`] if a count overflows; [`Error::TooLarge`] past
-    /// [`MAX_CHANNELS`] channels.
+    /// [`max_channels`](super::max_channels)`(order)` channels.
     pub fn merge(&mut self, other: &MarkovPartial) -> Result<()> {
         if self.config != other.config {
             return Err(Error::IncompatiblePartials {
@@ -606,10 +628,14 @@ impl MarkovPartial {
         for n in other.names.names() {
             remap.push(self.intern(n)?);
         }
+        let bits = self.lane_bits();
         let mut state_map = Vec::with_capacity(other.states.len());
         for &k in other.states.keys() {
-            let ids: Vec<u32> = unpack(k).into_iter().map(|c| remap[c as usize]).collect();
-            state_map.push(self.intern_state(pack(&ids)));
+            let ids: Vec<u32> = unpack(k, bits)
+                .into_iter()
+                .map(|c| remap[c as usize])
+                .collect();
+            state_map.push(self.intern_state(pack(&ids, bits)));
         }
         for (e, &key) in other.trans.keys().iter().enumerate() {
             let s = (key >> 32) as u32;

@@ -44,7 +44,7 @@ fn held_out(id: &str) -> bool {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidParameter`] unless `1 <= max_order <= 4`;
+/// [`Error::InvalidParameter`] unless `1 <= max_order <= 6` ([`MAX_ORDER`](super::MAX_ORDER));
 /// [`Error::InsufficientData`] if either side of the split has no journey
 /// with touches or the training side has no conversion.
 pub fn select_order(
@@ -105,7 +105,7 @@ pub fn select_order(
                 let Some(ids) = suffix.iter().copied().collect::<Option<Vec<u32>>>() else {
                     continue;
                 };
-                let Some(s) = f.states.get(pack(&ids)) else {
+                let Some(s) = f.states.get(pack(&ids, f.lane_bits())) else {
                     continue;
                 };
                 let get = |sym: u32| {

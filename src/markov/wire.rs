@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::MarkovConfig;
 use super::partial::{MarkovPartial, Totals, pack, unpack};
-use super::{FORMAT_VERSION, LANE, MAX_ORDER, SYM_CONV, SYM_NULL};
+use super::{FORMAT_VERSION, MAX_ORDER, SYM_CONV, SYM_NULL};
 use crate::error::{Error, Result};
 use crate::money::MAX_MINOR;
 
@@ -17,9 +17,10 @@ impl MarkovPartial {
     /// channel sequence (start first); transitions sorted by (from, symbol).
     pub(super) fn canon(&self) -> Canon {
         // packed keys throughout: no allocation per state or transition
+        let bits = self.lane_bits();
         let mut used = vec![false; self.names.len()];
         for &k in self.states.keys() {
-            for_each_lane(k, |c| used[c as usize] = true);
+            for_each_lane(k, bits, |c| used[c as usize] = true);
         }
         let mut order: Vec<u32> = (0..self.names.len())
             .filter(|&i| used[i])
@@ -37,17 +38,19 @@ impl MarkovPartial {
         // per state: its canonical packed key and a sort key that orders
         // as the channel sequences do (oldest channel in the high lane, an
         // absent lane 0, so a prefix sorts first: the start state, key 0,
-        // comes first)
+        // comes first). Lanes of `bits` bits: `64 / bits` of them (4, 5 or
+        // 6) fit, at least the order.
+        let top = 64 / bits - 1;
         let keys = self.states.keys();
         let mut sorted: Vec<(u64, u64, u32)> = keys
             .iter()
             .enumerate()
             .map(|(l, &k)| {
                 let (mut ck, mut sk, mut i) = (0u64, 0u64, 0u32);
-                for_each_lane(k, |c| {
+                for_each_lane(k, bits, |c| {
                     let v = u64::from(to_canon[c as usize] + 1);
-                    ck |= v << (LANE * i);
-                    sk |= v << (LANE * (64 / LANE - 1 - i));
+                    ck |= v << (bits * i);
+                    sk |= v << (bits * (top - i));
                     i += 1;
                 });
                 (sk, ck, u32::try_from(l).unwrap_or(u32::MAX))
@@ -96,6 +99,7 @@ impl MarkovPartial {
 
     pub(super) fn wire(&self) -> Wire {
         let c = self.canon();
+        let bits = self.lane_bits();
         let n = u32::try_from(c.channels.len()).unwrap_or(u32::MAX);
         Wire {
             version: FORMAT_VERSION,
@@ -105,7 +109,7 @@ impl MarkovPartial {
                 .edges
                 .iter()
                 .map(|&(s, sym, count)| WireEdge {
-                    from: unpack(c.states[s as usize]),
+                    from: unpack(c.states[s as usize], bits),
                     to: match sym {
                         SYM_CONV => n,
                         SYM_NULL => n + 1,
@@ -148,7 +152,7 @@ impl MarkovPartial {
             {
                 return Err(bad(format!("transition {:?} -> {}", e.from, e.to)));
             }
-            let s = fit.intern_state(pack(&e.from));
+            let s = fit.intern_state(pack(&e.from, fit.lane_bits()));
             let sym = if e.to == n {
                 SYM_CONV
             } else if e.to == n + 1 {
@@ -204,7 +208,7 @@ impl MarkovPartial {
         if let Some(s) = (1..n).find(|&s| inflow[s] != outflow[s]) {
             return Err(format!(
                 "state {:?}: {} transitions in, {} out",
-                unpack(self.states.keys()[s]),
+                unpack(self.states.keys()[s], self.lane_bits()),
                 inflow[s],
                 outflow[s]
             ));
@@ -249,13 +253,15 @@ pub(super) struct Canon {
     pub(super) edges: Vec<(u32, u32, u64)>,
 }
 
-/// Calls `f` with the channel ids of a packed state key, oldest first.
+/// Calls `f` with the channel ids of a packed state key (lanes of `bits`
+/// bits), oldest first.
 #[inline]
-pub(super) fn for_each_lane(key: u64, mut f: impl FnMut(u32)) {
+pub(super) fn for_each_lane(key: u64, bits: u32, mut f: impl FnMut(u32)) {
+    let mask = (1u64 << bits) - 1;
     let mut k = key;
     while k != 0 {
-        f(((k & 0xffff) as u32).wrapping_sub(1));
-        k >>= LANE;
+        f(((k & mask) as u32).wrapping_sub(1));
+        k >>= bits;
     }
 }
 

@@ -320,7 +320,7 @@ fn transitions_and_sequence_effects_are_exposed() {
 #[test]
 fn errors_are_typed() {
     assert!(matches!(
-        MarkovConfig::new(5),
+        MarkovConfig::new(7),
         Err(Error::InvalidParameter { .. })
     ));
     let a = MarkovPartial::new(MarkovConfig::new(1).unwrap());
@@ -621,7 +621,7 @@ proptest! {
     }
 
     #[test]
-    fn removal_effects_in_unit_interval_and_credits_sum(rows in arb_rows(), order in 1u8..=4) {
+    fn removal_effects_in_unit_interval_and_credits_sum(rows in arb_rows(), order in 1u8..=6) {
         prop_assume!(converts(&rows));
         let m = fit_rows(&rows, MarkovConfig::new(order).unwrap()).finish().unwrap();
         for (_, re) in m.removal_effects() {
@@ -997,7 +997,7 @@ fn streaming_through_the_aggregate_trait_equals_the_batch_path() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let set = JourneySet::from_journeys(js.iter()).unwrap();
-    for order in 1..=4u8 {
+    for order in 1..=6u8 {
         let config = MarkovConfig::new(order).unwrap();
         let mut p = <MarkovPartial as Aggregate>::new(config);
         for j in &js {

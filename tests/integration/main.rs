@@ -9,6 +9,7 @@ mod datadriven;
 mod funnel;
 mod golden;
 mod incremental;
+mod markov_orders;
 mod models;
 mod peers;
 mod readers;

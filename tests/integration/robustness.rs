@@ -291,7 +291,7 @@ proptest! {
     #[test]
     fn journeys_through_data_driven_fits(journeys in prop::collection::vec(journey(), 0..10)) {
         let set = set_of(&journeys);
-        for order in 1..=4 {
+        for order in 1..=6 {
             for collapse in [false, true] {
                 let config = MarkovConfig::new(order).unwrap().collapse_repeats(collapse);
                 if let Ok(m) = markov::fit(&set, config) {
@@ -550,7 +550,7 @@ fn scalar_entry_points_reject_bad_numbers() {
     assert!(Currency::new(7).is_err());
     let c = Currency::new(6).unwrap();
     assert_eq!(c.to_minor(f64::MAX).unwrap(), None);
-    for order in [0_u8, 5, 255] {
+    for order in [0_u8, 7, 255] {
         assert!(MarkovConfig::new(order).is_err());
     }
     let _ = Stages::default();
