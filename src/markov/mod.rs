@@ -84,6 +84,24 @@
 //! loop, at a fraction of a lone solve's time per lane (the lanes' adds do
 //! not wait on one another).
 //!
+//! # Orders and their channel limits
+//!
+//! Orders 1 to [`MAX_ORDER`] (6) are accepted. A state key packs the last
+//! `k` channels into a `u64`, 16 bits per channel up to order 4, 12 bits at
+//! order 5 and 10 bits at order 6, so the most distinct channels a fit can
+//! hold depends on the order ([`max_channels`]):
+//!
+//! | order | bits per channel | channels at most |
+//! |---|---|---|
+//! | 1 to 4 | 16 | 65,534 ([`MAX_CHANNELS`]) |
+//! | 5 | 12 | 4,094 |
+//! | 6 | 10 | 1,022 |
+//!
+//! A fit that meets one channel more fails with
+//! [`Error::TooLarge`](crate::Error::TooLarge) naming the limit (from
+//! `observe*`, [`merge`](MarkovPartial::merge) or deserializing); nothing
+//! is truncated. States grow about as `channels^k` on long paths: ORDER_COST
+//!
 //! # Fitting, merging, reproducing
 //!
 //! A [`MarkovPartial`] holds integer transition counts keyed by channel
