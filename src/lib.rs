@@ -39,7 +39,7 @@
 //! |---|---|
 //! | [`models`] | every rule-based model: first, last, last non-direct, linear, time decay, U/J/inverse J (and the lead-anchored CRM variant), W-shaped, full path, participation, custom weights, closures |
 //! | [`rules`] | journey clean-up steps that report what they changed |
-//! | [`markov`] | Markov chain removal effects of order 1 to 4, solved exactly |
+//! | [`markov`] | Markov chain removal effects of order 1 to 6, solved exactly |
 //! | [`shapley`] | Shapley values: simplified, coalition conversion rate, ordered |
 //! | [`incremental`] | a regularized logistic conversion model credited by counterfactual removal |
 //! | [`bootstrap`] | seeded, reproducible confidence intervals for every model |

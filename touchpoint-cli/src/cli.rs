@@ -261,7 +261,7 @@ pub enum ShapleyVariantArg {
 /// Options of the models.
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
-    /// Markov order (1 to 4).
+    /// Markov order (1 to 6; orders 5 and 6 hold at most 4,094 and 1,022 channels).
     #[arg(long, default_value_t = 1, value_name = "K")]
     pub order: u8,
     /// Markov: collapse consecutive repeats of a channel.

@@ -15,7 +15,7 @@
 //! | function | returns |
 //! |---|---|
 //! | `tp_credit(channels, timestamps, converted, value, 'model [k=v ...]')` | report of a rule-based model (`first_touch`, `linear`, `time_decay half_life_days=3`, `position_based first=0.3 last=0.5`, ...) |
-//! | `tp_markov(..., 'order=2 collapse_repeats=true')` | Markov removal-effect credit of order k (1-4) |
+//! | `tp_markov(..., 'order=2 collapse_repeats=true')` | Markov removal-effect credit of order k (1-6) |
 //! | `tp_shapley(..., 'variant=rate')` | Shapley credit (`simplified`, `rate`, `ordered`) |
 //! | `tp_incremental(..., 'recency_days=14')` | the incremental (lift) model's per-channel effects |
 //! | `tp_funnel(lead_id, stages, stage_times, amount, 'slice=channel'[, extras])` | B2B funnel metrics over lead rows ([`FunnelLine`]s) |
