@@ -560,3 +560,28 @@ proptest! {
         }
     }
 }
+
+/// A case the property test above once shrank to (kept as a plain test so
+/// it runs on every machine): one journey `c a b c a b` that did not
+/// convert, at order 6, split before its only row. The empty fit merged
+/// with it, it merged with the empty fit, and its serde round trip are all
+/// the fit itself.
+#[test]
+fn order_six_full_window_without_conversions_merges_and_round_trips() {
+    let path: Vec<String> = ["c", "a", "b", "c", "a", "b"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let rows = vec![(path, 0_u64, 1_u64)];
+    let config = MarkovConfig::new(6).unwrap();
+    let all = fit_rows(&rows, config);
+    let mut left = fit_rows(&rows[..0], config);
+    left.merge(&all).unwrap();
+    assert_eq!(left, all);
+    let mut right = fit_rows(&rows, config);
+    right.merge(&fit_rows(&rows[..0], config)).unwrap();
+    assert_eq!(right, all);
+    let back: MarkovPartial = serde_json::from_str(&serde_json::to_string(&all).unwrap()).unwrap();
+    assert_eq!(back, all);
+    assert_eq!(all.journeys(), 1);
+}
