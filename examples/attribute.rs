@@ -94,7 +94,7 @@ const MODELS: [(&str, &str); 14] = [
     ),
     (
         "markov",
-        "removal effects of the order --order K (1-4) Markov chain",
+        "removal effects of the order --order K (1-6) Markov chain",
     ),
     (
         "shapley",
@@ -118,7 +118,7 @@ fn usage() -> String {
     }
     u.push_str(
         "\noptions:\n\
-         \x20 --order K            markov order, 1 to 4 (default 1)\n\
+         \x20 --order K            markov order, 1 to 6 (default 1)\n\
          \x20 --collapse-repeats   markov: collapse consecutive repeats of a channel\n\
          \x20 --shapley VARIANT    simplified (default), rate or ordered\n\
          \x20 --half-life-days D   time_decay half-life (default 7)\n\
@@ -206,7 +206,7 @@ fn parse_args() -> Result<Opts, String> {
                 let v = args.next().ok_or("--order needs a value")?;
                 o.order = Some(
                     v.parse()
-                        .map_err(|_| format!("--order: not an order 1 to 4: {v:?}"))?,
+                        .map_err(|_| format!("--order: not an order 1 to 6: {v:?}"))?,
                 );
             }
             "--collapse-repeats" => o.collapse_repeats = true,
