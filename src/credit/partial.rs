@@ -620,6 +620,21 @@ const UNIT_SPLITS: [(i64, i64); 33] = {
     t
 };
 
+/// The equal split of one conversion and of `value` over `n > 0` touches,
+/// as quotient and remainder each: touch `k` gets `qu + (k < ru)` units and
+/// `qv + (k < rv)` minor units (the largest-remainder split of
+/// `apportion_equal`, without its buffer).
+#[inline(always)]
+fn equal_split(n: usize, value: i64) -> ((i64, i64), (i64, i64)) {
+    #[expect(clippy::cast_possible_wrap, reason = "journey lengths fit")]
+    let n64 = n as i64;
+    let units = match UNIT_SPLITS.get(n) {
+        Some(&split) => split,
+        None => (UNITS / n64, UNITS % n64),
+    };
+    (units, (value / n64, value % n64))
+}
+
 impl Sums {
     /// Makes room in every computed breakdown for the names of `catalog`,
     /// so that crediting never grows a breakdown touch by touch.
@@ -803,14 +818,7 @@ impl Sums {
                 }
             }
             (CreditKind::Shares, Shape::Equal) => {
-                // the largest-remainder split of `apportion_equal`, inline
-                #[expect(clippy::cast_possible_wrap, reason = "journey lengths fit")]
-                let n64 = n as i64;
-                let (qu, ru) = match UNIT_SPLITS.get(n) {
-                    Some(&split) => split,
-                    None => (UNITS / n64, UNITS % n64),
-                };
-                let (qv, rv) = (value / n64, value % n64);
+                let ((qu, ru), (qv, rv)) = equal_split(n, value);
                 for (k, t) in touches.enumerate() {
                     #[expect(clippy::cast_possible_wrap, reason = "journey lengths fit")]
                     let k = k as i64;
@@ -2069,13 +2077,7 @@ impl Counted {
         match (kind, c.weights.shape()) {
             (CreditKind::Shares, Shape::Single(k)) => add(k, UNITS, value),
             (CreditKind::Shares, Shape::Equal) => {
-                #[expect(clippy::cast_possible_wrap, reason = "journey lengths fit")]
-                let n64 = n as i64;
-                let (qu, ru) = match UNIT_SPLITS.get(n) {
-                    Some(&split) => split,
-                    None => (UNITS / n64, UNITS % n64),
-                };
-                let (qv, rv) = (value / n64, value % n64);
+                let ((qu, ru), (qv, rv)) = equal_split(n, value);
                 for k in 0..n {
                     #[expect(clippy::cast_possible_wrap, reason = "journey lengths fit")]
                     let k64 = k as i64;
