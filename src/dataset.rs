@@ -261,6 +261,20 @@ pub(crate) struct InternedTouch {
     pub(crate) milestone: Option<Milestone>,
 }
 
+/// The touch columns and catalog of a set lent by
+/// [`JourneySet::staging`], for one journey's touches to be written in
+/// time order.
+#[derive(Debug)]
+pub(crate) struct Staging<'a> {
+    pub(crate) channel: &'a mut Vec<ChannelId>,
+    pub(crate) ts: &'a mut Vec<i64>,
+    pub(crate) campaign: &'a mut Vec<u32>,
+    pub(crate) content: &'a mut Vec<u32>,
+    pub(crate) milestone: &'a mut Vec<Option<Milestone>>,
+    pub(crate) cost: &'a mut Vec<Option<i64>>,
+    pub(crate) catalog: &'a mut Catalog,
+}
+
 /// Sentinel for "no campaign / no content" in the id columns.
 pub(crate) const NONE_ID: u32 = u32::MAX;
 
@@ -613,6 +627,84 @@ impl JourneySet {
         self.value.push(if converted { value } else { 0 });
         self.conversion_ts.push(conversion_ts);
         self.offsets.push(self.channel.len());
+        Ok(())
+    }
+
+    /// Empties the set's journeys (the catalog is kept, and the buffer of
+    /// a one-journey set's id) and lends its touch columns and catalog, so
+    /// that one journey's touches are written straight into the columns
+    /// (the streaming credit path: no intermediate list, no copy);
+    /// [`seal_staged`](Self::seal_staged) then records the journey. Until
+    /// it does, the set is not consistent: a caller that fails in between
+    /// must [`clear_journeys`](Self::clear_journeys).
+    #[inline]
+    pub(crate) fn staging(&mut self) -> Staging<'_> {
+        self.offsets.clear();
+        self.converted.clear();
+        self.value.clear();
+        self.conversion_ts.clear();
+        self.converted_count = 0;
+        self.channel.clear();
+        self.ts.clear();
+        self.campaign.clear();
+        self.content.clear();
+        self.milestone.clear();
+        self.cost.clear();
+        Staging {
+            channel: &mut self.channel,
+            ts: &mut self.ts,
+            campaign: &mut self.campaign,
+            content: &mut self.content,
+            milestone: &mut self.milestone,
+            cost: &mut self.cost,
+            catalog: &mut self.catalog,
+        }
+    }
+
+    /// Records the journey whose touches [`staging`](Self::staging) lent
+    /// the columns for: the set then holds exactly that journey (its id in
+    /// the reused buffer).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] (`journey_set`) when the touch columns
+    /// are not of one length or the value is outside `0..=2^53` minor
+    /// units; the set is then empty.
+    #[inline]
+    pub(crate) fn seal_staged(
+        &mut self,
+        id: &str,
+        (converted, value, conversion_ts): (bool, i64, Option<i64>),
+    ) -> Result<()> {
+        let n = self.channel.len();
+        let consistent = self.ts.len() == n
+            && self.campaign.len() == n
+            && self.content.len() == n
+            && self.milestone.len() == n
+            && self.cost.len() == n;
+        if !consistent || !(0..=MAX_MINOR).contains(&value) {
+            self.clear_journeys();
+            return Err(Error::param(
+                "journey_set",
+                "a staged journey with inconsistent columns or value",
+                "consistent columns",
+            ));
+        }
+        debug_assert!(self.ts.windows(2).all(|w| w[0] <= w[1]));
+        if self.ids.len() == 1 {
+            if let Some(buf) = self.ids.first_mut() {
+                buf.clear();
+                buf.push_str(id);
+            }
+        } else {
+            self.ids.clear();
+            self.ids.push(id.to_owned());
+        }
+        self.offsets.extend([0, n]);
+        self.converted.push(converted);
+        self.converted_count = u64::from(converted);
+        self.value.push(if converted { value } else { 0 });
+        self.conversion_ts.push(conversion_ts);
         Ok(())
     }
 

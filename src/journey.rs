@@ -22,6 +22,7 @@ pub struct Outcome {
 impl Outcome {
     /// The value in minor units of `currency` (0 when not converted): the
     /// one check every way of taking in a journey makes.
+    #[inline]
     pub(crate) fn value_minor(
         &self,
         journey: &str,

@@ -73,8 +73,14 @@ impl Currency {
     }
 
     /// Minor units per major unit (100 for cents).
+    #[inline]
     pub fn scale(self) -> i64 {
-        10_i64.pow(u32::from(self.decimals))
+        // `decimals` is at most 6 (checked by `new` and when read)
+        const POW10: [i64; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+        POW10
+            .get(usize::from(self.decimals))
+            .copied()
+            .unwrap_or(1_000_000)
     }
 
     /// Converts a major-unit amount to minor units, rounding half away from
@@ -85,6 +91,7 @@ impl Currency {
     /// # Errors
     ///
     /// Never fails today; the `Result` keeps room for currencies with rules.
+    #[inline]
     pub fn to_minor(self, amount: f64) -> Result<Option<i64>> {
         if !amount.is_finite() || amount < 0.0 {
             return Ok(None);

@@ -113,10 +113,8 @@ impl NameTable {
 
     #[inline(always)]
     fn probe(&self, lo: u64, hi: u64, tag: u32) -> Option<u32> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mask = self.slots.len() - 1;
+        // an empty table's mask is all ones: its first `get` is `None`
+        let mask = self.slots.len().wrapping_sub(1);
         let mut i = home(lo, hi, tag, mask);
         loop {
             let s = self.slots.get(i)?;

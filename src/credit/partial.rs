@@ -23,7 +23,7 @@ use crate::models::ModelSpec;
 use crate::money::{Currency, MAX_MINOR};
 #[cfg(test)]
 use crate::touchpoint::SimpleTouch;
-use crate::touchpoint::Touchpoint;
+use crate::touchpoint::{Milestone, Touchpoint};
 
 /// Format version of serialized partials.
 pub(crate) const PARTIAL_VERSION: u32 = 1;
@@ -430,7 +430,7 @@ impl Dim {
 
     /// Makes room for `lines` lines, so that the adds of `observe` never
     /// grow the slots.
-    #[inline]
+    #[inline(always)]
     fn reserve_lines(&mut self, lines: usize) {
         if self.slots.len() < lines + 1 {
             self.slots.resize(lines + 1, Acc::default());
@@ -637,8 +637,9 @@ fn equal_split(n: usize, value: i64) -> ((i64, i64), (i64, i64)) {
 
 impl Sums {
     /// Makes room in every computed breakdown for the names of `catalog`,
-    /// so that crediting never grows a breakdown touch by touch.
-    #[inline]
+    /// so that crediting never grows a breakdown touch by touch. Inlined:
+    /// the streaming path calls it once per journey.
+    #[inline(always)]
     fn reserve(&mut self, b: Breakdowns, catalog: &Catalog) {
         self.channel.reserve_lines(catalog.channels.len());
         if b.campaigns {
@@ -862,9 +863,12 @@ impl Sums {
 /// Every buffer is reused: no allocation per journey once they have grown.
 #[derive(Debug, Clone, Default)]
 struct Stager {
-    touches: Vec<InternedTouch>,
-    sorted: Vec<InternedTouch>,
+    /// A journey's `(time, input index)` pairs, sorted by time (stable).
     order: Vec<(i64, u32)>,
+    /// Scratch for putting a journey's costs in time order.
+    costs: Vec<Option<i64>>,
+    /// Scratch for putting a journey's milestones in time order.
+    milestones: Vec<Option<Milestone>>,
     channels: NameTable,
     campaigns: NameTable,
     contents: NameTable,
@@ -926,8 +930,11 @@ impl Stager {
         }
         let value = outcome.value_minor(journey.id(), currency)?;
         let touches = journey.touchpoints();
-        // first pass: times and costs, validated before anything is interned
-        self.touches.clear();
+        // the touches go straight into the set's columns (the caller
+        // empties the set on error)
+        let cols = set.staging();
+        // first pass, input order: times, costs and milestones, every cost
+        // validated before any name is interned
         let mut sorted = true;
         let mut prev = i64::MIN;
         for (i, t) in touches.iter().enumerate() {
@@ -941,59 +948,63 @@ impl Stager {
                 },
                 None => None,
             };
-            self.touches.push(InternedTouch {
-                channel: ChannelId(0),
-                ts,
-                campaign: NONE_ID,
-                content: NONE_ID,
-                cost,
-                milestone: t.milestone(),
-            });
+            cols.ts.push(ts);
+            cols.cost.push(cost);
+            cols.milestone.push(t.milestone());
         }
-        // the input order of touches, sorted by time (stable), as `push`
+        // the input order of touches, sorted by time (stable), as `push`,
+        // and the first pass's columns put in that order
         if !sorted {
-            self.order.clear();
-            self.order.extend(
-                self.touches
+            let order = &mut self.order;
+            order.clear();
+            order.extend(
+                cols.ts
                     .iter()
                     .enumerate()
-                    .map(|(i, t)| (t.ts, u32::try_from(i).unwrap_or(u32::MAX))),
+                    .map(|(i, &ts)| (ts, u32::try_from(i).unwrap_or(u32::MAX))),
             );
-            self.order.sort_by_key(|&(ts, _)| ts);
+            order.sort_by_key(|&(ts, _)| ts);
+            let at = |i: u32| i as usize;
+            self.costs.clear();
+            self.costs.extend(
+                order
+                    .iter()
+                    .map(|&(_, i)| cols.cost.get(at(i)).copied().flatten()),
+            );
+            std::mem::swap(cols.cost, &mut self.costs);
+            self.milestones.clear();
+            self.milestones.extend(
+                order
+                    .iter()
+                    .map(|&(_, i)| cols.milestone.get(at(i)).copied().flatten()),
+            );
+            std::mem::swap(cols.milestone, &mut self.milestones);
+            cols.ts.clear();
+            cols.ts.extend(order.iter().map(|&(ts, _)| ts));
         }
         // second pass: names, interned in time order
-        let cat = set.catalog_mut();
         for k in 0..touches.len() {
             let i = if sorted {
                 k
             } else {
                 self.order.get(k).map_or(k, |&(_, i)| i as usize)
             };
-            let (Some(t), Some(it)) = (touches.get(i), self.touches.get_mut(i)) else {
+            let Some(t) = touches.get(i) else {
+                // never: `order` is a permutation of the touches (a short
+                // column is refused by `seal_staged`)
                 continue;
             };
             let (ch, cp, ct) = Self::intern_touch(
                 (&mut self.channels, &mut self.campaigns, &mut self.contents),
-                cat,
+                cols.catalog,
                 t,
             )?;
-            (it.channel, it.campaign, it.content) = (ChannelId(ch), cp, ct);
+            cols.channel.push(ChannelId(ch));
+            cols.campaign.push(cp);
+            cols.content.push(ct);
         }
-        let staged = if sorted {
-            &self.touches
-        } else {
-            self.sorted.clear();
-            let all = &self.touches;
-            self.sorted
-                .extend(self.order.iter().filter_map(|&(_, i)| all.get(i as usize)));
-            &self.sorted
-        };
         let conversion_ts = outcome.conversion_ts.map(|t| t.timestamp_millis());
-        set.stage_interned(
-            journey.id(),
-            (outcome.converted, value, conversion_ts),
-            staged,
-        )?;
+        set.seal_staged(journey.id(), (true, value, conversion_ts))?;
         Ok(Staged::Set)
     }
 
@@ -2518,6 +2529,61 @@ mod tests {
                 assert!(got.contents.iter().eq(want.contents.iter()));
             }
         }
+    }
+
+    /// The staged journey's columns (times, names, costs, milestones) are
+    /// those `push` builds, journey by journey, for touches out of time
+    /// order with ties: the first pass's columns are put in time order with
+    /// the same stable permutation as the names.
+    #[test]
+    fn staged_columns_are_pushed_columns() {
+        let mut journeys = tricky();
+        for (k, j) in journeys.iter_mut().enumerate() {
+            for (i, t) in j.touchpoints.iter_mut().enumerate() {
+                if (i + k) % 2 == 0 {
+                    #[expect(clippy::cast_precision_loss, reason = "small")]
+                    let c = (i * 10 + k) as f64 / 100.0;
+                    t.cost = Some(c);
+                }
+            }
+        }
+        let mut stager = Stager::default();
+        let mut scratch = JourneySet::new();
+        let mut pushed = JourneySet::new();
+        let mut staged = 0;
+        for j in &journeys {
+            pushed.push(j).unwrap();
+            if stager.stage(j, &mut scratch).unwrap() != Staged::Set {
+                continue;
+            }
+            staged += 1;
+            let (Some(got), Some(want)) = (scratch.get(0), pushed.get(pushed.len() - 1)) else {
+                panic!("one staged journey");
+            };
+            assert_eq!(scratch.len(), 1);
+            assert_eq!(got.id(), want.id());
+            assert_eq!(got.value_minor(), want.value_minor());
+            assert_eq!(got.conversion_ts(), want.conversion_ts());
+            assert_eq!(got.timestamps(), want.timestamps(), "{}", want.id());
+            assert_eq!(got.costs(), want.costs(), "{}", want.id());
+            assert_eq!(got.milestones(), want.milestones(), "{}", want.id());
+            let names = |v: &JourneyView<'_>, set: &JourneySet| -> Vec<String> {
+                v.channels()
+                    .iter()
+                    .map(|&c| set.catalog().channel_name(c).to_owned())
+                    .collect()
+            };
+            assert_eq!(names(&got, &scratch), names(&want, &pushed));
+            assert_eq!(got.campaign_ids(), want.campaign_ids());
+            assert_eq!(got.content_ids(), want.content_ids());
+        }
+        assert!(staged > 20, "{staged}");
+        // some journeys are out of order and carry costs: the permutation ran
+        assert!(journeys.iter().any(|j| {
+            j.touchpoints.windows(2).any(|w| w[0].ts > w[1].ts)
+                && j.touchpoints.iter().any(|t| t.cost.is_some())
+                && j.outcome().converted
+        }));
     }
 
     #[test]
