@@ -1262,8 +1262,10 @@ impl CreditPartial {
     ///
     /// Cost: the journey's names are interned into the partial's catalog
     /// through a small exact cache (a name of up to 16 bytes is found
-    /// without hashing its bytes) into reused buffers; no allocation per
-    /// journey once the buffers have grown. A journey that did not convert
+    /// without hashing its bytes), and a converted journey's touches are
+    /// written straight into the columns of the partial's one-journey
+    /// scratch set, in time order (no intermediate list, no copy); no
+    /// allocation per journey once the buffers have grown. A journey that did not convert
     /// earns no credit: it is validated and its names interned (a name
     /// seen only there still gets its zero line), and nothing else is
     /// done with it (no staging, no model call). On journeys too large
