@@ -639,17 +639,7 @@ impl JourneySet {
     /// must [`clear_journeys`](Self::clear_journeys).
     #[inline]
     pub(crate) fn staging(&mut self) -> Staging<'_> {
-        self.offsets.clear();
-        self.converted.clear();
-        self.value.clear();
-        self.conversion_ts.clear();
-        self.converted_count = 0;
-        self.channel.clear();
-        self.ts.clear();
-        self.campaign.clear();
-        self.content.clear();
-        self.milestone.clear();
-        self.cost.clear();
+        self.clear_columns();
         Staging {
             channel: &mut self.channel,
             ts: &mut self.ts,
@@ -711,8 +701,14 @@ impl JourneySet {
     /// Removes every journey but keeps the catalog (ids stay valid).
     pub(crate) fn clear_journeys(&mut self) {
         self.ids.clear();
-        self.offsets.clear();
+        self.clear_columns();
         self.offsets.push(0);
+    }
+
+    /// Empties every column but the ids (offsets included: the caller
+    /// pushes the first one).
+    fn clear_columns(&mut self) {
+        self.offsets.clear();
         self.converted.clear();
         self.value.clear();
         self.conversion_ts.clear();

@@ -964,21 +964,8 @@ impl Stager {
                     .map(|(i, &ts)| (ts, u32::try_from(i).unwrap_or(u32::MAX))),
             );
             order.sort_by_key(|&(ts, _)| ts);
-            let at = |i: u32| i as usize;
-            self.costs.clear();
-            self.costs.extend(
-                order
-                    .iter()
-                    .map(|&(_, i)| cols.cost.get(at(i)).copied().flatten()),
-            );
-            std::mem::swap(cols.cost, &mut self.costs);
-            self.milestones.clear();
-            self.milestones.extend(
-                order
-                    .iter()
-                    .map(|&(_, i)| cols.milestone.get(at(i)).copied().flatten()),
-            );
-            std::mem::swap(cols.milestone, &mut self.milestones);
+            permute(cols.cost, order, &mut self.costs);
+            permute(cols.milestone, order, &mut self.milestones);
             cols.ts.clear();
             cols.ts.extend(order.iter().map(|&(ts, _)| ts));
         }
@@ -1085,6 +1072,22 @@ impl Stager {
         };
         Ok((ch, cp, ct))
     }
+}
+
+/// Puts `column` (optional values in input order) in the order of
+/// `order`'s input indices, through the reused buffer `scratch`.
+fn permute<T: Copy>(
+    column: &mut Vec<Option<T>>,
+    order: &[(i64, u32)],
+    scratch: &mut Vec<Option<T>>,
+) {
+    scratch.clear();
+    scratch.extend(
+        order
+            .iter()
+            .map(|&(_, i)| column.get(i as usize).copied().flatten()),
+    );
+    std::mem::swap(column, scratch);
 }
 
 /// The error of a touch whose cost is not a valid amount.
