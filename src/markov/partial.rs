@@ -8,7 +8,7 @@ use super::model::Markov;
 use super::table::IndexMap64;
 use super::{SYM_CONV, SYM_NULL, lane_bits, max_channels};
 use crate::aggregate::{Aggregate, JourneyAggregate};
-use crate::dataset::{JourneySet, JourneyView};
+use crate::dataset::{ChannelId, JourneySet, JourneyView};
 use crate::error::{Error, Result};
 use crate::journey::Journey;
 use crate::paths::{
@@ -183,6 +183,24 @@ const DENSE_BUDGET: usize = 1 << 22;
 
 /// An empty cell of the dense cache (no transition yet).
 const EMPTY_CELL: [u32; 2] = [u32::MAX, u32::MAX];
+
+/// A [`JourneySet`]'s fit columns, with the fit's local id of every
+/// catalog channel.
+struct Columns<'a> {
+    offsets: &'a [usize],
+    channels: &'a [ChannelId],
+    converted: &'a [bool],
+    values: &'a [i64],
+    local: &'a [u32],
+}
+
+impl Columns<'_> {
+    /// Journey `j`'s value (0 unless it converted, as `feed` counts it).
+    #[inline]
+    fn value(&self, j: usize) -> i64 {
+        if self.converted[j] { self.values[j] } else { 0 }
+    }
+}
 
 impl PartialEq for MarkovPartial {
     fn eq(&self, other: &MarkovPartial) -> bool {
@@ -500,6 +518,13 @@ impl MarkovPartial {
             return Ok(());
         }
         let s = self.walk(ids.iter().copied(), 1)?;
+        self.count_outcome(s, converted, value)
+    }
+
+    /// The end of one journey with touches whose walk ended in state `s`:
+    /// its absorbing transition and its totals.
+    #[inline(always)]
+    fn count_outcome(&mut self, s: u32, converted: bool, value: i64) -> Result<()> {
         self.add(s, if converted { SYM_CONV } else { SYM_NULL }, 1)?;
         let t = &mut self.totals;
         let n = if converted {
@@ -607,22 +632,37 @@ impl MarkovPartial {
         if r.is_ok() {
             let (offsets, channels, converted, values) = set.fit_columns();
             let to = to.min(converted.len());
-            for i in from..to {
-                let ids = channels[offsets[i]..offsets[i + 1]]
-                    .iter()
-                    .map(|c| cache[c.index()]);
-                r = if converted[i] {
-                    self.feed(ids, 1, 0, values[i])
-                } else {
-                    self.feed(ids, 0, 1, 0)
-                };
-                if r.is_err() {
-                    break;
-                }
-            }
+            r = self.count_range(
+                &Columns {
+                    offsets,
+                    channels,
+                    converted,
+                    values,
+                    local: &cache,
+                },
+                from,
+                to,
+            );
         }
         self.cache = cache;
         r
+    }
+
+    /// Counts journeys `from..to` of `cols`, one after the other.
+    fn count_range(&mut self, cols: &Columns<'_>, from: usize, to: usize) -> Result<()> {
+        for j in from..to {
+            let ids = cols.channels[cols.offsets[j]..cols.offsets[j + 1]]
+                .iter()
+                .map(|c| cols.local[c.index()]);
+            let (converted, value) = (cols.converted[j], cols.value(j));
+            if ids.len() == 0 {
+                self.feed_one(&[], converted, value)?;
+            } else {
+                let s = self.walk(ids, 1)?;
+                self.count_outcome(s, converted, value)?;
+            }
+        }
+        Ok(())
     }
 
     /// Observes an aggregated path: the channel sequence, how many journeys
