@@ -166,7 +166,12 @@ pub(crate) fn read_journey<J: Journey + ?Sized>(
     scratch: &mut JourneyScratch,
 ) -> Result<Outcome> {
     let outcome = journey.outcome();
-    let value_minor = outcome.value_minor(journey.id(), currency)?;
+    // most journeys do not convert: their value is 0 with no call
+    let value_minor = if outcome.converted {
+        outcome.value_minor(journey.id(), currency)?
+    } else {
+        0
+    };
     let touches = journey.touchpoints();
     // One pass over the touches: costs checked, names looked up, order
     // checked. Comparing `DateTime`s is enough: in time order they are in

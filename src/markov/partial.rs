@@ -8,7 +8,7 @@ use super::model::Markov;
 use super::table::IndexMap64;
 use super::{SYM_CONV, SYM_NULL, lane_bits, max_channels};
 use crate::aggregate::{Aggregate, JourneyAggregate};
-use crate::dataset::{JourneySet, JourneyView};
+use crate::dataset::{ChannelId, JourneySet, JourneyView};
 use crate::error::{Error, Result};
 use crate::journey::Journey;
 use crate::paths::{
@@ -184,6 +184,24 @@ const DENSE_BUDGET: usize = 1 << 22;
 /// An empty cell of the dense cache (no transition yet).
 const EMPTY_CELL: [u32; 2] = [u32::MAX, u32::MAX];
 
+/// A [`JourneySet`]'s fit columns, with the fit's local id of every
+/// catalog channel.
+struct Columns<'a> {
+    offsets: &'a [usize],
+    channels: &'a [ChannelId],
+    converted: &'a [bool],
+    values: &'a [i64],
+    local: &'a [u32],
+}
+
+impl Columns<'_> {
+    /// Journey `j`'s value (0 unless it converted, as `feed` counts it).
+    #[inline]
+    fn value(&self, j: usize) -> i64 {
+        if self.converted[j] { self.values[j] } else { 0 }
+    }
+}
+
 impl PartialEq for MarkovPartial {
     fn eq(&self, other: &MarkovPartial) -> bool {
         self.wire() == other.wire()
@@ -219,11 +237,13 @@ impl MarkovPartial {
         lane_bits(self.config.order)
     }
 
+    /// The dense cache's column of symbol `sym` (with the cache off, a
+    /// column past its end for the absorbing symbols).
     #[inline]
     fn col(&self, sym: u32) -> usize {
         match sym {
-            SYM_CONV => self.wcap - 2,
-            SYM_NULL => self.wcap - 1,
+            SYM_CONV => self.wcap.wrapping_sub(2),
+            SYM_NULL => self.wcap.wrapping_sub(1),
             c => c as usize,
         }
     }
@@ -291,24 +311,33 @@ impl MarkovPartial {
 
     /// Adds `w` to transition `(s, sym)`, creating it (and its target state)
     /// if new; returns the target state (`u32::MAX` for absorbing symbols).
-    #[inline]
+    #[inline(always)]
     pub(super) fn add(&mut self, s: u32, sym: u32, w: u64) -> Result<u32> {
-        if self.wcap != 0 {
-            let [e, _] = self.dense[s as usize * self.wcap + self.col(sym)];
-            if e != u32::MAX {
-                let e = e as usize;
-                self.counts[e] = self.counts[e]
-                    .checked_add(w)
-                    .ok_or_else(|| overflow("transition count"))?;
-                return Ok(self.next[e]);
-            }
+        match self.step_fast(s, self.col(sym), w) {
+            Some(t) => Ok(t),
+            None => self.add_slow(s, sym, w),
         }
-        self.add_slow(s, sym, w)
     }
 
+    /// The transition index of `(s, sym)`, if it exists: from the dense
+    /// cache while it is on (it then holds every transition), else from
+    /// the hash index.
+    fn find(&mut self, s: u32, sym: u32) -> Option<u32> {
+        if self.wcap != 0 {
+            let i = s as usize * self.wcap + self.col(sym);
+            if let Some(&[e, _]) = self.dense.get(i) {
+                return (e != u32::MAX).then_some(e);
+            }
+        }
+        self.trans.index_all();
+        self.trans.get((u64::from(s) << 32) | u64::from(sym))
+    }
+
+    /// [`add`](Self::add) past the dense cache: a new transition (or the
+    /// cache is off, or the count overflows).
+    #[inline(never)]
     fn add_slow(&mut self, s: u32, sym: u32, w: u64) -> Result<u32> {
-        let key = (u64::from(s) << 32) | u64::from(sym);
-        if let Some(e) = self.trans.get(key) {
+        if let Some(e) = self.find(s, sym) {
             let e = e as usize;
             self.counts[e] = self.counts[e]
                 .checked_add(w)
@@ -326,12 +355,21 @@ impl MarkovPartial {
             );
             self.intern_state(k)
         };
-        let e = self.trans.insert_new(key);
+        let key = (u64::from(s) << 32) | u64::from(sym);
+        // while the dense cache is on it answers every lookup of a
+        // transition: the hash index is filled only when it turns off
+        let e = if self.wcap != 0 {
+            self.trans.push_unindexed(key)
+        } else {
+            self.trans.insert_new(key)
+        };
         self.counts.push(w);
         self.next.push(target);
         if self.wcap != 0 {
-            let c = self.col(sym);
-            self.dense[s as usize * self.wcap + c] = [e, target];
+            let i = s as usize * self.wcap + self.col(sym);
+            if let Some(cell) = self.dense.get_mut(i) {
+                *cell = [e, target];
+            }
         }
         Ok(target)
     }
@@ -351,19 +389,67 @@ impl MarkovPartial {
         s
     }
 
-    /// Feeds one path of local ids with its weights.
+    /// Fills the hash index of the transitions (the dense cache answered
+    /// lookups until now), for readers that look transitions up in `trans`.
+    pub(super) fn index_transitions(&mut self) {
+        self.trans.index_all();
+    }
+
+    /// Adds `w` to the cached transition in column `col` of state `s` and
+    /// returns its target, if the dense cache holds it (`None`: not cached,
+    /// cache off, or the count would overflow; [`add_slow`](Self::add_slow)
+    /// then decides).
     #[inline(always)]
-    fn step_fast(&mut self, s: u32, sym: u32, w: u64) -> Option<u32> {
-        if self.wcap == 0 {
-            return None;
-        }
-        let [e, next] = *self.dense.get(s as usize * self.wcap + self.col(sym))?;
-        if e == u32::MAX {
-            return None;
-        }
+    fn step_fast(&mut self, s: u32, col: usize, w: u64) -> Option<u32> {
+        // the cache is empty when off (`wcap == 0`): every lookup misses
+        let [e, next] = *self.dense.get(s as usize * self.wcap + col)?;
         let count = self.counts.get_mut(e as usize)?;
         *count = count.checked_add(w)?;
         Some(next)
+    }
+
+    /// Walks `ids` from the start state, adding `w` to each transition, and
+    /// returns the last state.
+    #[inline(always)]
+    fn walk<I: Iterator<Item = u32>>(&mut self, mut ids: I, w: u64) -> Result<u32> {
+        let collapse = self.config.collapse_repeats;
+        let mut s = 0u32;
+        let mut prev = u32::MAX;
+        loop {
+            // cached transitions on local slices; the first miss leaves
+            let miss = {
+                let wcap = self.wcap;
+                let dense = &self.dense[..];
+                let counts = &mut self.counts[..];
+                let mut miss = None;
+                for c in ids.by_ref() {
+                    if collapse && c == prev {
+                        continue;
+                    }
+                    prev = c;
+                    // an empty cell's index (u32::MAX) is past `counts`
+                    let hit = dense
+                        .get(s as usize * wcap + c as usize)
+                        .and_then(|&[e, next]| {
+                            let n = counts.get_mut(e as usize)?;
+                            *n = n.checked_add(w)?;
+                            Some(next)
+                        });
+                    match hit {
+                        Some(next) => s = next,
+                        None => {
+                            miss = Some(c);
+                            break;
+                        }
+                    }
+                }
+                miss
+            };
+            match miss {
+                None => return Ok(s),
+                Some(c) => s = self.add_slow(s, c, w)?,
+            }
+        }
     }
 
     #[inline]
@@ -389,19 +475,7 @@ impl MarkovPartial {
         if w == 0 {
             return Ok(());
         }
-        let mut s = 0u32;
-        let mut prev = u32::MAX;
-        let collapse = self.config.collapse_repeats;
-        for c in ids {
-            if collapse && c == prev {
-                continue;
-            }
-            prev = c;
-            s = match self.step_fast(s, c, w) {
-                Some(t) => t,
-                None => self.add_slow(s, c, w)?,
-            };
-        }
+        let s = self.walk(ids, w)?;
         if conversions > 0 {
             self.add(s, SYM_CONV, conversions)?;
         }
@@ -421,6 +495,52 @@ impl MarkovPartial {
             _ => Err(Error::Overflow {
                 what: "journey totals",
             }),
+        }
+    }
+
+    /// [`feed`](Self::feed) of one journey (weight 1): one absorbing
+    /// transition, chosen by the outcome.
+    #[inline(always)]
+    fn feed_one(&mut self, ids: &[u32], converted: bool, value: i64) -> Result<()> {
+        let t = &mut self.totals;
+        if ids.is_empty() {
+            // as `Totals::merge` of this one journey (same errors)
+            let (c, what) = if converted {
+                (&mut t.empty_conversions, "conversion count")
+            } else {
+                (&mut t.empty_nulls, "null count")
+            };
+            *c = c.checked_add(1).ok_or_else(|| overflow(what))?;
+            t.empty_value_minor = t
+                .empty_value_minor
+                .checked_add(i128::from(value))
+                .ok_or_else(|| overflow("total value"))?;
+            return Ok(());
+        }
+        let s = self.walk(ids.iter().copied(), 1)?;
+        self.count_outcome(s, converted, value)
+    }
+
+    /// The end of one journey with touches whose walk ended in state `s`:
+    /// its absorbing transition and its totals.
+    #[inline(always)]
+    fn count_outcome(&mut self, s: u32, converted: bool, value: i64) -> Result<()> {
+        self.add(s, if converted { SYM_CONV } else { SYM_NULL }, 1)?;
+        let t = &mut self.totals;
+        let n = if converted {
+            &mut t.conversions
+        } else {
+            &mut t.nulls
+        };
+        match (
+            n.checked_add(1),
+            t.value_minor.checked_add(i128::from(value)),
+        ) {
+            (Some(c), Some(v)) => {
+                (*n, t.value_minor) = (c, v);
+                Ok(())
+            }
+            _ => Err(overflow("journey totals")),
         }
     }
 
@@ -445,11 +565,7 @@ impl MarkovPartial {
         self.sync_dense();
         let o = r?;
         let ids = std::mem::take(&mut self.scratch.ids);
-        let r = if o.converted {
-            self.feed(ids.iter().copied(), 1, 0, o.value_minor)
-        } else {
-            self.feed(ids.iter().copied(), 0, 1, 0)
-        };
+        let r = self.feed_one(&ids, o.converted, o.value_minor);
         self.scratch.ids = ids;
         r
     }
@@ -516,22 +632,37 @@ impl MarkovPartial {
         if r.is_ok() {
             let (offsets, channels, converted, values) = set.fit_columns();
             let to = to.min(converted.len());
-            for i in from..to {
-                let ids = channels[offsets[i]..offsets[i + 1]]
-                    .iter()
-                    .map(|c| cache[c.index()]);
-                r = if converted[i] {
-                    self.feed(ids, 1, 0, values[i])
-                } else {
-                    self.feed(ids, 0, 1, 0)
-                };
-                if r.is_err() {
-                    break;
-                }
-            }
+            r = self.count_range(
+                &Columns {
+                    offsets,
+                    channels,
+                    converted,
+                    values,
+                    local: &cache,
+                },
+                from,
+                to,
+            );
         }
         self.cache = cache;
         r
+    }
+
+    /// Counts journeys `from..to` of `cols`, one after the other.
+    fn count_range(&mut self, cols: &Columns<'_>, from: usize, to: usize) -> Result<()> {
+        for j in from..to {
+            let ids = cols.channels[cols.offsets[j]..cols.offsets[j + 1]]
+                .iter()
+                .map(|c| cols.local[c.index()]);
+            let (converted, value) = (cols.converted[j], cols.value(j));
+            if ids.len() == 0 {
+                self.feed_one(&[], converted, value)?;
+            } else {
+                let s = self.walk(ids, 1)?;
+                self.count_outcome(s, converted, value)?;
+            }
+        }
+        Ok(())
     }
 
     /// Observes an aggregated path: the channel sequence, how many journeys

@@ -66,6 +66,8 @@ pub fn select_order(
                 f.observe_view(&j)?;
             }
         }
+        // the lookups below read the transitions' hash index
+        f.index_transitions();
         fits.push(f);
     }
     let train = fits[0].totals;
