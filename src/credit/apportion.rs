@@ -736,6 +736,68 @@ mod tests {
     }
 
     #[test]
+    fn floor_frac_known_answers() {
+        let bits = |(i, f): (i64, f64)| (i, f.to_bits());
+        assert_eq!(bits(floor_frac(2.5)), (2, 0.5_f64.to_bits()));
+        assert_eq!(bits(floor_frac(3.0)), (3, 0.0_f64.to_bits()));
+        // rounds up to 3, then back down to 2
+        assert_eq!(bits(floor_frac(2.75)), (2, 0.75_f64.to_bits()));
+        assert_eq!(bits(floor_frac(0.0)), (0, 0.0_f64.to_bits()));
+        // -0.0 keeps its sign in the fraction, as `x - 0.0` does
+        assert_eq!(bits(floor_frac(-0.0)), (0, (-0.0_f64).to_bits()));
+        assert_eq!(bits(floor_frac(5e-324)), (0, 5e-324_f64.to_bits()));
+        let big = (SMALL_TOTAL + 1) as f64 - 0.25;
+        assert_eq!(bits(floor_frac(big)), (SMALL_TOTAL, 0.75_f64.to_bits()));
+        // the keys order -0.0 below +0.0, as `total_cmp` does
+        assert!(frac_key(-0.0) < frac_key(0.0));
+        assert!(frac_key(0.0) < frac_key(5e-324));
+        assert!(frac_key(0.5) < frac_key(0.999_999_999_999_999_9));
+    }
+
+    proptest::proptest! {
+        /// Both splits, single and paired, give the sorting reference's
+        /// parts: weights with ties, zeros of both signs, subnormals,
+        /// totals on both sides of `SMALL_TOTAL` and up to 2^53.
+        #[test]
+        fn splits_match_sorting(
+            w in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(0.0),
+                    proptest::strategy::Just(-0.0),
+                    proptest::strategy::Just(1.0),
+                    proptest::strategy::Just(0.1),
+                    proptest::strategy::Just(5e-324),
+                    0.0..1e3_f64,
+                ],
+                1..30,
+            ),
+            value in proptest::prop_oneof![
+                0..1_000_000_i64,
+                SMALL_TOTAL - 2..SMALL_TOTAL + 2,
+                0..=(1_i64 << 53),
+            ],
+        ) {
+            let sum: f64 = w.iter().sum();
+            let units = CONVERSION_UNITS as i64;
+            // (`total / sum` overflowing takes `apportion_tiny`, which the
+            // reference does not model)
+            proptest::prop_assume!(
+                sum > 0.0 && (value as f64 / sum).is_finite() && (units as f64 / sum).is_finite()
+            );
+            let (mut vals, mut us) = (vec![0; w.len()], vec![0; w.len()]);
+            let mut scratch = Vec::new();
+            let mut lanes = Lanes::default();
+            apportion_pair((value, units), &w, sum, &mut vals, &mut us, &mut lanes, &mut scratch);
+            proptest::prop_assert_eq!(&vals, &apportion_by_sort(value, &w));
+            proptest::prop_assert_eq!(&us, &apportion_by_sort(units, &w));
+            let mut one = vec![0; w.len()];
+            apportion_weighted(value, &w, sum, &mut one, &mut scratch);
+            proptest::prop_assert_eq!(&one, &vals);
+            proptest::prop_assert_eq!(one.iter().sum::<i64>(), value);
+        }
+    }
+
+    #[test]
     fn apportion_always_sums() {
         let mut s = Vec::new();
         for total in [0_i64, 1, 7, 999_999, 1 << 52] {
