@@ -46,8 +46,8 @@ pub struct Weights {
     buf: Vec<f64>,
     /// The sum of `buf` in index order, when a built-in model vouched for
     /// it with [`Weights::set_sum`] (weights finite and `>= 0`, sum finite
-    /// and `> 0`); NaN otherwise. Reset by every call that changes the
-    /// shape or hands out the buffer.
+    /// and `> 0`); NaN otherwise. Read only for the weighted shape, which
+    /// only [`Weights::weighted`] sets, and which resets it.
     sum: f64,
 }
 
@@ -84,13 +84,11 @@ impl Weights {
     /// Gives all credit to touch `index`.
     pub fn all_to(&mut self, index: usize) {
         self.shape = Shape::Single(index);
-        self.sum = f64::NAN;
     }
 
     /// Gives every touch the same credit.
     pub fn equal(&mut self) {
         self.shape = Shape::Equal;
-        self.sum = f64::NAN;
     }
 
     /// Returns the cleared weight vector to fill with one non-negative
@@ -105,7 +103,6 @@ impl Weights {
     /// Resets the buffer (done by the engine before each journey).
     pub fn clear(&mut self) {
         self.shape = Shape::Unset;
-        self.sum = f64::NAN;
     }
 
     /// After filling [`weighted`](Self::weighted): `sum` is the sum of the
