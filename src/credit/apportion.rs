@@ -788,12 +788,19 @@ mod tests {
             let mut scratch = Vec::new();
             let mut lanes = Lanes::default();
             apportion_pair((value, units), &w, sum, &mut vals, &mut us, &mut lanes, &mut scratch);
-            proptest::prop_assert_eq!(&vals, &apportion_by_sort(value, &w));
+            // the reference hands out leftovers but never takes an
+            // overshoot back (floors summing past a total near 2^53): it
+            // is the answer whenever it conserves the total
+            let by_sort = apportion_by_sort(value, &w);
+            if by_sort.iter().sum::<i64>() == value {
+                proptest::prop_assert_eq!(&vals, &by_sort);
+            }
             proptest::prop_assert_eq!(&us, &apportion_by_sort(units, &w));
             let mut one = vec![0; w.len()];
             apportion_weighted(value, &w, sum, &mut one, &mut scratch);
             proptest::prop_assert_eq!(&one, &vals);
             proptest::prop_assert_eq!(one.iter().sum::<i64>(), value);
+            proptest::prop_assert!(one.iter().all(|&x| x >= 0));
         }
     }
 
