@@ -40,10 +40,15 @@ pub enum CreditKind {
 /// w.all_to(2);
 /// assert_eq!(w.shares(3), vec![0.0, 0.0, 1.0]);
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Weights {
     shape: Shape,
     buf: Vec<f64>,
+    /// The sum of `buf` in index order, when a built-in model vouched for
+    /// it with [`Weights::set_sum`] (weights finite and `>= 0`, sum finite
+    /// and `> 0`); NaN otherwise. Read only for the weighted shape, which
+    /// only [`Weights::weighted`] sets, and which resets it.
+    sum: f64,
 }
 
 /// What a [`Weights`] buffer holds.
@@ -58,6 +63,16 @@ pub(crate) enum Shape {
     Equal,
     /// `buf` holds one weight per touch.
     Weighted,
+}
+
+impl Default for Weights {
+    fn default() -> Weights {
+        Weights {
+            shape: Shape::Unset,
+            buf: Vec::new(),
+            sum: f64::NAN,
+        }
+    }
 }
 
 impl Weights {
@@ -80,6 +95,7 @@ impl Weights {
     /// weight per touch, in time order. The engine normalizes them.
     pub fn weighted(&mut self) -> &mut Vec<f64> {
         self.shape = Shape::Weighted;
+        self.sum = f64::NAN;
         self.buf.clear();
         &mut self.buf
     }
@@ -87,6 +103,26 @@ impl Weights {
     /// Resets the buffer (done by the engine before each journey).
     pub fn clear(&mut self) {
         self.shape = Shape::Unset;
+    }
+
+    /// After filling [`weighted`](Self::weighted): `sum` is the sum of the
+    /// weights added in index order from `0.0` (the bits [`check`]
+    /// computes), every weight is finite and `>= 0`, and `sum` is finite
+    /// and `> 0`, so that [`check`](Self::check) need not pass over the
+    /// weights again. For built-in models whose weights are so by
+    /// construction (time decay: `2^-x <= 1` with the youngest touch at 1).
+    ///
+    /// [`check`]: Self::check
+    #[inline]
+    pub(crate) fn set_sum(&mut self, sum: f64) {
+        debug_assert!(self.shape == Shape::Weighted);
+        debug_assert_eq!(
+            sum.to_bits(),
+            self.buf.iter().fold(0.0, |s, w| s + w).to_bits(),
+            "the sum in index order"
+        );
+        debug_assert!(self.buf.iter().all(|w| w.is_finite() && *w >= 0.0));
+        self.sum = sum;
     }
 
     pub(crate) fn shape(&self) -> Shape {
@@ -139,6 +175,10 @@ impl Weights {
             Shape::Single(i) if i < len => Ok(1.0),
             Shape::Equal => Ok(1.0),
             Shape::Weighted if self.buf.len() == len => {
+                // `set_sum`'s promise: the loop below would give this
+                if self.sum > 0.0 && self.sum.is_finite() {
+                    return Ok(self.sum);
+                }
                 let mut sum = 0.0;
                 let mut ok = true;
                 for &w in &self.buf {

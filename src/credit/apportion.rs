@@ -10,6 +10,23 @@ use crate::model::{AttributionModel, Binding, CreditKind, Shape, Weights};
 /// Journeys up to this length apportion leftovers without sorting.
 pub(crate) const SMALL: usize = 24;
 
+/// 2^52: for `0 <= x < 2^52`, `x + 2^52` is `x` rounded to an integer
+/// (the float spacing there is 1), plus 2^52.
+const TWO52: f64 = 4_503_599_627_370_496.0;
+
+/// Totals up to this many units take [`split_small`]: a part `w · total /
+/// sum` then stays below `2^50 · (1 + 4ε) < 2^50 + 1`, so its floor never
+/// passes the total and [`floor_frac`] applies (it needs `x < 2^52`).
+const SMALL_TOTAL: i64 = 1 << 50;
+
+/// Scratch of [`split_small`]: the fractions' keys and the ranks of up to
+/// [`SMALL`] parts, for up to two splits at once (lane 0 and lane 1).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Lanes {
+    keys: [[i64; 2]; SMALL],
+    ranks: [[i64; 2]; SMALL],
+}
+
 /// Splits `total` into `out.len()` integer parts by the largest-remainder
 /// method over `weights` (which must be finite, `>= 0`, with positive sum
 /// `sum`). Leftover units go to the largest fractional parts, ties to the
@@ -21,20 +38,18 @@ pub(crate) fn apportion_weighted(
     out: &mut [i64],
     scratch: &mut Vec<(f64, usize)>,
 ) {
-    let mut key = [0_i64; SMALL];
-    apportion_keyed(total, weights, sum, out, &mut key, scratch);
+    apportion_keyed(total, weights, sum, out, &mut Lanes::default(), scratch);
 }
 
-/// [`apportion_weighted`] with the key buffer given (at least
-/// `min(out.len(), SMALL)` long), so that a caller splitting many journeys
-/// does not initialize one per call.
+/// [`apportion_weighted`] with the [`Lanes`] given, so that a caller
+/// splitting many journeys does not initialize them per call.
 #[inline]
 fn apportion_keyed(
     total: i64,
     weights: &[f64],
     sum: f64,
     out: &mut [i64],
-    key: &mut [i64],
+    lanes: &mut Lanes,
     scratch: &mut Vec<(f64, usize)>,
 ) {
     #[expect(clippy::cast_precision_loss, reason = "totals are below 2^53")]
@@ -47,166 +62,157 @@ fn apportion_keyed(
         apportion_tiny(total, weights, sum, out, scratch);
         return;
     }
-    let n = out.len();
-    if n <= SMALL && key.len() >= n {
-        // Same result as the general path below, without sorting: the
-        // fractional parts are kept as the integer keys of their bit
-        // patterns (for floats >= 0, including -0.0 < +0.0, integer order is
-        // `total_cmp` order), and the leftover units are handed out one by
-        // one to the largest remaining key, ties to the earlier touch.
-        let key = &mut key[..n];
-        let mut assigned: i64 = 0;
-        for ((o, k), &w) in out.iter_mut().zip(key.iter_mut()).zip(weights) {
-            let x = w * factor;
-            // x >= 0, so truncation is the floor
-            #[expect(clippy::cast_possible_truncation, reason = "clamped to [0, total]")]
-            let f = (x as i64).clamp(0, total);
-            *o = f;
-            assigned += f;
-            #[expect(clippy::cast_precision_loss, reason = "parts are below 2^53")]
-            let frac = x - f as f64;
-            *k = ordered_bits(frac);
-        }
-        if hand_out(total - assigned, key, out) {
-            return;
-        }
-        // rare floating-point overshoot: the general path below
+    if split_small([total], [factor], weights, [out], lanes) != [true] {
+        // longer than SMALL, a total past SMALL_TOTAL, or a rare
+        // floating-point overshoot: the general path
+        apportion_sorted(total, factor, weights, out, scratch);
     }
-    apportion_sorted(total, factor, weights, out, scratch);
 }
 
-/// Hands `left` leftover units (`0 <= left <= n`) one each to the parts
-/// with the largest keys, ties to the earlier part. Returns `false`, with
-/// `out` untouched, when `left` is out of that range (a floating-point
-/// overshoot, for the general path).
-#[inline]
-fn hand_out(left: i64, key: &[i64], out: &mut [i64]) -> bool {
-    let n = out.len().min(key.len()).min(SMALL);
-    if left < 0 || (left as usize) > n {
-        return false;
-    }
-    if left == 0 {
-        return true;
-    }
-    let mut rank = [0_u8; SMALL];
-    ranks(&key[..n], &mut rank[..n]);
-    for (o, &r) in out.iter_mut().zip(&rank[..n]) {
-        *o += i64::from(i64::from(r) < left);
-    }
-    true
+/// `floor(x)` (as an integer) and `x - floor(x)` for `-0.0 <= x < 2^52`,
+/// with the bits of `(x as i64, x - (x as i64) as f64)`, without a
+/// conversion instruction: `x + 2^52` rounds `x` to the nearest integer
+/// `r`, one less when that rounded up. `x - floor(x)` is exact.
+#[inline(always)]
+fn floor_frac(x: f64) -> (i64, f64) {
+    let y = x + TWO52;
+    let r = y - TWO52;
+    let up = r > x;
+    let floor = if up { r - 1.0 } else { r };
+    // y is in [2^52, 2^53): its bits minus 2^52's are the integer r
+    #[expect(clippy::cast_possible_wrap, reason = "below 2^52")]
+    let i = (y.to_bits() - TWO52.to_bits()) as i64 - i64::from(up);
+    (i, x - floor)
 }
 
-/// The rank of each part in the order the leftover units are handed out:
-/// key descending, ties to the earlier part. Part `i` gets a unit exactly
-/// when its rank is below the number of units left, which is what handing
-/// them out one by one to the largest remaining key gives; counting the
-/// pairs instead costs `n(n-1)/2` comparisons and no unpredictable branch.
-#[inline]
-fn ranks(key: &[i64], rank: &mut [u8]) {
-    let n = key.len().min(rank.len());
+/// An integer whose order is [`f64::total_cmp`]'s order for the floats
+/// `>= -0.0` (`-0.0` is -1, below `+0.0`'s 0; NaN cannot occur), such that
+/// the difference of two keys never overflows: every key is in
+/// `[-1, 0x7FF0_0000_0000_0000]` (infinity's bits).
+#[inline(always)]
+fn frac_key(frac: f64) -> i64 {
+    let b = frac.to_bits();
+    #[expect(clippy::cast_possible_wrap, reason = "the sign bit is cleared")]
+    let magnitude = (b & !(1 << 63)) as i64;
+    #[expect(clippy::cast_possible_wrap, reason = "0 or 1")]
+    let negative = (b >> 63) as i64;
+    magnitude - negative
+}
+
+/// The largest-remainder splits of `L` totals (`L` is 1 or 2) over the
+/// same weights, each into its `outs` slice, when the journey has at most
+/// [`SMALL`] touches and every total is in `0..=SMALL_TOTAL` with a finite
+/// factor `total / sum`: returns which lanes it split. A lane it did not
+/// split (all lanes when the journey or a total is out of range, or one
+/// lane whose floors overshoot in floating point) is left for
+/// [`apportion_sorted`], which gives this function's results when it
+/// succeeds: the same floors and fractions, and the leftover units to the
+/// largest fractions in [`f64::total_cmp`] order, ties to the earlier part.
+///
+/// No sort and no branch that depends on the data: the floors and
+/// fractions by [`floor_frac`], the fractions ranked by counting, for each
+/// pair of parts, which one comes first (`n (n - 1) / 2` subtractions per
+/// lane), and part `i` gets a unit exactly when its rank is below the
+/// number of units left.
+#[inline(always)]
+fn split_small<const L: usize>(
+    totals: [i64; L],
+    factors: [f64; L],
+    weights: &[f64],
+    outs: [&mut [i64]; L],
+    lanes: &mut Lanes,
+) -> [bool; L] {
+    let n = weights.len();
+    let fits = n <= SMALL
+        && L <= 2
+        && outs.iter().all(|o| o.len() == n)
+        && totals.iter().all(|t| (0..=SMALL_TOTAL).contains(t))
+        && factors.iter().all(|f| f.is_finite());
+    if !fits {
+        return [false; L];
+    }
+    let (keys, ranks) = (&mut lanes.keys[..n], &mut lanes.ranks[..n]);
+    let mut assigned = [0_i64; L];
+    for (i, ((&w, k), r)) in weights
+        .iter()
+        .zip(keys.iter_mut())
+        .zip(ranks.iter_mut())
+        .enumerate()
+    {
+        for l in 0..L {
+            // w >= 0 (or -0.0) and factor >= 0: x is in [-0.0, 2^50 + 1)
+            let (f, frac) = floor_frac(w * factors[l]);
+            outs[l][i] = f;
+            assigned[l] += f;
+            k[l] = frac_key(frac);
+            // every earlier part goes first, until shown otherwise below
+            #[expect(clippy::cast_possible_wrap, reason = "i < SMALL")]
+            let before = i as i64;
+            r[l] = before;
+        }
+    }
+    let mut left = [0_i64; L];
+    let mut done = [false; L];
+    #[expect(clippy::cast_possible_wrap, reason = "n <= SMALL")]
+    let count = n as i64;
+    for l in 0..L {
+        left[l] = totals[l] - assigned[l];
+        // the floors never pass the total, and fall short of it by less
+        // than one unit per part, unless rounding overshoots (rare)
+        done[l] = (0..=count).contains(&left[l]);
+    }
+    if left.iter().all(|&x| x <= 0) {
+        return done;
+    }
     for i in 0..n {
-        let k = key[i];
-        // what the earlier parts added, then counted in a register
-        let mut r = rank[i];
-        for j in i + 1..n {
-            // j (later) goes first only with a strictly larger key
-            let later_first = key[j] > k;
-            r += u8::from(later_first);
-            rank[j] += u8::from(!later_first);
+        let (head, tail) = ranks.split_at_mut(i + 1);
+        let ki = keys[i];
+        let mut ri = head[i];
+        for (kj, rj) in keys[i + 1..].iter().zip(tail) {
+            for l in 0..L {
+                // 1 when the later part j goes first (a strictly larger
+                // key): the sign of ki - kj, which cannot overflow
+                #[expect(clippy::cast_possible_wrap, reason = "0 or 1")]
+                let later = ((ki[l] - kj[l]) as u64 >> 63) as i64;
+                ri[l] += later;
+                rj[l] -= later;
+            }
         }
-        rank[i] = r;
+        head[i] = ri;
     }
-}
-
-/// [`ranks`] of two sets of keys of the same length in one pass over the
-/// pairs (half the loop control of two calls).
-#[inline]
-fn ranks_pair((ka, kb): (&[i64], &[i64]), (ra, rb): (&mut [u8], &mut [u8])) {
-    let n = ka.len().min(kb.len()).min(ra.len()).min(rb.len());
-    for i in 0..n {
-        let (a, b) = (ka[i], kb[i]);
-        let (mut x, mut y) = (ra[i], rb[i]);
-        for j in i + 1..n {
-            let (fa, fb) = (ka[j] > a, kb[j] > b);
-            x += u8::from(fa);
-            y += u8::from(fb);
-            ra[j] += u8::from(!fa);
-            rb[j] += u8::from(!fb);
+    for l in 0..L {
+        if done[l] {
+            for (o, r) in outs[l].iter_mut().zip(ranks.iter()) {
+                *o += i64::from(r[l] < left[l]);
+            }
         }
-        ra[i] = x;
-        rb[i] = y;
     }
+    done
 }
 
 /// Both largest-remainder splits of one journey over the same weights:
 /// `value` into `vals` and `units` into `us`, with the same results as two
-/// [`apportion_weighted`] calls, in one pass over the weights for journeys
-/// of up to [`SMALL`] touches. `keys` is scratch (`2 * SMALL` long).
+/// [`apportion_weighted`] calls, in one pass for journeys of up to
+/// [`SMALL`] touches.
 fn apportion_pair(
     (value, units): (i64, i64),
     weights: &[f64],
     sum: f64,
     vals: &mut [i64],
     us: &mut [i64],
-    keys: &mut [i64],
+    lanes: &mut Lanes,
     scratch: &mut Vec<(f64, usize)>,
 ) {
     #[expect(clippy::cast_precision_loss, reason = "totals are below 2^53")]
     let (fv, fu) = (value as f64 / sum, units as f64 / sum);
-    let n = weights.len();
-    if n > SMALL
-        || vals.len() != n
-        || us.len() != n
-        || keys.len() < 2 * n
-        || !fv.is_finite()
-        || !fu.is_finite()
-    {
-        apportion_keyed(value, weights, sum, vals, keys, scratch);
-        apportion_keyed(units, weights, sum, us, keys, scratch);
-        return;
-    }
-    let (kv, ku) = keys[..2 * n].split_at_mut(n);
-    let (mut av, mut au) = (0_i64, 0_i64);
-    for (i, &w) in weights.iter().enumerate() {
-        // as in `apportion_keyed`: floor, clamped, and the fraction's key
-        let x = w * fv;
-        // x >= 0 (or -0.0): the cast is >= 0, only an overshoot needs a cap
-        #[expect(clippy::cast_possible_truncation, reason = "capped to [0, total]")]
-        let f = (x as i64).min(value);
-        vals[i] = f;
-        av += f;
-        #[expect(clippy::cast_precision_loss, reason = "parts are below 2^53")]
-        let frac = x - f as f64;
-        kv[i] = ordered_bits(frac);
-        let x = w * fu;
-        #[expect(clippy::cast_possible_truncation, reason = "capped to [0, total]")]
-        let f = (x as i64).min(units);
-        us[i] = f;
-        au += f;
-        #[expect(clippy::cast_precision_loss, reason = "parts are below 2^53")]
-        let frac = x - f as f64;
-        ku[i] = ordered_bits(frac);
-    }
-    let (lv, lu) = (value - av, units - au);
-    let counts = 1..=n as i64;
-    if counts.contains(&lv) && counts.contains(&lu) {
-        // both splits have leftovers (the common case): rank both sets of
-        // keys in one pass over the pairs
-        let (mut rv, mut ru) = ([0_u8; SMALL], [0_u8; SMALL]);
-        ranks_pair((&kv[..n], &ku[..n]), (&mut rv[..n], &mut ru[..n]));
-        for (o, &r) in vals.iter_mut().zip(&rv[..n]) {
-            *o += i64::from(i64::from(r) < lv);
+    match split_small([value, units], [fv, fu], weights, [vals, us], lanes) {
+        [true, true] => {}
+        [true, false] => apportion_keyed(units, weights, sum, us, lanes, scratch),
+        [false, true] => apportion_keyed(value, weights, sum, vals, lanes, scratch),
+        [false, false] => {
+            apportion_keyed(value, weights, sum, vals, lanes, scratch);
+            apportion_keyed(units, weights, sum, us, lanes, scratch);
         }
-        for (o, &r) in us.iter_mut().zip(&ru[..n]) {
-            *o += i64::from(i64::from(r) < lu);
-        }
-        return;
-    }
-    if !hand_out(lv, kv, vals) {
-        apportion_sorted(value, fv, weights, vals, scratch);
-    }
-    if !hand_out(lu, ku, us) {
-        apportion_sorted(units, fu, weights, us, scratch);
     }
 }
 
@@ -301,15 +307,6 @@ fn apportion_tiny(
     }
 }
 
-/// An integer whose order is [`f64::total_cmp`]'s order.
-#[inline]
-fn ordered_bits(x: f64) -> i64 {
-    #[expect(clippy::cast_possible_wrap, reason = "reinterpreting the bits")]
-    let b = x.to_bits() as i64;
-    // negative floats: flip the magnitude bits so larger magnitudes sort lower
-    b ^ (((b >> 63) as u64) >> 1) as i64
-}
-
 /// Splits `total` equally over `out.len()` parts; the remainder goes one unit
 /// each to the earliest parts (the largest-remainder rule with its tie-break).
 pub(crate) fn apportion_equal(total: i64, out: &mut [i64]) {
@@ -351,9 +348,9 @@ pub struct Crediter {
     pub(crate) value: Vec<i64>,
     pub(crate) units: Vec<i64>,
     pub(crate) scratch: Vec<(f64, usize)>,
-    /// Keys of the fractional parts, for journeys of up to [`SMALL`]
-    /// touches (allocated once, never initialized per journey).
-    keys: Vec<i64>,
+    /// Keys and ranks of the fractional parts, for journeys of up to
+    /// [`SMALL`] touches (never initialized per journey).
+    lanes: Box<Lanes>,
     cache: UnitCache,
 }
 
@@ -541,8 +538,7 @@ impl Crediter {
     pub(crate) fn split_weighted(&mut self, n: usize, v: i64, sum: f64) {
         #[expect(clippy::cast_possible_wrap, reason = "10^9 fits")]
         let u = CONVERSION_UNITS as i64;
-        if self.keys.len() < 2 * SMALL {
-            self.keys.resize(2 * SMALL, 0);
+        if self.cache.valid.is_empty() {
             let rows = (SMALL + 1) * UnitCache::WAYS;
             self.cache.weights.resize(rows * SMALL, 0.0);
             self.cache.units.resize(rows * SMALL, 0);
@@ -562,11 +558,11 @@ impl Crediter {
             if let Some(row) = self.cache.find(n, w) {
                 self.cache.hits += 1;
                 us.copy_from_slice(&self.cache.units[row * SMALL..row * SMALL + n]);
-                apportion_keyed(v, w, sum, vals, &mut self.keys, &mut self.scratch);
+                apportion_keyed(v, w, sum, vals, &mut self.lanes, &mut self.scratch);
                 return;
             }
         }
-        apportion_pair((v, u), w, sum, vals, us, &mut self.keys, &mut self.scratch);
+        apportion_pair((v, u), w, sum, vals, us, &mut self.lanes, &mut self.scratch);
         if consult {
             self.cache.store(n, w, us);
         }
@@ -699,7 +695,7 @@ mod tests {
         };
         let units = CONVERSION_UNITS as i64;
         let mut scratch = Vec::new();
-        let mut keys = vec![0_i64; 2 * SMALL];
+        let mut lanes = Lanes::default();
         let mut c = Crediter::new();
         // a few weight vectors per length, repeated: the cache hits
         let pool: Vec<Vec<f64>> = (0..60)
@@ -727,7 +723,7 @@ mod tests {
                 sum,
                 &mut vals,
                 &mut us,
-                &mut keys,
+                &mut lanes,
                 &mut scratch,
             );
             assert_eq!(vals, apportion_by_sort(value, w), "{value} {w:?}");
@@ -736,6 +732,75 @@ mod tests {
             c.split_weighted(n, value, sum);
             assert_eq!(&c.value[..n], &vals[..], "cached {value} {w:?}");
             assert_eq!(&c.units[..n], &us[..], "cached {w:?}");
+        }
+    }
+
+    #[test]
+    fn floor_frac_known_answers() {
+        let bits = |(i, f): (i64, f64)| (i, f.to_bits());
+        assert_eq!(bits(floor_frac(2.5)), (2, 0.5_f64.to_bits()));
+        assert_eq!(bits(floor_frac(3.0)), (3, 0.0_f64.to_bits()));
+        // rounds up to 3, then back down to 2
+        assert_eq!(bits(floor_frac(2.75)), (2, 0.75_f64.to_bits()));
+        assert_eq!(bits(floor_frac(0.0)), (0, 0.0_f64.to_bits()));
+        // -0.0 keeps its sign in the fraction, as `x - 0.0` does
+        assert_eq!(bits(floor_frac(-0.0)), (0, (-0.0_f64).to_bits()));
+        assert_eq!(bits(floor_frac(5e-324)), (0, 5e-324_f64.to_bits()));
+        let big = (SMALL_TOTAL + 1) as f64 - 0.25;
+        assert_eq!(bits(floor_frac(big)), (SMALL_TOTAL, 0.75_f64.to_bits()));
+        // the keys order -0.0 below +0.0, as `total_cmp` does
+        assert!(frac_key(-0.0) < frac_key(0.0));
+        assert!(frac_key(0.0) < frac_key(5e-324));
+        assert!(frac_key(0.5) < frac_key(0.999_999_999_999_999_9));
+    }
+
+    proptest::proptest! {
+        /// Both splits, single and paired, give the sorting reference's
+        /// parts: weights with ties, zeros of both signs, subnormals,
+        /// totals on both sides of `SMALL_TOTAL` and up to 2^53.
+        #[test]
+        fn splits_match_sorting(
+            w in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(0.0),
+                    proptest::strategy::Just(-0.0),
+                    proptest::strategy::Just(1.0),
+                    proptest::strategy::Just(0.1),
+                    proptest::strategy::Just(5e-324),
+                    0.0..1e3_f64,
+                ],
+                1..30,
+            ),
+            value in proptest::prop_oneof![
+                0..1_000_000_i64,
+                SMALL_TOTAL - 2..SMALL_TOTAL + 2,
+                0..=(1_i64 << 53),
+            ],
+        ) {
+            let sum: f64 = w.iter().sum();
+            let units = CONVERSION_UNITS as i64;
+            // (`total / sum` overflowing takes `apportion_tiny`, which the
+            // reference does not model)
+            proptest::prop_assume!(
+                sum > 0.0 && (value as f64 / sum).is_finite() && (units as f64 / sum).is_finite()
+            );
+            let (mut vals, mut us) = (vec![0; w.len()], vec![0; w.len()]);
+            let mut scratch = Vec::new();
+            let mut lanes = Lanes::default();
+            apportion_pair((value, units), &w, sum, &mut vals, &mut us, &mut lanes, &mut scratch);
+            // the reference hands out leftovers but never takes an
+            // overshoot back (floors summing past a total near 2^53): it
+            // is the answer whenever it conserves the total
+            let by_sort = apportion_by_sort(value, &w);
+            if by_sort.iter().sum::<i64>() == value {
+                proptest::prop_assert_eq!(&vals, &by_sort);
+            }
+            proptest::prop_assert_eq!(&us, &apportion_by_sort(units, &w));
+            let mut one = vec![0; w.len()];
+            apportion_weighted(value, &w, sum, &mut one, &mut scratch);
+            proptest::prop_assert_eq!(&one, &vals);
+            proptest::prop_assert_eq!(one.iter().sum::<i64>(), value);
+            proptest::prop_assert!(one.iter().all(|&x| x >= 0));
         }
     }
 

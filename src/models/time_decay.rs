@@ -146,18 +146,23 @@ impl AttributionModel for TimeDecay {
         let youngest = reference.saturating_sub(last).max(0);
         let scale = -1.0 / self.half_life_ms;
         let w = out.weighted();
-        w.extend(ts.iter().map(|&t| {
+        let mut sum = 0.0;
+        // every touch but the last: a touch tied with the last has age 0,
+        // and `exp2(-0.0)` is 1 exactly, the last touch's weight
+        for &t in &ts[..ts.len() - 1] {
             let age = reference.saturating_sub(t).max(0) - youngest;
-            if age == 0 {
-                // the youngest touch (and its ties): 2^(-0) = 1 exactly,
-                // the bits `exp2` returns, without the call
-                1.0
-            } else {
-                #[expect(clippy::cast_precision_loss, reason = "ages are far below 2^53 ms")]
-                let age = age as f64;
-                (age * scale).exp2()
-            }
-        }));
+            #[expect(clippy::cast_precision_loss, reason = "ages are far below 2^53 ms")]
+            let age = age as f64;
+            let x = (age * scale).exp2();
+            w.push(x);
+            sum += x;
+        }
+        // the youngest: 2^(-0) = 1 exactly, without the call
+        w.push(1.0);
+        sum += 1.0;
+        // every weight is in [0, 1] (ages are >= 0, the scale < 0), the
+        // last 1: the sum is finite and >= 1
+        out.set_sum(sum);
         Ok(())
     }
 
