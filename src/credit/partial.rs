@@ -635,6 +635,60 @@ fn equal_split(n: usize, value: i64) -> ((i64, i64), (i64, i64)) {
     (units, (value / n64, value % n64))
 }
 
+/// One converted journey's credit per touch, from the weights `c` holds
+/// (`sum` is what [`Crediter::weigh`] returned), handed to `part` as
+/// `(touch, units, value, full)`: the one place where weights become
+/// per-touch credit, for [`Sums`] (plain adds) and [`Counted`] (`count`
+/// times each part). Share-based credit (`full == false`) goes to the
+/// touch a single-touch model names or to every touch, in order (each
+/// part at most one journey's value); any other kind (`full == true`)
+/// only to touches with a non-zero part. `touches` has the journey's `n`
+/// touches in time order.
+#[inline(always)]
+fn credit_parts<T>(
+    c: &mut Crediter,
+    kind: CreditKind,
+    (n, value, sum): (usize, i64, f64),
+    touches: impl Iterator<Item = T> + Clone,
+    mut part: impl FnMut(T, i64, i64, bool) -> Result<()>,
+) -> Result<()> {
+    match (kind, c.weights.shape()) {
+        (CreditKind::Shares, Shape::Single(k)) => {
+            // `check` made sure k < n
+            if let Some(t) = touches.clone().nth(k) {
+                part(t, UNITS, value, false)?;
+            }
+        }
+        (CreditKind::Shares, Shape::Equal) => {
+            let ((qu, ru), (qv, rv)) = equal_split(n, value);
+            for (k, t) in touches.enumerate() {
+                #[expect(clippy::cast_possible_wrap, reason = "journey lengths fit")]
+                let k = k as i64;
+                part(t, qu + i64::from(k < ru), qv + i64::from(k < rv), false)?;
+            }
+        }
+        (CreditKind::Shares, Shape::Weighted) => {
+            c.split_weighted(n, value, sum);
+            for (t, (&u, &v)) in touches.zip(c.units.iter().zip(&c.value)) {
+                part(t, u, v, false)?;
+            }
+        }
+        _ => {
+            c.value.clear();
+            c.units.clear();
+            c.value.resize(n, 0);
+            c.units.resize(n, 0);
+            c.fill(kind, value, sum);
+            for (t, (&u, &v)) in touches.zip(c.units.iter().zip(&c.value)) {
+                if u != 0 || v != 0 {
+                    part(t, u, v, true)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Sums {
     /// Makes room in every computed breakdown for the names of `catalog`,
     /// so that crediting never grows a breakdown touch by touch. Inlined:
@@ -811,46 +865,15 @@ impl Sums {
         }
         let (cp, ct) = (view.campaign_ids(), view.content_ids());
         let touches = ch.iter().zip(cp).zip(ct).map(|((&h, &p), &t)| (h, p, t));
-        match (kind, c.weights.shape()) {
-            (CreditKind::Shares, Shape::Single(k)) => {
-                // `check` made sure k < n
-                if let Some(t) = touches.clone().nth(k) {
-                    self.add_touch::<I, CP, CT, FAST>(ids, t, UNITS, value);
-                }
+        credit_parts(c, kind, (n, value, sum), touches, |t, u, v, full| {
+            if full {
+                // a journey can add `n · value`: never into the 64-bit parts
+                self.add_touch::<I, CP, CT, false>(ids, t, u, v);
+            } else {
+                self.add_touch::<I, CP, CT, FAST>(ids, t, u, v);
             }
-            (CreditKind::Shares, Shape::Equal) => {
-                let ((qu, ru), (qv, rv)) = equal_split(n, value);
-                for (k, t) in touches.enumerate() {
-                    #[expect(clippy::cast_possible_wrap, reason = "journey lengths fit")]
-                    let k = k as i64;
-                    self.add_touch::<I, CP, CT, FAST>(
-                        ids,
-                        t,
-                        qu + i64::from(k < ru),
-                        qv + i64::from(k < rv),
-                    );
-                }
-            }
-            (CreditKind::Shares, Shape::Weighted) => {
-                c.split_weighted(n, value, sum);
-                for (t, (&u, &v)) in touches.zip(c.units.iter().zip(&c.value)) {
-                    self.add_touch::<I, CP, CT, FAST>(ids, t, u, v);
-                }
-            }
-            _ => {
-                c.value.clear();
-                c.units.clear();
-                c.value.resize(n, 0);
-                c.units.resize(n, 0);
-                c.fill(kind, value, sum);
-                for (t, (&u, &v)) in touches.zip(c.units.iter().zip(&c.value)) {
-                    if u != 0 || v != 0 {
-                        self.add_touch::<I, CP, CT, false>(ids, t, u, v);
-                    }
-                }
-            }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
@@ -2075,48 +2098,15 @@ impl Counted {
         }
         let sum = c.weigh(model, view)?;
         let (ch, cp, ct) = (view.channels(), view.campaign_ids(), view.content_ids());
-        let mut add = |k: usize, u: i64, v: i64| {
-            if let Some(h) = ch.get(k) {
-                add_times(&mut self.channel, h.0, u, v, count);
-            }
-            if CP {
-                if let Some(&p) = cp.get(k) {
-                    add_times(&mut self.campaign, p, u, v, count);
-                }
-            }
-            if CT {
-                if let Some(&t) = ct.get(k) {
-                    add_times(&mut self.content, t, u, v, count);
-                }
-            }
-        };
-        match (kind, c.weights.shape()) {
-            (CreditKind::Shares, Shape::Single(k)) => add(k, UNITS, value),
-            (CreditKind::Shares, Shape::Equal) => {
-                let ((qu, ru), (qv, rv)) = equal_split(n, value);
-                for k in 0..n {
-                    #[expect(clippy::cast_possible_wrap, reason = "journey lengths fit")]
-                    let k64 = k as i64;
-                    add(k, qu + i64::from(k64 < ru), qv + i64::from(k64 < rv));
-                }
-            }
-            (CreditKind::Shares, Shape::Weighted) => {
-                c.split_weighted(n, value, sum);
-                for (k, (&u, &v)) in c.units[..n].iter().zip(&c.value[..n]).enumerate() {
-                    add(k, u, v);
-                }
-            }
-            _ => {
-                c.value.clear();
-                c.units.clear();
-                c.value.resize(n, 0);
-                c.units.resize(n, 0);
-                c.fill(kind, value, sum);
-                let touches = ch.iter().zip(cp).zip(ct);
-                for (((h, &p), &t), (&u, &v)) in touches.zip(c.units.iter().zip(&c.value)) {
-                    if u == 0 && v == 0 {
-                        continue;
-                    }
+        let touches = ch.iter().zip(cp).zip(ct).map(|((&h, &p), &t)| (h, p, t));
+        credit_parts(
+            c,
+            kind,
+            (n, value, sum),
+            touches,
+            |(h, p, t), u, v, full| {
+                if full {
+                    // a journey can add `n · value`, times `count`: checked
                     checked_add_times(&mut self.channel, h.0, u, v, count)?;
                     if CP {
                         checked_add_times(&mut self.campaign, p, u, v, count)?;
@@ -2124,10 +2114,18 @@ impl Counted {
                     if CT {
                         checked_add_times(&mut self.content, t, u, v, count)?;
                     }
+                } else {
+                    add_times(&mut self.channel, h.0, u, v, count);
+                    if CP {
+                        add_times(&mut self.campaign, p, u, v, count);
+                    }
+                    if CT {
+                        add_times(&mut self.content, t, u, v, count);
+                    }
                 }
-            }
-        }
-        Ok(())
+                Ok(())
+            },
+        )
     }
 }
 
