@@ -972,13 +972,16 @@ impl JourneySet {
         outcome: &crate::journey::Outcome,
         touches: &[crate::credit::CodedTouch],
     ) -> Result<()> {
-        let mut own = if self.ids.len() == 1 {
-            self.ids.pop().unwrap_or_default()
-        } else {
-            String::new()
+        // the id's buffer is kept for `seal_staged`; every error path
+        // below empties the set
+        self.clear_columns();
+        let value = match outcome.value_minor(id, self.currency) {
+            Ok(v) => v,
+            Err(e) => {
+                self.clear_journeys();
+                return Err(e);
+            }
         };
-        self.clear_journeys();
-        let value = outcome.value_minor(id, self.currency)?;
         let cat = &self.catalog;
         let (nch, ncp, nct) = (cat.channels.len(), cat.campaigns.len(), cat.contents.len());
         // checks first (nothing is pushed for a refused journey), then one
@@ -1048,16 +1051,8 @@ impl JourneySet {
             permute(&mut self.content, &order);
             permute(&mut self.milestone, &order);
         }
-        own.clear();
-        own.push_str(id);
-        self.ids.push(own);
-        self.converted.push(outcome.converted);
-        self.converted_count += u64::from(outcome.converted);
-        self.value.push(value);
-        self.conversion_ts
-            .push(outcome.conversion_ts.map(|t| t.timestamp_millis()));
-        self.offsets.push(self.channel.len());
-        Ok(())
+        let conversion_ts = outcome.conversion_ts.map(|t| t.timestamp_millis());
+        self.seal_staged(id, (outcome.converted, value, conversion_ts))
     }
 }
 
