@@ -1310,18 +1310,13 @@ impl CreditPartial {
                 fingerprint: self.config.model_fingerprint.clone(),
             });
         };
-        match self.stager.stage(journey, &mut self.scratch)? {
-            Staged::Set => Self::credit_staged(
-                &self.config,
-                &mut self.sums,
-                &mut self.crediter,
-                &self.scratch,
-                model,
-            ),
-            Staged::NotConverted => {
-                Self::count_not_converted(&self.config, &mut self.sums, &self.scratch)
-            }
-        }
+        Self::stage_and_credit(
+            &self.config,
+            (&mut self.sums, &mut self.crediter),
+            (&mut self.stager, &mut self.scratch),
+            model,
+            journey,
+        )
     }
 
     /// Credits one journey with `model`, given by reference (for a detached
@@ -1337,17 +1332,30 @@ impl CreditPartial {
         journey: &J,
     ) -> Result<()> {
         self.check_model(model)?;
-        match self.stager.stage(journey, &mut self.scratch)? {
-            Staged::Set => Self::credit_staged(
-                &self.config,
-                &mut self.sums,
-                &mut self.crediter,
-                &self.scratch,
-                model,
-            ),
-            Staged::NotConverted => {
-                Self::count_not_converted(&self.config, &mut self.sums, &self.scratch)
-            }
+        Self::stage_and_credit(
+            &self.config,
+            (&mut self.sums, &mut self.crediter),
+            (&mut self.stager, &mut self.scratch),
+            model,
+            journey,
+        )
+    }
+
+    /// Stages `journey` (validated, its names interned) and credits it with
+    /// `model`, or only counts it when it did not convert: the one body of
+    /// [`observe`](Self::observe) and [`observe_with`](Self::observe_with).
+    /// Takes the fields, not `self`: `model` may be borrowed from `config`.
+    #[inline(always)]
+    fn stage_and_credit<M: AttributionModel + ?Sized, J: Journey + ?Sized>(
+        config: &CreditConfig,
+        (sums, crediter): (&mut Sums, &mut Crediter),
+        (stager, scratch): (&mut Stager, &mut JourneySet),
+        model: &M,
+        journey: &J,
+    ) -> Result<()> {
+        match stager.stage(journey, scratch)? {
+            Staged::Set => Self::credit_staged(config, sums, crediter, scratch, model),
+            Staged::NotConverted => Self::count_not_converted(config, sums, scratch),
         }
     }
 
