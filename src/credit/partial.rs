@@ -15,9 +15,9 @@ use crate::dataset::{
     Catalog, ChannelId, InternedTouch, Interner, JourneySet, JourneyView, NONE_ID,
 };
 use crate::error::{Error, Result};
-use crate::journey::Journey;
 #[cfg(test)]
 use crate::journey::SimpleJourney;
+use crate::journey::{Journey, Outcome};
 use crate::model::{AttributionModel, CreditKind, Shape};
 use crate::models::ModelSpec;
 use crate::money::{Currency, MAX_MINOR};
@@ -952,28 +952,112 @@ impl Stager {
             return Ok(Staged::NotConverted);
         }
         let value = outcome.value_minor(journey.id(), currency)?;
-        let touches = journey.touchpoints();
-        // the touches go straight into the set's columns (the caller
-        // empties the set on error)
+        let conversion_ts = outcome.conversion_ts.map(|t| t.timestamp_millis());
+        self.stage_touches(
+            journey.id(),
+            (true, value, conversion_ts),
+            journey.touchpoints(),
+            set,
+            |t| (t.timestamp().timestamp_millis(), t.cost(), t.milestone()),
+            |tables, catalog, _, t| Self::intern_touch(tables, catalog, t),
+        )?;
+        Ok(Staged::Set)
+    }
+
+    /// Stages one journey given by codes into `set`'s catalog (what
+    /// [`CreditPartial::observe_coded`] credits): the amounts converted, the
+    /// touches sorted by time (stable) and every code checked, as
+    /// [`stage_in`](Self::stage_in) stages a journey of names. The caller
+    /// empties the set on error.
+    ///
+    /// # Errors
+    ///
+    /// As [`JourneySet::push`]; a code outside the catalog is
+    /// [`Error::InvalidParameter`] (`touches`).
+    fn stage_coded(
+        &mut self,
+        id: &str,
+        outcome: &Outcome,
+        touches: &[CodedTouch],
+        set: &mut JourneySet,
+    ) -> Result<()> {
+        let value = outcome.value_minor(id, set.currency())?;
+        let conversion_ts = outcome.conversion_ts.map(|t| t.timestamp_millis());
+        self.stage_touches(
+            id,
+            (outcome.converted, value, conversion_ts),
+            touches,
+            set,
+            |t| (t.ts_millis, t.cost, t.milestone),
+            |_, catalog, i, t| {
+                let outside = |c: Option<u32>, n: usize| c.is_some_and(|c| c as usize >= n);
+                if t.channel as usize >= catalog.channels.len()
+                    || outside(t.campaign, catalog.campaigns.len())
+                    || outside(t.content, catalog.contents.len())
+                {
+                    return Err(Error::param(
+                        "touches",
+                        format!("touch {i} of journey {id:?}"),
+                        "codes from this partial's catalog",
+                    ));
+                }
+                Ok((
+                    t.channel,
+                    t.campaign.unwrap_or(NONE_ID),
+                    t.content.unwrap_or(NONE_ID),
+                ))
+            },
+        )
+    }
+
+    /// The one staging body of [`stage_in`](Self::stage_in) (touches of
+    /// the caller's type, names interned) and
+    /// [`stage_coded`](Self::stage_coded) (codes checked): the touches go
+    /// straight into `set`'s columns, and `set` then holds exactly this
+    /// journey. The caller empties the set on error.
+    ///
+    /// Two passes over the touches. The first, in input order, reads each
+    /// touch's time, cost and milestone (`read`) and validates every cost
+    /// before any name is interned. The touches are then put in time order
+    /// (stable, as [`JourneySet::push`]), and the second pass, in that
+    /// order, gives each touch's channel, campaign and content ids (`ids`,
+    /// called with the name caches, the catalog and the touch's input
+    /// index): ids follow first appearance in time order, as in `push`.
+    #[inline(always)]
+    fn stage_touches<T>(
+        &mut self,
+        id: &str,
+        outcome: (bool, i64, Option<i64>),
+        touches: &[T],
+        set: &mut JourneySet,
+        read: impl Fn(&T) -> (i64, Option<f64>, Option<Milestone>),
+        mut ids: impl FnMut(
+            (&mut NameTable, &mut NameTable, &mut NameTable),
+            &mut Catalog,
+            usize,
+            &T,
+        ) -> Result<(u32, u32, u32)>,
+    ) -> Result<()> {
+        let currency = set.currency();
         let cols = set.staging();
         // first pass, input order: times, costs and milestones, every cost
         // validated before any name is interned
         let mut sorted = true;
         let mut prev = i64::MIN;
         for (i, t) in touches.iter().enumerate() {
-            let ts = t.timestamp().timestamp_millis();
+            let (ts, cost, milestone) = read(t);
             sorted &= prev <= ts;
             prev = ts;
-            let cost = match t.cost() {
+            let cost = match cost {
                 Some(c) => match currency.to_minor(c)? {
                     Some(minor) => Some(minor),
-                    None => return Err(invalid_cost(journey.id(), i, c)),
+                    None => return Err(invalid_cost(id, i, c)),
                 },
                 None => None,
             };
             cols.ts.push(ts);
             cols.cost.push(cost);
-            cols.milestone.push(t.milestone());
+            cols.milestone.push(milestone);
         }
         // the input order of touches, sorted by time (stable), as `push`,
         // and the first pass's columns put in that order
@@ -992,7 +1076,7 @@ impl Stager {
             cols.ts.clear();
             cols.ts.extend(order.iter().map(|&(ts, _)| ts));
         }
-        // second pass: names, interned in time order
+        // second pass: ids, in time order
         for k in 0..touches.len() {
             let i = if sorted {
                 k
@@ -1004,18 +1088,17 @@ impl Stager {
                 // column is refused by `seal_staged`)
                 continue;
             };
-            let (ch, cp, ct) = Self::intern_touch(
+            let (ch, cp, ct) = ids(
                 (&mut self.channels, &mut self.campaigns, &mut self.contents),
                 cols.catalog,
+                i,
                 t,
             )?;
             cols.channel.push(ChannelId(ch));
             cols.campaign.push(cp);
             cols.content.push(ct);
         }
-        let conversion_ts = outcome.conversion_ts.map(|t| t.timestamp_millis());
-        set.seal_staged(journey.id(), (true, value, conversion_ts))?;
-        Ok(Staged::Set)
+        set.seal_staged(id, outcome)
     }
 
     /// The validation and interning of [`stage_in`](Self::stage_in) alone,
@@ -2175,7 +2258,21 @@ impl JourneyAggregate for CreditPartial {
 /// [`CreditPartial::observe_coded`] takes from a columnar reader that maps
 /// each distinct name to a code once (per dictionary, say) instead of
 /// hashing a name per touch.
+///
+/// Made with [`CodedTouch::new`] and its setters (the type is
+/// `#[non_exhaustive]`: a later field will not break your code); the
+/// fields are public to read and to set.
+///
+/// # Example
+///
+/// ```
+/// use touchpoint::{CodedTouch, Milestone};
+///
+/// let t = CodedTouch::new(0, 1_000).campaign(2).cost(1.5).milestone(Milestone::LeadCreated);
+/// assert_eq!((t.channel, t.campaign, t.content), (0, Some(2), None));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct CodedTouch {
     /// The channel's code, from [`CreditPartial::channel_code`].
     pub channel: u32,
@@ -2191,6 +2288,49 @@ pub struct CodedTouch {
     pub cost: Option<f64>,
     /// The funnel milestone the touch marks.
     pub milestone: Option<crate::touchpoint::Milestone>,
+}
+
+impl CodedTouch {
+    /// A touch of channel code `channel` at `ts_millis` (milliseconds since
+    /// the Unix epoch), with no campaign, content, cost or milestone.
+    pub fn new(channel: u32, ts_millis: i64) -> CodedTouch {
+        CodedTouch {
+            channel,
+            ts_millis,
+            campaign: None,
+            content: None,
+            cost: None,
+            milestone: None,
+        }
+    }
+
+    /// Sets the campaign's code.
+    #[must_use]
+    pub fn campaign(mut self, code: u32) -> CodedTouch {
+        self.campaign = Some(code);
+        self
+    }
+
+    /// Sets the content asset's code.
+    #[must_use]
+    pub fn content(mut self, code: u32) -> CodedTouch {
+        self.content = Some(code);
+        self
+    }
+
+    /// Sets the touch's cost, in major units.
+    #[must_use]
+    pub fn cost(mut self, cost: f64) -> CodedTouch {
+        self.cost = Some(cost);
+        self
+    }
+
+    /// Sets the funnel milestone the touch marks.
+    #[must_use]
+    pub fn milestone(mut self, milestone: Milestone) -> CodedTouch {
+        self.milestone = Some(milestone);
+        self
+    }
 }
 
 /// Journeys given by codes: the columnar way into a partial.
@@ -2243,9 +2383,7 @@ impl CreditPartial {
     ///
     /// let mut p = CreditPartial::new(CreditConfig::new(Linear));
     /// let (email, search) = (p.channel_code("email")?, p.channel_code("search")?);
-    /// let touch = |channel, ts_millis| CodedTouch {
-    ///     channel, ts_millis, campaign: None, content: None, cost: None, milestone: None,
-    /// };
+    /// let touch = CodedTouch::new;
     /// let outcome = Outcome { converted: true, value: 10.0, conversion_ts: None };
     /// // given out of time order: sorted as `observe` sorts
     /// p.observe_coded("j1", &outcome, &[touch(search, 2_000), touch(email, 1_000)])?;
@@ -2265,7 +2403,13 @@ impl CreditPartial {
                 fingerprint: self.config.model_fingerprint.clone(),
             });
         };
-        self.scratch.stage_coded(id, outcome, touches)?;
+        let staged = self
+            .stager
+            .stage_coded(id, outcome, touches, &mut self.scratch);
+        if staged.is_err() {
+            self.scratch.clear_journeys();
+        }
+        staged?;
         Self::credit_staged(
             &self.config,
             &mut self.sums,

@@ -664,17 +664,10 @@ impl<S: CodedSink> Worker<S> {
                         Some(c) => c.get(i, &mut self.sink, Dim::Content, &mut self.rev[2])?,
                         None => None,
                     };
-                    Some((
-                        CodedTouch {
-                            channel: ch,
-                            ts_millis: at.millis(),
-                            campaign: cp,
-                            content: ct,
-                            cost,
-                            milestone: ms,
-                        },
-                        at,
-                    ))
+                    let mut touch = CodedTouch::new(ch, at.millis());
+                    (touch.campaign, touch.content) = (cp, ct);
+                    (touch.cost, touch.milestone) = (cost, ms);
+                    Some((touch, at))
                 }
                 None if conv => {
                     self.counts.conversion_only_rows += 1;
