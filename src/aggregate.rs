@@ -130,3 +130,59 @@ pub trait JourneyAggregate: Aggregate {
     /// As [`observe`](JourneyAggregate::observe).
     fn observe_set(&mut self, set: &JourneySet) -> Result<()>;
 }
+
+/// Implements [`Aggregate`] and [`JourneyAggregate`] for a journey partial
+/// whose inherent methods of the same names do the work (`fingerprint`,
+/// `journeys` for `observed`, `size_bytes`, `merge`, `observe`,
+/// `observe_set`), so every model's trait surface is one line of its
+/// module and cannot drift from its inherent API. `new` and `finish` are
+/// given as expressions, since their shapes differ (a config taken by
+/// reference, a `finish` that cannot fail).
+macro_rules! journey_aggregate {
+    (
+        $state:ident: $config:ty => $output:ty,
+        new($c:ident) = $new:expr,
+        finish($s:ident) = $finish:expr $(,)?
+    ) => {
+        impl $crate::aggregate::Aggregate for $state {
+            type Config = $config;
+            type Output = $output;
+
+            fn new($c: $config) -> $state {
+                $new
+            }
+            fn fingerprint(&self) -> String {
+                $state::fingerprint(self)
+            }
+            fn observed(&self) -> u64 {
+                $state::journeys(self)
+            }
+            fn size_bytes(&self) -> usize {
+                $state::size_bytes(self)
+            }
+            fn merge(&mut self, other: &$state) -> $crate::error::Result<()> {
+                $state::merge(self, other)
+            }
+            fn finish(&self) -> $crate::error::Result<$output> {
+                let $s = self;
+                $finish
+            }
+        }
+
+        impl $crate::aggregate::JourneyAggregate for $state {
+            fn observe<J: $crate::journey::Journey + ?Sized>(
+                &mut self,
+                journey: &J,
+            ) -> $crate::error::Result<()> {
+                $state::observe(self, journey)
+            }
+            fn observe_set(
+                &mut self,
+                set: &$crate::dataset::JourneySet,
+            ) -> $crate::error::Result<()> {
+                $state::observe_set(self, set)
+            }
+        }
+    };
+}
+pub(crate) use journey_aggregate;

@@ -24,6 +24,29 @@ use crate::model::Weights;
 use crate::money::{Currency, MAX_MINOR};
 use crate::touchpoint::Touchpoint;
 
+/// Adds one group of path outcomes into another: conversions,
+/// non-converting journeys (nulls) and the conversions' value in minor
+/// units, each checked (the merge of Markov's totals and of Shapley's
+/// coalition cells).
+///
+/// # Errors
+///
+/// [`Error::Overflow`] naming the sum that overflowed.
+pub(crate) fn add_outcomes(
+    (conversions, nulls, value_minor): (&mut u64, &mut u64, &mut i128),
+    add: (u64, u64, i128),
+) -> Result<()> {
+    let ov = |what| Error::Overflow { what };
+    *conversions = conversions
+        .checked_add(add.0)
+        .ok_or_else(|| ov("conversion count"))?;
+    *nulls = nulls.checked_add(add.1).ok_or_else(|| ov("null count"))?;
+    *value_minor = value_minor
+        .checked_add(add.2)
+        .ok_or_else(|| ov("total value"))?;
+    Ok(())
+}
+
 /// Channel names of one fit, in first-seen order, with their local ids.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LocalNames {

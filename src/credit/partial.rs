@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{Aggregate, JourneyAggregate};
 use crate::credit::CONVERSION_UNITS;
 use crate::credit::apportion::Crediter;
 use crate::credit::names::NameTable;
@@ -2220,38 +2219,11 @@ impl Counted {
     }
 }
 
-impl Aggregate for CreditPartial {
-    type Config = CreditConfig;
-    type Output = Report;
-
-    fn new(config: CreditConfig) -> CreditPartial {
-        CreditPartial::new(config)
-    }
-    fn fingerprint(&self) -> String {
-        CreditPartial::fingerprint(self)
-    }
-    fn observed(&self) -> u64 {
-        self.sums.journeys
-    }
-    fn size_bytes(&self) -> usize {
-        CreditPartial::size_bytes(self)
-    }
-    fn merge(&mut self, other: &CreditPartial) -> Result<()> {
-        CreditPartial::merge(self, other)
-    }
-    fn finish(&self) -> Result<Report> {
-        Ok(CreditPartial::finish(self))
-    }
-}
-
-impl JourneyAggregate for CreditPartial {
-    fn observe<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
-        CreditPartial::observe(self, journey)
-    }
-    fn observe_set(&mut self, set: &JourneySet) -> Result<()> {
-        CreditPartial::observe_set(self, set)
-    }
-}
+crate::aggregate::journey_aggregate!(
+    CreditPartial: CreditConfig => Report,
+    new(config) = CreditPartial::new(config),
+    finish(p) = Ok(CreditPartial::finish(p)),
+);
 
 /// One touch of a journey whose names are already coded in a
 /// [`CreditPartial`]'s catalog: what

@@ -7,13 +7,12 @@ use super::config::MarkovConfig;
 use super::model::Markov;
 use super::table::IndexMap64;
 use super::{SYM_CONV, SYM_NULL, lane_bits, max_channels};
-use crate::aggregate::{Aggregate, JourneyAggregate};
 use crate::dataset::{ChannelId, JourneySet, JourneyView};
 use crate::error::{Error, Result};
 use crate::journey::Journey;
 use crate::paths::{
-    JourneyScratch, LocalNames, check_currency, map_column_names, read_journey, validate_path,
-    walk_columns,
+    JourneyScratch, LocalNames, add_outcomes, check_currency, map_column_names, read_journey,
+    validate_path, walk_columns,
 };
 
 /// The overflow error of a count, built only when it happens (an error
@@ -89,32 +88,22 @@ pub(super) struct Totals {
 
 impl Totals {
     pub(super) fn merge(&mut self, o: &Totals) -> Result<()> {
-        let ov = |what| Error::Overflow { what };
-        self.conversions = self
-            .conversions
-            .checked_add(o.conversions)
-            .ok_or_else(|| ov("conversion count"))?;
-        self.nulls = self
-            .nulls
-            .checked_add(o.nulls)
-            .ok_or_else(|| ov("null count"))?;
-        self.value_minor = self
-            .value_minor
-            .checked_add(o.value_minor)
-            .ok_or_else(|| ov("total value"))?;
-        self.empty_conversions = self
-            .empty_conversions
-            .checked_add(o.empty_conversions)
-            .ok_or_else(|| ov("conversion count"))?;
-        self.empty_nulls = self
-            .empty_nulls
-            .checked_add(o.empty_nulls)
-            .ok_or_else(|| ov("null count"))?;
-        self.empty_value_minor = self
-            .empty_value_minor
-            .checked_add(o.empty_value_minor)
-            .ok_or_else(|| ov("total value"))?;
-        Ok(())
+        add_outcomes(
+            (
+                &mut self.conversions,
+                &mut self.nulls,
+                &mut self.value_minor,
+            ),
+            (o.conversions, o.nulls, o.value_minor),
+        )?;
+        add_outcomes(
+            (
+                &mut self.empty_conversions,
+                &mut self.empty_nulls,
+                &mut self.empty_value_minor,
+            ),
+            (o.empty_conversions, o.empty_nulls, o.empty_value_minor),
+        )
     }
 
     pub(super) fn journeys(&self) -> u64 {
@@ -271,6 +260,12 @@ impl MarkovPartial {
     /// The configuration.
     pub fn config(&self) -> &MarkovConfig {
         &self.config
+    }
+
+    /// The configuration fingerprint (see [`MarkovConfig::fingerprint`]): two
+    /// partials merge only when theirs are equal.
+    pub fn fingerprint(&self) -> String {
+        self.config.fingerprint()
     }
 
     /// Number of journeys observed (paths count their conversions plus nulls).
@@ -794,44 +789,11 @@ impl MarkovPartial {
     }
 }
 
-impl Aggregate for MarkovPartial {
-    type Config = MarkovConfig;
-    type Output = Markov;
-
-    fn new(config: MarkovConfig) -> MarkovPartial {
-        MarkovPartial::new(config)
-    }
-
-    fn fingerprint(&self) -> String {
-        self.config.fingerprint()
-    }
-
-    fn observed(&self) -> u64 {
-        self.journeys()
-    }
-
-    fn size_bytes(&self) -> usize {
-        MarkovPartial::size_bytes(self)
-    }
-
-    fn merge(&mut self, other: &MarkovPartial) -> Result<()> {
-        MarkovPartial::merge(self, other)
-    }
-
-    fn finish(&self) -> Result<Markov> {
-        MarkovPartial::finish(self)
-    }
-}
-
-impl JourneyAggregate for MarkovPartial {
-    fn observe<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
-        MarkovPartial::observe(self, journey)
-    }
-
-    fn observe_set(&mut self, set: &JourneySet) -> Result<()> {
-        MarkovPartial::observe_set(self, set)
-    }
-}
+crate::aggregate::journey_aggregate!(
+    MarkovPartial: MarkovConfig => Markov,
+    new(config) = MarkovPartial::new(config),
+    finish(p) = MarkovPartial::finish(p),
+);
 
 #[cfg(test)]
 mod dense_tests {

@@ -10,14 +10,13 @@ use super::FORMAT_VERSION;
 use super::config::{ShapleyConfig, ShapleyVariant};
 use super::model::Shapley;
 use super::wire::Wire;
-use crate::aggregate::{Aggregate, JourneyAggregate};
 use crate::dataset::{JourneySet, JourneyView};
 use crate::error::{Error, Result};
 use crate::hash::WordBuild;
 use crate::journey::Journey;
 use crate::paths::{
-    JourneyScratch, LocalNames, check_currency, map_column_names, read_journey, validate_path,
-    walk_columns,
+    JourneyScratch, LocalNames, add_outcomes, check_currency, map_column_names, read_journey,
+    validate_path, walk_columns,
 };
 
 /// Integer counts of one coalition.
@@ -30,20 +29,14 @@ pub(super) struct Cell {
 
 impl Cell {
     pub(super) fn merge(&mut self, o: &Cell) -> Result<()> {
-        let ov = |what| Error::Overflow { what };
-        self.conversions = self
-            .conversions
-            .checked_add(o.conversions)
-            .ok_or_else(|| ov("conversion count"))?;
-        self.nulls = self
-            .nulls
-            .checked_add(o.nulls)
-            .ok_or_else(|| ov("null count"))?;
-        self.value_minor = self
-            .value_minor
-            .checked_add(o.value_minor)
-            .ok_or_else(|| ov("total value"))?;
-        Ok(())
+        add_outcomes(
+            (
+                &mut self.conversions,
+                &mut self.nulls,
+                &mut self.value_minor,
+            ),
+            (o.conversions, o.nulls, o.value_minor),
+        )
     }
 }
 
@@ -111,6 +104,12 @@ impl ShapleyPartial {
     /// The configuration.
     pub fn config(&self) -> &ShapleyConfig {
         &self.config
+    }
+
+    /// The configuration fingerprint (see [`ShapleyConfig::fingerprint`]): two
+    /// partials merge only when theirs are equal.
+    pub fn fingerprint(&self) -> String {
+        self.config.fingerprint()
     }
 
     /// Journeys observed (paths count their conversions plus nulls).
@@ -495,44 +494,11 @@ fn outcome_cell(converted: bool, value_minor: i64) -> Cell {
     }
 }
 
-impl Aggregate for ShapleyPartial {
-    type Config = ShapleyConfig;
-    type Output = Shapley;
-
-    fn new(config: ShapleyConfig) -> ShapleyPartial {
-        ShapleyPartial::new(config)
-    }
-
-    fn fingerprint(&self) -> String {
-        self.config.fingerprint()
-    }
-
-    fn observed(&self) -> u64 {
-        self.journeys()
-    }
-
-    fn size_bytes(&self) -> usize {
-        ShapleyPartial::size_bytes(self)
-    }
-
-    fn merge(&mut self, other: &ShapleyPartial) -> Result<()> {
-        ShapleyPartial::merge(self, other)
-    }
-
-    fn finish(&self) -> Result<Shapley> {
-        ShapleyPartial::finish(self)
-    }
-}
-
-impl JourneyAggregate for ShapleyPartial {
-    fn observe<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
-        ShapleyPartial::observe(self, journey)
-    }
-
-    fn observe_set(&mut self, set: &JourneySet) -> Result<()> {
-        ShapleyPartial::observe_set(self, set)
-    }
-}
+crate::aggregate::journey_aggregate!(
+    ShapleyPartial: ShapleyConfig => Shapley,
+    new(config) = ShapleyPartial::new(config),
+    finish(p) = ShapleyPartial::finish(p),
+);
 
 #[cfg(test)]
 mod tests {
