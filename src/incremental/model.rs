@@ -10,6 +10,14 @@ use crate::dataset::{ChannelId, JourneySet, JourneyView};
 use crate::error::Result;
 use crate::model::{AttributionModel, Binding, ChannelList, Weights};
 
+/// Most passes of the iterative proportional fitting of
+/// [`CreditRule::Calibrated`].
+const CALIBRATION_ITERATIONS: usize = 1000;
+
+/// [`CreditRule::Calibrated`] stops when every channel's credit is within
+/// this relative distance of its target.
+const CALIBRATION_TOLERANCE: f64 = 1e-10;
+
 /// Journeys with at most this many distinct channels get exact Shapley
 /// credit (`2^k` model evaluations); longer ones fall back to
 /// [`CreditRule::Removal`].
@@ -220,6 +228,9 @@ pub struct Incremental {
     pub(super) channels: ChannelList,
     pub(super) coefs: Coefs,
     pub(super) effects: Vec<ChannelEffect>,
+    /// [`CreditRule::Calibrated`]: one multiplier per channel (by index),
+    /// empty otherwise (and while the multipliers are being computed).
+    pub(super) calibration: Vec<f64>,
     /// `Σ_j p_j(∅)` and `Σ_j p_j(C_j)` over every fitted journey.
     pub(super) baseline_conversions: f64,
     pub(super) expected_conversions: f64,
@@ -421,7 +432,11 @@ impl Incremental {
         let cfg = &self.config;
         let shapley = matches!(
             self.config.credit,
-            CreditRule::Shapley | CreditRule::BaselineByEffect
+            CreditRule::Shapley | CreditRule::BaselineByEffect | CreditRule::Calibrated
+        );
+        let by_effect = matches!(
+            self.config.credit,
+            CreditRule::BaselineByEffect | CreditRule::Calibrated
         );
         if shapley && k <= SHAPLEY_EXACT_LIMIT {
             let n = 1_usize << k;
@@ -454,8 +469,9 @@ impl Incremental {
                 }
             }
             let clamped = out.iter().any(|&x| x < 0.0);
-            if self.config.credit == CreditRule::BaselineByEffect {
+            if by_effect {
                 self.baseline_by_effect(shape, v[n - 1], out);
+                self.calibrate_weights(shape, out);
             }
             Decided {
                 removal_fallback: false,
@@ -465,8 +481,9 @@ impl Incremental {
             let full = sigmoid(self.coefs.eta(cfg, shape, |_| true));
             out.extend((0..k).map(|i| full - sigmoid(self.coefs.eta(cfg, shape, |x| x != i))));
             let clamped = out.iter().any(|&x| x < 0.0);
-            if self.config.credit == CreditRule::BaselineByEffect {
+            if by_effect {
                 self.baseline_by_effect(shape, full, out);
+                self.calibrate_weights(shape, out);
             }
             Decided {
                 removal_fallback: shapley,
@@ -500,6 +517,113 @@ impl Incremental {
         for (i, o) in out.iter_mut().enumerate() {
             *o = o.max(0.0) / full + rest * effect(i) / total;
         }
+    }
+
+    /// [`CreditRule::Calibrated`]: multiplies the weights `out` by the
+    /// channels' multipliers (a channel the fit never saw keeps its weight).
+    fn calibrate_weights(&self, shape: &Shape, out: &mut [f64]) {
+        if self.calibration.is_empty() {
+            return;
+        }
+        for (it, o) in shape.items.iter().zip(out.iter_mut()) {
+            if let Some(&m) = self.calibration.get(it.ch as usize) {
+                *o *= m;
+            }
+        }
+    }
+
+    /// [`CreditRule::Calibrated`]: the per-channel multipliers `m_c` that
+    /// make the credit of the fitted converting journeys add up, channel
+    /// by channel, to the effect shares (iterative proportional fitting,
+    /// see [`CreditRule::Calibrated`]). Patterns in sorted order, a fixed
+    /// rule to stop: the same bits for the same partial.
+    pub(super) fn calibration_of(&self, c: &Sorted<'_>) -> Vec<f64> {
+        let k = self.channels.names().len();
+        let target_share: Vec<f64> = self
+            .effects
+            .iter()
+            .map(|e| e.conversions.max(0.0))
+            .collect();
+        let total_effect: f64 = target_share.iter().sum();
+        if !(total_effect > 0.0 && total_effect.is_finite()) || target_share.len() != k {
+            return Vec::new();
+        }
+        // the converting patterns with touches: conversions, and per
+        // distinct channel its index, base weight and touches
+        let (mut ys, mut ends) = (Vec::new(), Vec::new());
+        let (mut chs, mut base, mut touches) = (Vec::new(), Vec::new(), Vec::new());
+        let mut scratch = Scratch::default();
+        for i in 0..c.keys.len() {
+            let y = c.cell(i).conversions;
+            if y == 0 {
+                continue;
+            }
+            key_shape(c.keys.key(i), &mut scratch.shape);
+            if scratch.shape.items.is_empty() {
+                continue;
+            }
+            self.raw_effects(&mut scratch);
+            #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
+            ys.push(y as f64);
+            for (it, &w) in scratch.shape.items.iter().zip(&scratch.raw) {
+                chs.push(it.ch as usize);
+                base.push(if w > 0.0 { w } else { 0.0 });
+                touches.push(f64::from(it.touches.max(1)));
+            }
+            ends.push(chs.len());
+        }
+        let converted: f64 = ys.iter().sum();
+        // channels without a positive effect get multiplier 0: credit only
+        // on journeys where no channel with an effect has weight (the
+        // engine's equal split), which the others' targets leave out
+        let mut m: Vec<f64> = target_share
+            .iter()
+            .map(|&e| if e > 0.0 { 1.0 } else { 0.0 })
+            .collect();
+        let mut col = vec![0.0_f64; k];
+        for _ in 0..CALIBRATION_ITERATIONS {
+            col.iter_mut().for_each(|x| *x = 0.0);
+            let mut start = 0;
+            for (&y, &end) in ys.iter().zip(&ends) {
+                let r = start..end;
+                start = end;
+                let s: f64 = r.clone().map(|t| m[chs[t]] * base[t]).sum();
+                if s > 0.0 {
+                    for t in r {
+                        col[chs[t]] += y * m[chs[t]] * base[t] / s;
+                    }
+                } else {
+                    // the engine's equal split over touches
+                    let n: f64 = r.clone().map(|t| touches[t]).sum();
+                    for t in r {
+                        col[chs[t]] += y * touches[t] / n;
+                    }
+                }
+            }
+            let fixed: f64 = (0..k)
+                .filter(|&c| target_share[c] <= 0.0)
+                .map(|c| col[c])
+                .sum();
+            let available = converted - fixed;
+            let mut worst = 0.0_f64;
+            for c in 0..k {
+                let target = available * target_share[c] / total_effect;
+                if target > 0.0 && col[c] > 0.0 {
+                    let ratio = target / col[c];
+                    worst = worst.max((ratio - 1.0).abs());
+                    m[c] *= ratio;
+                }
+            }
+            // scale-free: keep the largest multiplier at 1
+            let top = m.iter().fold(0.0_f64, |a, &b| a.max(b));
+            if top > 0.0 && top.is_finite() {
+                m.iter_mut().for_each(|x| *x /= top);
+            }
+            if worst < CALIBRATION_TOLERANCE {
+                break;
+            }
+        }
+        m
     }
 
     /// The weights of the journey whose shape is in `scratch`: each

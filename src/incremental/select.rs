@@ -677,7 +677,7 @@ fn screen_order(
         .clone()
         .last_touch(last)
         .pairs(pairs)
-        .credit(CreditRule::BaselineByEffect);
+        .credit(CreditRule::Calibrated);
     Ok(Ok((cand, fit)))
 }
 
