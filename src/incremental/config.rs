@@ -93,14 +93,14 @@ pub enum CreditRule {
     ///
     /// (`r = v(∅) / v(C)` when no `φ_c` is negative; when every channel of
     /// the journey has `Δ⁺ = 0`, the baseline goes with the lift, as in
-    /// [`CreditRule::Shapley`]). Chosen by
-    /// [`select`](crate::incremental::select) for configurations with
-    /// order features: with last-touch contrasts the lift of a journey
-    /// closed by a weak closer is small and its Shapley split noisy, and
-    /// [`CreditRule::Shapley`], which spreads the baseline like the lift,
-    /// moves credit far from the causal shares (17.8 points on the
-    /// simulator's `order_matters` preset, 9.8 with this rule, 8.6 without
-    /// order features). Worked example in the
+    /// [`CreditRule::Shapley`]). With last-touch contrasts the lift of a
+    /// journey closed by a weak closer is small and its Shapley split
+    /// noisy, and [`CreditRule::Shapley`], which spreads the baseline like
+    /// the lift, moves credit far from the causal shares (17.8 points on
+    /// the simulator's `order_matters` preset, 9.8 with this rule, 8.6
+    /// without order features); [`CreditRule::Calibrated`], which
+    /// [`select`](crate::incremental::select) uses for configurations with
+    /// order features, starts from these weights. Worked example in the
     /// [module docs](crate::incremental#worked-example). Journeys with more
     /// than [`SHAPLEY_EXACT_LIMIT`](crate::incremental::SHAPLEY_EXACT_LIMIT)
     /// distinct channels use single-removal effects in place of `φ`.
@@ -146,7 +146,40 @@ pub enum CreditRule {
     /// journeys that lose their two latest channels in a coalition
     /// approximately, and the realized totals land near, not on, the
     /// targets (0.4 points on `order_matters`). Worked example in the
-    /// [module docs](crate::incremental#worked-example).
+    /// [module docs](crate::incremental#worked-example):
+    ///
+    /// ```
+    /// use touchpoint::incremental::{CreditRule, Exposure, Incremental, IncrementalConfig};
+    /// use touchpoint::{Crediter, JourneySet, SimpleJourney, SimpleTouch, attribute};
+    ///
+    /// // no touch 10 of 100 convert, `a` 100 of 200, `b` 25 of 100, `a, b` 75 of 100
+    /// let t = "2024-01-01T00:00:00Z".parse()?;
+    /// let mut js = Vec::new();
+    /// for (tag, chans, n, conv) in [("n", vec![], 100, 10), ("a", vec!["a"], 200, 100),
+    ///                               ("b", vec!["b"], 100, 25), ("ab", vec!["a", "b"], 100, 75)] {
+    ///     for i in 0..n {
+    ///         let mut j = SimpleJourney::new(format!("{tag}{i}"));
+    ///         for c in &chans { j = j.touch(SimpleTouch::new(*c, t)); }
+    ///         if i < conv { j = j.converted(13.0); }
+    ///         js.push(j);
+    ///     }
+    /// }
+    /// let set = JourneySet::from_journeys(&js)?;
+    /// let config = IncrementalConfig::new()
+    ///     .l2(1e-9)?
+    ///     .exposure(Exposure::Presence)
+    ///     .credit(CreditRule::Calibrated);
+    /// let model = Incremental::fit(&set, &config)?;
+    /// // Δa = 130, Δb = 40: a gets 200 · 13/17 conversions in all
+    /// let report = attribute(&model, &set)?;
+    /// let a = report.channels().get("a").unwrap().conversions();
+    /// assert!((a - 200.0 * 13.0 / 17.0).abs() < 1e-6);
+    /// // so each `a, b` journey goes 12/17 : 5/17
+    /// let mut c = Crediter::new();
+    /// c.credit(&model, &set.get(400).unwrap())?; // journey "ab0"
+    /// assert_eq!(c.values(), &[918, 382]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     Calibrated,
 }
 

@@ -415,7 +415,8 @@ impl Incremental {
     }
 
     /// Per distinct channel raw effects (Shapley or removal; under
-    /// [`CreditRule::BaselineByEffect`] the final weights), and how they
+    /// [`CreditRule::BaselineByEffect`] and [`CreditRule::Calibrated`] the
+    /// final weights), and how they
     /// were decided.
     pub(super) fn raw_effects(&self, scratch: &mut Scratch) -> Decided {
         let Scratch {
