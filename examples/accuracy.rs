@@ -111,6 +111,9 @@ fn calibrated_everywhere_model(set: &JourneySet, list: &mut NamedModels) {
                 "  incremental, calibrated everywhere: chose {}",
                 selection.label()
             );
+            for w in &m.diagnostics().warnings {
+                eprintln!("    warning: {w}");
+            }
             list.push(("incremental calibrated".to_owned(), Box::new(m)));
         }
         Err(e) => eprintln!("  incremental, calibrated everywhere: not fitted: {e}"),

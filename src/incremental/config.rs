@@ -126,7 +126,14 @@ pub enum CreditRule {
     /// fitted patterns in sorted order (`m_c ← m_c · target_c / credit_c`,
     /// rescaled so that the largest is 1, until every channel is within
     /// `10⁻¹⁰` of its target, relatively, or after 1,000 passes): the same
-    /// bits for the same journeys, however split or ordered.
+    /// bits for the same journeys, however split or ordered. The targets
+    /// cannot always be reached (a channel whose journeys convert alone
+    /// more often than its effect share allows keeps those conversions):
+    /// then the fit says how far the totals stay, in
+    /// [`FitWarning::CalibrationOff`](crate::incremental::FitWarning::CalibrationOff)
+    /// (above [`CALIBRATION_WARN_PP`](crate::incremental::CALIBRATION_WARN_PP)).
+    /// The multipliers are in
+    /// [`Incremental::calibration`](crate::incremental::Incremental::calibration).
     ///
     /// Why: every per-journey rule reads the journey's *probability*, and
     /// no such split can hand out the baseline and the interactions the way

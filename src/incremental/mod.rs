@@ -317,7 +317,7 @@ mod views;
 
 pub use self::config::{CreditRule, Exposure, IncrementalConfig, Pairs};
 pub use self::model::{
-    ChannelEffect, CreditDiagnostics, FitDiagnostics, FitWarning, Incremental,
+    CALIBRATION_WARN_PP, ChannelEffect, CreditDiagnostics, FitDiagnostics, FitWarning, Incremental,
     JOURNEYS_PER_FEATURE, PENALTY_SHARE_LIMIT, RARE_CHANNEL_JOURNEYS, RARE_CHANNEL_OUTCOMES,
     SHAPLEY_EXACT_LIMIT,
 };

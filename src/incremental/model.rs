@@ -18,6 +18,11 @@ const CALIBRATION_ITERATIONS: usize = 1000;
 /// this relative distance of its target.
 const CALIBRATION_TOLERANCE: f64 = 1e-10;
 
+/// [`FitWarning::CalibrationOff`] is raised when the calibrated channel
+/// totals end more than this many percentage points (summed over the
+/// channels with an effect) from the effect shares.
+pub const CALIBRATION_WARN_PP: f64 = 0.1;
+
 /// Journeys with at most this many distinct channels get exact Shapley
 /// credit (`2^k` model evaluations); longer ones fall back to
 /// [`CreditRule::Removal`].
@@ -142,6 +147,21 @@ pub enum FitWarning {
         /// Converting journeys among them.
         conversions: u64,
     },
+    /// [`CreditRule::Calibrated`] could not bring the channel totals of the
+    /// credit to the effect shares: some channel converts alone more (or,
+    /// with the others, less) than its effect share allows, and each
+    /// journey's value stays with its own channels. The credit is still
+    /// exact and reconciles; its totals are this far from the effect
+    /// shares.
+    CalibrationOff {
+        /// `Σ_c |credit share − effect share|` over the channels with an
+        /// effect, in percentage points, over the fitted converting
+        /// journeys (those credited only to channels without an effect
+        /// left out).
+        gap_pp: f64,
+        /// Passes of the iterative proportional fitting performed.
+        passes: usize,
+    },
 }
 
 impl std::fmt::Display for FitWarning {
@@ -180,6 +200,12 @@ impl std::fmt::Display for FitWarning {
                 f,
                 "channel {channel:?} is on {journeys} journeys ({conversions} converting): \
                  too few to estimate its effect"
+            ),
+            FitWarning::CalibrationOff { gap_pp, passes } => write!(
+                f,
+                "calibrated credit: the channel totals stay {gap_pp:.2} points from the effect \
+                 shares after {passes} passes (channels that convert alone more, or with \
+                 others less, than their effect shares allow)"
             ),
         }
     }
@@ -295,6 +321,19 @@ impl Incremental {
                 };
                 (e.name.clone(), s)
             })
+            .collect()
+    }
+
+    /// [`CreditRule::Calibrated`]'s multiplier of each channel, sorted by
+    /// name (empty under the other rules, or when no channel has a positive
+    /// effect). Only ratios matter: the largest is 1; a channel without a
+    /// positive effect has 0.
+    pub fn calibration(&self) -> Vec<(String, f64)> {
+        self.channels
+            .names()
+            .iter()
+            .zip(&self.calibration)
+            .map(|(n, &m)| (n.clone(), m))
             .collect()
     }
 
@@ -538,16 +577,15 @@ impl Incremental {
     /// by channel, to the effect shares (iterative proportional fitting,
     /// see [`CreditRule::Calibrated`]). Patterns in sorted order, a fixed
     /// rule to stop: the same bits for the same partial.
-    pub(super) fn calibration_of(&self, c: &Sorted<'_>) -> Vec<f64> {
+    ///
+    /// Returns the multipliers (empty when no channel has a positive
+    /// effect) and, when the channel totals end more than
+    /// [`CALIBRATION_WARN_PP`] from their targets, the
+    /// [`FitWarning::CalibrationOff`] that says so.
+    pub(super) fn calibration_of(&self, c: &Sorted<'_>) -> (Vec<f64>, Option<FitWarning>) {
         let k = self.channels.names().len();
-        let target_share: Vec<f64> = self
-            .effects
-            .iter()
-            .map(|e| e.conversions.max(0.0))
-            .collect();
-        let total_effect: f64 = target_share.iter().sum();
-        if !(total_effect > 0.0 && total_effect.is_finite()) || target_share.len() != k {
-            return Vec::new();
+        if self.effects.len() != k {
+            return (Vec::new(), None);
         }
         // the converting patterns with touches: conversions, and per
         // distinct channel its index, base weight and touches
@@ -574,6 +612,22 @@ impl Incremental {
             ends.push(chs.len());
         }
         let converted: f64 = ys.iter().sum();
+        // targets: shares of the positive effects of the channels on some
+        // converting journey (the others cannot be credited)
+        let mut on_converting = vec![false; k];
+        for &ch in &chs {
+            on_converting[ch] = true;
+        }
+        let target_share: Vec<f64> = self
+            .effects
+            .iter()
+            .zip(&on_converting)
+            .map(|(e, &on)| if on { e.conversions.max(0.0) } else { 0.0 })
+            .collect();
+        let total_effect: f64 = target_share.iter().sum();
+        if !(total_effect > 0.0 && total_effect.is_finite()) {
+            return (Vec::new(), None);
+        }
         // channels without a positive effect get multiplier 0: credit only
         // on journeys where no channel with an effect has weight (the
         // engine's equal split), which the others' targets leave out
@@ -582,7 +636,9 @@ impl Incremental {
             .map(|&e| if e > 0.0 { 1.0 } else { 0.0 })
             .collect();
         let mut col = vec![0.0_f64; k];
-        for _ in 0..CALIBRATION_ITERATIONS {
+        let (mut gap, mut passes) = (0.0_f64, 0);
+        while passes < CALIBRATION_ITERATIONS {
+            passes += 1;
             col.iter_mut().for_each(|x| *x = 0.0);
             let mut start = 0;
             for (&y, &end) in ys.iter().zip(&ends) {
@@ -607,8 +663,12 @@ impl Incremental {
                 .sum();
             let available = converted - fixed;
             let mut worst = 0.0_f64;
+            gap = 0.0;
             for c in 0..k {
                 let target = available * target_share[c] / total_effect;
+                if target > 0.0 {
+                    gap += (col[c] - target).abs() / available;
+                }
                 if target > 0.0 && col[c] > 0.0 {
                     let ratio = target / col[c];
                     worst = worst.max((ratio - 1.0).abs());
@@ -624,7 +684,10 @@ impl Incremental {
                 break;
             }
         }
-        m
+        let gap_pp = 100.0 * gap;
+        let warning =
+            (gap_pp > CALIBRATION_WARN_PP).then_some(FitWarning::CalibrationOff { gap_pp, passes });
+        (m, warning)
     }
 
     /// The weights of the journey whose shape is in `scratch`: each

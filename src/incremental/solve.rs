@@ -531,7 +531,9 @@ fn fit_with(c: &Sorted<'_>, prev: Option<&Incremental>, lean: bool) -> Result<In
         },
     };
     if !lean && config.credit == CreditRule::Calibrated {
-        model.calibration = model.calibration_of(c);
+        let (m, warning) = model.calibration_of(c);
+        model.calibration = m;
+        model.diagnostics.warnings.extend(warning);
     }
     // the configuration, the coefficients' and the multipliers' bits
     // identify the fitted model

@@ -211,6 +211,23 @@ fn calibrated_worked_example() {
         lines + r.channels().unassigned().value_minor(),
         r.value_minor()
     );
+    // the multipliers: `m_a b_a : m_b b_b = 12 : 5`, with the base weights
+    // `b_a = 0.6 + (2/15)(13/17)`, `b_b = 0.2/0.75 + (2/15)(4/17)`; the
+    // larger multiplier is 1
+    let (ba, bb) = (
+        0.6 + (2.0 / 15.0) * (13.0 / 17.0),
+        0.2 / 0.75 + (2.0 / 15.0) * (4.0 / 17.0),
+    );
+    let cal = m.calibration();
+    assert_eq!(cal[0].0, "a");
+    assert!((cal[0].1 - 1.0).abs() < 1e-9, "{cal:?}");
+    assert!((cal[1].1 - (5.0 / 12.0) * ba / bb).abs() < 1e-6, "{cal:?}");
+    assert!(
+        !m.diagnostics()
+            .warnings
+            .iter()
+            .any(|w| matches!(w, FitWarning::CalibrationOff { .. }))
+    );
     // the multipliers are part of the fitted model: the fingerprint differs
     // from the uncalibrated rule's
     let plain =
@@ -247,6 +264,37 @@ fn calibrated_without_effect_gets_only_its_lone_journeys() {
     let bad = r.channels().get("bad").unwrap().conversions();
     assert!((good - 260.0).abs() < 1e-9, "{good}");
     assert!((bad - 10.0).abs() < 1e-9, "{bad}");
+}
+
+/// `CreditRule::Calibrated` when the effect shares cannot be reached: `c`
+/// converts 50 of 400 alone (0.125 against 0.1 with no touch), `a` 50 of
+/// 100, and they never meet. `Δc = 400 · 0.025 = 10`, `Δa = 100 · 0.4 =
+/// 40`, so the targets are 20 and 80 of the 100 conversions, but each
+/// journey's value stays with its only channel: 50 and 50, `|0.5 − 0.2| +
+/// |0.5 − 0.8| = 60` points off, which the fit reports in a warning after
+/// its 1,000 passes.
+#[test]
+fn calibrated_reports_unreachable_targets() {
+    let mut js = cell("none", &[], 100, 10, 10.0);
+    js.extend(cell("c", &["c"], 400, 50, 10.0));
+    js.extend(cell("a", &["a"], 100, 50, 10.0));
+    let set = JourneySet::from_journeys(&js).unwrap();
+    let m = Incremental::fit(&set, &tiny_config().credit(CreditRule::Calibrated)).unwrap();
+    let off: Vec<(f64, usize)> = m
+        .diagnostics()
+        .warnings
+        .iter()
+        .filter_map(|w| match w {
+            FitWarning::CalibrationOff { gap_pp, passes } => Some((*gap_pp, *passes)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(off.len(), 1, "{:?}", m.diagnostics().warnings);
+    assert!((off[0].0 - 60.0).abs() < 1e-4, "{off:?}");
+    assert_eq!(off[0].1, 1000);
+    let r = attribute(&m, &set).unwrap();
+    assert!((r.channels().get("a").unwrap().conversions() - 50.0).abs() < 1e-9);
+    assert!((r.channels().get("c").unwrap().conversions() - 50.0).abs() < 1e-9);
 }
 
 /// `CreditRule::Calibrated` is a function of the journeys, not of their
