@@ -560,7 +560,10 @@ impl Incremental {
     }
 
     /// [`CreditRule::Calibrated`]: multiplies the weights `out` by the
-    /// channels' multipliers (a channel the fit never saw keeps its weight).
+    /// channels' multipliers (a channel the fit never saw keeps its
+    /// weight), then divides them by the largest, so that the largest is 1
+    /// (the same proportions; a multiplier near the bottom of the `f64`
+    /// range cannot make a journey's weights sum to 0).
     fn calibrate_weights(&self, shape: &Shape, out: &mut [f64]) {
         if self.calibration.is_empty() {
             return;
@@ -568,6 +571,14 @@ impl Incremental {
         for (it, o) in shape.items.iter().zip(out.iter_mut()) {
             if let Some(&m) = self.calibration.get(it.ch as usize) {
                 *o *= m;
+            }
+        }
+        let top = out
+            .iter()
+            .fold(0.0_f64, |a, &x| if x.is_finite() && x > a { x } else { a });
+        if top > 0.0 {
+            for o in out.iter_mut() {
+                *o /= top;
             }
         }
     }
@@ -644,10 +655,15 @@ impl Incremental {
             for (&y, &end) in ys.iter().zip(&ends) {
                 let r = start..end;
                 start = end;
-                let s: f64 = r.clone().map(|t| m[chs[t]] * base[t]).sum();
-                if s > 0.0 {
+                // as the engine sees them: scaled so that the largest is 1
+                let top = r
+                    .clone()
+                    .map(|t| m[chs[t]] * base[t])
+                    .fold(0.0_f64, f64::max);
+                if top > 0.0 {
+                    let s: f64 = r.clone().map(|t| m[chs[t]] * base[t] / top).sum();
                     for t in r {
-                        col[chs[t]] += y * m[chs[t]] * base[t] / s;
+                        col[chs[t]] += y * (m[chs[t]] * base[t] / top) / s;
                     }
                 } else {
                     // the engine's equal split over touches
