@@ -27,7 +27,11 @@
 //! how many journeys would give ±2 and ±1 points on that channel
 //! ([`Interval::journeys_for_half_width`](touchpoint::bootstrap::Interval::journeys_for_half_width)).
 //! `--only-incremental` skips the other models (the incremental rows and
-//! the noise floor only).
+//! the noise floor only). `--calibrated-everywhere` adds the row
+//! "Incremental: credit per journey, calibrated everywhere": the credit of
+//! the same selection with every candidate crediting by
+//! [`CreditRule::Calibrated`](touchpoint::incremental::CreditRule::Calibrated)
+//! (the default selection uses it for the order candidate only).
 //!
 //! The incremental rows: "Incremental: credit per journey" is the credit
 //! (view a) of the automatically configured model ([`incremental::select`]);
@@ -44,7 +48,7 @@
 
 use std::time::Instant;
 
-use touchpoint::incremental::{self, Exposure, IncrementalConfig, Pairs, SelectConfig};
+use touchpoint::incremental::{self, CreditRule, Exposure, IncrementalConfig, Pairs, SelectConfig};
 use touchpoint::markov::{self, MarkovConfig};
 use touchpoint::shapley::{self, Sampling, ShapleyConfig, ShapleyVariant};
 use touchpoint::sim::{GroundTruth, Preset, Simulator};
@@ -68,6 +72,7 @@ fn models_for(
     set: &JourneySet,
     preset: Preset,
     only_incremental: bool,
+    calibrated_everywhere: bool,
 ) -> (NamedModels, NamedCredits) {
     let mut list = NamedModels::new();
     let mut credits = NamedCredits::new();
@@ -76,7 +81,43 @@ fn models_for(
         fitted_models(set, &mut list, &mut credits);
     }
     incremental_models(set, preset, &mut list, &mut credits);
+    if calibrated_everywhere {
+        calibrated_everywhere_model(set, &mut list);
+    }
     (list, credits)
+}
+
+/// The default selection's candidates, each crediting with
+/// [`CreditRule::Calibrated`] (the order candidate does anyway): the same
+/// scores and choice as the default, another credit rule.
+fn calibrated_everywhere_model(set: &JourneySet, list: &mut NamedModels) {
+    let levels = IncrementalConfig::new()
+        .exposure(Exposure::Levels)
+        .count_cap(4)
+        .expect("valid cap");
+    let config = SelectConfig::new()
+        .candidates(vec![
+            (
+                "log1p".to_owned(),
+                IncrementalConfig::new().credit(CreditRule::Calibrated),
+            ),
+            ("levels4".to_owned(), levels.credit(CreditRule::Calibrated)),
+        ])
+        .expect("two candidates")
+        .order_stage(true);
+    match incremental::select(set, config) {
+        Ok((m, selection)) => {
+            eprintln!(
+                "  incremental, calibrated everywhere: chose {}",
+                selection.label()
+            );
+            for w in &m.diagnostics().warnings {
+                eprintln!("    warning: {w}");
+            }
+            list.push(("incremental calibrated".to_owned(), Box::new(m)));
+        }
+        Err(e) => eprintln!("  incremental, calibrated everywhere: not fitted: {e}"),
+    }
 }
 
 /// The preset's own model form (the noise floor's configuration).
@@ -270,6 +311,8 @@ struct Opts {
     /// Bootstrap replicates for the interval table (0: no table).
     intervals: u32,
     only_incremental: bool,
+    /// Add the credit of the selection with calibrated credit everywhere.
+    calibrated_everywhere: bool,
 }
 
 fn parse_args() -> Result<Opts, String> {
@@ -280,6 +323,7 @@ fn parse_args() -> Result<Opts, String> {
         detail: false,
         intervals: 0,
         only_incremental: false,
+        calibrated_everywhere: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -309,6 +353,7 @@ fn parse_args() -> Result<Opts, String> {
             }
             "--detail" => o.detail = true,
             "--only-incremental" => o.only_incremental = true,
+            "--calibrated-everywhere" => o.calibrated_everywhere = true,
             "--intervals" => {
                 let v = args.next().ok_or("--intervals needs a replicate count")?;
                 o.intervals = v
@@ -317,7 +362,7 @@ fn parse_args() -> Result<Opts, String> {
             }
             "-h" | "--help" => {
                 println!(
-                    "usage: accuracy [--journeys N] [--preset NAME]... [--seed S] [--detail] [--intervals REPLICATES] [--only-incremental]"
+                    "usage: accuracy [--journeys N] [--preset NAME]... [--seed S] [--detail] [--intervals REPLICATES] [--only-incremental] [--calibrated-everywhere]"
                 );
                 std::process::exit(0);
             }
@@ -434,6 +479,11 @@ fn meta(key: &str) -> Meta {
             family: Family::Incremental,
             reconciles: true,
         },
+        "incremental calibrated" => Meta {
+            label: "Incremental: credit per journey, calibrated everywhere".to_owned(),
+            family: Family::Incremental,
+            reconciles: true,
+        },
         "incremental credit with baseline" => Meta {
             label: "Incremental: credit with baseline".to_owned(),
             family: Family::Incremental,
@@ -496,7 +546,9 @@ fn legend(families: &[Family]) -> String {
             "- Incremental: a conversion model estimating what each channel adds on top of the \
               conversions that would have happened anyway. \"Credit per journey\": each \
               converting journey's whole value shared among its channels (reconciles with \
-              revenue, including the conversions that would have happened anyway). \"Credit \
+              revenue, including the conversions that would have happened anyway); with \
+              order features its channel totals are calibrated to the expected incremental \
+              conversions (\"calibrated everywhere\": for every configuration). \"Credit \
               with baseline\": the same journey by journey, with those conversions in a \
               separate baseline line (left out here). \"Expected incremental conversions\": \
               the conversions each channel adds, what removing it would cost; the quantity \
@@ -1023,7 +1075,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .iter()
                 .any(|j| j.milestones().iter().any(Option::is_some)),
         });
-        let (list, global) = models_for(&set, p, o.only_incremental);
+        let (list, global) = models_for(&set, p, o.only_incremental, o.calibrated_everywhere);
         let mut row = vec![None; names.len()];
         let mut detail = Vec::new();
         let mut record = |name: &str, err: f64, shares: Vec<f64>| {

@@ -100,12 +100,22 @@
 //! equally over its touches (the linear rule). Both cases are counted by
 //! [`Incremental::credit_diagnostics`].
 //!
-//! [`CreditRule::BaselineByEffect`] (what [`select`] uses with order
-//! features) reads `v(C)` as the lift `v(C) − v(∅)` plus the baseline
-//! `v(∅)`: channel `c` gets `max(0, φ_c) / v(C)` of the journey for the
-//! lift, and the baseline part `r = max(0, 1 − Σ max(0, φ) / v(C))` (that is
-//! `v(∅) / v(C)` when no `φ` is negative) in proportion to the channels'
-//! expected incremental conversions over all journeys, `Δ_c⁺` below.
+//! [`CreditRule::BaselineByEffect`] reads `v(C)` as the lift `v(C) − v(∅)`
+//! plus the baseline `v(∅)`: channel `c` gets `max(0, φ_c) / v(C)` of the
+//! journey for the lift, and the baseline part `r = max(0, 1 − Σ max(0, φ)
+//! / v(C))` (that is `v(∅) / v(C)` when no `φ` is negative) in proportion
+//! to the channels' expected incremental conversions over all journeys,
+//! `Δ_c⁺` below.
+//!
+//! [`CreditRule::Calibrated`] (what [`select`] uses with order features)
+//! multiplies those weights by one factor `m_c` per channel, fitted with
+//! the model so that the credit of the fitted converting journeys adds up,
+//! channel by channel, to the shares of `Δ_c⁺`: every journey's value is
+//! still split among its own channels, and the channel totals are the
+//! causal shares. No per-journey rule gets there alone: an effect that
+//! needs two channels (one that works only after another) is lost by
+//! removing either, so the causal quantity counts it for both, while the
+//! Shapley values of a journey split it in half.
 //!
 //! # Expected incremental conversions
 //!
@@ -151,6 +161,14 @@
 //!   `0.1 / 0.75 = 0.1333` goes `130 : 40`, so `a` gets `0.6 + 0.1020 =
 //!   0.7020` of 13.00 = 9.13 and `b` 3.87 (plain Shapley: still 9.00 and
 //!   4.00). Test `baseline_by_effect_worked_example`.
+//! - [`CreditRule::Calibrated`], the same journeys: the 200 converting
+//!   journeys with touches are to be credited `130 : 40`, so `a` gets
+//!   `200 · 13/17 = 152.94` conversions and `b` 47.06. The `a`-only
+//!   journeys give `a` 100 and the `b`-only ones give `b` 25 whatever the
+//!   multipliers, so the 75 `a, b` conversions give `a` `152.94 − 100 =
+//!   52.94`, `12/17` of each: the `a, b` journey worth 13.00 goes 9.18 to
+//!   `a` and 3.82 to `b` (`m_a / m_b = (12/5) / (0.7020/0.2980) = 1.019`).
+//!   Test `calibrated_worked_example`.
 //!
 //! ```
 //! use touchpoint::{Crediter, JourneySet, SimpleJourney, SimpleTouch};
@@ -299,7 +317,7 @@ mod views;
 
 pub use self::config::{CreditRule, Exposure, IncrementalConfig, Pairs};
 pub use self::model::{
-    ChannelEffect, CreditDiagnostics, FitDiagnostics, FitWarning, Incremental,
+    CALIBRATION_WARN_PP, ChannelEffect, CreditDiagnostics, FitDiagnostics, FitWarning, Incremental,
     JOURNEYS_PER_FEATURE, PENALTY_SHARE_LIMIT, RARE_CHANNEL_JOURNEYS, RARE_CHANNEL_OUTCOMES,
     SHAPLEY_EXACT_LIMIT,
 };

@@ -10,6 +10,19 @@ use crate::dataset::{ChannelId, JourneySet, JourneyView};
 use crate::error::Result;
 use crate::model::{AttributionModel, Binding, ChannelList, Weights};
 
+/// Most passes of the iterative proportional fitting of
+/// [`CreditRule::Calibrated`].
+const CALIBRATION_ITERATIONS: usize = 1000;
+
+/// [`CreditRule::Calibrated`] stops when every channel's credit is within
+/// this relative distance of its target.
+const CALIBRATION_TOLERANCE: f64 = 1e-10;
+
+/// [`FitWarning::CalibrationOff`] is raised when the calibrated channel
+/// totals end more than this many percentage points (summed over the
+/// channels with an effect) from the effect shares.
+pub const CALIBRATION_WARN_PP: f64 = 0.1;
+
 /// Journeys with at most this many distinct channels get exact Shapley
 /// credit (`2^k` model evaluations); longer ones fall back to
 /// [`CreditRule::Removal`].
@@ -134,6 +147,21 @@ pub enum FitWarning {
         /// Converting journeys among them.
         conversions: u64,
     },
+    /// [`CreditRule::Calibrated`] could not bring the channel totals of the
+    /// credit to the effect shares: some channel converts alone more (or,
+    /// with the others, less) than its effect share allows, and each
+    /// journey's value stays with its own channels. The credit is still
+    /// exact and reconciles; its totals are this far from the effect
+    /// shares.
+    CalibrationOff {
+        /// `Σ_c |credit share − effect share|` over the channels with an
+        /// effect, in percentage points, over the fitted converting
+        /// journeys (those credited only to channels without an effect
+        /// left out).
+        gap_pp: f64,
+        /// Passes of the iterative proportional fitting performed.
+        passes: usize,
+    },
 }
 
 impl std::fmt::Display for FitWarning {
@@ -172,6 +200,12 @@ impl std::fmt::Display for FitWarning {
                 f,
                 "channel {channel:?} is on {journeys} journeys ({conversions} converting): \
                  too few to estimate its effect"
+            ),
+            FitWarning::CalibrationOff { gap_pp, passes } => write!(
+                f,
+                "calibrated credit: the channel totals stay {gap_pp:.2} points from the effect \
+                 shares after {passes} passes (channels that convert alone more, or with \
+                 others less, than their effect shares allow)"
             ),
         }
     }
@@ -220,6 +254,9 @@ pub struct Incremental {
     pub(super) channels: ChannelList,
     pub(super) coefs: Coefs,
     pub(super) effects: Vec<ChannelEffect>,
+    /// [`CreditRule::Calibrated`]: one multiplier per channel (by index),
+    /// empty otherwise (and while the multipliers are being computed).
+    pub(super) calibration: Vec<f64>,
     /// `Σ_j p_j(∅)` and `Σ_j p_j(C_j)` over every fitted journey.
     pub(super) baseline_conversions: f64,
     pub(super) expected_conversions: f64,
@@ -284,6 +321,19 @@ impl Incremental {
                 };
                 (e.name.clone(), s)
             })
+            .collect()
+    }
+
+    /// [`CreditRule::Calibrated`]'s multiplier of each channel, sorted by
+    /// name (empty under the other rules, or when no channel has a positive
+    /// effect). Only ratios matter: the largest is 1; a channel without a
+    /// positive effect has 0.
+    pub fn calibration(&self) -> Vec<(String, f64)> {
+        self.channels
+            .names()
+            .iter()
+            .zip(&self.calibration)
+            .map(|(n, &m)| (n.clone(), m))
             .collect()
     }
 
@@ -404,7 +454,8 @@ impl Incremental {
     }
 
     /// Per distinct channel raw effects (Shapley or removal; under
-    /// [`CreditRule::BaselineByEffect`] the final weights), and how they
+    /// [`CreditRule::BaselineByEffect`] and [`CreditRule::Calibrated`] the
+    /// final weights), and how they
     /// were decided.
     pub(super) fn raw_effects(&self, scratch: &mut Scratch) -> Decided {
         let Scratch {
@@ -421,7 +472,11 @@ impl Incremental {
         let cfg = &self.config;
         let shapley = matches!(
             self.config.credit,
-            CreditRule::Shapley | CreditRule::BaselineByEffect
+            CreditRule::Shapley | CreditRule::BaselineByEffect | CreditRule::Calibrated
+        );
+        let by_effect = matches!(
+            self.config.credit,
+            CreditRule::BaselineByEffect | CreditRule::Calibrated
         );
         if shapley && k <= SHAPLEY_EXACT_LIMIT {
             let n = 1_usize << k;
@@ -454,8 +509,9 @@ impl Incremental {
                 }
             }
             let clamped = out.iter().any(|&x| x < 0.0);
-            if self.config.credit == CreditRule::BaselineByEffect {
+            if by_effect {
                 self.baseline_by_effect(shape, v[n - 1], out);
+                self.calibrate_weights(shape, out);
             }
             Decided {
                 removal_fallback: false,
@@ -465,8 +521,9 @@ impl Incremental {
             let full = sigmoid(self.coefs.eta(cfg, shape, |_| true));
             out.extend((0..k).map(|i| full - sigmoid(self.coefs.eta(cfg, shape, |x| x != i))));
             let clamped = out.iter().any(|&x| x < 0.0);
-            if self.config.credit == CreditRule::BaselineByEffect {
+            if by_effect {
                 self.baseline_by_effect(shape, full, out);
+                self.calibrate_weights(shape, out);
             }
             Decided {
                 removal_fallback: shapley,
@@ -500,6 +557,153 @@ impl Incremental {
         for (i, o) in out.iter_mut().enumerate() {
             *o = o.max(0.0) / full + rest * effect(i) / total;
         }
+    }
+
+    /// [`CreditRule::Calibrated`]: multiplies the weights `out` by the
+    /// channels' multipliers (a channel the fit never saw keeps its
+    /// weight), then divides them by the largest, so that the largest is 1
+    /// (the same proportions; a multiplier near the bottom of the `f64`
+    /// range cannot make a journey's weights sum to 0).
+    fn calibrate_weights(&self, shape: &Shape, out: &mut [f64]) {
+        if self.calibration.is_empty() {
+            return;
+        }
+        for (it, o) in shape.items.iter().zip(out.iter_mut()) {
+            if let Some(&m) = self.calibration.get(it.ch as usize) {
+                *o *= m;
+            }
+        }
+        let top = out
+            .iter()
+            .fold(0.0_f64, |a, &x| if x.is_finite() && x > a { x } else { a });
+        if top > 0.0 {
+            for o in out.iter_mut() {
+                *o /= top;
+            }
+        }
+    }
+
+    /// [`CreditRule::Calibrated`]: the per-channel multipliers `m_c` that
+    /// make the credit of the fitted converting journeys add up, channel
+    /// by channel, to the effect shares (iterative proportional fitting,
+    /// see [`CreditRule::Calibrated`]). Patterns in sorted order, a fixed
+    /// rule to stop: the same bits for the same partial.
+    ///
+    /// Returns the multipliers (empty when no channel has a positive
+    /// effect) and, when the channel totals end more than
+    /// [`CALIBRATION_WARN_PP`] from their targets, the
+    /// [`FitWarning::CalibrationOff`] that says so.
+    pub(super) fn calibration_of(&self, c: &Sorted<'_>) -> (Vec<f64>, Option<FitWarning>) {
+        let k = self.channels.names().len();
+        if self.effects.len() != k {
+            return (Vec::new(), None);
+        }
+        // the converting patterns with touches: conversions, and per
+        // distinct channel its index, base weight and touches
+        let (mut ys, mut ends) = (Vec::new(), Vec::new());
+        let (mut chs, mut base, mut touches) = (Vec::new(), Vec::new(), Vec::new());
+        let mut scratch = Scratch::default();
+        for i in 0..c.keys.len() {
+            let y = c.cell(i).conversions;
+            if y == 0 {
+                continue;
+            }
+            key_shape(c.keys.key(i), &mut scratch.shape);
+            if scratch.shape.items.is_empty() {
+                continue;
+            }
+            self.raw_effects(&mut scratch);
+            #[expect(clippy::cast_precision_loss, reason = "counts below 2^53")]
+            ys.push(y as f64);
+            for (it, &w) in scratch.shape.items.iter().zip(&scratch.raw) {
+                chs.push(it.ch as usize);
+                base.push(if w > 0.0 { w } else { 0.0 });
+                touches.push(f64::from(it.touches.max(1)));
+            }
+            ends.push(chs.len());
+        }
+        let converted: f64 = ys.iter().sum();
+        // targets: shares of the positive effects of the channels on some
+        // converting journey (the others cannot be credited)
+        let mut on_converting = vec![false; k];
+        for &ch in &chs {
+            on_converting[ch] = true;
+        }
+        let target_share: Vec<f64> = self
+            .effects
+            .iter()
+            .zip(&on_converting)
+            .map(|(e, &on)| if on { e.conversions.max(0.0) } else { 0.0 })
+            .collect();
+        let total_effect: f64 = target_share.iter().sum();
+        if !(total_effect > 0.0 && total_effect.is_finite()) {
+            return (Vec::new(), None);
+        }
+        // channels without a positive effect get multiplier 0: credit only
+        // on journeys where no channel with an effect has weight (the
+        // engine's equal split), which the others' targets leave out
+        let mut m: Vec<f64> = target_share
+            .iter()
+            .map(|&e| if e > 0.0 { 1.0 } else { 0.0 })
+            .collect();
+        let mut col = vec![0.0_f64; k];
+        let (mut gap, mut passes) = (0.0_f64, 0);
+        while passes < CALIBRATION_ITERATIONS {
+            passes += 1;
+            col.iter_mut().for_each(|x| *x = 0.0);
+            let mut start = 0;
+            for (&y, &end) in ys.iter().zip(&ends) {
+                let r = start..end;
+                start = end;
+                // as the engine sees them: scaled so that the largest is 1
+                let top = r
+                    .clone()
+                    .map(|t| m[chs[t]] * base[t])
+                    .fold(0.0_f64, f64::max);
+                if top > 0.0 {
+                    let s: f64 = r.clone().map(|t| m[chs[t]] * base[t] / top).sum();
+                    for t in r {
+                        col[chs[t]] += y * (m[chs[t]] * base[t] / top) / s;
+                    }
+                } else {
+                    // the engine's equal split over touches
+                    let n: f64 = r.clone().map(|t| touches[t]).sum();
+                    for t in r {
+                        col[chs[t]] += y * touches[t] / n;
+                    }
+                }
+            }
+            let fixed: f64 = (0..k)
+                .filter(|&c| target_share[c] <= 0.0)
+                .map(|c| col[c])
+                .sum();
+            let available = converted - fixed;
+            let mut worst = 0.0_f64;
+            gap = 0.0;
+            for c in 0..k {
+                let target = available * target_share[c] / total_effect;
+                if target > 0.0 {
+                    gap += (col[c] - target).abs() / available;
+                }
+                if target > 0.0 && col[c] > 0.0 {
+                    let ratio = target / col[c];
+                    worst = worst.max((ratio - 1.0).abs());
+                    m[c] *= ratio;
+                }
+            }
+            // scale-free: keep the largest multiplier at 1
+            let top = m.iter().fold(0.0_f64, |a, &b| a.max(b));
+            if top > 0.0 && top.is_finite() {
+                m.iter_mut().for_each(|x| *x /= top);
+            }
+            if worst < CALIBRATION_TOLERANCE {
+                break;
+            }
+        }
+        let gap_pp = 100.0 * gap;
+        let warning =
+            (gap_pp > CALIBRATION_WARN_PP).then_some(FitWarning::CalibrationOff { gap_pp, passes });
+        (m, warning)
     }
 
     /// The weights of the journey whose shape is in `scratch`: each

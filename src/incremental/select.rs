@@ -213,7 +213,7 @@ pub(crate) fn fold_of(seed: u64, id: &str, folds: u32) -> usize {
 ///    "b after a" is kept if its own statistic is above `ln(N)`.
 ///
 /// The candidate is the base with what was kept ([`Pairs::Only`] the kept
-/// pairs) and [`CreditRule::BaselineByEffect`] credit, scored on the folds
+/// pairs) and [`CreditRule::Calibrated`] credit, scored on the folds
 /// like the others. When nothing passes it is listed with that reason and
 /// no score (it would be the base again). The screen sees every journey,
 /// the held-out folds included, so the order candidate's score is slightly
@@ -677,7 +677,7 @@ fn screen_order(
         .clone()
         .last_touch(last)
         .pairs(pairs)
-        .credit(CreditRule::BaselineByEffect);
+        .credit(CreditRule::Calibrated);
     Ok(Ok((cand, fit)))
 }
 

@@ -3,7 +3,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::config::{IncrementalConfig, Pairs};
+use super::config::{CreditRule, IncrementalConfig, Pairs};
 use super::model::{
     ChannelEffect, FitDiagnostics, FitWarning, Incremental, JOURNEYS_PER_FEATURE,
     PENALTY_SHARE_LIMIT, RARE_CHANNEL_JOURNEYS, RARE_CHANNEL_OUTCOMES,
@@ -513,6 +513,7 @@ fn fit_with(c: &Sorted<'_>, prev: Option<&Incremental>, lean: bool) -> Result<In
         channels: ChannelList::from_sorted(c.channels.clone()),
         coefs,
         effects,
+        calibration: Vec::new(),
         baseline_conversions,
         expected_conversions,
         mean_value,
@@ -529,10 +530,19 @@ fn fit_with(c: &Sorted<'_>, prev: Option<&Incremental>, lean: bool) -> Result<In
             warnings,
         },
     };
-    // the configuration and the coefficients' bits identify the fitted model
+    if !lean && config.credit == CreditRule::Calibrated {
+        let (m, warning) = model.calibration_of(c);
+        model.calibration = m;
+        model.diagnostics.warnings.extend(warning);
+    }
+    // the configuration, the coefficients' and the multipliers' bits
+    // identify the fitted model
     let mut fp = format!("v{VERSION};{};fit", config.fingerprint());
     for (_, b) in model.coefficients() {
         fp.push_str(&format!(";{:x}", b.to_bits()));
+    }
+    for m in &model.calibration {
+        fp.push_str(&format!(";m{:x}", m.to_bits()));
     }
     model.fingerprint = fp;
     Ok(model)
