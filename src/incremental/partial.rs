@@ -692,38 +692,11 @@ impl IncrementalPartial {
     }
 }
 
-impl crate::aggregate::Aggregate for IncrementalPartial {
-    type Config = IncrementalConfig;
-    type Output = Incremental;
-
-    fn new(config: IncrementalConfig) -> IncrementalPartial {
-        IncrementalPartial::new(&config)
-    }
-    fn fingerprint(&self) -> String {
-        IncrementalPartial::fingerprint(self)
-    }
-    fn observed(&self) -> u64 {
-        self.journeys()
-    }
-    fn size_bytes(&self) -> usize {
-        IncrementalPartial::size_bytes(self)
-    }
-    fn merge(&mut self, other: &IncrementalPartial) -> Result<()> {
-        IncrementalPartial::merge(self, other)
-    }
-    fn finish(&self) -> Result<Incremental> {
-        IncrementalPartial::finish(self)
-    }
-}
-
-impl crate::aggregate::JourneyAggregate for IncrementalPartial {
-    fn observe<J: Journey + ?Sized>(&mut self, journey: &J) -> Result<()> {
-        IncrementalPartial::observe(self, journey)
-    }
-    fn observe_set(&mut self, set: &JourneySet) -> Result<()> {
-        IncrementalPartial::observe_set(self, set)
-    }
-}
+crate::aggregate::journey_aggregate!(
+    IncrementalPartial: IncrementalConfig => Incremental,
+    new(config) = IncrementalPartial::new(&config),
+    finish(p) = IncrementalPartial::finish(p),
+);
 
 impl Serialize for IncrementalPartial {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
