@@ -592,23 +592,32 @@ impl Chain {
             *scratch_sweeps += 1;
             let mut delta = [0.0f64; LANES];
             let mut sum = [0.0f64; LANES];
-            for i in 0..m {
-                let mut v = b[i].0;
-                let (lo, hi) = (block.ptr[i], block.ptr[i + 1]);
-                for (&q, &c) in block.p[lo..hi].iter().zip(&block.col[lo..hi]) {
+            // the per-state arrays zipped (no bounds check per state but
+            // the iterate's), the edges one iterator through the block
+            let mut edges = block.p.iter().zip(&block.col);
+            let states = b
+                .iter()
+                .zip(&inv[..])
+                .zip(&block.w)
+                .zip(&live[..])
+                .zip(dl.iter_mut())
+                .zip(block.ptr.windows(2));
+            for (i, (((((bi, &r), &w), &lv), di), pw)) in states.enumerate() {
+                let mut v = bi.0;
+                for (&q, &c) in edges.by_ref().take(pw[1] - pw[0]) {
                     let xc = &xl[c as usize].0;
                     for l in 0..LANES {
                         v[l] += q * xc[l];
                     }
                 }
-                let mask = &masks[usize::from(live[i] & active)];
+                let mask = &masks[usize::from(lv & active)];
                 update_lanes(
                     &v,
-                    inv[i],
-                    block.w[i],
+                    r,
+                    w,
                     mask,
                     &mut xl[i].0,
-                    &mut dl[i].0,
+                    &mut di.0,
                     &mut delta,
                     &mut sum,
                 );
@@ -782,9 +791,9 @@ impl Chain {
                     xl[i] = new;
                 }
                 dl[i] = ch;
-                let w = block.w[i];
-                delta += w * ch.abs();
-                sum += w * ch;
+                let wc = block.w[i] * ch;
+                delta += wc.abs();
+                sum += wc;
             }
             if delta <= block.tol {
                 break;
@@ -838,8 +847,10 @@ fn update_lanes(
         let ch = sel - old;
         x[l] = sel;
         d[l] = ch;
-        delta[l] += w * ch.abs();
-        sum[l] += w * ch;
+        // |w · ch| is w · |ch| bit for bit (w >= 0, rounding is symmetric)
+        let wc = w * ch;
+        delta[l] += wc.abs();
+        sum[l] += wc;
     }
 }
 
