@@ -94,7 +94,7 @@ pub(crate) const DENSE_LIMIT: usize = 96;
 /// ([`Chain::with_visits`]); rounding comes on top (a few ulps, tested).
 pub(crate) const EFFECT_TOLERANCE: f64 = 5e-13;
 /// Gauss-Seidel stopping rule without the expected visits: largest mean
-/// change of a component's states in one sweep.
+/// absolute change of a component's states in a sweep that ends it.
 pub(crate) const TOLERANCE: f64 = 1e-15;
 /// Relative mismatch allowed in the flow identity the expected visits must
 /// satisfy before [`Chain::with_visits`] uses them (rounding of the count
@@ -206,9 +206,8 @@ impl Chain {
     /// departures from the start). They must satisfy the flow identity
     /// `visits[t] = [t = 0] + Σ_s visits[s] p(s, t)` (self-loops included)
     /// within a relative [`VISITS_CHECK`] (0 for a state the start never
-    /// reaches); otherwise (inconsistent counts,
-    /// a length mismatch) the chain is returned unchanged and keeps the
-    /// plain stopping rule.
+    /// reaches); otherwise (inconsistent counts, a length mismatch) the
+    /// chain is returned unchanged and keeps the plain stopping rule.
     ///
     /// With them, a large component's lanes stop on the sweep whose changes,
     /// weighted by the visits, sum to at most `EFFECT_TOLERANCE / 2 ·
