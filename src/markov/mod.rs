@@ -66,10 +66,13 @@
 //! its self-loop folded into the diagonal) is solved in closed form, a
 //! component of at most 96 states by Gaussian elimination with partial
 //! pivoting, a larger one by Gauss-Seidel sweeps started from zero, with
-//! Aitken extrapolation along the sweeps' dominant mode, until the largest
-//! change in a plain sweep is at most `1e-15` (every value is then within
-//! `1e-15` times the expected steps spent in the component); past 10⁶ sweeps
-//! the fit fails with [`Error::NotConverged`](crate::Error::NotConverged).
+//! Aitken extrapolation along the sweeps' dominant mode, until a sweep's
+//! changes, weighted by each state's expected visits (known exactly from the
+//! counts), sum to at most `2.5e-13 · P(conversion)` (shared out among the
+//! large components): that sum bounds the error of `P(conversion)`, so every
+//! removal effect is within `5e-13` of its exact value (rounding aside);
+//! past 10⁶ sweeps the fit fails with
+//! [`Error::NotConverged`](crate::Error::NotConverged).
 //!
 //! The base chain and every removal (one per channel, or one per sequence
 //! for [`Markov::sequence_removal_effects`]) share the structure and differ

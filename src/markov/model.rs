@@ -134,7 +134,14 @@ impl Markov {
             ptr.push(to.len());
         }
         drop(index);
-        let chain = Chain::new(ptr, to, p_to, p_conv, p_self);
+        // expected visits from the start: departures over the start's (the
+        // flow identity of counted walks), for the solve's stopping rule
+        #[expect(clippy::cast_precision_loss, reason = "count ratios")]
+        let visits: Vec<f64> = row_totals
+            .iter()
+            .map(|&r| r as f64 / row_totals[0] as f64)
+            .collect();
+        let chain = Chain::new(ptr, to, p_to, p_conv, p_self).with_visits(&visits);
         // lane 0: the base chain; lane 1 + c: channel c removed (every state
         // containing it sent to null). One pass solves them all.
         let starts = chain.solve_starts(channels.len() + 1, |first, marks| {
@@ -178,6 +185,12 @@ impl Markov {
             totals,
             fingerprint,
         })
+    }
+
+    /// The solved chain (tests of the solver).
+    #[cfg(test)]
+    pub(crate) fn chain(&self) -> &Chain {
+        &self.chain
     }
 
     /// The configuration it was fitted with.

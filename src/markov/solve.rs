@@ -13,29 +13,52 @@
 //! - a larger component: Gauss-Seidel sweeps (self-loops folded into the
 //!   diagonal, applied as a multiplication by its reciprocal), started from
 //!   0, with Aitken extrapolation along the sweeps' dominant mode (see
-//!   [`Accel`]), until the largest change in a plain sweep is at most
-//!   [`TOLERANCE`]; [`Error::NotConverged`] after [`MAX_SWEEPS`] sweeps.
+//!   [`Accel`]), until a sweep's changes, weighted by the states' expected
+//!   visits, sum to at most the component's share of [`EFFECT_TOLERANCE`]
+//!   (below; without the visits, until their mean is at most
+//!   [`TOLERANCE`]); [`Error::NotConverged`] after [`MAX_SWEEPS`] sweeps.
 //!
 //! Why the extrapolation pays: the sweep operator of these chains has one
 //! real dominant eigenvalue (the chain's overall continuation rate, squared
 //! by the sweep order: 0.31 on the `many_channels` preset at order 3) well
 //! apart from the rest (at most 0.14 there). Plain sweeps spend most of
-//! their time on that one mode; one jump removes most of it. Sweeps to the
-//! stopping rule: 32 -> 24 (`many_channels`, order 3, 20k-state loop),
-//! 37 -> 25 (12 channels, order 3), 38 -> 28 (12 channels, order 4).
+//! their time on that one mode; one jump removes most of it. The mode is
+//! estimated from the visits-weighted sum of a sweep's changes: the
+//! unweighted sum is dominated by rarely visited states (a few
+//! observations, probabilities like 4/5) whose values settle along long
+//! thin paths, not along the mode.
 //! Krylov (GMRES preconditioned by a sweep) and over-relaxation were tried
 //! in a prototype and did no better (26 iterations; SOR diverges past 1.2);
 //! a direct sparse factorization of the loop fills in (after eliminating the
 //! cheap 85% of the 20k states the rest is dense).
 //!
-//! Accuracy: when a sweep changes no state by more than [`TOLERANCE`], the
-//! residual of every equation is at most that change (a state's equation
-//! only misses the changes of the states swept after it, weighted by
-//! probabilities summing to at most 1), so the error of every value is at
-//! most `TOLERANCE` times the expected number of steps spent in the
-//! component. Tested against a direct solve of the whole loop (module
-//! `accuracy` below): removal effects agree within 1e-12 (observed: a few
-//! ulps).
+//! Accuracy (the stopping rule): after a sweep with changes `d`, the
+//! residual of state `i`'s equation is `r_i = Σ_j p(i, j) d_j` over the
+//! states `j` swept after it (its update saw their old values). The error
+//! of `x[0]` is `Σ_i N_i r_i`, `N` the expected visits from the start, so
+//! `|error| ≤ Σ_j |d_j| Σ_i N_i p(i, j) ≤ Σ_j N_j |d_j|` (the flow identity
+//! `N_j = [j = 0] + Σ_i N_i p(i, j)`), summed over the large components
+//! (single states and dense components are exact up to rounding). A removal
+//! only cuts walks short, so its visits are at most the base chain's, and
+//! the base chain's `N` bounds every lane's error. A removal effect
+//! `1 - x'/x` is then off by at most `(|e'| + |e|) / x`: with each of `B`
+//! components stopping at `Σ N_j |d_j| ≤ EFFECT_TOLERANCE / 2 · x / B`,
+//! within [`EFFECT_TOLERANCE`]. A fitted chain's `N` is exact from its counts
+//! (departures from `s` over departures from the start) and `x[0] = Σ N_j
+//! p(j, conv)`; [`Chain::with_visits`] checks the flow identity before
+//! relying on it. Tested against a direct solve of the whole loop (module
+//! `accuracy` below, and random chains): every removal effect within
+//! [`EFFECT_TOLERANCE`] (observed: up to 5e-14).
+//!
+//! Sweeps per group of lanes, before -> after the visits-weighted rule and
+//! probe (the old rule stopped on a largest change of 1e-15): 24 -> 19
+//! (`many_channels`, order 3, 300k journeys, 20k-state loop), 27 -> 21
+//! (12 channels, order 3, 100k), 28 -> 21 (12 channels, order 4, 1M). Tried
+//! and not kept: vector extrapolation over 2 to 5 sweeps (reduced-rank, with
+//! uniform or visits weights; 18 to 22 sweeps, each extrapolation costing
+//! about a sweep), and warm starts of the removal lanes from the base
+//! solution (1 to 2 sweeps fewer, on all groups but the base's, for a
+//! separate base pass).
 //!
 //! Many removals at once ([`Chain::solve_starts`]): the base chain and every
 //! removal share the chain's structure (edges, components, their order and
@@ -46,7 +69,8 @@
 //! per-edge work is a short vector loop with no dependency between lanes;
 //! the per-state update is branch-free, a lane mask selecting which lanes
 //! move). Each lane performs exactly the operations of a lone solve, in the
-//! same order, extrapolates at the same sweeps and stops at the same sweep,
+//! same order (its weighted sums too), extrapolates at the same sweeps and
+//! stops at the same sweep,
 //! so its bits are those of [`Chain::solve`] whatever the grouping or the
 //! thread count; what is shared is the reading of the structure and the
 //! latency of the floating-point adds, which a lone solve spends waiting.
@@ -65,8 +89,17 @@ use crate::error::{Error, Result};
 
 /// Largest component solved by dense elimination.
 pub(crate) const DENSE_LIMIT: usize = 96;
-/// Gauss-Seidel stopping rule: largest change in one sweep.
+/// Bound on the error of every removal effect left by the Gauss-Seidel
+/// stopping rule when the chain's expected visits are known
+/// ([`Chain::with_visits`]); rounding comes on top (a few ulps, tested).
+pub(crate) const EFFECT_TOLERANCE: f64 = 5e-13;
+/// Gauss-Seidel stopping rule without the expected visits: largest mean
+/// absolute change of a component's states in a sweep that ends it.
 pub(crate) const TOLERANCE: f64 = 1e-15;
+/// Relative mismatch allowed in the flow identity the expected visits must
+/// satisfy before [`Chain::with_visits`] uses them (rounding of the count
+/// ratios is about 1e-15).
+const VISITS_CHECK: f64 = 1e-9;
 /// Gauss-Seidel sweep limit per component.
 pub(crate) const MAX_SWEEPS: usize = 1_000_000;
 /// Removals solved together in one pass (one group of lanes; a `u8` holds
@@ -114,6 +147,12 @@ struct Block {
     ext_ptr: Vec<usize>,
     ext_to: Vec<u32>,
     ext_p: Vec<f64>,
+    /// Weight of each state's change in the stopping rule and in the
+    /// extrapolation's ratio: its expected visits when known, else `1/m`.
+    w: Vec<f64>,
+    /// Stopping rule: a sweep whose weighted sum of absolute changes is at
+    /// most this ends the lane.
+    tol: f64,
 }
 
 /// Buffers reused across the components and groups one thread solves (no
@@ -130,6 +169,8 @@ struct Scratch {
     live: Vec<u8>,
     a: Vec<f64>,
     sol: Vec<f64>,
+    /// Sweeps run by the groups this scratch solved (for tests).
+    sweeps: usize,
 }
 
 impl Chain {
@@ -157,6 +198,60 @@ impl Chain {
         };
         chain.blocks = chain.make_blocks(DENSE_LIMIT + 1);
         chain
+    }
+
+    /// The chain with its expected visits from the start state (state 0):
+    /// `visits[s]` is the expected number of times a walk from the start
+    /// stands in state `s` (a fitted chain's departures from `s` over its
+    /// departures from the start). They must satisfy the flow identity
+    /// `visits[t] = [t = 0] + Σ_s visits[s] p(s, t)` (self-loops included)
+    /// within a relative [`VISITS_CHECK`] (0 for a state the start never
+    /// reaches); otherwise (inconsistent counts, a length mismatch) the
+    /// chain is returned unchanged and keeps the plain stopping rule.
+    ///
+    /// With them, a large component's lanes stop on the sweep whose changes,
+    /// weighted by the visits, sum to at most `EFFECT_TOLERANCE / 2 ·
+    /// P(conversion) / blocks`: that sum bounds the component's share of
+    /// the error of `x[0]` (module docs), so every removal effect
+    /// `1 - x'[0] / x[0]` is within [`EFFECT_TOLERANCE`] of its exact value,
+    /// rounding aside.
+    pub(crate) fn with_visits(mut self, visits: &[f64]) -> Chain {
+        let n = self.len();
+        if visits.len() != n || n == 0 || self.blocks.is_empty() {
+            return self;
+        }
+        let mut inflow = vec![0.0; n];
+        inflow[0] = 1.0;
+        let mut x0 = 0.0;
+        for s in 0..n {
+            let v = visits[s];
+            if !(v.is_finite() && v >= 0.0) {
+                return self;
+            }
+            inflow[s] += v * self.p_self[s];
+            for e in self.ptr[s]..self.ptr[s + 1] {
+                inflow[self.to[e] as usize] += v * self.p[e];
+            }
+            x0 += v * self.p_conv[s];
+        }
+        // (a NaN fails the comparison, so it is refused too)
+        let consistent = inflow
+            .iter()
+            .zip(visits)
+            .all(|(&i, &v)| (i - v).abs() <= VISITS_CHECK * v);
+        if !consistent || !x0.is_finite() {
+            return self;
+        }
+        #[expect(clippy::cast_precision_loss, reason = "a count of blocks")]
+        let tol = EFFECT_TOLERANCE / 2.0 * x0 / self.blocks.len() as f64;
+        for k in 0..self.blocks.len() {
+            let comp = self.comp(self.blocks[k].comp);
+            let w: Vec<f64> = comp.iter().map(|&s| visits[s as usize]).collect();
+            let b = &mut self.blocks[k];
+            b.w = w;
+            b.tol = tol;
+        }
+        self
     }
 
     /// A chain from one row of `(target, probability)` per state.
@@ -194,6 +289,9 @@ impl Chain {
                 ext_ptr: vec![0],
                 ext_to: Vec::new(),
                 ext_p: Vec::new(),
+                #[expect(clippy::cast_precision_loss, reason = "a weight")]
+                w: vec![1.0 / comp.len() as f64; comp.len()],
+                tol: TOLERANCE,
             };
             for &s in comp {
                 let s = s as usize;
@@ -240,14 +338,28 @@ impl Chain {
     /// [`solve_starts`](Self::solve_starts) are tested against.
     #[cfg(test)]
     pub(crate) fn solve(&self, removed: &[bool]) -> Result<Vec<f64>> {
+        Ok(self.solve_counted(removed)?.0)
+    }
+
+    /// Whether the stopping rule uses expected visits
+    /// ([`with_visits`](Self::with_visits) accepted them).
+    #[cfg(test)]
+    pub(crate) fn has_visits(&self) -> bool {
+        self.blocks.iter().any(|b| b.tol != TOLERANCE)
+    }
+
+    /// [`solve`](Self::solve), with the sweeps its large components took.
+    #[cfg(test)]
+    fn solve_counted(&self, removed: &[bool]) -> Result<(Vec<f64>, usize)> {
         let n = self.len();
         let mut x = vec![0.0; n];
         let mut local = vec![u32::MAX; n];
         let mut blocks = self.blocks.iter().peekable();
+        let mut sweeps = 0;
         for k in 0..self.comp_ptr.len() - 1 {
             let comp = self.comp(k);
             if let Some(block) = blocks.next_if(|b| b.comp == k) {
-                self.gauss_seidel(comp, block, removed, &mut x)?;
+                sweeps += self.gauss_seidel(comp, block, removed, &mut x)?;
             } else if comp.len() == 1 {
                 let s = comp[0] as usize;
                 if removed[s] {
@@ -277,7 +389,7 @@ impl Chain {
                 }
             }
         }
-        Ok(x)
+        Ok((x, sweeps))
     }
 
     /// `P(conversion)` from the start state (state 0) for `lanes` removal
@@ -415,6 +527,7 @@ impl Chain {
             dl,
             inv,
             live,
+            sweeps: scratch_sweeps,
             ..
         } = scratch;
         // per state: the reciprocal of its diagonal `1 - p_self` (shared by
@@ -475,24 +588,35 @@ impl Chain {
                 });
             }
             sweeps += 1;
+            *scratch_sweeps += 1;
             let mut delta = [0.0f64; LANES];
             let mut sum = [0.0f64; LANES];
-            for i in 0..m {
-                let mut v = b[i].0;
-                let (lo, hi) = (block.ptr[i], block.ptr[i + 1]);
-                for (&q, &c) in block.p[lo..hi].iter().zip(&block.col[lo..hi]) {
+            // the per-state arrays zipped (no bounds check per state but
+            // the iterate's), the edges one iterator through the block
+            let mut edges = block.p.iter().zip(&block.col);
+            let states = b
+                .iter()
+                .zip(&inv[..])
+                .zip(&block.w)
+                .zip(&live[..])
+                .zip(dl.iter_mut())
+                .zip(block.ptr.windows(2));
+            for (i, (((((bi, &r), &w), &lv), di), pw)) in states.enumerate() {
+                let mut v = bi.0;
+                for (&q, &c) in edges.by_ref().take(pw[1] - pw[0]) {
                     let xc = &xl[c as usize].0;
                     for l in 0..LANES {
                         v[l] += q * xc[l];
                     }
                 }
-                let mask = &masks[usize::from(live[i] & active)];
+                let mask = &masks[usize::from(lv & active)];
                 update_lanes(
                     &v,
-                    inv[i],
+                    r,
+                    w,
                     mask,
                     &mut xl[i].0,
-                    &mut dl[i].0,
+                    &mut di.0,
                     &mut delta,
                     &mut sum,
                 );
@@ -504,7 +628,7 @@ impl Chain {
                 if active & (1 << l) == 0 {
                     continue;
                 }
-                if delta[l] <= TOLERANCE {
+                if delta[l] <= block.tol {
                     // this lane's lone solve stops here: freeze it
                     active &= !(1 << l);
                 } else if let Some(c) = acc[l].step(sum[l]) {
@@ -609,6 +733,8 @@ impl Chain {
         sol
     }
 
+    /// One removal set's large component alone (the reference of
+    /// [`gauss_seidel_lanes`](Self::gauss_seidel_lanes)): its sweeps.
     #[cfg(test)]
     fn gauss_seidel(
         &self,
@@ -616,7 +742,7 @@ impl Chain {
         block: &Block,
         removed: &[bool],
         x: &mut [f64],
-    ) -> Result<()> {
+    ) -> Result<usize> {
         let m = comp.len();
         // removed states stay at 0 (so their terms vanish); inv = 0 marks them
         let mut b = vec![0.0; m];
@@ -664,10 +790,11 @@ impl Chain {
                     xl[i] = new;
                 }
                 dl[i] = ch;
-                delta = delta.max(ch.abs());
-                sum += ch;
+                let wc = block.w[i] * ch;
+                delta += wc.abs();
+                sum += wc;
             }
-            if delta <= TOLERANCE {
+            if delta <= block.tol {
                 break;
             }
             if let Some(c) = acc.step(sum) {
@@ -679,23 +806,29 @@ impl Chain {
         for (i, &s) in comp.iter().enumerate() {
             x[s as usize] = xl[i];
         }
-        Ok(())
+        Ok(sweeps)
     }
 }
 
 /// One state's update in every lane of a sweep: `x = min(v · r, 1)` in the
-/// lanes of `mask`, the others kept; the change recorded in `d` and folded
-/// into the sweep's largest change and summed change.
+/// lanes of `mask`, the others kept; the change recorded in `d` and, times
+/// the state's weight `w`, added to the sweep's sums of absolute and of
+/// signed changes.
 ///
 /// Written as plain compares and bit selects in a function of its own so
 /// the lanes vectorize (inlined into the sweep, the compiler scalarized
-/// them): `t < 1 ? t : 1` is `t.min(1.0)` and `a > m ? a : m` is
-/// `m.max(a)` for every input, NaN included, so the bits are those of the
-/// lone solve.
+/// them): `t < 1 ? t : 1` is `t.min(1.0)` for every input, NaN included,
+/// and the sums are the lone solve's in the same order, so the bits are
+/// those of the lone solve.
 #[inline(never)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one state's lanes, inlined by hand"
+)]
 fn update_lanes(
     v: &[f64; LANES],
     r: f64,
+    w: f64,
     mask: &[u64; LANES],
     x: &mut [f64; LANES],
     d: &mut [f64; LANES],
@@ -713,9 +846,10 @@ fn update_lanes(
         let ch = sel - old;
         x[l] = sel;
         d[l] = ch;
-        let a = ch.abs();
-        delta[l] = if a > delta[l] { a } else { delta[l] };
-        sum[l] += ch;
+        // |w · ch| is w · |ch| bit for bit (w >= 0, rounding is symmetric)
+        let wc = w * ch;
+        delta[l] += wc.abs();
+        sum[l] += wc;
     }
 }
 
@@ -742,7 +876,8 @@ const LANE_MASKS: [[u64; LANES]; 256] = {
 /// fast-decaying rest, a fixed vector times `λ^k` (the dominant eigenvalue
 /// `λ` of the sweep operator, real and positive for a nonnegative chain).
 /// `λ` is estimated as the ratio of the summed changes of two consecutive
-/// sweeps; once two consecutive estimates agree within [`AITKEN_AGREE`]
+/// sweeps (weighted by the block's state weights, the expected visits when
+/// known); once two consecutive estimates agree within [`AITKEN_AGREE`]
 /// (relative) and at least [`AITKEN_EVERY`] sweeps ran since the last jump,
 /// the iterate jumps to the limit of that geometric tail,
 /// `x + λ/(1-λ) · Δx`. The next sweeps then only see the faster modes.
@@ -908,13 +1043,96 @@ mod tests {
         Chain::from_rows(&edges, p_conv, p_self)
     }
 
+    /// Expected visits of every state from state 0, by iterating the flow
+    /// identity `v = e_0 + Qᵀ v` to its fixed point (independent of the
+    /// solver's code).
+    fn visits_of(c: &Chain) -> Vec<f64> {
+        let n = c.len();
+        let mut v = vec![0.0; n];
+        for _ in 0..5000 {
+            let mut next = vec![0.0; n];
+            next[0] = 1.0;
+            for s in 0..n {
+                next[s] += v[s] * c.p_self[s];
+                for e in c.ptr[s]..c.ptr[s + 1] {
+                    next[c.to[e] as usize] += v[s] * c.p[e];
+                }
+            }
+            if next == v {
+                break;
+            }
+            v = next;
+        }
+        v
+    }
+
+    #[test]
+    fn visits_are_checked_before_use() {
+        let c = random_chain(400, 3);
+        assert!(!c.has_visits());
+        let v = visits_of(&c);
+        assert!(v[0] >= 1.0 && v.iter().filter(|&&x| x > 0.0).count() > 300);
+        assert!(c.clone().with_visits(&v).has_visits());
+        // a length mismatch, a state's visits off by 1e-6, a reachable
+        // state's set to 0, a NaN: refused, the plain rule kept
+        assert!(!c.clone().with_visits(&v[1..]).has_visits());
+        let s = (0..400).find(|&s| v[s] > 0.1).unwrap();
+        for (s, x) in [(s, v[s] * (1.0 + 1e-6)), (s, 0.0), (0, f64::NAN)] {
+            let mut w = v.clone();
+            w[s] = x;
+            assert!(!c.clone().with_visits(&w).has_visits(), "{s} {x}");
+        }
+    }
+
+    /// Removal effects `1 - x'[0] / x[0]` under the visits stopping rule
+    /// against a direct solve (every component by Gaussian elimination):
+    /// within [`EFFECT_TOLERANCE`], on random chains with a large loop.
+    #[test]
+    fn visits_rule_meets_the_effect_tolerance() {
+        for (n, seed) in [(400, 3u64), (700, 5)] {
+            let c = random_chain(n, seed);
+            assert!(c.largest_component() > DENSE_LIMIT, "{n}");
+            let c = c.clone().with_visits(&visits_of(&c));
+            assert!(c.has_visits());
+            let mut direct = c.clone();
+            direct.blocks.clear();
+            let none = vec![false; n];
+            let base = c.solve(&none).unwrap()[0];
+            let exact_base = direct.solve(&none).unwrap()[0];
+            assert!(base > 0.01, "{base}");
+            for k in 1..6 {
+                let removed: Vec<bool> = (0..n).map(|s| s % (k + 2) == 1).collect();
+                let re = 1.0 - c.solve(&removed).unwrap()[0] / base;
+                let exact = 1.0 - direct.solve(&removed).unwrap()[0] / exact_base;
+                assert!(
+                    (re - exact).abs() <= EFFECT_TOLERANCE,
+                    "n={n} k={k}: {re} vs {exact}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn lanes_are_bit_identical_to_lone_solves() {
-        for (n, seed) in [(40, 1u64), (150, 2), (400, 3), (1000, 4)] {
+        for (n, seed, visits) in [
+            (40, 1u64, false),
+            (150, 2, false),
+            (400, 3, false),
+            (1000, 4, false),
+            (400, 3, true),
+            (1000, 4, true),
+        ] {
             let c = random_chain(n, seed);
             if n >= 400 {
                 assert!(c.largest_component() > DENSE_LIMIT, "{n}");
             }
+            let c = if visits {
+                let c = c.clone().with_visits(&visits_of(&c));
+                assert!(c.has_visits());
+                c
+            } else {
+                c
+            };
             // 19 removal sets (more than two groups of lanes): none, then
             // states whose index is in a residue class, then single states
             let set = |k: usize| -> Vec<bool> {
@@ -1000,6 +1218,9 @@ mod accuracy {
             .journey_set(JOURNEYS)
             .unwrap();
         let m = crate::markov::fit(&set, MarkovConfig::new(3).unwrap()).unwrap();
+        // the fitted chain's counts satisfy the flow identity, so its
+        // removal effects come from the visits stopping rule
+        assert!(m.chain().has_visits());
         let (chain, states) = chain_of(&m);
         let big = chain.largest_component();
         assert!(big > 4 * DENSE_LIMIT, "largest component {big}");
@@ -1017,7 +1238,7 @@ mod accuracy {
             let exact = 1.0 - x / base;
             assert!(re >= 0.0, "{name}: {re}");
             assert!(
-                (re - exact).abs() <= 1e-12,
+                (re - exact).abs() <= EFFECT_TOLERANCE,
                 "{name}: {re} vs direct {exact}"
             );
         }
