@@ -74,10 +74,14 @@
 //! past 10⁶ sweeps the fit fails with
 //! [`Error::NotConverged`](crate::Error::NotConverged).
 //!
-//! The base chain and every removal (one per channel, or one per sequence
-//! for [`Markov::sequence_removal_effects`]) share the structure and differ
-//! only in which states are sent to null, so they are solved together as
-//! lanes of one pass: each component is visited once per group of 8 lanes,
+//! The base chain's `P(conversion)` needs no solve: for a chain fitted from
+//! counts it is `Σ_j N_j p(j, conv)`, the converted journeys over the
+//! journeys with touches (one division; a chain whose expected visits fail
+//! their check is solved as one more lane). Every removal (one per
+//! channel, or one per sequence for [`Markov::sequence_removal_effects`])
+//! shares the structure and differs only in which states are sent to null,
+//! so they are solved together as lanes of one pass: each component is
+//! visited once per group of 8 lanes (4 for a last group of at most 4),
 //! and each Gauss-Seidel sweep reads an edge once and applies it to every
 //! lane. Every lane does exactly the operations of a lone solve, in the same
 //! order, extrapolates and stops at the sweeps a lone solve would, so the

@@ -73,9 +73,14 @@ impl Markov {
         let mut row_totals = vec![0u64; n];
         for &(s, _, c) in &edges {
             let r = &mut row_totals[s as usize];
-            *r = r.checked_add(c).ok_or(Error::Overflow {
+            #[expect(
+                clippy::unnecessary_lazy_evaluations,
+                reason = "dropping an unused Error calls its drop glue per edge"
+            )]
+            let sum = r.checked_add(c).ok_or_else(|| Error::Overflow {
                 what: "transition count",
             })?;
+            *r = sum;
         }
         if row_totals.first().copied().unwrap_or(0) == 0 {
             return Err(Error::InsufficientData {
@@ -142,28 +147,63 @@ impl Markov {
             .map(|&r| r as f64 / row_totals[0] as f64)
             .collect();
         let chain = Chain::new(ptr, to, p_to, p_conv, p_self).with_visits(&visits);
-        // lane 0: the base chain; lane 1 + c: channel c removed (every state
-        // containing it sent to null). One pass solves them all.
-        let starts = chain.solve_starts(channels.len() + 1, |first, marks| {
+        // The base chain's P(conversion) from the start: when the visits
+        // hold (the chain was built from consistent counts), it is their
+        // flow's `Σ_j N_j p(j, conv)`, which the counts give exactly as the
+        // conversions over the start's departures (one rounding, no solve);
+        // otherwise it is solved as lane 0. Then one lane per channel, the
+        // channel removed (every state containing it sent to null); one
+        // pass solves them all.
+        let base = chain.has_visits().then(|| {
+            let conversions: u128 = edges
+                .iter()
+                .filter(|e| e.1 == SYM_CONV)
+                .map(|e| u128::from(e.2))
+                .sum();
+            #[expect(clippy::cast_precision_loss, reason = "a count ratio")]
+            let p = conversions as f64 / row_totals[0] as f64;
+            p
+        });
+        let first_channel = usize::from(base.is_none());
+        // A channel none of whose states matters (a walk from the start
+        // that can still convert never stands in one) has a removal effect
+        // of exactly 0: no lane for it. The others get one lane each, in
+        // channel order after the base's, if any.
+        let live = chain.live_states();
+        let mut lane_of = vec![usize::MAX; channels.len()];
+        for (&key, _) in states.iter().zip(&live).filter(|(_, l)| **l) {
+            for_each_lane(key, bits, |c| lane_of[c as usize] = 0);
+        }
+        let mut lanes = first_channel;
+        for lane in &mut lane_of {
+            if *lane == 0 {
+                *lane = lanes;
+                lanes += 1;
+            }
+        }
+        let starts = chain.solve_starts(lanes, |first, marks| {
             for (m, &s) in marks.iter_mut().zip(&states) {
                 for_each_lane(s, bits, |c| {
-                    // lane 1 + c, bit 1 + c - first when in this group
-                    let bit = (c as usize + 1).wrapping_sub(first);
+                    // this group's bit of channel c's lane, if it has one
+                    let bit = lane_of[c as usize].wrapping_sub(first);
                     if bit < LANES {
                         *m |= 1 << bit;
                     }
                 });
             }
         })?;
-        let p_conversion = starts[0];
+        let p_conversion = base.unwrap_or_else(|| starts.first().copied().unwrap_or(0.0));
         if p_conversion <= 0.0 {
             return Err(Error::InsufficientData {
                 reason: "markov: no journey with touches converted".into(),
             });
         }
-        let removal: Vec<f64> = starts[1..]
+        let removal: Vec<f64> = lane_of
             .iter()
-            .map(|&x| (1.0 - x / p_conversion).clamp(0.0, 1.0))
+            .map(|&lane| match starts.get(lane) {
+                Some(&x) => (1.0 - x / p_conversion).clamp(0.0, 1.0),
+                None => 0.0,
+            })
             .collect();
         let mut fingerprint = config.fingerprint();
         for r in &removal {
@@ -203,7 +243,9 @@ impl Markov {
         self.channels.names()
     }
 
-    /// `P(conversion)` from the start state.
+    /// `P(conversion)` from the start state: for a model fitted from
+    /// counts, the converted journeys with touches over the journeys with
+    /// touches (what the chain's absorption probability is, exactly).
     pub fn conversion_probability(&self) -> f64 {
         self.p_conversion
     }
@@ -333,22 +375,47 @@ impl Markov {
     /// null in that sequence's lane.
     fn seq_effects(&self, seqs: &[&[u32]]) -> Result<Vec<f64>> {
         let bits = self.bits();
-        let starts = self.chain.solve_starts(seqs.len(), |first, marks| {
-            let group = &seqs[first..seqs.len().min(first + LANES)];
+        let unpack = |key: u64, seq: &mut Vec<u32>| {
+            seq.clear();
+            for_each_lane(key, bits, |c| seq.push(c));
+        };
+        let contains = |seq: &[u32], ids: &[u32]| seq.windows(ids.len()).any(|w| w == ids);
+        // a sequence in no state that matters has an effect of exactly 0
+        // (no lane); the others get one lane each, in order
+        let live = self.chain.live_states();
+        let mut keep = vec![false; seqs.len()];
+        let mut seq = Vec::new();
+        for (&key, _) in self.states.iter().zip(&live).filter(|(_, l)| **l) {
+            unpack(key, &mut seq);
+            for (k, ids) in keep.iter_mut().zip(seqs) {
+                *k |= contains(&seq, ids);
+            }
+        }
+        let solved: Vec<&[u32]> = seqs
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(ids, _)| *ids)
+            .collect();
+        let starts = self.chain.solve_starts(solved.len(), |first, marks| {
+            let group = &solved[first..solved.len().min(first + LANES)];
             let mut seq = Vec::new();
             for (m, &s) in marks.iter_mut().zip(&self.states) {
-                seq.clear();
-                for_each_lane(s, bits, |c| seq.push(c));
+                unpack(s, &mut seq);
                 for (l, ids) in group.iter().enumerate() {
-                    if seq.windows(ids.len()).any(|w| w == *ids) {
+                    if contains(&seq, ids) {
                         *m |= 1 << l;
                     }
                 }
             }
         })?;
-        Ok(starts
-            .into_iter()
-            .map(|x| (1.0 - x / self.p_conversion).clamp(0.0, 1.0))
+        let mut starts = starts.into_iter();
+        Ok(keep
+            .iter()
+            .map(|&k| match k.then(|| starts.next()).flatten() {
+                Some(x) => (1.0 - x / self.p_conversion).clamp(0.0, 1.0),
+                None => 0.0,
+            })
             .collect())
     }
 
@@ -484,6 +551,33 @@ mod tests {
     use crate::markov::{MarkovPartial, fit};
     use crate::model::testing::{check_bound_matches_by_name, journeys};
     use crate::touchpoint::SimpleTouch;
+
+    #[test]
+    fn base_probability_is_the_count_ratio_and_dead_channels_get_no_lane() {
+        // 6 journeys with touches, 2 converted; `dead` only ends journeys
+        // that did not convert. By hand: start -> a 5/6, -> b 1/6; a -> b
+        // 3/5, -> dead 2/5; b -> conversion 2/4; dead -> null. x(b) = 1/2,
+        // x(a) = 3/10, x(start) = 5/6 · 3/10 + 1/6 · 1/2 = 1/3 (= 2/6).
+        // Without a: 1/6 · 1/2 = 1/12, effect 3/4; without b: 0, effect 1;
+        // without dead: 1/3, effect 0
+        let mut p = MarkovPartial::new(MarkovConfig::new(1).unwrap());
+        p.observe_path(&["a", "b"], 2, 200, 1).unwrap();
+        p.observe_path(&["a", "dead"], 0, 0, 2).unwrap();
+        p.observe_path(&["b"], 0, 0, 1).unwrap();
+        let m = p.finish().unwrap();
+        // the count ratio, one rounding (no solve)
+        assert_eq!(
+            m.conversion_probability().to_bits(),
+            (2.0_f64 / 6.0).to_bits()
+        );
+        assert!(m.chain().has_visits());
+        assert!((m.removal_effect("a").unwrap() - 0.75).abs() < 1e-15);
+        assert!((m.removal_effect("b").unwrap() - 1.0).abs() < 1e-15);
+        // no lane for `dead`: exactly 0, not a rounding away from it
+        assert_eq!(m.removal_effect("dead"), Some(0.0));
+        let live = m.chain().live_states();
+        assert_eq!(live.iter().filter(|&&l| l).count(), 3, "start, a, b");
+    }
 
     #[test]
     fn bound_credit_known_answer() {

@@ -112,9 +112,21 @@ pub(crate) type LaneMarks = [u8];
 
 /// One state's values in the [`LANES`] lanes of a group, on a cache line of
 /// its own (an edge's read of its target's lanes touches one line, never two).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[repr(C, align(64))]
-struct Lanes([f64; LANES]);
+struct Lanes<const W: usize>([f64; W]);
+
+impl<const W: usize> Default for Lanes<W> {
+    fn default() -> Self {
+        Lanes([0.0; W])
+    }
+}
+
+/// The width of a group of lanes: [`LANES`], or [`NARROW`] for a last
+/// group of at most that many removal sets (half the arithmetic per edge
+/// and per state). A lane's operations do not depend on the width, so its
+/// bits do not either.
+const NARROW: usize = 4;
 
 /// A transient chain, ready to solve for any set of removed states.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,6 +145,9 @@ pub(crate) struct Chain {
     /// The components solved iteratively, in component order, with their
     /// edges in local indices.
     blocks: Vec<Block>,
+    /// Whether [`with_visits`](Self::with_visits) accepted the chain's
+    /// expected visits (they satisfy the flow identity).
+    visits: bool,
 }
 
 /// A large component's edges, split into internal (local column indices,
@@ -157,20 +172,45 @@ struct Block {
 
 /// Buffers reused across the components and groups one thread solves (no
 /// allocation per component or per lane).
-#[derive(Debug, Default)]
-struct Scratch {
-    x: Vec<Lanes>,
+#[derive(Debug)]
+struct Scratch<const W: usize> {
+    x: Vec<Lanes<W>>,
     marks: Vec<u8>,
     local: Vec<u32>,
-    b: Vec<Lanes>,
-    xl: Vec<Lanes>,
-    dl: Vec<Lanes>,
+    b: Vec<Lanes<W>>,
+    xl: Vec<Lanes<W>>,
+    dl: Vec<Lanes<W>>,
     inv: Vec<f64>,
     live: Vec<u8>,
     a: Vec<f64>,
     sol: Vec<f64>,
     /// Sweeps run by the groups this scratch solved (for tests).
     sweeps: usize,
+}
+
+impl<const W: usize> Default for Scratch<W> {
+    fn default() -> Self {
+        Scratch {
+            x: Vec::new(),
+            marks: Vec::new(),
+            local: Vec::new(),
+            b: Vec::new(),
+            xl: Vec::new(),
+            dl: Vec::new(),
+            inv: Vec::new(),
+            live: Vec::new(),
+            a: Vec::new(),
+            sol: Vec::new(),
+            sweeps: 0,
+        }
+    }
+}
+
+/// One thread's scratch for both group widths.
+#[derive(Debug, Default)]
+struct Scratches {
+    wide: Scratch<LANES>,
+    narrow: Scratch<NARROW>,
 }
 
 impl Chain {
@@ -195,6 +235,7 @@ impl Chain {
             comp_ptr,
             members,
             blocks: Vec::new(),
+            visits: false,
         };
         chain.blocks = chain.make_blocks(DENSE_LIMIT + 1);
         chain
@@ -217,7 +258,7 @@ impl Chain {
     /// rounding aside.
     pub(crate) fn with_visits(mut self, visits: &[f64]) -> Chain {
         let n = self.len();
-        if visits.len() != n || n == 0 || self.blocks.is_empty() {
+        if visits.len() != n || n == 0 {
             return self;
         }
         let mut inflow = vec![0.0; n];
@@ -242,6 +283,7 @@ impl Chain {
         if !consistent || !x0.is_finite() {
             return self;
         }
+        self.visits = true;
         #[expect(clippy::cast_precision_loss, reason = "a count of blocks")]
         let tol = EFFECT_TOLERANCE / 2.0 * x0 / self.blocks.len() as f64;
         for k in 0..self.blocks.len() {
@@ -324,6 +366,50 @@ impl Chain {
         self.p_conv.len()
     }
 
+    /// The states that matter to `P(conversion)` from the start (state 0):
+    /// those a walk from the start can visit and that can still reach a
+    /// conversion. Sending any other state to null changes no value a walk
+    /// from the start can see, so a removal of only such states leaves
+    /// `P(conversion)` exactly as it is. `O(states + transitions)`: can
+    /// convert, by components downstream first (a component can when one
+    /// of its states converts or leads out of it to a state that can); then
+    /// reachable, by a walk from the start.
+    pub(crate) fn live_states(&self) -> Vec<bool> {
+        let n = self.len();
+        let succ = |s: usize| &self.to[self.ptr[s]..self.ptr[s + 1]];
+        let mut can = vec![false; n];
+        for k in 0..self.comp_ptr.len().saturating_sub(1) {
+            let comp = self.comp(k);
+            let any = comp.iter().any(|&s| {
+                let s = s as usize;
+                self.p_conv[s] > 0.0 || succ(s).iter().any(|&t| can[t as usize])
+            });
+            if any {
+                for &s in comp {
+                    can[s as usize] = true;
+                }
+            }
+        }
+        let mut live = vec![false; n];
+        let mut seen = vec![false; n];
+        let mut stack = Vec::new();
+        if n > 0 {
+            seen[0] = true;
+            stack.push(0);
+        }
+        while let Some(s) = stack.pop() {
+            live[s] = can[s];
+            for &t in succ(s) {
+                let t = t as usize;
+                if !seen[t] {
+                    seen[t] = true;
+                    stack.push(t);
+                }
+            }
+        }
+        live
+    }
+
     /// Size of the largest strongly connected component.
     pub(crate) fn largest_component(&self) -> usize {
         self.comp_ptr
@@ -341,11 +427,11 @@ impl Chain {
         Ok(self.solve_counted(removed)?.0)
     }
 
-    /// Whether the stopping rule uses expected visits
-    /// ([`with_visits`](Self::with_visits) accepted them).
-    #[cfg(test)]
+    /// Whether [`with_visits`](Self::with_visits) accepted the expected
+    /// visits (then the stopping rule uses them, and the start's conversion
+    /// probability is their flow's, `Σ_j N_j p(j, conv)`).
     pub(crate) fn has_visits(&self) -> bool {
-        self.blocks.iter().any(|b| b.tol != TOLERANCE)
+        self.visits
     }
 
     /// [`solve`](Self::solve), with the sweeps its large components took.
@@ -404,42 +490,55 @@ impl Chain {
         F: Fn(usize, &mut LaneMarks) + Sync,
     {
         let groups: Vec<usize> = (0..lanes).step_by(LANES).collect();
-        let one = |scratch: &mut Scratch, &first: &usize| -> Result<[f64; LANES]> {
+        let one = |scratch: &mut Scratches, &first: &usize| -> Result<Vec<f64>> {
             let used = lanes.min(first + LANES) - first;
-            scratch.marks.clear();
-            scratch.marks.resize(self.len(), 0);
-            mark(first, &mut scratch.marks);
-            self.solve_group(used, scratch)
+            if used <= NARROW {
+                let s = &mut scratch.narrow;
+                s.marks.clear();
+                s.marks.resize(self.len(), 0);
+                mark(first, &mut s.marks);
+                Ok(self.solve_group::<NARROW>(used, s)?[..used].to_vec())
+            } else {
+                let s = &mut scratch.wide;
+                s.marks.clear();
+                s.marks.resize(self.len(), 0);
+                mark(first, &mut s.marks);
+                Ok(self.solve_group::<LANES>(used, s)?[..used].to_vec())
+            }
         };
         #[cfg(feature = "rayon")]
-        let parts: Vec<[f64; LANES]> = {
+        let parts: Vec<Vec<f64>> = {
             use rayon::prelude::*;
             groups
                 .par_iter()
-                .map_init(Scratch::default, one)
+                .map_init(Scratches::default, one)
                 .collect::<Result<_>>()?
         };
         #[cfg(not(feature = "rayon"))]
-        let parts: Vec<[f64; LANES]> = {
-            let mut scratch = Scratch::default();
+        let parts: Vec<Vec<f64>> = {
+            let mut scratch = Scratches::default();
             groups
                 .iter()
                 .map(|g| one(&mut scratch, g))
                 .collect::<Result<_>>()?
         };
-        Ok(parts.into_iter().flatten().take(lanes).collect())
+        Ok(parts.into_iter().flatten().collect())
     }
 
     /// One group of `used <= LANES` removal sets, marked in
     /// `scratch.marks`: `x[0]` for each lane.
-    fn solve_group(&self, used: usize, scratch: &mut Scratch) -> Result<[f64; LANES]> {
+    fn solve_group<const W: usize>(
+        &self,
+        used: usize,
+        scratch: &mut Scratch<W>,
+    ) -> Result<[f64; W]> {
         let n = self.len();
         let mut x = std::mem::take(&mut scratch.x);
         x.clear();
         x.resize(n, Lanes::default());
         scratch.local.clear();
         scratch.local.resize(n, u32::MAX);
-        let lanes_used: u8 = if used >= LANES {
+        let lanes_used: u8 = if used >= 8 {
             u8::MAX
         } else {
             (1u8 << used) - 1
@@ -456,16 +555,16 @@ impl Chain {
                     continue;
                 }
                 let d = 1.0 - self.p_self[s];
-                let mut b = [self.p_conv[s]; LANES];
+                let mut b = [self.p_conv[s]; W];
                 for e in self.ptr[s]..self.ptr[s + 1] {
                     let q = self.p[e];
                     let xt = &x[self.to[e] as usize].0;
-                    for l in 0..LANES {
+                    for l in 0..W {
                         b[l] += q * xt[l];
                     }
                 }
                 let xs = &mut x[s].0;
-                for l in 0..LANES {
+                for l in 0..W {
                     if live & (1 << l) != 0 {
                         xs[l] = if d > 0.0 {
                             (b[l] / d).clamp(0.0, 1.0)
@@ -503,7 +602,7 @@ impl Chain {
                 }
             }
         }
-        let start = x.first().map_or([0.0; LANES], |v| v.0);
+        let start = x.first().map_or([0.0; W], |v| v.0);
         scratch.x = x;
         Ok(start)
     }
@@ -511,13 +610,13 @@ impl Chain {
     /// [`gauss_seidel`](Self::gauss_seidel) for up to [`LANES`] removal
     /// sets: the same operations per lane, in the same order, each lane
     /// frozen after the sweep that would have stopped its lone solve.
-    fn gauss_seidel_lanes(
+    fn gauss_seidel_lanes<const W: usize>(
         &self,
         comp: &[u32],
         block: &Block,
         lanes_used: u8,
-        x: &mut [Lanes],
-        scratch: &mut Scratch,
+        x: &mut [Lanes<W>],
+        scratch: &mut Scratch<W>,
     ) -> Result<()> {
         let m = comp.len();
         let Scratch {
@@ -547,11 +646,11 @@ impl Chain {
                 inv[i] = 1.0 / d;
             }
             let kept = lanes_used & !marks[s];
-            let mut v = [self.p_conv[s]; LANES];
+            let mut v = [self.p_conv[s]; W];
             for e in block.ext_ptr[i]..block.ext_ptr[i + 1] {
                 let q = block.ext_p[e];
                 let xt = &x[block.ext_to[e] as usize].0;
-                for l in 0..LANES {
+                for l in 0..W {
                     v[l] += q * xt[l];
                 }
             }
@@ -573,11 +672,11 @@ impl Chain {
         // lanes still sweeping, one bit each
         let mut active: u8 = lanes_used;
         let mut sweeps = 0;
-        let mut last = [f64::INFINITY; LANES];
-        let mut acc = [Accel::default(); LANES];
+        let mut last = [f64::INFINITY; W];
+        let mut acc = [Accel::default(); W];
         while active != 0 {
             if sweeps == MAX_SWEEPS {
-                let residual = (0..LANES)
+                let residual = (0..W)
                     .filter(|&l| active & (1 << l) != 0)
                     .map(|l| last[l])
                     .fold(0.0, f64::max);
@@ -589,8 +688,8 @@ impl Chain {
             }
             sweeps += 1;
             *scratch_sweeps += 1;
-            let mut delta = [0.0f64; LANES];
-            let mut sum = [0.0f64; LANES];
+            let mut delta = [0.0f64; W];
+            let mut sum = [0.0f64; W];
             // the per-state arrays zipped (no bounds check per state but
             // the iterate's), the edges one iterator through the block
             let mut edges = block.p.iter().zip(&block.col);
@@ -605,11 +704,14 @@ impl Chain {
                 let mut v = bi.0;
                 for (&q, &c) in edges.by_ref().take(pw[1] - pw[0]) {
                     let xc = &xl[c as usize].0;
-                    for l in 0..LANES {
+                    for l in 0..W {
                         v[l] += q * xc[l];
                     }
                 }
-                let mask = &masks[usize::from(lv & active)];
+                let Some(mask) = masks[usize::from(lv & active)].first_chunk::<W>() else {
+                    // never: W <= LANES
+                    continue;
+                };
                 update_lanes(
                     &v,
                     r,
@@ -622,9 +724,9 @@ impl Chain {
                 );
             }
             last = delta;
-            let mut extrapolate = [0.0f64; LANES];
+            let mut extrapolate = [0.0f64; W];
             let mut any = false;
-            for l in 0..LANES {
+            for l in 0..W {
                 if active & (1 << l) == 0 {
                     continue;
                 }
@@ -825,22 +927,22 @@ impl Chain {
     clippy::too_many_arguments,
     reason = "one state's lanes, inlined by hand"
 )]
-fn update_lanes(
-    v: &[f64; LANES],
+fn update_lanes<const W: usize>(
+    v: &[f64; W],
     r: f64,
     w: f64,
-    mask: &[u64; LANES],
-    x: &mut [f64; LANES],
-    d: &mut [f64; LANES],
-    delta: &mut [f64; LANES],
-    sum: &mut [f64; LANES],
+    mask: &[u64; W],
+    x: &mut [f64; W],
+    d: &mut [f64; W],
+    delta: &mut [f64; W],
+    sum: &mut [f64; W],
 ) {
-    let mut new = [0.0f64; LANES];
-    for l in 0..LANES {
+    let mut new = [0.0f64; W];
+    for l in 0..W {
         let t = v[l] * r;
         new[l] = if t < 1.0 { t } else { 1.0 };
     }
-    for l in 0..LANES {
+    for l in 0..W {
         let old = x[l];
         let sel = f64::from_bits((new[l].to_bits() & mask[l]) | (old.to_bits() & !mask[l]));
         let ch = sel - old;
