@@ -692,7 +692,6 @@ impl Chain {
             let mut sum = [0.0f64; W];
             // the per-state arrays zipped (no bounds check per state but
             // the iterate's), the edges one iterator through the block
-            let mut edges = block.p.iter().zip(&block.col);
             let states = b
                 .iter()
                 .zip(&inv[..])
@@ -702,7 +701,14 @@ impl Chain {
                 .zip(block.ptr.windows(2));
             for (i, (((((bi, &r), &w), &lv), di), pw)) in states.enumerate() {
                 let mut v = bi.0;
-                for (&q, &c) in edges.by_ref().take(pw[1] - pw[0]) {
+                // the state's edges as two slices zipped: a counted loop
+                // (an iterator taken from a running zip checked both ends
+                // per edge)
+                let (qs, cs) = (
+                    block.p.get(pw[0]..pw[1]).unwrap_or_default(),
+                    block.col.get(pw[0]..pw[1]).unwrap_or_default(),
+                );
+                for (&q, &c) in qs.iter().zip(cs) {
                     let xc = &xl[c as usize].0;
                     for l in 0..W {
                         v[l] += q * xc[l];
