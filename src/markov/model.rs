@@ -165,9 +165,8 @@ impl Markov {
             p
         });
         let first_channel = usize::from(base.is_none());
-        // A channel none of whose states matters (a walk from the start
-        // that can still convert never stands in one) has a removal effect
-        // of exactly 0: no lane for it. The others get one lane each, in
+        // A channel none of whose states can still reach a conversion has a
+        // removal effect of exactly 0: no lane for it. The others get one lane each, in
         // channel order after the base's, if any.
         let live = chain.live_states();
         let mut lane_of = vec![usize::MAX; channels.len()];
@@ -380,7 +379,8 @@ impl Markov {
             for_each_lane(key, bits, |c| seq.push(c));
         };
         let contains = |seq: &[u32], ids: &[u32]| seq.windows(ids.len()).any(|w| w == ids);
-        // a sequence in no state that matters has an effect of exactly 0
+        // a sequence in no state that can still convert has an effect of
+        // exactly 0
         // (no lane); the others get one lane each, in order
         let live = self.chain.live_states();
         let mut keep = vec![false; seqs.len()];
@@ -577,6 +577,7 @@ mod tests {
         assert_eq!(m.removal_effect("dead"), Some(0.0));
         let live = m.chain().live_states();
         assert_eq!(live.iter().filter(|&&l| l).count(), 3, "start, a, b");
+        assert_eq!(live.len(), 4);
     }
 
     #[test]

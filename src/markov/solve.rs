@@ -112,20 +112,15 @@ pub(crate) type LaneMarks = [u8];
 
 /// One state's values in the [`LANES`] lanes of a group, on a cache line of
 /// its own (an edge's read of its target's lanes touches one line, never two).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 #[repr(C, align(64))]
-struct Lanes<const W: usize>([f64; W]);
-
-impl<const W: usize> Default for Lanes<W> {
-    fn default() -> Self {
-        Lanes([0.0; W])
-    }
-}
+struct Lanes([f64; LANES]);
 
 /// The width of a group of lanes: [`LANES`], or [`NARROW`] for a last
 /// group of at most that many removal sets (half the arithmetic per edge
-/// and per state). A lane's operations do not depend on the width, so its
-/// bits do not either.
+/// and per state; the lane vectors and the scratch stay the 8-wide ones,
+/// so no second set of buffers). A lane's operations do not depend on the
+/// width, so its bits do not either.
 const NARROW: usize = 4;
 
 /// A transient chain, ready to solve for any set of removed states.
@@ -172,45 +167,20 @@ struct Block {
 
 /// Buffers reused across the components and groups one thread solves (no
 /// allocation per component or per lane).
-#[derive(Debug)]
-struct Scratch<const W: usize> {
-    x: Vec<Lanes<W>>,
+#[derive(Debug, Default)]
+struct Scratch {
+    x: Vec<Lanes>,
     marks: Vec<u8>,
     local: Vec<u32>,
-    b: Vec<Lanes<W>>,
-    xl: Vec<Lanes<W>>,
-    dl: Vec<Lanes<W>>,
+    b: Vec<Lanes>,
+    xl: Vec<Lanes>,
+    dl: Vec<Lanes>,
     inv: Vec<f64>,
     live: Vec<u8>,
     a: Vec<f64>,
     sol: Vec<f64>,
     /// Sweeps run by the groups this scratch solved (for tests).
     sweeps: usize,
-}
-
-impl<const W: usize> Default for Scratch<W> {
-    fn default() -> Self {
-        Scratch {
-            x: Vec::new(),
-            marks: Vec::new(),
-            local: Vec::new(),
-            b: Vec::new(),
-            xl: Vec::new(),
-            dl: Vec::new(),
-            inv: Vec::new(),
-            live: Vec::new(),
-            a: Vec::new(),
-            sol: Vec::new(),
-            sweeps: 0,
-        }
-    }
-}
-
-/// One thread's scratch for both group widths.
-#[derive(Debug, Default)]
-struct Scratches {
-    wide: Scratch<LANES>,
-    narrow: Scratch<NARROW>,
 }
 
 impl Chain {
@@ -366,23 +336,23 @@ impl Chain {
         self.p_conv.len()
     }
 
-    /// The states that matter to `P(conversion)` from the start (state 0):
-    /// those a walk from the start can visit and that can still reach a
-    /// conversion. Sending any other state to null changes no value a walk
-    /// from the start can see, so a removal of only such states leaves
-    /// `P(conversion)` exactly as it is. `O(states + transitions)`: can
-    /// convert, by components downstream first (a component can when one
-    /// of its states converts or leads out of it to a state that can); then
-    /// reachable, by a walk from the start.
+    /// The states that can still reach a conversion: sending any other
+    /// state to null changes no value, so a removal of only such states
+    /// leaves `P(conversion)` exactly as it is. (Every state of a fitted
+    /// chain is reachable from the start: a walk from it visited the
+    /// state.) By components downstream first, `O(states + transitions)`:
+    /// a component can when one of its states converts or leads out of it
+    /// to a state that can.
     pub(crate) fn live_states(&self) -> Vec<bool> {
-        let n = self.len();
-        let succ = |s: usize| &self.to[self.ptr[s]..self.ptr[s + 1]];
-        let mut can = vec![false; n];
+        let mut can = vec![false; self.len()];
         for k in 0..self.comp_ptr.len().saturating_sub(1) {
             let comp = self.comp(k);
             let any = comp.iter().any(|&s| {
                 let s = s as usize;
-                self.p_conv[s] > 0.0 || succ(s).iter().any(|&t| can[t as usize])
+                self.p_conv[s] > 0.0
+                    || self.to[self.ptr[s]..self.ptr[s + 1]]
+                        .iter()
+                        .any(|&t| can[t as usize])
             });
             if any {
                 for &s in comp {
@@ -390,24 +360,7 @@ impl Chain {
                 }
             }
         }
-        let mut live = vec![false; n];
-        let mut seen = vec![false; n];
-        let mut stack = Vec::new();
-        if n > 0 {
-            seen[0] = true;
-            stack.push(0);
-        }
-        while let Some(s) = stack.pop() {
-            live[s] = can[s];
-            for &t in succ(s) {
-                let t = t as usize;
-                if !seen[t] {
-                    seen[t] = true;
-                    stack.push(t);
-                }
-            }
-        }
-        live
+        can
     }
 
     /// Size of the largest strongly connected component.
@@ -490,33 +443,28 @@ impl Chain {
         F: Fn(usize, &mut LaneMarks) + Sync,
     {
         let groups: Vec<usize> = (0..lanes).step_by(LANES).collect();
-        let one = |scratch: &mut Scratches, &first: &usize| -> Result<Vec<f64>> {
+        let one = |scratch: &mut Scratch, &first: &usize| -> Result<Vec<f64>> {
             let used = lanes.min(first + LANES) - first;
-            if used <= NARROW {
-                let s = &mut scratch.narrow;
-                s.marks.clear();
-                s.marks.resize(self.len(), 0);
-                mark(first, &mut s.marks);
-                Ok(self.solve_group::<NARROW>(used, s)?[..used].to_vec())
+            scratch.marks.clear();
+            scratch.marks.resize(self.len(), 0);
+            mark(first, &mut scratch.marks);
+            Ok(if used <= NARROW {
+                self.solve_group::<NARROW>(used, scratch)?[..used].to_vec()
             } else {
-                let s = &mut scratch.wide;
-                s.marks.clear();
-                s.marks.resize(self.len(), 0);
-                mark(first, &mut s.marks);
-                Ok(self.solve_group::<LANES>(used, s)?[..used].to_vec())
-            }
+                self.solve_group::<LANES>(used, scratch)?[..used].to_vec()
+            })
         };
         #[cfg(feature = "rayon")]
         let parts: Vec<Vec<f64>> = {
             use rayon::prelude::*;
             groups
                 .par_iter()
-                .map_init(Scratches::default, one)
+                .map_init(Scratch::default, one)
                 .collect::<Result<_>>()?
         };
         #[cfg(not(feature = "rayon"))]
         let parts: Vec<Vec<f64>> = {
-            let mut scratch = Scratches::default();
+            let mut scratch = Scratch::default();
             groups
                 .iter()
                 .map(|g| one(&mut scratch, g))
@@ -527,11 +475,7 @@ impl Chain {
 
     /// One group of `used <= LANES` removal sets, marked in
     /// `scratch.marks`: `x[0]` for each lane.
-    fn solve_group<const W: usize>(
-        &self,
-        used: usize,
-        scratch: &mut Scratch<W>,
-    ) -> Result<[f64; W]> {
+    fn solve_group<const W: usize>(&self, used: usize, scratch: &mut Scratch) -> Result<[f64; W]> {
         let n = self.len();
         let mut x = std::mem::take(&mut scratch.x);
         x.clear();
@@ -547,7 +491,7 @@ impl Chain {
         for k in 0..self.comp_ptr.len() - 1 {
             let comp = self.comp(k);
             if let Some(block) = blocks.next_if(|b| b.comp == k) {
-                self.gauss_seidel_lanes(comp, block, lanes_used, &mut x, scratch)?;
+                self.gauss_seidel_lanes::<W>(comp, block, lanes_used, &mut x, scratch)?;
             } else if comp.len() == 1 {
                 let s = comp[0] as usize;
                 let live = lanes_used & !scratch.marks[s];
@@ -602,7 +546,7 @@ impl Chain {
                 }
             }
         }
-        let start = x.first().map_or([0.0; W], |v| v.0);
+        let start: [f64; W] = std::array::from_fn(|l| x.first().map_or(0.0, |v| v.0[l]));
         scratch.x = x;
         Ok(start)
     }
@@ -615,8 +559,8 @@ impl Chain {
         comp: &[u32],
         block: &Block,
         lanes_used: u8,
-        x: &mut [Lanes<W>],
-        scratch: &mut Scratch<W>,
+        x: &mut [Lanes],
+        scratch: &mut Scratch,
     ) -> Result<()> {
         let m = comp.len();
         let Scratch {
@@ -700,7 +644,7 @@ impl Chain {
                 .zip(dl.iter_mut())
                 .zip(block.ptr.windows(2));
             for (i, (((((bi, &r), &w), &lv), di), pw)) in states.enumerate() {
-                let mut v = bi.0;
+                let mut v: [f64; W] = std::array::from_fn(|l| bi.0[l]);
                 // the state's edges as two slices zipped: a counted loop
                 // (an iterator taken from a running zip checked both ends
                 // per edge)
@@ -718,7 +662,7 @@ impl Chain {
                     // never: W <= LANES
                     continue;
                 };
-                update_lanes(
+                update_lanes::<W>(
                     &v,
                     r,
                     w,
@@ -938,8 +882,8 @@ fn update_lanes<const W: usize>(
     r: f64,
     w: f64,
     mask: &[u64; W],
-    x: &mut [f64; W],
-    d: &mut [f64; W],
+    x: &mut [f64; LANES],
+    d: &mut [f64; LANES],
     delta: &mut [f64; W],
     sum: &mut [f64; W],
 ) {
