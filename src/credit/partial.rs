@@ -966,14 +966,30 @@ impl Stager {
     /// Stages one journey given by codes into `set`'s catalog (what
     /// [`CreditPartial::observe_coded`] credits): the amounts converted, the
     /// touches sorted by time (stable) and every code checked, as
-    /// [`stage_in`](Self::stage_in) stages a journey of names. The caller
-    /// empties the set on error.
+    /// [`stage_in`](Self::stage_in) stages a journey of names. On error
+    /// `set` holds no journey.
     ///
     /// # Errors
     ///
     /// As [`JourneySet::push`]; a code outside the catalog is
     /// [`Error::InvalidParameter`] (`touches`).
     fn stage_coded(
+        &mut self,
+        id: &str,
+        outcome: &Outcome,
+        touches: &[CodedTouch],
+        set: &mut JourneySet,
+    ) -> Result<()> {
+        let r = self.stage_coded_in(id, outcome, touches, set);
+        if r.is_err() {
+            set.clear_journeys();
+        }
+        r
+    }
+
+    /// The body of [`stage_coded`](Self::stage_coded); the caller empties
+    /// the set on error.
+    fn stage_coded_in(
         &mut self,
         id: &str,
         outcome: &Outcome,
@@ -2375,13 +2391,8 @@ impl CreditPartial {
                 fingerprint: self.config.model_fingerprint.clone(),
             });
         };
-        let staged = self
-            .stager
-            .stage_coded(id, outcome, touches, &mut self.scratch);
-        if staged.is_err() {
-            self.scratch.clear_journeys();
-        }
-        staged?;
+        self.stager
+            .stage_coded(id, outcome, touches, &mut self.scratch)?;
         Self::credit_staged(
             &self.config,
             &mut self.sums,

@@ -169,17 +169,21 @@ impl Markov {
         // removal effect of exactly 0: no lane for it. The others get one lane each, in
         // channel order after the base's, if any.
         let live = chain.live_states();
-        let mut lane_of = vec![usize::MAX; channels.len()];
+        let mut held = vec![false; channels.len()];
         for (&key, _) in states.iter().zip(&live).filter(|(_, l)| **l) {
-            for_each_lane(key, bits, |c| lane_of[c as usize] = 0);
+            for_each_lane(key, bits, |c| held[c as usize] = true);
         }
         let mut lanes = first_channel;
-        for lane in &mut lane_of {
-            if *lane == 0 {
-                *lane = lanes;
+        let lane_of: Vec<usize> = held
+            .iter()
+            .map(|&h| {
+                if !h {
+                    return usize::MAX;
+                }
                 lanes += 1;
-            }
-        }
+                lanes - 1
+            })
+            .collect();
         let starts = chain.solve_starts(lanes, |first, marks| {
             for (m, &s) in marks.iter_mut().zip(&states) {
                 for_each_lane(s, bits, |c| {
