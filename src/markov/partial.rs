@@ -170,8 +170,48 @@ pub struct MarkovPartial {
 /// `next` column), and the count's update is off that chain.
 const DENSE_BUDGET: usize = 1 << 22;
 
+/// Cells of a dense cache small enough to rebuild at the exact width
+/// its channels need (see `sync_dense`).
+const SMALL_DENSE: usize = 1 << 16;
+
 /// An empty cell of the dense cache (no transition yet).
 const EMPTY_CELL: [u32; 2] = [u32::MAX, u32::MAX];
+
+/// Journeys walked side by side when counting a [`JourneySet`].
+const WALKERS: usize = 4;
+
+/// Cells of the dense cache (8 bytes each: 4 MiB, about a core's own
+/// cache) past which [`MarkovPartial::count_range`] walks journeys side
+/// by side.
+const INTERLEAVE_CELLS: usize = 1 << 19;
+
+/// Journeys counted one at a time before the dense cache's size is
+/// looked at again.
+const INTERLEAVE_CHUNK: usize = 4096;
+
+/// What [`MarkovPartial::count_cached`] stopped at.
+enum Step {
+    /// Every journey is counted.
+    Done,
+    /// Walker `k`'s next touch, channel `c`, is not in the dense cache.
+    Miss(usize, u32),
+    /// Walker `k` ended its journey and the cache cannot count its end.
+    End(usize),
+    /// Journey `j` has no touches.
+    Empty(usize),
+}
+
+/// One journey being walked by [`MarkovPartial::count_range`]: its
+/// remaining touches `pos..end` in the set's columns, the state reached
+/// and the last channel counted.
+#[derive(Debug, Clone, Copy, Default)]
+struct Walker {
+    pos: usize,
+    end: usize,
+    journey: usize,
+    state: u32,
+    prev: u32,
+}
 
 /// A [`JourneySet`]'s fit columns, with the fit's local id of every
 /// catalog channel.
@@ -297,11 +337,26 @@ impl MarkovPartial {
     }
 
     /// Widens the dense cache after new channels (derived data only).
+    ///
+    /// Rows are as wide as the channels need (in steps of 8 columns) while
+    /// the cache is small, as when a [`JourneySet`]'s channels are all
+    /// interned before its first journey: narrower rows are fewer pages
+    /// and cache lines for the same states. A large cache grows by half
+    /// its width at least, so names arriving one by one while streaming
+    /// rebuild it a bounded number of times.
     #[inline]
     fn sync_dense(&mut self) {
-        while self.wcap != 0 && self.names.len() + 2 > self.wcap {
-            self.rebuild_dense(self.wcap * 2);
+        let need = self.names.len() + 2;
+        if self.wcap == 0 || need <= self.wcap {
+            return;
         }
+        let exact = need.next_multiple_of(8);
+        let wcap = if self.states.len().saturating_mul(exact) <= SMALL_DENSE {
+            exact
+        } else {
+            exact.max((self.wcap + self.wcap / 2).next_multiple_of(8))
+        };
+        self.rebuild_dense(wcap);
     }
 
     /// Adds `w` to transition `(s, sym)`, creating it (and its target state)
@@ -614,7 +669,9 @@ impl MarkovPartial {
     ///
     /// # Errors
     ///
-    /// As [`observe`](Self::observe).
+    /// As [`observe`](Self::observe). After an error the fit holds part of
+    /// the set (several journeys are counted side by side, so not always
+    /// a prefix of it): drop it.
     pub fn observe_set(&mut self, set: &JourneySet) -> Result<()> {
         self.observe_range(set, 0, set.len())
     }
@@ -643,8 +700,164 @@ impl MarkovPartial {
         r
     }
 
-    /// Counts journeys `from..to` of `cols`, one after the other.
+    /// Counts journeys `from..to` of `cols`.
+    ///
+    /// With the dense cache on, [`WALKERS`] journeys are walked side by
+    /// side, one touch of each in turn: each touch's cell is a dependent
+    /// load (the next state comes from the cell), usually a miss in a
+    /// cache of many states, and interleaving independent walks lets those
+    /// misses overlap instead of queueing one after the other. Counts are
+    /// sums, so the order of the additions changes nothing; states and
+    /// transitions are numbered in a different order, which nothing reads
+    /// (the wire form and [`finish`](Self::finish) sort them by key).
     fn count_range(&mut self, cols: &Columns<'_>, from: usize, to: usize) -> Result<()> {
+        // while the cache is small its cells are in a near cache and one
+        // walk at a time is cheaper (fewer instructions per touch): the
+        // choice is made per chunk of journeys, the cache growing as they
+        // are counted
+        let mut from = from;
+        while from < to && self.dense.len() < INTERLEAVE_CELLS {
+            let end = to.min(from.saturating_add(INTERLEAVE_CHUNK));
+            self.count_range_in_turn(cols, from, end)?;
+            from = end;
+        }
+        if self.wcap == 0 {
+            return self.count_range_in_turn(cols, from, to);
+        }
+        let mut w = [Walker::default(); WALKERS];
+        let mut live = 0;
+        let mut next = from;
+        loop {
+            match self.count_cached(cols, &mut w, &mut live, &mut next, to) {
+                Step::Done => return Ok(()),
+                Step::Miss(k, c) => {
+                    let wk = &mut w[k];
+                    wk.state = self.add_slow(wk.state, c, 1)?;
+                    wk.prev = c;
+                    wk.pos += 1;
+                }
+                Step::End(k) => {
+                    let j = w[k].journey;
+                    self.count_outcome(w[k].state, cols.converted[j], cols.value(j))?;
+                    live -= 1;
+                    w.swap(k, live);
+                }
+                Step::Empty(j) => self.feed_one(&[], cols.converted[j], cols.value(j))?,
+            }
+        }
+    }
+
+    /// The part of [`count_range`](Self::count_range) that the dense
+    /// cache answers: walks `w[..live]` one touch each in turn, ends their
+    /// journeys and starts the next ones (from `next`, up to `to`) in
+    /// their place, until a step needs the slow path or no journey is
+    /// left. Changes nothing for the step it returns.
+    #[inline(always)]
+    fn count_cached(
+        &mut self,
+        cols: &Columns<'_>,
+        w: &mut [Walker; WALKERS],
+        live: &mut usize,
+        next: &mut usize,
+        to: usize,
+    ) -> Step {
+        let collapse = self.config.collapse_repeats;
+        let wcap = self.wcap;
+        let (conv_col, null_col) = (wcap.wrapping_sub(2), wcap.wrapping_sub(1));
+        let dense = &self.dense[..];
+        let counts = &mut self.counts[..];
+        let totals = &mut self.totals;
+        loop {
+            while *live < WALKERS && *next < to {
+                let j = *next;
+                let (a, b) = (cols.offsets[j], cols.offsets[j + 1]);
+                *next += 1;
+                if a == b {
+                    return Step::Empty(j);
+                }
+                w[*live] = Walker {
+                    pos: a,
+                    end: b,
+                    journey: j,
+                    state: 0,
+                    prev: u32::MAX,
+                };
+                *live += 1;
+            }
+            if *live == 0 {
+                return Step::Done;
+            }
+            let mut k = 0;
+            while k < *live {
+                let wk = &mut w[k];
+                let Some(c) = cols.channels.get(wk.pos..wk.end).and_then(<[_]>::first) else {
+                    // the journey's end: its absorbing transition and totals
+                    let j = wk.journey;
+                    let converted = cols.converted[j];
+                    let col = if converted { conv_col } else { null_col };
+                    let (n, v) = if converted {
+                        (
+                            totals.conversions.checked_add(1),
+                            totals.value_minor.checked_add(i128::from(cols.values[j])),
+                        )
+                    } else {
+                        (totals.nulls.checked_add(1), Some(totals.value_minor))
+                    };
+                    let (Some(n), Some(v), Some(&[e, _])) =
+                        (n, v, dense.get(wk.state as usize * wcap + col))
+                    else {
+                        return Step::End(k);
+                    };
+                    let Some(count) = counts.get_mut(e as usize) else {
+                        return Step::End(k);
+                    };
+                    let Some(c1) = count.checked_add(1) else {
+                        return Step::End(k);
+                    };
+                    *count = c1;
+                    if converted {
+                        totals.conversions = n;
+                    } else {
+                        totals.nulls = n;
+                    }
+                    totals.value_minor = v;
+                    // the next journey with touches takes its place
+                    *live -= 1;
+                    w.swap(k, *live);
+                    if *live < WALKERS && *next < to {
+                        break;
+                    }
+                    continue;
+                };
+                let c = cols.local[c.index()];
+                if collapse && c == wk.prev {
+                    wk.pos += 1;
+                    k += 1;
+                    continue;
+                }
+                // an empty cell's index (u32::MAX) is past `counts`
+                let hit =
+                    dense
+                        .get(wk.state as usize * wcap + c as usize)
+                        .and_then(|&[e, next]| {
+                            let n = counts.get_mut(e as usize)?;
+                            *n = n.checked_add(1)?;
+                            Some(next)
+                        });
+                let Some(s) = hit else {
+                    return Step::Miss(k, c);
+                };
+                wk.state = s;
+                wk.prev = c;
+                wk.pos += 1;
+                k += 1;
+            }
+        }
+    }
+
+    /// [`count_range`](Self::count_range) one journey after the other
+    /// (the dense cache off).
+    fn count_range_in_turn(&mut self, cols: &Columns<'_>, from: usize, to: usize) -> Result<()> {
         for j in from..to {
             let ids = cols.channels[cols.offsets[j]..cols.offsets[j + 1]]
                 .iter()
@@ -809,6 +1022,53 @@ mod dense_tests {
                 .map(|i| format!("c{}", fmix64(s ^ i as u64) % 40))
                 .collect();
             f.observe_path(&path, s % 2, 0, 1 - s % 2).unwrap();
+        }
+    }
+
+    /// A set whose dense cache outgrows [`INTERLEAVE_CELLS`]: 60 channels
+    /// at order 3, journeys of 0 to 7 touches (repeats included).
+    fn wide_set(n: u64) -> JourneySet {
+        let t0 = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let mut set = JourneySet::new();
+        let mut s = 11u64;
+        for i in 0..n {
+            s = fmix64(s.wrapping_add(i));
+            let mut j = crate::SimpleJourney::new(format!("j{i}"));
+            for k in 0..(s % 8) {
+                let c = fmix64(s ^ k) % 60;
+                // a repeat now and then, for `collapse_repeats`
+                let c = if k % 3 == 2 { fmix64(s ^ (k - 1)) % 60 } else { c };
+                j = j.touch(crate::SimpleTouch::new(
+                    format!("c{c}"),
+                    t0 + chrono::Duration::seconds(k as i64),
+                ));
+            }
+            if s % 3 == 0 {
+                j = j.converted(f64::from((s % 500) as u32) + 0.25);
+            }
+            set.push(&j).unwrap();
+        }
+        set
+    }
+
+    #[test]
+    fn walking_journeys_side_by_side_changes_nothing() {
+        let set = wide_set(40_000);
+        for collapse in [false, true] {
+            let config = MarkovConfig::new(3).unwrap().collapse_repeats(collapse);
+            let mut a = MarkovPartial::new(config);
+            a.observe_set(&set).unwrap();
+            assert!(a.dense.len() >= INTERLEAVE_CELLS, "the side-by-side walk ran");
+            // one journey at a time, the cache off
+            let mut b = MarkovPartial::new(config);
+            b.wcap = 0;
+            b.dense.clear();
+            for j in set.iter() {
+                b.observe_view(&j).unwrap();
+            }
+            assert_eq!(a.journeys(), 40_000);
+            assert_eq!(a, b);
+            assert_eq!(a.finish().unwrap(), b.finish().unwrap());
         }
     }
 
