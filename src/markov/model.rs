@@ -5,9 +5,8 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::config::MarkovConfig;
-use super::partial::{Totals, push_lane, unpack};
+use super::partial::{Totals, unpack};
 use super::solve::{Chain, LANES};
-use super::table::IndexMap64;
 use super::wire::{Canon, for_each_lane};
 use super::{SYM_CONV, SYM_NULL, lane_bits};
 use crate::credit::Report;
@@ -71,7 +70,7 @@ impl Markov {
         } = canon;
         let n = states.len();
         let mut row_totals = vec![0u64; n];
-        for &(s, _, c) in &edges {
+        for &(s, _, c, _) in &edges {
             let r = &mut row_totals[s as usize];
             #[expect(
                 clippy::unnecessary_lazy_evaluations,
@@ -87,14 +86,6 @@ impl Markov {
                 reason: "markov: no journey with touches was observed".into(),
             });
         }
-        // target state of a channel symbol: push_lane on the packed
-        // canonical sequence, looked up in a seedless open-addressing table
-        let keys = &states;
-        let mut index = IndexMap64::default();
-        for &k in keys {
-            index.intern(k);
-        }
-        let order_lanes = u32::from(config.order);
         let bits = lane_bits(config.order);
         // compressed rows straight from the sorted edges (sources in order)
         let mut ptr = Vec::with_capacity(n + 1);
@@ -104,7 +95,7 @@ impl Markov {
         let mut p_conv = vec![0.0; n];
         let mut p_self = vec![0.0; n];
         let mut targets = Vec::with_capacity(edges.len());
-        for &(s, sym, c) in &edges {
+        for &(s, sym, c, target) in &edges {
             let su = s as usize;
             while ptr.len() <= su {
                 ptr.push(to.len());
@@ -118,13 +109,17 @@ impl Markov {
                 }
                 SYM_NULL => targets.push(SYM_NULL),
                 ch => {
-                    let t = index
-                        .get(push_lane(keys[su], ch, order_lanes, bits))
-                        .ok_or_else(|| Error::InvalidParameter {
+                    // the target the partial recorded (every channel
+                    // transition has one)
+                    let t = if (target as usize) < n {
+                        target
+                    } else {
+                        return Err(Error::InvalidParameter {
                             parameter: "serialized Markov fit",
                             value: format!("transition {:?} -> {ch}", unpack(states[su], bits)),
                             expected: "a consistent set of states",
-                        })?;
+                        });
+                    };
                     targets.push(t);
                     if t == s {
                         p_self[su] = p;
@@ -138,7 +133,6 @@ impl Markov {
         while ptr.len() <= n {
             ptr.push(to.len());
         }
-        drop(index);
         // expected visits from the start: departures over the start's (the
         // flow identity of counted walks), for the solve's stopping rule
         #[expect(clippy::cast_precision_loss, reason = "count ratios")]
@@ -212,10 +206,11 @@ impl Markov {
         for r in &removal {
             fingerprint.push_str(&format!(";{:016x}", r.to_bits()));
         }
-        let mut edges = edges;
-        for (e, t) in edges.iter_mut().zip(targets) {
-            e.1 = t;
-        }
+        let edges: Vec<(u32, u32, u64)> = edges
+            .into_iter()
+            .zip(targets)
+            .map(|((s, _, c, _), t)| (s, t, c))
+            .collect();
         Ok(Markov {
             config,
             channels: ChannelList::from_sorted(channels),
@@ -552,6 +547,7 @@ mod tests {
     use crate::credit::Crediter;
     use crate::dataset::JourneySet;
     use crate::journey::SimpleJourney;
+    use crate::markov::partial::push_lane;
     use crate::markov::{MarkovPartial, fit};
     use crate::model::testing::{check_bound_matches_by_name, journeys};
     use crate::touchpoint::SimpleTouch;
@@ -674,7 +670,15 @@ mod tests {
             let mut got: Vec<(Vec<String>, String, u64)> = c
                 .edges
                 .iter()
-                .map(|&(s, sym, n)| {
+                .map(|&(s, sym, n, target)| {
+                    // the recorded target is the source's sequence followed
+                    // by the channel
+                    if sym < SYM_CONV {
+                        let want = push_lane(c.states[s as usize], sym, order.into(), bits);
+                        assert_eq!(c.states[target as usize], want, "order {order}");
+                    } else {
+                        assert_eq!(target, u32::MAX);
+                    }
                     let from = seqs[s as usize].iter().map(|&ch| name(ch)).collect();
                     (from, name(sym), n)
                 })

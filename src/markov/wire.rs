@@ -73,22 +73,24 @@ impl MarkovPartial {
         for s in 0..n {
             row[s + 1] += row[s];
         }
-        let mut edges = vec![(0u32, 0u32, 0u64); self.trans.len()];
+        let mut edges = vec![(0u32, 0u32, 0u64, 0u32); self.trans.len()];
         let mut fill = row.clone();
         for (e, &key) in self.trans.keys().iter().enumerate() {
             let s = state_canon[(key >> 32) as usize];
             let sym = key as u32;
-            let sym = if sym >= SYM_CONV {
-                sym
+            let (sym, target) = if sym >= SYM_CONV {
+                (sym, u32::MAX)
             } else {
-                to_canon[sym as usize]
+                // the target state the partial recorded, renumbered
+                let t = self.next.get(e).and_then(|&t| state_canon.get(t as usize));
+                (to_canon[sym as usize], t.copied().unwrap_or(u32::MAX))
             };
             let slot = &mut fill[s as usize];
-            edges[*slot] = (s, sym, self.counts[e]);
+            edges[*slot] = (s, sym, self.counts[e], target);
             *slot += 1;
         }
         for s in 0..n {
-            edges[row[s]..row[s + 1]].sort_unstable_by_key(|&(_, sym, _)| sym);
+            edges[row[s]..row[s + 1]].sort_unstable_by_key(|&(_, sym, _, _)| sym);
         }
         Canon {
             channels,
@@ -108,7 +110,7 @@ impl MarkovPartial {
             transitions: c
                 .edges
                 .iter()
-                .map(|&(s, sym, count)| WireEdge {
+                .map(|&(s, sym, count, _)| WireEdge {
                     from: unpack(c.states[s as usize], bits),
                     to: match sym {
                         SYM_CONV => n,
@@ -245,12 +247,15 @@ impl<'de> Deserialize<'de> for MarkovPartial {
 
 /// A partial in canonical order: channels sorted by name; states as packed
 /// keys of canonical channel ids, sorted by channel sequence (the start
-/// state, key 0, first); transitions `(from, symbol, count)` sorted by
-/// source and symbol.
+/// state, key 0, first); transitions `(from, symbol, count, target)`
+/// sorted by source and symbol.
 pub(super) struct Canon {
     pub(super) channels: Vec<String>,
     pub(super) states: Vec<u64>,
-    pub(super) edges: Vec<(u32, u32, u64)>,
+    /// `(source, symbol, count, target)`, sorted by source then symbol;
+    /// the target state of a channel symbol (`u32::MAX` for the absorbing
+    /// ones), from the partial's own record of it.
+    pub(super) edges: Vec<(u32, u32, u64, u32)>,
 }
 
 /// Calls `f` with the channel ids of a packed state key (lanes of `bits`
