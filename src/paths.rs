@@ -102,6 +102,25 @@ impl LocalNames {
         }
     }
 
+    /// Interns `names` in order into `ids` (cleared first): the observe
+    /// front end of a view or an aggregated path. Stops at the first
+    /// error; the names before it stay interned.
+    ///
+    /// # Errors
+    ///
+    /// As [`intern`](Self::intern).
+    pub(crate) fn intern_into<'a>(
+        &mut self,
+        names: impl IntoIterator<Item = &'a str>,
+        ids: &mut Vec<u32>,
+    ) -> Result<()> {
+        ids.clear();
+        for name in names {
+            ids.push(self.intern(name)?);
+        }
+        Ok(())
+    }
+
     /// [`intern`](Self::intern) of a name the cache does not hold.
     #[inline(never)]
     fn intern_slow(&mut self, name: &str) -> Result<u32> {

@@ -640,17 +640,10 @@ impl MarkovPartial {
     pub fn observe_view(&mut self, journey: &JourneyView<'_>) -> Result<()> {
         check_currency(journey.currency(), self.config.currency)?;
         let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.ids.clear();
-        let mut r = Ok(());
-        for i in 0..journey.len() {
-            match self.names.intern(journey.channel_name(i)) {
-                Ok(id) => scratch.ids.push(id),
-                Err(e) => {
-                    r = Err(e);
-                    break;
-                }
-            }
-        }
+        let r = self.names.intern_into(
+            (0..journey.len()).map(|i| journey.channel_name(i)),
+            &mut scratch.ids,
+        );
         self.sync_dense();
         let r = r.and_then(|()| {
             let ids = scratch.ids.iter().copied();
@@ -893,17 +886,9 @@ impl MarkovPartial {
     ) -> Result<()> {
         validate_path(path, conversions, value_minor)?;
         let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.ids.clear();
-        let mut r = Ok(());
-        for c in path {
-            match self.names.intern(c.as_ref()) {
-                Ok(id) => scratch.ids.push(id),
-                Err(e) => {
-                    r = Err(e);
-                    break;
-                }
-            }
-        }
+        let r = self
+            .names
+            .intern_into(path.iter().map(AsRef::as_ref), &mut scratch.ids);
         self.sync_dense();
         let r = r
             .and_then(|()| self.feed(scratch.ids.iter().copied(), conversions, nulls, value_minor));
@@ -1037,7 +1022,11 @@ mod dense_tests {
             for k in 0..(s % 8) {
                 let c = fmix64(s ^ k) % 60;
                 // a repeat now and then, for `collapse_repeats`
-                let c = if k % 3 == 2 { fmix64(s ^ (k - 1)) % 60 } else { c };
+                let c = if k % 3 == 2 {
+                    fmix64(s ^ (k - 1)) % 60
+                } else {
+                    c
+                };
                 j = j.touch(crate::SimpleTouch::new(
                     format!("c{c}"),
                     t0 + chrono::Duration::seconds(k as i64),
@@ -1058,7 +1047,10 @@ mod dense_tests {
             let config = MarkovConfig::new(3).unwrap().collapse_repeats(collapse);
             let mut a = MarkovPartial::new(config);
             a.observe_set(&set).unwrap();
-            assert!(a.dense.len() >= INTERLEAVE_CELLS, "the side-by-side walk ran");
+            assert!(
+                a.dense.len() >= INTERLEAVE_CELLS,
+                "the side-by-side walk ran"
+            );
             // one journey at a time, the cache off
             let mut b = MarkovPartial::new(config);
             b.wcap = 0;

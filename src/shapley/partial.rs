@@ -254,17 +254,10 @@ impl ShapleyPartial {
     pub fn observe_view(&mut self, journey: &JourneyView<'_>) -> Result<()> {
         check_currency(journey.currency(), self.config.currency)?;
         let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.ids.clear();
-        let mut r = Ok(());
-        for i in 0..journey.len() {
-            match self.names.intern(journey.channel_name(i)) {
-                Ok(id) => scratch.ids.push(id),
-                Err(e) => {
-                    r = Err(e);
-                    break;
-                }
-            }
-        }
+        let r = self.names.intern_into(
+            (0..journey.len()).map(|i| journey.channel_name(i)),
+            &mut scratch.ids,
+        );
         let r = r.and_then(|()| {
             self.feed(
                 &scratch.ids,
@@ -323,17 +316,9 @@ impl ShapleyPartial {
     ) -> Result<()> {
         validate_path(path, conversions, value_minor)?;
         let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.ids.clear();
-        let mut r = Ok(());
-        for c in path {
-            match self.names.intern(c.as_ref()) {
-                Ok(id) => scratch.ids.push(id),
-                Err(e) => {
-                    r = Err(e);
-                    break;
-                }
-            }
-        }
+        let r = self
+            .names
+            .intern_into(path.iter().map(AsRef::as_ref), &mut scratch.ids);
         let buf = &scratch.ids;
         let r = r.and_then(|()| {
             self.feed(
