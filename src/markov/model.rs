@@ -384,10 +384,21 @@ impl Markov {
         let live = self.chain.live_states();
         let mut keep = vec![false; seqs.len()];
         let mut seq = Vec::new();
+        // each live state's windows looked up among the sequences (sorted
+        // and distinct, as both callers give them), not every sequence
+        // tried against every state
+        debug_assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+        let mut lens: Vec<usize> = seqs.iter().map(|ids| ids.len()).collect();
+        lens.sort_unstable();
+        lens.dedup();
         for (&key, _) in self.states.iter().zip(&live).filter(|(_, l)| **l) {
             unpack(key, &mut seq);
-            for (k, ids) in keep.iter_mut().zip(seqs) {
-                *k |= contains(&seq, ids);
+            for &len in &lens {
+                for w in seq.windows(len) {
+                    if let Ok(k) = seqs.binary_search(&w) {
+                        keep[k] = true;
+                    }
+                }
             }
         }
         let solved: Vec<&[u32]> = seqs
