@@ -647,6 +647,8 @@ impl Incremental {
             .map(|&e| if e > 0.0 { 1.0 } else { 0.0 })
             .collect();
         let mut col = vec![0.0_f64; k];
+        // one pattern's calibrated weights, computed once per pass
+        let mut wts: Vec<f64> = Vec::new();
         let (mut gap, mut passes) = (0.0_f64, 0);
         while passes < CALIBRATION_ITERATIONS {
             passes += 1;
@@ -655,15 +657,14 @@ impl Incremental {
             for (&y, &end) in ys.iter().zip(&ends) {
                 let r = start..end;
                 start = end;
+                wts.clear();
+                wts.extend(r.clone().map(|t| m[chs[t]] * base[t]));
                 // as the engine sees them: scaled so that the largest is 1
-                let top = r
-                    .clone()
-                    .map(|t| m[chs[t]] * base[t])
-                    .fold(0.0_f64, f64::max);
+                let top = wts.iter().copied().fold(0.0_f64, f64::max);
                 if top > 0.0 {
-                    let s: f64 = r.clone().map(|t| m[chs[t]] * base[t] / top).sum();
-                    for t in r {
-                        col[chs[t]] += y * (m[chs[t]] * base[t] / top) / s;
+                    let s: f64 = wts.iter().map(|w| w / top).sum();
+                    for (t, w) in r.zip(&wts) {
+                        col[chs[t]] += y * (w / top) / s;
                     }
                 } else {
                     // the engine's equal split over touches

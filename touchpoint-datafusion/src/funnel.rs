@@ -18,10 +18,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use datafusion_common::arrow::array::{
-    Array, ArrayRef, AsArray, Float64Array, Int64Array, ListArray, StringArray, StructArray,
-    UInt64Array,
+    Array, ArrayRef, AsArray, Float64Array, Int64Array, ListArray, StringArray, UInt64Array,
 };
-use datafusion_common::arrow::buffer::OffsetBuffer;
 use datafusion_common::arrow::datatypes::{DataType, Field, Fields, Float64Type};
 use datafusion_common::{DataFusionError, Result, exec_err, plan_err};
 use touchpoint::SimpleTouch;
@@ -36,6 +34,7 @@ use crate::input::{
     list_ranges_opt, name_codes, raw_times, to_ms,
 };
 use crate::spec::{Kind, ModelSpec};
+use crate::udaf::list_of_structs;
 
 const K: Kind = Kind::Funnel;
 
@@ -643,18 +642,5 @@ pub(crate) fn funnel_report_array(rows: &[Option<Vec<FunnelLine>>]) -> ListArray
         Arc::new(mkt),
         Arc::new(infl),
     ];
-    let structs = StructArray::new(line_fields(), columns, None);
-    let lens = rows.iter().map(|r| r.as_ref().map_or(0, Vec::len));
-    let nulls = rows.iter().any(Option::is_none).then(|| {
-        rows.iter()
-            .map(Option::is_some)
-            .collect::<Vec<bool>>()
-            .into()
-    });
-    ListArray::new(
-        Arc::new(Field::new("item", DataType::Struct(line_fields()), true)),
-        OffsetBuffer::from_lengths(lens),
-        Arc::new(structs),
-        nulls,
-    )
+    list_of_structs(rows, line_fields(), columns)
 }

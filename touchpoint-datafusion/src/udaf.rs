@@ -110,6 +110,31 @@ fn line_fields() -> Fields {
     ])
 }
 
+/// A list array of structs, one row per entry of `rows` (`None`: a NULL
+/// row) holding that entry's lines: `columns` are the lines of every row
+/// in order, one array per field of `fields`. The assembly shared by the
+/// attribution and the funnel reports.
+pub(crate) fn list_of_structs<T>(
+    rows: &[Option<Vec<T>>],
+    fields: Fields,
+    columns: Vec<ArrayRef>,
+) -> ListArray {
+    let structs = StructArray::new(fields.clone(), columns, None);
+    let lens = rows.iter().map(|r| r.as_ref().map_or(0, Vec::len));
+    let nulls = rows.iter().any(Option::is_none).then(|| {
+        rows.iter()
+            .map(Option::is_some)
+            .collect::<Vec<bool>>()
+            .into()
+    });
+    ListArray::new(
+        Arc::new(Field::new("item", DataType::Struct(fields), true)),
+        OffsetBuffer::from_lengths(lens),
+        Arc::new(structs),
+        nulls,
+    )
+}
+
 /// Builds a report list array, one row per entry of `rows` (`None` = a
 /// NULL row).
 pub(crate) fn report_array(rows: &[Option<Vec<Line>>]) -> ListArray {
@@ -134,20 +159,7 @@ pub(crate) fn report_array(rows: &[Option<Vec<Line>>]) -> ListArray {
         Arc::new(breakdown),
         Arc::new(name),
     ];
-    let structs = StructArray::new(line_fields(), columns, None);
-    let lens = rows.iter().map(|r| r.as_ref().map_or(0, Vec::len));
-    let nulls = rows.iter().any(Option::is_none).then(|| {
-        rows.iter()
-            .map(Option::is_some)
-            .collect::<Vec<bool>>()
-            .into()
-    });
-    ListArray::new(
-        Arc::new(Field::new("item", DataType::Struct(line_fields()), true)),
-        OffsetBuffer::from_lengths(lens),
-        Arc::new(structs),
-        nulls,
-    )
+    list_of_structs(rows, line_fields(), columns)
 }
 
 /// What an attribution function returns.
