@@ -29,6 +29,10 @@ struct Slot {
 pub(crate) struct NameTable {
     slots: Vec<Slot>,
     len: usize,
+    /// Whether a name was looked up and missed (then interned by the
+    /// caller, who may have grown its catalog) since
+    /// [`take_missed`](Self::take_missed).
+    missed: bool,
 }
 
 /// Most names cached (beyond, lookups fall back to the caller's map).
@@ -137,6 +141,8 @@ impl NameTable {
     /// Caches `k -> id` (nothing for a name without a key, or past the
     /// table's capacity).
     pub(crate) fn insert_key(&mut self, k: Key, id: u32) {
+        // every miss comes here (a name without a key too)
+        self.missed = true;
         let Key { lo, hi, tag } = k;
         if tag == 0 || self.len >= MAX_CACHED {
             return;
@@ -164,6 +170,15 @@ impl NameTable {
     pub(crate) fn clear(&mut self) {
         self.slots.clear();
         self.len = 0;
+        self.missed = true;
+    }
+
+    /// Whether a name missed the table (or the table was cleared) since
+    /// the last call: when not, every name looked up since was already
+    /// cached, so the caller's catalog cannot have grown.
+    #[inline(always)]
+    pub(crate) fn take_missed(&mut self) -> bool {
+        std::mem::take(&mut self.missed)
     }
 
     fn grow(&mut self) {

@@ -917,6 +917,14 @@ impl Stager {
         self.contents.clear();
     }
 
+    /// Whether a name missed a cache since the last call (see
+    /// [`NameTable::take_missed`]): when not, the catalog has not grown.
+    #[inline(always)]
+    fn take_missed(&mut self) -> bool {
+        // `|`, not `||`: every flag is cleared
+        self.channels.take_missed() | self.campaigns.take_missed() | self.contents.take_missed()
+    }
+
     /// Validates `journey` and interns its names into `set`'s catalog. A
     /// converted journey is then staged: `set` holds exactly it, and the
     /// result is [`Staged::Set`]. A journey that did not convert is only
@@ -1451,9 +1459,18 @@ impl CreditPartial {
         model: &M,
         journey: &J,
     ) -> Result<()> {
-        match stager.stage(journey, scratch)? {
-            Staged::Set => Self::credit_staged(config, sums, crediter, scratch, model),
-            Staged::NotConverted => Self::count_not_converted(config, sums, scratch),
+        let staged = stager.stage(journey, scratch)?;
+        // the sums are sized to the catalog only when it may have grown:
+        // most journeys name only names seen before, and sizing costs a
+        // few dozen instructions per journey (the adds grow the sums on
+        // their own; sizing only keeps them from growing touch by touch
+        // and gives a name seen only on unconverted journeys its line)
+        if stager.take_missed() {
+            sums.reserve(config.breakdowns, scratch.catalog());
+        }
+        match staged {
+            Staged::Set => Self::credit_reserved(config, sums, crediter, scratch, model),
+            Staged::NotConverted => sums.count::<false, false>(false, 0, true).map(|_| ()),
         }
     }
 
@@ -1468,23 +1485,21 @@ impl CreditPartial {
         scratch: &JourneySet,
         model: &M,
     ) -> Result<()> {
-        let b = config.breakdowns;
-        sums.reserve(b, scratch.catalog());
-        sums.credit(crediter, model, config.kind, b, scratch.iter(), &Same)
+        sums.reserve(config.breakdowns, scratch.catalog());
+        Self::credit_reserved(config, sums, crediter, scratch, model)
     }
 
-    /// Counts a journey that did not convert, whose names [`Stager::stage`]
-    /// interned without staging it: what `credit_staged` does with such a
-    /// journey (the sums sized to the catalog, the journey counted; the
-    /// model is never asked about a journey that did not convert).
-    #[inline]
-    fn count_not_converted(
+    /// [`credit_staged`](Self::credit_staged) with the sums already sized.
+    #[inline(always)]
+    fn credit_reserved<M: AttributionModel + ?Sized>(
         config: &CreditConfig,
         sums: &mut Sums,
+        crediter: &mut Crediter,
         scratch: &JourneySet,
+        model: &M,
     ) -> Result<()> {
-        sums.reserve(config.breakdowns, scratch.catalog());
-        sums.count::<false, false>(false, 0, true).map(|_| ())
+        let b = config.breakdowns;
+        sums.credit(crediter, model, config.kind, b, scratch.iter(), &Same)
     }
 
     fn check_model<M: AttributionModel + ?Sized>(&self, model: &M) -> Result<()> {
