@@ -795,6 +795,35 @@ impl Sums {
         }
     }
 
+    /// Credits one journey of the partial's own catalog (the streaming
+    /// path): [`credit`](Self::credit) without the iterator and the batch
+    /// machinery around it (peeking, flushes), which cost a streamed
+    /// journey about a hundred instructions.
+    #[inline]
+    fn credit_single<M: AttributionModel + ?Sized>(
+        &mut self,
+        c: &mut Crediter,
+        model: &M,
+        kind: CreditKind,
+        b: Breakdowns,
+        view: &JourneyView<'_>,
+    ) -> Result<()> {
+        match (b.campaigns, b.contents) {
+            (true, true) => {
+                self.credit_one::<M, Same, true, true, false>(c, model, kind, view, &Same)
+            }
+            (true, false) => {
+                self.credit_one::<M, Same, true, false, false>(c, model, kind, view, &Same)
+            }
+            (false, true) => {
+                self.credit_one::<M, Same, false, true, false>(c, model, kind, view, &Same)
+            }
+            (false, false) => {
+                self.credit_one::<M, Same, false, false, false>(c, model, kind, view, &Same)
+            }
+        }
+    }
+
     fn credit_views<'a, M: AttributionModel + ?Sized, I: Ids, const CP: bool, const CT: bool>(
         &mut self,
         c: &mut Crediter,
@@ -1498,8 +1527,13 @@ impl CreditPartial {
         scratch: &JourneySet,
         model: &M,
     ) -> Result<()> {
-        let b = config.breakdowns;
-        sums.credit(crediter, model, config.kind, b, scratch.iter(), &Same)
+        // the staged set holds exactly one journey
+        match scratch.get(0) {
+            Some(view) => {
+                sums.credit_single(crediter, model, config.kind, config.breakdowns, &view)
+            }
+            None => Ok(()),
+        }
     }
 
     fn check_model<M: AttributionModel + ?Sized>(&self, model: &M) -> Result<()> {
