@@ -995,6 +995,7 @@ impl Stager {
             journey.touchpoints(),
             set,
             |t| (t.timestamp().timestamp_millis(), t.cost(), t.milestone()),
+            |tables, _, t| Self::peek_touch(tables, t),
             |tables, catalog, _, t| Self::intern_touch(tables, catalog, t),
         )?;
         Ok(Staged::Set)
@@ -1041,23 +1042,15 @@ impl Stager {
             touches,
             set,
             |t| (t.ts_millis, t.cost, t.milestone),
+            |_, catalog, t| coded_ids(catalog, t),
             |_, catalog, i, t| {
-                let outside = |c: Option<u32>, n: usize| c.is_some_and(|c| c as usize >= n);
-                if t.channel as usize >= catalog.channels.len()
-                    || outside(t.campaign, catalog.campaigns.len())
-                    || outside(t.content, catalog.contents.len())
-                {
-                    return Err(Error::param(
+                coded_ids(catalog, t).ok_or_else(|| {
+                    Error::param(
                         "touches",
                         format!("touch {i} of journey {id:?}"),
                         "codes from this partial's catalog",
-                    ));
-                }
-                Ok((
-                    t.channel,
-                    t.campaign.unwrap_or(NONE_ID),
-                    t.content.unwrap_or(NONE_ID),
-                ))
+                    )
+                })
             },
         )
     }
@@ -1083,6 +1076,7 @@ impl Stager {
         touches: &[T],
         set: &mut JourneySet,
         read: impl Fn(&T) -> (i64, Option<f64>, Option<Milestone>),
+        peek: impl Fn((&NameTable, &NameTable, &NameTable), &Catalog, &T) -> Option<(u32, u32, u32)>,
         mut ids: impl FnMut(
             (&mut NameTable, &mut NameTable, &mut NameTable),
             &mut Catalog,
@@ -1094,8 +1088,17 @@ impl Stager {
         let cols = set.staging();
         // first pass, input order: times, costs and milestones, every cost
         // validated before any name is interned
+        //
+        // The first pass also looks every touch's ids up without interning
+        // (`peek`: the caches only, nothing changes): when the touches are
+        // in time order and every name was cached, the id columns are
+        // complete after this one pass, and the second pass (another walk
+        // over the caller's touches and their names) is skipped. That is
+        // nearly every journey once the names have been seen.
         let mut sorted = true;
+        let mut known = true;
         let mut prev = i64::MIN;
+        let tables = (&self.channels, &self.campaigns, &self.contents);
         for (i, t) in touches.iter().enumerate() {
             let (ts, cost, milestone) = read(t);
             sorted &= prev <= ts;
@@ -1110,7 +1113,23 @@ impl Stager {
             cols.ts.push(ts);
             cols.cost.push(cost);
             cols.milestone.push(milestone);
+            let (ch, cp, ct) = match peek(tables, cols.catalog, t) {
+                Some(ids) => ids,
+                None => {
+                    known = false;
+                    (0, NONE_ID, NONE_ID)
+                }
+            };
+            cols.channel.push(ChannelId(ch));
+            cols.campaign.push(cp);
+            cols.content.push(ct);
         }
+        if sorted && known {
+            return set.seal_staged(id, outcome);
+        }
+        cols.channel.clear();
+        cols.campaign.clear();
+        cols.content.clear();
         // the input order of touches, sorted by time (stable), as `push`,
         // and the first pass's columns put in that order
         if !sorted {
@@ -1173,7 +1192,12 @@ impl Stager {
     ) -> Result<()> {
         let touches = journey.touchpoints();
         let mut sorted = true;
+        // as in `stage_touches`: when every name is cached (looked up
+        // without interning) and the touches are in time order, there is
+        // nothing to intern and no second pass
+        let mut known = true;
         let mut prev = None;
+        let peek = (&self.channels, &self.campaigns, &self.contents);
         for (i, t) in touches.iter().enumerate() {
             if let Some(c) = t.cost() {
                 if currency.to_minor(c)?.is_none() {
@@ -1185,6 +1209,10 @@ impl Stager {
                 sorted &= p <= ts;
             }
             prev = Some(ts);
+            known &= Self::peek_touch(peek, t).is_some();
+        }
+        if sorted && known {
+            return Ok(());
         }
         let tables = (&mut self.channels, &mut self.campaigns, &mut self.contents);
         if sorted {
@@ -1211,6 +1239,21 @@ impl Stager {
         Ok(())
     }
 
+    /// The cached ids of one touch's channel, campaign and content names
+    /// ([`NONE_ID`] for a missing campaign or content), or `None` when a
+    /// name is not cached: [`intern_touch`](Self::intern_touch) without
+    /// interning.
+    #[inline(always)]
+    fn peek_touch<T: Touchpoint>(
+        (channels, campaigns, contents): (&NameTable, &NameTable, &NameTable),
+        t: &T,
+    ) -> Option<(u32, u32, u32)> {
+        let ch = channels.get(t.channel());
+        let cp = t.campaign().map_or(Some(NONE_ID), |c| campaigns.get(c));
+        let ct = t.content().map_or(Some(NONE_ID), |c| contents.get(c));
+        Some((ch?, cp?, ct?))
+    }
+
     /// Interns one touch's channel, campaign and content names: their ids,
     /// [`NONE_ID`] for a missing campaign or content.
     #[inline(always)]
@@ -1230,6 +1273,22 @@ impl Stager {
         };
         Ok((ch, cp, ct))
     }
+}
+
+/// The ids of a coded touch, if its codes are in `catalog`.
+#[inline(always)]
+fn coded_ids(catalog: &Catalog, t: &CodedTouch) -> Option<(u32, u32, u32)> {
+    let inside = |c: Option<u32>, n: usize| c.is_none_or(|c| (c as usize) < n);
+    ((t.channel as usize) < catalog.channels.len()
+        && inside(t.campaign, catalog.campaigns.len())
+        && inside(t.content, catalog.contents.len()))
+    .then(|| {
+        (
+            t.channel,
+            t.campaign.unwrap_or(NONE_ID),
+            t.content.unwrap_or(NONE_ID),
+        )
+    })
 }
 
 /// Puts `column` (optional values in input order) in the order of
