@@ -148,7 +148,7 @@ mod tests {
         assert_eq!(m(-0.0), Some(0));
         assert_eq!(m(0.0), Some(0));
         // 0.49999999999999994 cents: `x + 0.5` is 1.0 in floating point
-        assert_eq!(m(0.004_999_999_999_999_999_4), Some(0));
+        assert_eq!(m(0.004_999_999_999_999_999), Some(0));
         assert_eq!(m(0.005), Some(1));
         let max = MAX_MINOR as f64 / 100.0;
         assert_eq!(m(max), Some(MAX_MINOR));

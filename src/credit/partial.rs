@@ -961,9 +961,11 @@ impl Stager {
     /// only its count): `set`'s journeys are left as they were, and the
     /// result is [`Staged::NotConverted`]. On error `set` holds no journey.
     ///
-    /// Two passes over the touches: the first validates (costs, in input
-    /// order, before any name is interned) and reads the times; the second
-    /// interns the names in time order through the [`NameTable`]s.
+    /// One pass over the touches validates (costs, in input order, before
+    /// any name is interned), reads the times and looks the names up in
+    /// the [`NameTable`]s without interning; a second pass interning the
+    /// names in time order runs only when a name was not cached or the
+    /// touches were not in time order.
     #[inline]
     fn stage<J: Journey + ?Sized>(&mut self, journey: &J, set: &mut JourneySet) -> Result<Staged> {
         let r = self.stage_in(journey, set);
@@ -994,8 +996,10 @@ impl Stager {
             (true, value, conversion_ts),
             journey.touchpoints(),
             set,
-            |t| (t.timestamp().timestamp_millis(), t.cost(), t.milestone()),
-            |tables, _, t| Self::peek_touch(tables, t),
+            (
+                |t| (t.timestamp().timestamp_millis(), t.cost(), t.milestone()),
+                |tables, _, t| Self::peek_touch(tables, t),
+            ),
             |tables, catalog, _, t| Self::intern_touch(tables, catalog, t),
         )?;
         Ok(Staged::Set)
@@ -1041,8 +1045,10 @@ impl Stager {
             (outcome.converted, value, conversion_ts),
             touches,
             set,
-            |t| (t.ts_millis, t.cost, t.milestone),
-            |_, catalog, t| coded_ids(catalog, t),
+            (
+                |t| (t.ts_millis, t.cost, t.milestone),
+                |_, catalog, t| coded_ids(catalog, t),
+            ),
             |_, catalog, i, t| {
                 coded_ids(catalog, t).ok_or_else(|| {
                     Error::param(
@@ -1061,13 +1067,19 @@ impl Stager {
     /// straight into `set`'s columns, and `set` then holds exactly this
     /// journey. The caller empties the set on error.
     ///
-    /// Two passes over the touches. The first, in input order, reads each
-    /// touch's time, cost and milestone (`read`) and validates every cost
-    /// before any name is interned. The touches are then put in time order
+    /// One or two passes over the touches. The first, in input order,
+    /// reads each touch's time, cost and milestone (`read`), validates
+    /// every cost before any name is interned, and gives each touch's ids
+    /// from the caches alone (`peek`, which interns nothing; `None` when a
+    /// name is not cached or a code is out of range). When the touches are
+    /// in time order and every touch had its ids, the journey is staged.
+    /// Otherwise the id columns are emptied, the touches put in time order
     /// (stable, as [`JourneySet::push`]), and the second pass, in that
     /// order, gives each touch's channel, campaign and content ids (`ids`,
     /// called with the name caches, the catalog and the touch's input
-    /// index): ids follow first appearance in time order, as in `push`.
+    /// index, interning new names or refusing bad codes): ids follow first
+    /// appearance in time order, as in `push`. Both passes give the same
+    /// ids to a journey whose names are all cached.
     #[inline(always)]
     fn stage_touches<T>(
         &mut self,
@@ -1075,8 +1087,10 @@ impl Stager {
         outcome: (bool, i64, Option<i64>),
         touches: &[T],
         set: &mut JourneySet,
-        read: impl Fn(&T) -> (i64, Option<f64>, Option<Milestone>),
-        peek: impl Fn((&NameTable, &NameTable, &NameTable), &Catalog, &T) -> Option<(u32, u32, u32)>,
+        (read, peek): (
+            impl Fn(&T) -> (i64, Option<f64>, Option<Milestone>),
+            impl Fn((&NameTable, &NameTable, &NameTable), &Catalog, &T) -> Option<(u32, u32, u32)>,
+        ),
         mut ids: impl FnMut(
             (&mut NameTable, &mut NameTable, &mut NameTable),
             &mut Catalog,
@@ -1182,7 +1196,9 @@ impl Stager {
     /// milliseconds: touches in `DateTime` order are in millisecond order
     /// too, and a stable sort by milliseconds leaves them as they are.
     /// Only a journey that is not in `DateTime` order is sorted (by
-    /// milliseconds, stable, as `push`).
+    /// milliseconds, stable, as `push`). The checking pass also looks the
+    /// names up without interning: a journey in time order whose names are
+    /// all cached has nothing to intern and is done after that one pass.
     #[inline]
     fn intern_only<J: Journey + ?Sized>(
         &mut self,
