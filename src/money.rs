@@ -93,14 +93,22 @@ impl Currency {
     /// Never fails today; the `Result` keeps room for currencies with rules.
     #[inline]
     pub fn to_minor(self, amount: f64) -> Result<Option<i64>> {
-        if !amount.is_finite() || amount < 0.0 {
+        let x = amount * self.scale() as f64;
+        // NaN and negative amounts fail the first test, infinite ones the
+        // second (two comparisons: `is_finite` compiles to a dozen integer
+        // instructions). Then `x.round()` without its library call (x86-64
+        // has no rounding instruction before SSE4.1): for `0 <= x < 2^62`
+        // the integer part converts exactly and `x - floor(x)` is exact, so
+        // this is `floor(x + 1/2)`, half away from zero, as `round` gives
+        if !(amount >= 0.0 && x < (1_u64 << 62) as f64) {
             return Ok(None);
         }
-        let scaled = (amount * self.scale() as f64).round();
-        if scaled > MAX_MINOR as f64 {
+        let floor = x as i64;
+        let rounded = floor + i64::from(x - floor as f64 >= 0.5);
+        if rounded > MAX_MINOR {
             return Ok(None);
         }
-        Ok(Some(scaled as i64))
+        Ok(Some(rounded))
     }
 
     /// Converts minor units to major units as `f64` (for display and ratios).
@@ -125,5 +133,39 @@ mod tests {
         // 10^255 used to overflow in `scale` after an unchecked read
         assert!(serde_json::from_str::<Currency>(r#"{"decimals":255}"#).is_err());
         assert!(serde_json::from_str::<Currency>(r#"{"decimals":7}"#).is_err());
+    }
+
+    /// `to_minor` is `round` (half away from zero) with the `MAX_MINOR`
+    /// limit: known answers at the halves and the edges, where
+    /// `x + 0.5` would round wrongly.
+    #[test]
+    fn to_minor_rounds_half_away_from_zero() {
+        let cents = Currency::default();
+        assert_eq!(cents.scale(), 100);
+        let m = |a: f64| cents.to_minor(a).unwrap();
+        assert_eq!(m(0.125), Some(13)); // 12.5 -> 13
+        assert_eq!(m(0.124), Some(12));
+        assert_eq!(m(-0.0), Some(0));
+        assert_eq!(m(0.0), Some(0));
+        // 0.49999999999999994 cents: `x + 0.5` is 1.0 in floating point
+        assert_eq!(m(0.004_999_999_999_999_999), Some(0));
+        assert_eq!(m(0.005), Some(1));
+        let max = MAX_MINOR as f64 / 100.0;
+        assert_eq!(m(max), Some(MAX_MINOR));
+        assert_eq!(m(max * 2.0), None);
+        assert_eq!(m(f64::MAX), None);
+        assert_eq!(m(f64::INFINITY), None);
+        assert_eq!(m(f64::NAN), None);
+        assert_eq!(m(-0.01), None);
+        let units = Currency::new(0).unwrap();
+        assert_eq!(units.to_minor(2.5).unwrap(), Some(3));
+        assert_eq!(units.to_minor(9_007_199_254_740_994.0).unwrap(), None);
+        assert_eq!(units.to_minor(0.499_999_999_999_999_94).unwrap(), Some(0));
+        // the same as `round` on many values
+        for k in 0..10_000_u32 {
+            let a = f64::from(k) * 0.001_37;
+            let want = (a * 100.0).round() as i64;
+            assert_eq!(m(a), Some(want), "{a}");
+        }
     }
 }

@@ -25,6 +25,8 @@ const SMALL_TOTAL: i64 = 1 << 50;
 pub(crate) struct Lanes {
     keys: [[i64; 2]; SMALL],
     ranks: [[i64; 2]; SMALL],
+    /// The keys and ranks of [`split_one`].
+    one: ([i64; SMALL], [i64; SMALL]),
 }
 
 /// Splits `total` into `out.len()` integer parts by the largest-remainder
@@ -164,30 +166,95 @@ fn split_small<const L: usize>(
     if left.iter().all(|&x| x <= 0) {
         return done;
     }
+    // plain indices below `n <= SMALL` into the fixed arrays (the slice
+    // iterators' bookkeeping per part cost more than the comparisons), and
+    // each part's unit given as soon as its rank is complete: when the
+    // outer loop reaches part `i`, every earlier part has counted itself
+    // against it
+    let (keys, ranks) = (&lanes.keys, &mut lanes.ranks);
     for i in 0..n {
-        let (head, tail) = ranks.split_at_mut(i + 1);
         let ki = keys[i];
-        let mut ri = head[i];
-        for (kj, rj) in keys[i + 1..].iter().zip(tail) {
+        let mut ri = ranks[i];
+        for j in i + 1..n {
             for l in 0..L {
                 // 1 when the later part j goes first (a strictly larger
                 // key): the sign of ki - kj, which cannot overflow
                 #[expect(clippy::cast_possible_wrap, reason = "0 or 1")]
-                let later = ((ki[l] - kj[l]) as u64 >> 63) as i64;
+                let later = ((ki[l] - keys[j][l]) as u64 >> 63) as i64;
                 ri[l] += later;
-                rj[l] -= later;
+                ranks[j][l] -= later;
             }
         }
-        head[i] = ri;
-    }
-    for l in 0..L {
-        if done[l] {
-            for (o, r) in outs[l].iter_mut().zip(ranks.iter()) {
-                *o += i64::from(r[l] < left[l]);
-            }
+        for l in 0..L {
+            // a lane that overshot is left to `apportion_sorted`
+            outs[l][i] += i64::from(done[l] & (ri[l] < left[l]));
         }
     }
     done
+}
+
+/// [`split_small`] for one total (`L == 1`): the split of a journey's
+/// value when [`UnitCache`] had its conversion's split. The same floors,
+/// fractions, ranks and leftover units, with less work per part: one
+/// lane's keys and ranks side by side (not interleaved with a second
+/// lane's), and each part's unit decided as soon as its rank is complete
+/// (when the outer loop reaches part `i`, every earlier part has already
+/// counted itself against it).
+#[inline(always)]
+fn split_one(
+    total: i64,
+    factor: f64,
+    weights: &[f64],
+    out: &mut [i64],
+    one: &mut ([i64; SMALL], [i64; SMALL]),
+) -> bool {
+    let n = weights.len();
+    if n > SMALL || out.len() != n || !(0..=SMALL_TOTAL).contains(&total) || !factor.is_finite() {
+        return false;
+    }
+    let (keys, ranks) = (&mut one.0[..n], &mut one.1[..n]);
+    let mut assigned = 0_i64;
+    for (i, (((o, k), r), &w)) in out
+        .iter_mut()
+        .zip(keys.iter_mut())
+        .zip(ranks.iter_mut())
+        .zip(weights)
+        .enumerate()
+    {
+        // w >= 0 (or -0.0) and factor >= 0: x is in [-0.0, 2^50 + 1)
+        let (f, frac) = floor_frac(w * factor);
+        *o = f;
+        assigned += f;
+        *k = frac_key(frac);
+        // every earlier part goes first, until shown otherwise below
+        #[expect(clippy::cast_possible_wrap, reason = "i < SMALL")]
+        let before = i as i64;
+        *r = before;
+    }
+    let left = total - assigned;
+    #[expect(clippy::cast_possible_wrap, reason = "n <= SMALL")]
+    let count = n as i64;
+    if left <= 0 || left > count {
+        // nothing to hand out, or a (rare) floating-point overshoot
+        return left == 0;
+    }
+    // plain indices below `n <= SMALL` into the fixed arrays: the slice
+    // iterators' bookkeeping cost more than the comparisons themselves
+    let (keys, ranks) = (&one.0, &mut one.1);
+    for i in 0..n {
+        let ki = keys[i];
+        let mut rank = ranks[i];
+        for j in i + 1..n {
+            // 1 when the later part j goes first (a strictly larger key):
+            // the sign of ki - kj, which cannot overflow
+            #[expect(clippy::cast_possible_wrap, reason = "0 or 1")]
+            let later = ((ki - keys[j]) as u64 >> 63) as i64;
+            rank += later;
+            ranks[j] -= later;
+        }
+        out[i] += i64::from(rank < left);
+    }
+    true
 }
 
 /// Both largest-remainder splits of one journey over the same weights:
@@ -558,7 +625,11 @@ impl Crediter {
             if let Some(row) = self.cache.find(n, w) {
                 self.cache.hits += 1;
                 us.copy_from_slice(&self.cache.units[row * SMALL..row * SMALL + n]);
-                apportion_keyed(v, w, sum, vals, &mut self.lanes, &mut self.scratch);
+                #[expect(clippy::cast_precision_loss, reason = "totals are below 2^53")]
+                let factor = v as f64 / sum;
+                if !split_one(v, factor, w, vals, &mut self.lanes.one) {
+                    apportion_keyed(v, w, sum, vals, &mut self.lanes, &mut self.scratch);
+                }
                 return;
             }
         }
@@ -678,6 +749,13 @@ mod tests {
                 let mut out = vec![0; n];
                 apportion_weighted(total, &w, sum, &mut out, &mut s);
                 assert_eq!(out, apportion_by_sort(total, &w), "{total} {w:?}");
+                let mut one = vec![0; n];
+                let mut lanes = Lanes::default();
+                if split_one(total, total as f64 / sum, &w, &mut one, &mut lanes.one) {
+                    assert_eq!(one, out, "one lane {total} {w:?}");
+                } else {
+                    assert!(n > SMALL, "split_one declined {total} {w:?}");
+                }
             }
         }
     }
@@ -799,6 +877,11 @@ mod tests {
             let mut one = vec![0; w.len()];
             apportion_weighted(value, &w, sum, &mut one, &mut scratch);
             proptest::prop_assert_eq!(&one, &vals);
+            // the one-lane split, where it splits, gives the same parts
+            let mut single = vec![0; w.len()];
+            if split_one(value, value as f64 / sum, &w, &mut single, &mut lanes.one) {
+                proptest::prop_assert_eq!(&single, &vals);
+            }
             proptest::prop_assert_eq!(one.iter().sum::<i64>(), value);
             proptest::prop_assert!(one.iter().all(|&x| x >= 0));
         }

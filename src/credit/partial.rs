@@ -795,6 +795,35 @@ impl Sums {
         }
     }
 
+    /// Credits one journey of the partial's own catalog (the streaming
+    /// path): [`credit`](Self::credit) without the iterator and the batch
+    /// machinery around it (peeking, flushes), which cost a streamed
+    /// journey about a hundred instructions.
+    #[inline]
+    fn credit_single<M: AttributionModel + ?Sized>(
+        &mut self,
+        c: &mut Crediter,
+        model: &M,
+        kind: CreditKind,
+        b: Breakdowns,
+        view: &JourneyView<'_>,
+    ) -> Result<()> {
+        match (b.campaigns, b.contents) {
+            (true, true) => {
+                self.credit_one::<M, Same, true, true, false>(c, model, kind, view, &Same)
+            }
+            (true, false) => {
+                self.credit_one::<M, Same, true, false, false>(c, model, kind, view, &Same)
+            }
+            (false, true) => {
+                self.credit_one::<M, Same, false, true, false>(c, model, kind, view, &Same)
+            }
+            (false, false) => {
+                self.credit_one::<M, Same, false, false, false>(c, model, kind, view, &Same)
+            }
+        }
+    }
+
     fn credit_views<'a, M: AttributionModel + ?Sized, I: Ids, const CP: bool, const CT: bool>(
         &mut self,
         c: &mut Crediter,
@@ -917,6 +946,14 @@ impl Stager {
         self.contents.clear();
     }
 
+    /// Whether a name missed a cache since the last call (see
+    /// [`NameTable::take_missed`]): when not, the catalog has not grown.
+    #[inline(always)]
+    fn take_missed(&mut self) -> bool {
+        // `|`, not `||`: every flag is cleared
+        self.channels.take_missed() | self.campaigns.take_missed() | self.contents.take_missed()
+    }
+
     /// Validates `journey` and interns its names into `set`'s catalog. A
     /// converted journey is then staged: `set` holds exactly it, and the
     /// result is [`Staged::Set`]. A journey that did not convert is only
@@ -924,9 +961,11 @@ impl Stager {
     /// only its count): `set`'s journeys are left as they were, and the
     /// result is [`Staged::NotConverted`]. On error `set` holds no journey.
     ///
-    /// Two passes over the touches: the first validates (costs, in input
-    /// order, before any name is interned) and reads the times; the second
-    /// interns the names in time order through the [`NameTable`]s.
+    /// One pass over the touches validates (costs, in input order, before
+    /// any name is interned), reads the times and looks the names up in
+    /// the [`NameTable`]s without interning; a second pass interning the
+    /// names in time order runs only when a name was not cached or the
+    /// touches were not in time order.
     #[inline]
     fn stage<J: Journey + ?Sized>(&mut self, journey: &J, set: &mut JourneySet) -> Result<Staged> {
         let r = self.stage_in(journey, set);
@@ -957,7 +996,10 @@ impl Stager {
             (true, value, conversion_ts),
             journey.touchpoints(),
             set,
-            |t| (t.timestamp().timestamp_millis(), t.cost(), t.milestone()),
+            (
+                |t| (t.timestamp().timestamp_millis(), t.cost(), t.milestone()),
+                |tables, _, t| Self::peek_touch(tables, t),
+            ),
             |tables, catalog, _, t| Self::intern_touch(tables, catalog, t),
         )?;
         Ok(Staged::Set)
@@ -1003,24 +1045,18 @@ impl Stager {
             (outcome.converted, value, conversion_ts),
             touches,
             set,
-            |t| (t.ts_millis, t.cost, t.milestone),
+            (
+                |t| (t.ts_millis, t.cost, t.milestone),
+                |_, catalog, t| coded_ids(catalog, t),
+            ),
             |_, catalog, i, t| {
-                let outside = |c: Option<u32>, n: usize| c.is_some_and(|c| c as usize >= n);
-                if t.channel as usize >= catalog.channels.len()
-                    || outside(t.campaign, catalog.campaigns.len())
-                    || outside(t.content, catalog.contents.len())
-                {
-                    return Err(Error::param(
+                coded_ids(catalog, t).ok_or_else(|| {
+                    Error::param(
                         "touches",
                         format!("touch {i} of journey {id:?}"),
                         "codes from this partial's catalog",
-                    ));
-                }
-                Ok((
-                    t.channel,
-                    t.campaign.unwrap_or(NONE_ID),
-                    t.content.unwrap_or(NONE_ID),
-                ))
+                    )
+                })
             },
         )
     }
@@ -1031,13 +1067,19 @@ impl Stager {
     /// straight into `set`'s columns, and `set` then holds exactly this
     /// journey. The caller empties the set on error.
     ///
-    /// Two passes over the touches. The first, in input order, reads each
-    /// touch's time, cost and milestone (`read`) and validates every cost
-    /// before any name is interned. The touches are then put in time order
+    /// One or two passes over the touches. The first, in input order,
+    /// reads each touch's time, cost and milestone (`read`), validates
+    /// every cost before any name is interned, and gives each touch's ids
+    /// from the caches alone (`peek`, which interns nothing; `None` when a
+    /// name is not cached or a code is out of range). When the touches are
+    /// in time order and every touch had its ids, the journey is staged.
+    /// Otherwise the id columns are emptied, the touches put in time order
     /// (stable, as [`JourneySet::push`]), and the second pass, in that
     /// order, gives each touch's channel, campaign and content ids (`ids`,
     /// called with the name caches, the catalog and the touch's input
-    /// index): ids follow first appearance in time order, as in `push`.
+    /// index, interning new names or refusing bad codes): ids follow first
+    /// appearance in time order, as in `push`. Both passes give the same
+    /// ids to a journey whose names are all cached.
     #[inline(always)]
     fn stage_touches<T>(
         &mut self,
@@ -1045,7 +1087,10 @@ impl Stager {
         outcome: (bool, i64, Option<i64>),
         touches: &[T],
         set: &mut JourneySet,
-        read: impl Fn(&T) -> (i64, Option<f64>, Option<Milestone>),
+        (read, peek): (
+            impl Fn(&T) -> (i64, Option<f64>, Option<Milestone>),
+            impl Fn((&NameTable, &NameTable, &NameTable), &Catalog, &T) -> Option<(u32, u32, u32)>,
+        ),
         mut ids: impl FnMut(
             (&mut NameTable, &mut NameTable, &mut NameTable),
             &mut Catalog,
@@ -1057,8 +1102,17 @@ impl Stager {
         let cols = set.staging();
         // first pass, input order: times, costs and milestones, every cost
         // validated before any name is interned
+        //
+        // The first pass also looks every touch's ids up without interning
+        // (`peek`: the caches only, nothing changes): when the touches are
+        // in time order and every name was cached, the id columns are
+        // complete after this one pass, and the second pass (another walk
+        // over the caller's touches and their names) is skipped. That is
+        // nearly every journey once the names have been seen.
         let mut sorted = true;
+        let mut known = true;
         let mut prev = i64::MIN;
+        let tables = (&self.channels, &self.campaigns, &self.contents);
         for (i, t) in touches.iter().enumerate() {
             let (ts, cost, milestone) = read(t);
             sorted &= prev <= ts;
@@ -1073,7 +1127,23 @@ impl Stager {
             cols.ts.push(ts);
             cols.cost.push(cost);
             cols.milestone.push(milestone);
+            let (ch, cp, ct) = match peek(tables, cols.catalog, t) {
+                Some(ids) => ids,
+                None => {
+                    known = false;
+                    (0, NONE_ID, NONE_ID)
+                }
+            };
+            cols.channel.push(ChannelId(ch));
+            cols.campaign.push(cp);
+            cols.content.push(ct);
         }
+        if sorted && known {
+            return set.seal_staged(id, outcome);
+        }
+        cols.channel.clear();
+        cols.campaign.clear();
+        cols.content.clear();
         // the input order of touches, sorted by time (stable), as `push`,
         // and the first pass's columns put in that order
         if !sorted {
@@ -1126,7 +1196,9 @@ impl Stager {
     /// milliseconds: touches in `DateTime` order are in millisecond order
     /// too, and a stable sort by milliseconds leaves them as they are.
     /// Only a journey that is not in `DateTime` order is sorted (by
-    /// milliseconds, stable, as `push`).
+    /// milliseconds, stable, as `push`). The checking pass also looks the
+    /// names up without interning: a journey in time order whose names are
+    /// all cached has nothing to intern and is done after that one pass.
     #[inline]
     fn intern_only<J: Journey + ?Sized>(
         &mut self,
@@ -1136,7 +1208,12 @@ impl Stager {
     ) -> Result<()> {
         let touches = journey.touchpoints();
         let mut sorted = true;
+        // as in `stage_touches`: when every name is cached (looked up
+        // without interning) and the touches are in time order, there is
+        // nothing to intern and no second pass
+        let mut known = true;
         let mut prev = None;
+        let peek = (&self.channels, &self.campaigns, &self.contents);
         for (i, t) in touches.iter().enumerate() {
             if let Some(c) = t.cost() {
                 if currency.to_minor(c)?.is_none() {
@@ -1148,6 +1225,10 @@ impl Stager {
                 sorted &= p <= ts;
             }
             prev = Some(ts);
+            known &= Self::peek_touch(peek, t).is_some();
+        }
+        if sorted && known {
+            return Ok(());
         }
         let tables = (&mut self.channels, &mut self.campaigns, &mut self.contents);
         if sorted {
@@ -1174,6 +1255,21 @@ impl Stager {
         Ok(())
     }
 
+    /// The cached ids of one touch's channel, campaign and content names
+    /// ([`NONE_ID`] for a missing campaign or content), or `None` when a
+    /// name is not cached: [`intern_touch`](Self::intern_touch) without
+    /// interning.
+    #[inline(always)]
+    fn peek_touch<T: Touchpoint>(
+        (channels, campaigns, contents): (&NameTable, &NameTable, &NameTable),
+        t: &T,
+    ) -> Option<(u32, u32, u32)> {
+        let ch = channels.get(t.channel());
+        let cp = t.campaign().map_or(Some(NONE_ID), |c| campaigns.get(c));
+        let ct = t.content().map_or(Some(NONE_ID), |c| contents.get(c));
+        Some((ch?, cp?, ct?))
+    }
+
     /// Interns one touch's channel, campaign and content names: their ids,
     /// [`NONE_ID`] for a missing campaign or content.
     #[inline(always)]
@@ -1193,6 +1289,22 @@ impl Stager {
         };
         Ok((ch, cp, ct))
     }
+}
+
+/// The ids of a coded touch, if its codes are in `catalog`.
+#[inline(always)]
+fn coded_ids(catalog: &Catalog, t: &CodedTouch) -> Option<(u32, u32, u32)> {
+    let inside = |c: Option<u32>, n: usize| c.is_none_or(|c| (c as usize) < n);
+    ((t.channel as usize) < catalog.channels.len()
+        && inside(t.campaign, catalog.campaigns.len())
+        && inside(t.content, catalog.contents.len()))
+    .then(|| {
+        (
+            t.channel,
+            t.campaign.unwrap_or(NONE_ID),
+            t.content.unwrap_or(NONE_ID),
+        )
+    })
 }
 
 /// Puts `column` (optional values in input order) in the order of
@@ -1451,9 +1563,18 @@ impl CreditPartial {
         model: &M,
         journey: &J,
     ) -> Result<()> {
-        match stager.stage(journey, scratch)? {
-            Staged::Set => Self::credit_staged(config, sums, crediter, scratch, model),
-            Staged::NotConverted => Self::count_not_converted(config, sums, scratch),
+        let staged = stager.stage(journey, scratch)?;
+        // the sums are sized to the catalog only when it may have grown:
+        // most journeys name only names seen before, and sizing costs a
+        // few dozen instructions per journey (the adds grow the sums on
+        // their own; sizing only keeps them from growing touch by touch
+        // and gives a name seen only on unconverted journeys its line)
+        if stager.take_missed() {
+            sums.reserve(config.breakdowns, scratch.catalog());
+        }
+        match staged {
+            Staged::Set => Self::credit_reserved(config, sums, crediter, scratch, model),
+            Staged::NotConverted => sums.count::<false, false>(false, 0, true).map(|_| ()),
         }
     }
 
@@ -1468,23 +1589,26 @@ impl CreditPartial {
         scratch: &JourneySet,
         model: &M,
     ) -> Result<()> {
-        let b = config.breakdowns;
-        sums.reserve(b, scratch.catalog());
-        sums.credit(crediter, model, config.kind, b, scratch.iter(), &Same)
+        sums.reserve(config.breakdowns, scratch.catalog());
+        Self::credit_reserved(config, sums, crediter, scratch, model)
     }
 
-    /// Counts a journey that did not convert, whose names [`Stager::stage`]
-    /// interned without staging it: what `credit_staged` does with such a
-    /// journey (the sums sized to the catalog, the journey counted; the
-    /// model is never asked about a journey that did not convert).
-    #[inline]
-    fn count_not_converted(
+    /// [`credit_staged`](Self::credit_staged) with the sums already sized.
+    #[inline(always)]
+    fn credit_reserved<M: AttributionModel + ?Sized>(
         config: &CreditConfig,
         sums: &mut Sums,
+        crediter: &mut Crediter,
         scratch: &JourneySet,
+        model: &M,
     ) -> Result<()> {
-        sums.reserve(config.breakdowns, scratch.catalog());
-        sums.count::<false, false>(false, 0, true).map(|_| ())
+        // the staged set holds exactly one journey
+        match scratch.get(0) {
+            Some(view) => {
+                sums.credit_single(crediter, model, config.kind, config.breakdowns, &view)
+            }
+            None => Ok(()),
+        }
     }
 
     fn check_model<M: AttributionModel + ?Sized>(&self, model: &M) -> Result<()> {
