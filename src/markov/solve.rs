@@ -100,6 +100,9 @@ pub(crate) const TOLERANCE: f64 = 1e-15;
 /// satisfy before [`Chain::with_visits`] uses them (rounding of the count
 /// ratios is about 1e-15).
 const VISITS_CHECK: f64 = 1e-9;
+/// A block's cheap states are eliminated only when they are at least one
+/// in this many of its states.
+const ELIM_MIN_SHARE: usize = 5;
 /// Gauss-Seidel sweep limit per component.
 pub(crate) const MAX_SWEEPS: usize = 1_000_000;
 /// Removals solved together in one pass (one group of lanes; a `u8` holds
@@ -163,6 +166,54 @@ struct Block {
     /// Stopping rule: a sweep whose weighted sum of absolute changes is at
     /// most this ends the lane.
     tol: f64,
+    /// The states swept (local indices, in sweep order) and the states
+    /// eliminated before the sweeps: see [`Reduced`].
+    red: Reduced,
+}
+
+/// A large component with a set of cheap states eliminated (module docs,
+/// "Eliminating the cheap states"): no two of them joined by an edge, each
+/// with `in · out ≤ in + out` edges inside the component, so that folding
+/// them into their predecessors removes at least as many edges as it adds.
+/// The sweeps run over the kept states only, on the rows of the chain
+/// observed only at kept states; an eliminated state's value is computed
+/// from its successors' once they have converged.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Reduced {
+    /// Kept states, local indices, in sweep order.
+    keep: Vec<u32>,
+    /// Weight of each kept state (the block's `w` of that state).
+    w: Vec<f64>,
+    /// Kept rows: `col` (kept indices) and `p` over `ptr`, each the direct
+    /// probability plus every path through an eliminated state (without
+    /// regard to removals: see `fill`).
+    ptr: Vec<usize>,
+    col: Vec<u32>,
+    p: Vec<f64>,
+    /// Per kept row (`via_ptr`): its eliminated successors `s` (local) and
+    /// `p(i, s) / (1 - p(s, s))`, which weighs `s`'s own terms in the row.
+    via_ptr: Vec<usize>,
+    via_s: Vec<u32>,
+    via_f: Vec<f64>,
+    /// Per kept row: the reciprocal of its diagonal, `1 - p(i, i)` less
+    /// every return `i -> s -> i` through an eliminated `s` (0 when not
+    /// positive: the state keeps 0).
+    inv: Vec<f64>,
+    /// Per kept row (`fill_ptr`): each path `i -> s -> j` through an
+    /// eliminated `s`, its kept column `j` (`j = i` for a return, a term
+    /// of the diagonal) and its probability. A lane that removes `s` but
+    /// not `i` subtracts it again (a correction term: `-q · x[j]`, with
+    /// `x[i]`'s value before the update for a return); in every other lane
+    /// it changes nothing (`j` removed holds 0, `i` removed is never
+    /// updated), so a chain whose removals always take `i` or `j` with `s`
+    /// (every channel removal at order 2 and above) needs none.
+    fill_ptr: Vec<usize>,
+    fill_col: Vec<u32>,
+    fill_s: Vec<u32>,
+    fill_p: Vec<f64>,
+    /// Eliminated states (local), with `1 / (1 - p(s, s))`.
+    elim: Vec<u32>,
+    elim_inv: Vec<f64>,
 }
 
 /// Buffers reused across the components and groups one thread solves (no
@@ -175,8 +226,13 @@ struct Scratch {
     b: Vec<Lanes>,
     xl: Vec<Lanes>,
     dl: Vec<Lanes>,
-    inv: Vec<f64>,
+    /// Per kept state of a reduced block: its own terms, the lanes that
+    /// update it, and its correction terms (compressed rows).
+    bred: Vec<Lanes>,
     live: Vec<u8>,
+    cptr: Vec<usize>,
+    ccol: Vec<u32>,
+    cw: Vec<Lanes>,
     a: Vec<f64>,
     sol: Vec<f64>,
     /// Sweeps run by the groups this scratch solved (for tests).
@@ -260,6 +316,9 @@ impl Chain {
             let comp = self.comp(self.blocks[k].comp);
             let w: Vec<f64> = comp.iter().map(|&s| visits[s as usize]).collect();
             let b = &mut self.blocks[k];
+            if !b.red.is_identity() {
+                b.red.w = b.red.keep.iter().map(|&i| w[i as usize]).collect();
+            }
             b.w = w;
             b.tol = tol;
         }
@@ -304,6 +363,7 @@ impl Chain {
                 #[expect(clippy::cast_precision_loss, reason = "a weight")]
                 w: vec![1.0 / comp.len() as f64; comp.len()],
                 tol: TOLERANCE,
+                red: Reduced::default(),
             };
             for &s in comp {
                 let s = s as usize;
@@ -323,6 +383,8 @@ impl Chain {
             for &s in comp {
                 local[s as usize] = u32::MAX;
             }
+            let p_self: Vec<f64> = comp.iter().map(|&s| self.p_self[s as usize]).collect();
+            b.red = Reduced::new(&b, &p_self);
             blocks.push(b);
         }
         blocks
@@ -378,6 +440,33 @@ impl Chain {
     #[cfg(test)]
     pub(crate) fn solve(&self, removed: &[bool]) -> Result<Vec<f64>> {
         Ok(self.solve_counted(removed)?.0)
+    }
+
+    /// How many correction terms the reduced blocks need for one removal
+    /// set (paths through an eliminated state the set removes, from a kept
+    /// state it does not remove to one it does not remove), and how many
+    /// blocks are reduced.
+    #[cfg(test)]
+    fn corrections(&self, removed: &[bool]) -> (usize, usize) {
+        let (mut terms, mut reduced) = (0, 0);
+        for block in &self.blocks {
+            let red = &block.red;
+            if red.is_identity() {
+                continue;
+            }
+            reduced += 1;
+            let comp = self.comp(block.comp);
+            let gone = |i: u32| removed[comp[i as usize] as usize];
+            for (k, &i) in red.keep.iter().enumerate() {
+                for f in red.fill_ptr[k]..red.fill_ptr[k + 1] {
+                    let j = red.keep[red.fill_col[f] as usize];
+                    if gone(red.fill_s[f]) && !gone(i) && !gone(j) {
+                        terms += 1;
+                    }
+                }
+            }
+        }
+        (terms, reduced)
     }
 
     /// Whether [`with_visits`](Self::with_visits) accepted the expected
@@ -563,33 +652,31 @@ impl Chain {
         scratch: &mut Scratch,
     ) -> Result<()> {
         let m = comp.len();
+        let red = &block.red;
         let Scratch {
             marks,
             b,
             xl,
             dl,
-            inv,
+            bred,
             live,
+            cptr,
+            ccol,
+            cw,
             sweeps: scratch_sweeps,
             ..
         } = scratch;
-        // per state: the reciprocal of its diagonal `1 - p_self` (shared by
-        // every lane; 0 where the diagonal is not positive) and a bit per
-        // lane that updates it (not removed there, diagonal > 0); unused
-        // lanes and removed states are never updated and stay 0
+        // every state's own terms: its conversion and its edges out of the
+        // block (already solved); 0 in the lanes that remove it and in
+        // unused lanes
         b.clear();
         b.resize(m, Lanes::default());
-        inv.clear();
-        inv.resize(m, 0.0);
-        live.clear();
-        live.resize(m, 0);
         for (i, &s) in comp.iter().enumerate() {
             let s = s as usize;
-            let d = 1.0 - self.p_self[s];
-            if d > 0.0 {
-                inv[i] = 1.0 / d;
-            }
             let kept = lanes_used & !marks[s];
+            if kept == 0 {
+                continue;
+            }
             let mut v = [self.p_conv[s]; W];
             for e in block.ext_ptr[i]..block.ext_ptr[i + 1] {
                 let q = block.ext_p[e];
@@ -603,16 +690,83 @@ impl Chain {
                     *bl = vl;
                 }
             }
-            if d > 0.0 {
-                live[i] = kept;
-            }
         }
-        let masks = &LANE_MASKS;
+        // per swept state: the lanes that update it (not removed there, a
+        // positive diagonal); for a reduced block also its terms with its
+        // eliminated successors' folded in, and the correction terms of
+        // the lanes that remove an eliminated state but not the row's own
+        live.clear();
+        cptr.clear();
+        cptr.push(0);
+        ccol.clear();
+        cw.clear();
+        let rows = if red.is_identity() {
+            for (&s, &r) in comp.iter().zip(&red.inv) {
+                live.push(if r > 0.0 {
+                    lanes_used & !marks[s as usize]
+                } else {
+                    0
+                });
+            }
+            Rows {
+                b,
+                inv: &red.inv,
+                w: &block.w,
+                ptr: &block.ptr,
+                col: &block.col,
+                p: &block.p,
+            }
+        } else {
+            bred.clear();
+            bred.resize(red.keep.len(), Lanes::default());
+            for (k, &i) in red.keep.iter().enumerate() {
+                let alive = lanes_used & !marks[comp[i as usize] as usize];
+                let mut v: [f64; W] = std::array::from_fn(|l| b[i as usize].0[l]);
+                for a in red.via_ptr[k]..red.via_ptr[k + 1] {
+                    let (f, bs) = (red.via_f[a], &b[red.via_s[a] as usize].0);
+                    for l in 0..W {
+                        v[l] += f * bs[l];
+                    }
+                }
+                bred[k].0[..W].copy_from_slice(&v);
+                live.push(if red.inv[k] > 0.0 { alive } else { 0 });
+                for f in red.fill_ptr[k]..red.fill_ptr[k + 1] {
+                    let gone = marks[comp[red.fill_s[f] as usize] as usize];
+                    let j = red.fill_col[f];
+                    let lanes = alive & !marks[comp[red.keep[j as usize] as usize] as usize] & gone;
+                    if lanes != 0 {
+                        let mut c = Lanes::default();
+                        for (l, cl) in c.0.iter_mut().enumerate() {
+                            if lanes & (1 << l) != 0 {
+                                *cl = -red.fill_p[f];
+                            }
+                        }
+                        ccol.push(j);
+                        cw.push(c);
+                    }
+                }
+                cptr.push(ccol.len());
+            }
+            Rows {
+                b: bred,
+                inv: &red.inv,
+                w: &red.w,
+                ptr: &red.ptr,
+                col: &red.col,
+                p: &red.p,
+            }
+        };
+        let mk = rows.inv.len();
         xl.clear();
-        xl.resize(m, Lanes::default());
+        xl.resize(mk, Lanes::default());
         // the change of each state in the last sweep, per lane
         dl.clear();
-        dl.resize(m, Lanes::default());
+        dl.resize(mk, Lanes::default());
+        let corrections = Corrections {
+            ptr: cptr,
+            col: ccol,
+            w: cw,
+        };
         // lanes still sweeping, one bit each
         let mut active: u8 = lanes_used;
         let mut sweeps = 0;
@@ -632,47 +786,11 @@ impl Chain {
             }
             sweeps += 1;
             *scratch_sweeps += 1;
-            let mut delta = [0.0f64; W];
-            let mut sum = [0.0f64; W];
-            // the per-state arrays zipped (no bounds check per state but
-            // the iterate's), the edges one iterator through the block
-            let states = b
-                .iter()
-                .zip(&inv[..])
-                .zip(&block.w)
-                .zip(&live[..])
-                .zip(dl.iter_mut())
-                .zip(block.ptr.windows(2));
-            for (i, (((((bi, &r), &w), &lv), di), pw)) in states.enumerate() {
-                let mut v: [f64; W] = std::array::from_fn(|l| bi.0[l]);
-                // the state's edges as two slices zipped: a counted loop
-                // (an iterator taken from a running zip checked both ends
-                // per edge)
-                let (qs, cs) = (
-                    block.p.get(pw[0]..pw[1]).unwrap_or_default(),
-                    block.col.get(pw[0]..pw[1]).unwrap_or_default(),
-                );
-                for (&q, &c) in qs.iter().zip(cs) {
-                    let xc = &xl[c as usize].0;
-                    for l in 0..W {
-                        v[l] += q * xc[l];
-                    }
-                }
-                let Some(mask) = masks[usize::from(lv & active)].first_chunk::<W>() else {
-                    // never: W <= LANES
-                    continue;
-                };
-                update_lanes::<W>(
-                    &v,
-                    r,
-                    w,
-                    mask,
-                    &mut xl[i].0,
-                    &mut di.0,
-                    &mut delta,
-                    &mut sum,
-                );
-            }
+            let (delta, sum) = if corrections.w.is_empty() {
+                sweep::<W, false>(&rows, &corrections, live, active, xl, dl)
+            } else {
+                sweep::<W, true>(&rows, &corrections, live, active, xl, dl)
+            };
             last = delta;
             let mut extrapolate = [0.0f64; W];
             let mut any = false;
@@ -697,8 +815,37 @@ impl Chain {
                 }
             }
         }
-        for (i, &s) in comp.iter().enumerate() {
-            x[s as usize] = xl[i];
+        // the swept states' values, then each eliminated state's from its
+        // successors (all swept) and its own terms
+        if red.is_identity() {
+            for (&s, v) in comp.iter().zip(xl.iter()) {
+                x[s as usize] = *v;
+            }
+            return Ok(());
+        }
+        for (&i, v) in red.keep.iter().zip(xl.iter()) {
+            x[comp[i as usize] as usize] = *v;
+        }
+        for (&s, &r) in red.elim.iter().zip(&red.elim_inv) {
+            let gs = comp[s as usize] as usize;
+            let alive = lanes_used & !marks[gs];
+            if alive == 0 {
+                continue;
+            }
+            let s = s as usize;
+            let mut v: [f64; W] = std::array::from_fn(|l| b[s].0[l]);
+            for e in block.ptr[s]..block.ptr[s + 1] {
+                let q = block.p[e];
+                let xt = &x[comp[block.col[e] as usize] as usize].0;
+                for l in 0..W {
+                    v[l] += q * xt[l];
+                }
+            }
+            for (l, (xs, &vl)) in x[gs].0.iter_mut().zip(&v).enumerate() {
+                if alive & (1 << l) != 0 {
+                    *xs = (vl * r).min(1.0);
+                }
+            }
         }
         Ok(())
     }
@@ -796,9 +943,23 @@ impl Chain {
         x: &mut [f64],
     ) -> Result<usize> {
         let m = comp.len();
+        let red = &block.red;
+        // the swept rows: the block's own, or its reduction's
+        let m32 = u32::try_from(m).unwrap_or(u32::MAX);
+        let keep: Vec<u32> = if red.is_identity() {
+            (0..m32).collect()
+        } else {
+            red.keep.clone()
+        };
+        let (ptr, col, p, w) = if red.is_identity() {
+            (&block.ptr[..], &block.col[..], &block.p[..], &block.w[..])
+        } else {
+            (&red.ptr[..], &red.col[..], &red.p[..], &red.w[..])
+        };
+        let mk = keep.len();
+        let gone = |i: u32| removed[comp[i as usize] as usize];
         // removed states stay at 0 (so their terms vanish); inv = 0 marks them
         let mut b = vec![0.0; m];
-        let mut inv = vec![0.0; m];
         for (i, &s) in comp.iter().enumerate() {
             let s = s as usize;
             if removed[s] {
@@ -809,13 +970,36 @@ impl Chain {
                 v += block.ext_p[e] * x[block.ext_to[e] as usize];
             }
             b[i] = v;
-            let d = 1.0 - self.p_self[s];
-            if d > 0.0 {
-                inv[i] = 1.0 / d;
+        }
+        let mut bred = vec![0.0; mk];
+        let mut inv = vec![0.0; mk];
+        let mut corr: Vec<Vec<(u32, f64)>> = vec![Vec::new(); mk];
+        for (k, &i) in keep.iter().enumerate() {
+            let mut v = b[i as usize];
+            if red.is_identity() {
+                bred[k] = v;
+                if !gone(i) {
+                    inv[k] = red.inv[k];
+                }
+                continue;
+            }
+            for a in red.via_ptr[k]..red.via_ptr[k + 1] {
+                v += red.via_f[a] * b[red.via_s[a] as usize];
+            }
+            bred[k] = v;
+            if gone(i) {
+                continue;
+            }
+            inv[k] = red.inv[k];
+            for f in red.fill_ptr[k]..red.fill_ptr[k + 1] {
+                let j = red.fill_col[f];
+                if gone(red.fill_s[f]) && !gone(keep[j as usize]) {
+                    corr[k].push((j, -red.fill_p[f]));
+                }
             }
         }
-        let mut xl = vec![0.0; m];
-        let mut dl = vec![0.0; m];
+        let mut xl = vec![0.0; mk];
+        let mut dl = vec![0.0; mk];
         let mut sweeps = 0;
         let mut acc = Accel::default();
         loop {
@@ -829,20 +1013,20 @@ impl Chain {
             sweeps += 1;
             let mut delta = 0.0f64;
             let mut sum = 0.0;
-            for i in 0..m {
-                let old = xl[i];
-                let mut ch = 0.0;
-                if inv[i] != 0.0 {
-                    let mut v = b[i];
-                    for e in block.ptr[i]..block.ptr[i + 1] {
-                        v += block.p[e] * xl[block.col[e] as usize];
-                    }
-                    let new = (v * inv[i]).min(1.0);
-                    ch = new - old;
-                    xl[i] = new;
+            for k in 0..mk {
+                let old = xl[k];
+                let mut v = bred[k];
+                for e in ptr[k]..ptr[k + 1] {
+                    v += p[e] * xl[col[e] as usize];
                 }
-                dl[i] = ch;
-                let wc = block.w[i] * ch;
+                for &(j, q) in &corr[k] {
+                    v += q * xl[j as usize];
+                }
+                let new = (v * inv[k]).min(1.0);
+                let ch = new - old;
+                xl[k] = new;
+                dl[k] = ch;
+                let wc = w[k] * ch;
                 delta += wc.abs();
                 sum += wc;
             }
@@ -855,11 +1039,235 @@ impl Chain {
                 }
             }
         }
-        for (i, &s) in comp.iter().enumerate() {
-            x[s as usize] = xl[i];
+        for (k, &i) in keep.iter().enumerate() {
+            x[comp[i as usize] as usize] = xl[k];
+        }
+        for (&s, &r) in red.elim.iter().zip(&red.elim_inv) {
+            if gone(s) {
+                continue;
+            }
+            let s = s as usize;
+            let mut v = b[s];
+            for e in block.ptr[s]..block.ptr[s + 1] {
+                v += block.p[e] * x[comp[block.col[e] as usize] as usize];
+            }
+            x[comp[s] as usize] = (v * r).min(1.0);
         }
         Ok(sweeps)
     }
+}
+
+impl Reduced {
+    /// `block`'s reduction, `p_self` its states' self-loop probabilities
+    /// (local indices): a greedy pass in sweep order takes every state with
+    /// a positive diagonal, `in · out ≤ in + out` edges inside the block and
+    /// no edge to a state already taken.
+    fn new(block: &Block, p_self: &[f64]) -> Reduced {
+        let m = block.ptr.len() - 1;
+        let mut inn = vec![0usize; m];
+        for &c in &block.col {
+            inn[c as usize] += 1;
+        }
+        // `near`: a successor of a state taken. A state is taken when it is
+        // not near one taken before it and none of its successors was taken
+        // (then no two taken states share an edge)
+        let mut taken = vec![false; m];
+        let mut near = vec![false; m];
+        for s in 0..m {
+            let succ = &block.col[block.ptr[s]..block.ptr[s + 1]];
+            let out = succ.len();
+            if near[s]
+                || 1.0 - p_self[s] <= 0.0
+                || inn[s] * out > inn[s] + out
+                || succ.iter().any(|&c| taken[c as usize])
+            {
+                continue;
+            }
+            taken[s] = true;
+            for &c in succ {
+                near[c as usize] = true;
+            }
+        }
+        if taken.iter().filter(|&&t| t).count() * ELIM_MIN_SHARE < m {
+            return Reduced::identity(p_self);
+        }
+        let mut red = Reduced::default();
+        let mut kept_at = vec![u32::MAX; m];
+        for (i, &t) in taken.iter().enumerate() {
+            let li = u32::try_from(i).unwrap_or(u32::MAX);
+            if t {
+                red.elim.push(li);
+                red.elim_inv.push(1.0 / (1.0 - p_self[i]));
+            } else {
+                kept_at[i] = u32::try_from(red.keep.len()).unwrap_or(u32::MAX);
+                red.keep.push(li);
+            }
+        }
+        red.w = red.keep.iter().map(|&i| block.w[i as usize]).collect();
+        // where a kept column sits in the row being built (positions only
+        // grow, so one from an earlier row is below the row's start)
+        let mut slot = vec![usize::MAX; red.keep.len()];
+        red.ptr.push(0);
+        red.via_ptr.push(0);
+        red.fill_ptr.push(0);
+        for &i in &red.keep {
+            let i = i as usize;
+            let row = red.col.len();
+            let mut d = 1.0 - p_self[i];
+            for e in block.ptr[i]..block.ptr[i + 1] {
+                let j = block.col[e] as usize;
+                if !taken[j] {
+                    slot[kept_at[j] as usize] = red.col.len();
+                    red.col.push(kept_at[j]);
+                    red.p.push(block.p[e]);
+                }
+            }
+            for e in block.ptr[i]..block.ptr[i + 1] {
+                let s = block.col[e] as usize;
+                if !taken[s] {
+                    continue;
+                }
+                let f = block.p[e] * (1.0 / (1.0 - p_self[s]));
+                red.via_s.push(block.col[e]);
+                red.via_f.push(f);
+                for e2 in block.ptr[s]..block.ptr[s + 1] {
+                    let j = block.col[e2] as usize;
+                    let q = f * block.p[e2];
+                    if j == i {
+                        d -= q;
+                        red.fill_col.push(kept_at[i]);
+                    } else {
+                        let k = kept_at[j] as usize;
+                        match slot[k] {
+                            at if at != usize::MAX && at >= row => red.p[at] += q,
+                            _ => {
+                                slot[k] = red.col.len();
+                                red.col.push(kept_at[j]);
+                                red.p.push(q);
+                            }
+                        }
+                        red.fill_col.push(kept_at[j]);
+                    }
+                    red.fill_s.push(block.col[e]);
+                    red.fill_p.push(q);
+                }
+            }
+            red.ptr.push(red.col.len());
+            red.via_ptr.push(red.via_s.len());
+            red.fill_ptr.push(red.fill_s.len());
+            if d <= 0.0 && 1.0 - p_self[i] > 0.0 {
+                // returns through eliminated states took the whole diagonal
+                // (a closed pair, up to rounding): keep the block as it is
+                return Reduced::identity(p_self);
+            }
+            red.inv.push(if d > 0.0 { 1.0 / d } else { 0.0 });
+        }
+        red
+    }
+
+    /// No state eliminated: the block's own rows are swept (only the
+    /// diagonals' reciprocals are kept here).
+    fn identity(p_self: &[f64]) -> Reduced {
+        Reduced {
+            inv: p_self
+                .iter()
+                .map(|&ps| {
+                    let d = 1.0 - ps;
+                    if d > 0.0 { 1.0 / d } else { 0.0 }
+                })
+                .collect(),
+            ..Reduced::default()
+        }
+    }
+
+    /// Whether no state is eliminated (then the block's own rows and
+    /// weights are swept, and `keep`, `w` and the rows here are empty).
+    fn is_identity(&self) -> bool {
+        self.elim.is_empty()
+    }
+}
+
+/// The rows one sweep runs over: per swept state its own terms (lanes),
+/// the reciprocal of its diagonal, its weight in the stopping rule, and its
+/// edges to other swept states (compressed).
+struct Rows<'a> {
+    b: &'a [Lanes],
+    inv: &'a [f64],
+    w: &'a [f64],
+    ptr: &'a [usize],
+    col: &'a [u32],
+    p: &'a [f64],
+}
+
+/// A group's correction terms, per swept state (compressed): a weight per
+/// lane (0 in the lanes it does not concern) on a swept state's value.
+struct Corrections<'a> {
+    ptr: &'a [usize],
+    col: &'a [u32],
+    w: &'a [Lanes],
+}
+
+/// One Gauss-Seidel sweep of a group's lanes over `rows` (with the
+/// correction terms when `CORR`): each state's lanes in `live & active`
+/// updated in place, their changes stored in `d`. Returns the sweep's
+/// weighted sums of absolute and of signed changes, per lane.
+fn sweep<const W: usize, const CORR: bool>(
+    rows: &Rows<'_>,
+    corr: &Corrections<'_>,
+    live: &[u8],
+    active: u8,
+    x: &mut [Lanes],
+    d: &mut [Lanes],
+) -> ([f64; W], [f64; W]) {
+    let mut delta = [0.0f64; W];
+    let mut sum = [0.0f64; W];
+    // the per-state arrays zipped (no bounds check per state but the
+    // iterate's), the edges one iterator through the block
+    let states = rows
+        .b
+        .iter()
+        .zip(rows.inv)
+        .zip(rows.w)
+        .zip(live)
+        .zip(d.iter_mut())
+        .zip(rows.ptr.windows(2));
+    for (k, (((((bi, &r), &w), &lv), di), pw)) in states.enumerate() {
+        let mut v: [f64; W] = std::array::from_fn(|l| bi.0[l]);
+        // the state's edges as two slices zipped: a counted loop (an
+        // iterator taken from a running zip checked both ends per edge)
+        let (qs, cs) = (
+            rows.p.get(pw[0]..pw[1]).unwrap_or_default(),
+            rows.col.get(pw[0]..pw[1]).unwrap_or_default(),
+        );
+        for (&q, &c) in qs.iter().zip(cs) {
+            let xc = &x[c as usize].0;
+            for l in 0..W {
+                v[l] += q * xc[l];
+            }
+        }
+        if CORR {
+            let (a, z) = (
+                corr.ptr.get(k).copied().unwrap_or_default(),
+                corr.ptr.get(k + 1).copied().unwrap_or_default(),
+            );
+            let (qs, cs) = (
+                corr.w.get(a..z).unwrap_or_default(),
+                corr.col.get(a..z).unwrap_or_default(),
+            );
+            for (q, &c) in qs.iter().zip(cs) {
+                let xc = &x[c as usize].0;
+                for l in 0..W {
+                    v[l] += q.0[l] * xc[l];
+                }
+            }
+        }
+        let Some(mask) = LANE_MASKS[usize::from(lv & active)].first_chunk::<W>() else {
+            // never: W <= LANES
+            continue;
+        };
+        update_lanes::<W>(&v, r, w, mask, &mut x[k].0, &mut di.0, &mut delta, &mut sum);
+    }
+    (delta, sum)
 }
 
 /// One state's update in every lane of a sweep: `x = min(v · r, 1)` in the
@@ -1206,6 +1614,12 @@ mod tests {
                 })
                 .unwrap();
             assert_eq!(starts.len(), 19);
+            if n >= 400 {
+                // the large components are reduced, and the removal sets
+                // (unlike a channel's) need correction terms
+                let (terms, reduced) = c.corrections(&set(3));
+                assert!(reduced > 0 && terms > 0, "n={n}: {reduced} {terms}");
+            }
             for (k, &x0) in starts.iter().enumerate() {
                 let lone = c.solve(&set(k)).unwrap()[0];
                 assert_eq!(x0.to_bits(), lone.to_bits(), "n={n} set={k}");
@@ -1276,6 +1690,15 @@ mod accuracy {
         let (chain, states) = chain_of(&m);
         let big = chain.largest_component();
         assert!(big > 4 * DENSE_LIMIT, "largest component {big}");
+        // the loop is reduced, and no channel removal needs a correction
+        // (every state on a path i -> s -> j has its channels in i or j)
+        for (name, _) in m.removal_effects() {
+            let removed: Vec<bool> = states
+                .iter()
+                .map(|s| s.iter().any(|c| c.as_str() == name))
+                .collect();
+            assert_eq!(chain.corrections(&removed), (0, 1), "{name}");
+        }
         let mut direct = chain.clone();
         direct.blocks.clear();
         let start = states.iter().position(Vec::is_empty).unwrap();
