@@ -63,18 +63,36 @@ impl MarkovPartial {
         }
         let states: Vec<u64> = sorted.iter().map(|&(_, ck, _)| ck).collect();
         drop(sorted);
-        // transitions bucketed by canonical source, then each row sorted by
-        // symbol: the order of sorting the (source, symbol) pairs
+        // the order of sorting the (source, symbol) pairs, by two stable
+        // counting passes: the transitions by canonical symbol (the
+        // channels, then conversion and null), then those by canonical
+        // source. A source's transitions have distinct symbols, so each row
+        // comes out sorted, with no sort per row.
         let n = keys.len();
+        let nsym = channels.len() + 2;
+        let sym_rank = |sym: u32| -> usize {
+            match sym {
+                SYM_CONV => nsym - 2,
+                SYM_NULL => nsym - 1,
+                // every channel of a transition is in a state, so mapped
+                c => to_canon
+                    .get(c as usize)
+                    .map_or(0, |&r| (r as usize).min(nsym - 1)),
+            }
+        };
+        let mut by_sym = vec![0usize; nsym + 1];
         let mut row = vec![0usize; n + 1];
         for &key in self.trans.keys() {
+            by_sym[sym_rank(key as u32) + 1] += 1;
             row[state_canon[(key >> 32) as usize] as usize + 1] += 1;
+        }
+        for k in 0..nsym {
+            by_sym[k + 1] += by_sym[k];
         }
         for s in 0..n {
             row[s + 1] += row[s];
         }
-        let mut edges = vec![(0u32, 0u32, 0u64, 0u32); self.trans.len()];
-        let mut fill = row.clone();
+        let mut staged = vec![(0u32, 0u32, 0u64, 0u32); self.trans.len()];
         for (e, &key) in self.trans.keys().iter().enumerate() {
             let s = state_canon[(key >> 32) as usize];
             let sym = key as u32;
@@ -85,13 +103,18 @@ impl MarkovPartial {
                 let t = self.next.get(e).and_then(|&t| state_canon.get(t as usize));
                 (to_canon[sym as usize], t.copied().unwrap_or(u32::MAX))
             };
-            let slot = &mut fill[s as usize];
-            edges[*slot] = (s, sym, self.counts[e], target);
+            let slot = &mut by_sym[sym_rank(key as u32)];
+            staged[*slot] = (s, sym, self.counts[e], target);
             *slot += 1;
         }
-        for s in 0..n {
-            edges[row[s]..row[s + 1]].sort_unstable_by_key(|&(_, sym, _, _)| sym);
+        let mut edges = vec![(0u32, 0u32, 0u64, 0u32); self.trans.len()];
+        let mut fill = row;
+        for &edge in &staged {
+            let slot = &mut fill[edge.0 as usize];
+            edges[*slot] = edge;
+            *slot += 1;
         }
+        drop(staged);
         Canon {
             channels,
             states,
