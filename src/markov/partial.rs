@@ -154,12 +154,16 @@ pub struct MarkovPartial {
     /// Scratch: catalog id -> local id, for `observe_set`.
     cache: Vec<u32>,
     scratch: JourneyScratch,
-    /// Dense cache `(state, column) -> [transition index, target state]`
-    /// in rows of `wcap`
-    /// columns (channels, then conversion and null), while it fits in
-    /// [`DENSE_BUDGET`] cells; `wcap == 0` when off. Derived data only.
+    /// Dense cache `(state, channel) -> [transition index, target state]`
+    /// in rows of `wcap` columns, while it fits in [`DENSE_BUDGET`] cells;
+    /// `wcap == 0` when off. Derived data only.
     dense: Vec<[u32; 2]>,
     wcap: usize,
+    /// Per state, the index of its transition to the conversion and to
+    /// null (`u32::MAX`: none yet). Derived data only, always on: a
+    /// journey's end is counted through this small array (8 bytes a
+    /// state) instead of a cell of the state's row in the dense cache.
+    ends: Vec<[u32; 2]>,
 }
 
 /// Most cells of the dense transition cache (32 MiB).
@@ -257,6 +261,7 @@ impl MarkovPartial {
             scratch: JourneyScratch::default(),
             dense: vec![EMPTY_CELL; 16],
             wcap: 16,
+            ends: vec![EMPTY_CELL],
         }
     }
 
@@ -266,20 +271,25 @@ impl MarkovPartial {
         lane_bits(self.config.order)
     }
 
-    /// The dense cache's column of symbol `sym` (with the cache off, a
-    /// column past its end for the absorbing symbols).
+    /// The slot of an absorbing symbol in [`ends`](Self::ends)
+    /// (`SYM_CONV` 0, `SYM_NULL` 1).
     #[inline]
-    fn col(&self, sym: u32) -> usize {
-        match sym {
-            SYM_CONV => self.wcap.wrapping_sub(2),
-            SYM_NULL => self.wcap.wrapping_sub(1),
-            c => c as usize,
-        }
+    fn end_slot(sym: u32) -> usize {
+        usize::from(sym == SYM_NULL)
     }
 
     /// Rebuilds the dense cache with `wcap` columns (or turns it off).
     fn rebuild_dense(&mut self, wcap: usize) {
         self.dense.clear();
+        self.ends.clear();
+        self.ends.resize(self.states.len(), EMPTY_CELL);
+        for (e, &key) in self.trans.keys().iter().enumerate() {
+            let sym = key as u32;
+            if sym >= SYM_CONV {
+                self.ends[(key >> 32) as usize][Self::end_slot(sym)] =
+                    u32::try_from(e).unwrap_or(u32::MAX);
+            }
+        }
         if self.states.len().saturating_mul(wcap) > DENSE_BUDGET {
             self.wcap = 0;
             self.dense.shrink_to_fit();
@@ -289,8 +299,11 @@ impl MarkovPartial {
         self.dense.resize(self.states.len() * wcap, EMPTY_CELL);
         for (e, &key) in self.trans.keys().iter().enumerate() {
             let s = (key >> 32) as usize;
-            let c = self.col(key as u32);
-            self.dense[s * wcap + c] = [
+            let c = key as u32;
+            if c >= SYM_CONV {
+                continue;
+            }
+            self.dense[s * wcap + c as usize] = [
                 u32::try_from(e).unwrap_or(u32::MAX),
                 self.next.get(e).copied().unwrap_or(u32::MAX),
             ];
@@ -328,6 +341,7 @@ impl MarkovPartial {
             + self.cache.capacity() * 4
             + self.scratch.size_bytes()
             + self.dense.capacity() * 8
+            + self.ends.capacity() * 8
     }
 
     pub(super) fn intern(&mut self, name: &str) -> Result<u32> {
@@ -346,7 +360,7 @@ impl MarkovPartial {
     /// rebuild it a bounded number of times.
     #[inline]
     fn sync_dense(&mut self) {
-        let need = self.names.len() + 2;
+        let need = self.names.len();
         if self.wcap == 0 || need <= self.wcap {
             return;
         }
@@ -363,7 +377,12 @@ impl MarkovPartial {
     /// if new; returns the target state (`u32::MAX` for absorbing symbols).
     #[inline(always)]
     pub(super) fn add(&mut self, s: u32, sym: u32, w: u64) -> Result<u32> {
-        match self.step_fast(s, self.col(sym), w) {
+        let fast = if sym >= SYM_CONV {
+            self.end_fast(s, Self::end_slot(sym), w)
+        } else {
+            self.step_fast(s, sym as usize, w)
+        };
+        match fast {
             Some(t) => Ok(t),
             None => self.add_slow(s, sym, w),
         }
@@ -373,8 +392,12 @@ impl MarkovPartial {
     /// cache while it is on (it then holds every transition), else from
     /// the hash index.
     fn find(&mut self, s: u32, sym: u32) -> Option<u32> {
+        if sym >= SYM_CONV {
+            let e = self.ends.get(s as usize)?[Self::end_slot(sym)];
+            return (e != u32::MAX).then_some(e);
+        }
         if self.wcap != 0 {
-            let i = s as usize * self.wcap + self.col(sym);
+            let i = s as usize * self.wcap + sym as usize;
             if let Some(&[e, _]) = self.dense.get(i) {
                 return (e != u32::MAX).then_some(e);
             }
@@ -415,8 +438,12 @@ impl MarkovPartial {
         };
         self.counts.push(w);
         self.next.push(target);
-        if self.wcap != 0 {
-            let i = s as usize * self.wcap + self.col(sym);
+        if sym >= SYM_CONV {
+            if let Some(end) = self.ends.get_mut(s as usize) {
+                end[Self::end_slot(sym)] = e;
+            }
+        } else if self.wcap != 0 {
+            let i = s as usize * self.wcap + sym as usize;
             if let Some(cell) = self.dense.get_mut(i) {
                 *cell = [e, target];
             }
@@ -427,6 +454,9 @@ impl MarkovPartial {
     /// Interns a packed state key, growing the dense cache by a row.
     pub(super) fn intern_state(&mut self, key: u64) -> u32 {
         let (s, new) = self.states.intern(key);
+        if new {
+            self.ends.push(EMPTY_CELL);
+        }
         if new && self.wcap != 0 {
             let rows = self.states.len();
             if rows.saturating_mul(self.wcap) > DENSE_BUDGET {
@@ -443,6 +473,18 @@ impl MarkovPartial {
     /// lookups until now), for readers that look transitions up in `trans`.
     pub(super) fn index_transitions(&mut self) {
         self.trans.index_all();
+    }
+
+    /// Adds `w` to state `s`'s transition to the conversion (`slot` 0) or
+    /// to null (1) and returns `u32::MAX`, if it exists (`None`: not yet,
+    /// or the count would overflow; [`add_slow`](Self::add_slow) then
+    /// decides).
+    #[inline(always)]
+    fn end_fast(&mut self, s: u32, slot: usize, w: u64) -> Option<u32> {
+        let e = self.ends.get(s as usize)?[slot];
+        let count = self.counts.get_mut(e as usize)?;
+        *count = count.checked_add(w)?;
+        Some(u32::MAX)
     }
 
     /// Adds `w` to the cached transition in column `col` of state `s` and
@@ -756,8 +798,8 @@ impl MarkovPartial {
     ) -> Step {
         let collapse = self.config.collapse_repeats;
         let wcap = self.wcap;
-        let (conv_col, null_col) = (wcap.wrapping_sub(2), wcap.wrapping_sub(1));
         let dense = &self.dense[..];
+        let ends = &self.ends[..];
         let counts = &mut self.counts[..];
         let totals = &mut self.totals;
         loop {
@@ -787,7 +829,7 @@ impl MarkovPartial {
                     // the journey's end: its absorbing transition and totals
                     let j = wk.journey;
                     let converted = cols.converted[j];
-                    let col = if converted { conv_col } else { null_col };
+                    let slot = usize::from(!converted);
                     let (n, v) = if converted {
                         (
                             totals.conversions.checked_add(1),
@@ -796,12 +838,10 @@ impl MarkovPartial {
                     } else {
                         (totals.nulls.checked_add(1), Some(totals.value_minor))
                     };
-                    let (Some(n), Some(v), Some(&[e, _])) =
-                        (n, v, dense.get(wk.state as usize * wcap + col))
-                    else {
+                    let (Some(n), Some(v), Some(end)) = (n, v, ends.get(wk.state as usize)) else {
                         return Step::End(k);
                     };
-                    let Some(count) = counts.get_mut(e as usize) else {
+                    let Some(count) = counts.get_mut(end[slot] as usize) else {
                         return Step::End(k);
                     };
                     let Some(c1) = count.checked_add(1) else {
@@ -1062,6 +1102,56 @@ mod dense_tests {
             assert_eq!(a, b);
             assert_eq!(a.finish().unwrap(), b.finish().unwrap());
         }
+    }
+
+    /// Every state's end slots name its conversion and null transitions.
+    fn check_ends(p: &MarkovPartial) {
+        assert_eq!(p.ends.len(), p.states.len());
+        let mut want = vec![EMPTY_CELL; p.states.len()];
+        for (e, &key) in p.trans.keys().iter().enumerate() {
+            let sym = key as u32;
+            if sym >= SYM_CONV {
+                want[(key >> 32) as usize][MarkovPartial::end_slot(sym)] = e as u32;
+            }
+        }
+        assert_eq!(p.ends, want);
+    }
+
+    /// The per-state end slots follow every way states and transitions
+    /// arrive: counting with the cache on and off, rows widened by new
+    /// channels, merging, and a fit read back from its serialized form and
+    /// then fed more journeys.
+    #[test]
+    fn end_slots_follow_every_way_a_fit_grows() {
+        let config = MarkovConfig::new(2).unwrap();
+        let mut a = MarkovPartial::new(config);
+        feed_all(&mut a, 1500);
+        check_ends(&a);
+        let mut b =
+            serde_json::from_str::<MarkovPartial>(&serde_json::to_string(&a).unwrap()).unwrap();
+        check_ends(&b);
+        // more journeys, with channels the first ones did not have
+        let more = |f: &mut MarkovPartial| {
+            for i in 0..1500u64 {
+                let path = [format!("n{}", i % 7), format!("c{}", i % 40)];
+                f.observe_path(&path, i % 3, 0, 1 + i % 2).unwrap();
+            }
+        };
+        more(&mut a);
+        more(&mut b);
+        check_ends(&a);
+        check_ends(&b);
+        assert_eq!(a, b);
+        assert_eq!(
+            a.finish().unwrap().conversion_probability().to_bits(),
+            b.finish().unwrap().conversion_probability().to_bits()
+        );
+        let mut c = MarkovPartial::new(config);
+        c.wcap = 0;
+        c.dense.clear();
+        c.merge(&a).unwrap();
+        check_ends(&c);
+        assert_eq!(c, a);
     }
 
     #[test]
