@@ -20,6 +20,20 @@
 //!   (below; without the visits, until their mean is at most
 //!   [`TOLERANCE`]); [`Error::NotConverged`] after [`MAX_SWEEPS`] sweeps.
 //!
+//! The sweep order of a large component: the reverse of its
+//! Eades-Lin-Smyth ordering ([`sweep_orders`]), a greedy feedback-arc-set
+//! heuristic in `O(states + edges)`, so that most edges `i -> j` have `j`
+//! swept before `i` and `i`'s update reads `j`'s new value. A sweep's
+//! error then decays faster: on the `many_channels` loop (order 3) the
+//! visits-weighted share of edges that read a value of the sweep before
+//! falls from 0.53 (Tarjan's pop order) to 0.26, plain sweeps decay at
+//! 0.227 instead of 0.307, and its five groups of lanes take 71 sweeps
+//! instead of 88; order 4 / 12 channels / 1M 30 instead of 42. The
+//! ordering costs 2 to 3 ms there (about 20 ns per edge), a few sweeps'
+//! worth, and a sweep a little more (a state's successors no longer sit
+//! next to it in the iterate). The stopping rule below holds in any
+//! order.
+//!
 //! Why the extrapolation pays: the sweep operator of these chains has one
 //! real dominant eigenvalue (the chain's overall continuation rate, squared
 //! by the sweep order: 0.31 on the `many_channels` preset at order 3) well
@@ -167,7 +181,8 @@ pub(crate) struct Chain {
     p_self: Vec<f64>,
     /// Components, sinks first: component `k` is
     /// `members[comp_ptr[k]..comp_ptr[k + 1]]`, in Tarjan pop order
-    /// (downstream first).
+    /// (downstream first), a large component's members in its sweep order
+    /// ([`sweep_orders`]).
     comp_ptr: Vec<usize>,
     members: Vec<u32>,
     /// The components solved iteratively, in component order, with their
@@ -281,7 +296,8 @@ impl Chain {
         p_self: Vec<f64>,
     ) -> Chain {
         let n = p_conv.len();
-        let (comp_ptr, members) = tarjan(n, &ptr, &to);
+        let (comp_ptr, mut members) = tarjan(n, &ptr, &to);
+        sweep_orders(&comp_ptr, &mut members, &ptr, &to, DENSE_LIMIT + 1);
         let mut chain = Chain {
             ptr,
             to,
@@ -1402,6 +1418,167 @@ impl Accel {
     }
 }
 
+/// Reorders the members of every component of at least `min` states into
+/// its Gauss-Seidel sweep order: the reverse of the Eades-Lin-Smyth
+/// ordering of its internal edges (self-loops aside), so that most edges
+/// `i -> j` have `j` swept before `i` and `i`'s update reads `j`'s value
+/// of the same sweep.
+///
+/// Eades-Lin-Smyth (1993), in `O(states + edges)`: repeatedly take every
+/// sink (to the back of the ordering), then every source (to the front),
+/// then the state whose out-degree less in-degree among the states left
+/// is largest (to the front), removing each with its edges. Ties go to
+/// the state that entered its degree bucket last, a fixed rule, so the
+/// order depends on the chain alone.
+fn sweep_orders(comp_ptr: &[usize], members: &mut [u32], ptr: &[usize], to: &[u32], min: usize) {
+    // made for the first large component (most chains have none)
+    let mut local = Vec::new();
+    for k in 0..comp_ptr.len().saturating_sub(1) {
+        let comp = &mut members[comp_ptr[k]..comp_ptr[k + 1]];
+        if comp.len() < min {
+            continue;
+        }
+        if local.is_empty() {
+            local = vec![u32::MAX; ptr.len().saturating_sub(1)];
+        }
+        for (i, &s) in comp.iter().enumerate() {
+            local[s as usize] = u32::try_from(i).unwrap_or(u32::MAX);
+        }
+        let order = feedback_order(comp, ptr, to, &local);
+        for &s in comp.iter() {
+            local[s as usize] = u32::MAX;
+        }
+        let new: Vec<u32> = order.iter().map(|&i| comp[i as usize]).collect();
+        comp.copy_from_slice(&new);
+    }
+}
+
+/// [`sweep_orders`] for one component: the sweep order as local indices.
+#[inline(never)]
+fn feedback_order(comp: &[u32], ptr: &[usize], to: &[u32], local: &[u32]) -> Vec<u32> {
+    const NIL: u32 = u32::MAX;
+    let m = comp.len();
+    // internal edges, forward and backward (compressed rows)
+    let mut fptr = Vec::with_capacity(m + 1);
+    fptr.push(0usize);
+    let mut fcol = Vec::new();
+    let mut inn = vec![0u32; m];
+    for &s in comp {
+        for &t in &to[ptr[s as usize]..ptr[s as usize + 1]] {
+            let j = local[t as usize];
+            if j != NIL {
+                fcol.push(j);
+                inn[j as usize] += 1;
+            }
+        }
+        fptr.push(fcol.len());
+    }
+    let mut bptr = Vec::with_capacity(m + 1);
+    bptr.push(0usize);
+    for i in 0..m {
+        bptr.push(bptr[i] + inn[i] as usize);
+    }
+    let mut bcol = vec![0u32; fcol.len()];
+    let mut fill: Vec<usize> = bptr[..m].to_vec();
+    for i in 0..m {
+        for &j in &fcol[fptr[i]..fptr[i + 1]] {
+            bcol[fill[j as usize]] = i as u32;
+            fill[j as usize] += 1;
+        }
+    }
+    // per state: in-degree, out-degree and bucket among the states left,
+    // and whether it is left (one cache line holds four states)
+    #[derive(Clone, Copy)]
+    struct Node {
+        inn: u32,
+        out: u32,
+        key: u32,
+        alive: bool,
+    }
+    let max_in = inn.iter().copied().max().unwrap_or(0);
+    let max_out = (0..m).map(|i| fptr[i + 1] - fptr[i]).max().unwrap_or(0);
+    let mut node: Vec<Node> = (0..m)
+        .map(|i| {
+            let out = (fptr[i + 1] - fptr[i]) as u32;
+            Node {
+                inn: inn[i],
+                out,
+                key: out + max_in - inn[i],
+                alive: true,
+            }
+        })
+        .collect();
+    drop(inn);
+    // out - in + max_in, in 0..=max_in + max_out; each bucket a stack of
+    // states, an entry stale once its state moved or left
+    let max_key = max_in as usize + max_out;
+    let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); max_key + 1];
+    for (v, n) in node.iter().enumerate() {
+        buckets[n.key as usize].push(v as u32);
+    }
+    let mut top = max_key;
+    let (mut sinks, mut sources): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+    let (mut front, mut back) = (Vec::with_capacity(m), Vec::new());
+    'take: for _ in 0..m {
+        let v = loop {
+            if let Some(v) = sinks.pop() {
+                if node[v as usize].alive {
+                    back.push(v);
+                    break v as usize;
+                }
+            } else if let Some(v) = sources.pop() {
+                if node[v as usize].alive {
+                    front.push(v);
+                    break v as usize;
+                }
+            } else if let Some(v) = buckets[top].pop() {
+                let n = node[v as usize];
+                if n.alive && n.key as usize == top {
+                    front.push(v);
+                    break v as usize;
+                }
+            } else if top > 0 {
+                top -= 1;
+            } else {
+                // never: every state left has an entry at its key
+                break 'take;
+            }
+        };
+        node[v].alive = false;
+        for &j in &fcol[fptr[v]..fptr[v + 1]] {
+            let n = &mut node[j as usize];
+            if n.alive {
+                n.inn -= 1;
+                n.key += 1;
+                buckets[n.key as usize].push(j);
+                top = top.max(n.key as usize);
+                if n.inn == 0 {
+                    sources.push(j);
+                }
+            }
+        }
+        for &i in &bcol[bptr[v]..bptr[v + 1]] {
+            let n = &mut node[i as usize];
+            if n.alive {
+                n.out -= 1;
+                n.key -= 1;
+                buckets[n.key as usize].push(i);
+                if n.out == 0 {
+                    sinks.push(i);
+                }
+            }
+        }
+    }
+    front.extend(
+        (0..m)
+            .filter(|&v| node[v].alive)
+            .map(|v| u32::try_from(v).unwrap_or(NIL)),
+    );
+    // the ordering is `front` then `back` reversed; sweep it backwards
+    back.extend(front.iter().rev());
+    back
+}
+
 /// Strongly connected components (iterative Tarjan), emitted sinks first,
 /// members in pop order (deterministic for a given graph), flat: component
 /// `k` is `members[comp_ptr[k]..comp_ptr[k + 1]]`.
@@ -1467,6 +1644,42 @@ fn tarjan(n: usize, ptr: &[usize], to: &[u32]) -> (Vec<usize>, Vec<u32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sweep order of a component, by hand (Eades-Lin-Smyth, swept
+    /// backwards). A path `0 -> 1 -> 2`: its sinks come off one by one,
+    /// so the sweep runs `2, 1, 0`, each state after its successor. A
+    /// four-cycle `0 -> 1 -> 2 -> 3 -> 0` with a chord `0 -> 2`: no sink
+    /// or source, so the state of largest out-degree less in-degree goes
+    /// first, 0 (2 - 1); then 3 is a sink (its one edge led to 0), then 2,
+    /// then 1: the sweep runs `3, 2, 1, 0` and only `3 -> 0` reads a value
+    /// of the sweep before.
+    #[test]
+    fn sweep_order_by_hand() {
+        let csr = |rows: &[&[u32]]| {
+            let mut ptr = vec![0];
+            let mut to = Vec::new();
+            for r in rows {
+                to.extend_from_slice(r);
+                ptr.push(to.len());
+            }
+            (ptr, to)
+        };
+        let (ptr, to) = csr(&[&[1], &[2], &[]]);
+        assert_eq!(feedback_order(&[0, 1, 2], &ptr, &to, &[0, 1, 2]), [2, 1, 0]);
+        let (ptr, to) = csr(&[&[1, 2], &[2], &[3], &[0]]);
+        let order = feedback_order(&[0, 1, 2, 3], &ptr, &to, &[0, 1, 2, 3]);
+        assert_eq!(order, [3, 2, 1, 0]);
+        // in a chain, the component's members take that order (states
+        // named by their index, so local and global indices agree)
+        let comp_ptr = vec![0, 4];
+        let mut members = vec![0, 1, 2, 3];
+        sweep_orders(&comp_ptr, &mut members, &ptr, &to, 4);
+        assert_eq!(members, [3, 2, 1, 0]);
+        // below the size threshold a component keeps Tarjan's order
+        members = vec![0, 1, 2, 3];
+        sweep_orders(&comp_ptr, &mut members, &ptr, &to, 5);
+        assert_eq!(members, [0, 1, 2, 3]);
+    }
 
     #[test]
     fn two_state_loop_dense_and_iterative_agree() {
