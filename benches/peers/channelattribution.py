@@ -29,6 +29,12 @@ Every time is the best of 5 runs. What each side's time includes:
   the clock (`read_seconds`, printed in its own column): they do not
   depend on the model. First + last + linear is the sum
   of three runs, one per model.
+- the physical reference: `scan_seconds` of the same runs, one pass over
+  what the model reads, in memory, doing nothing else (Markov: every
+  row's channel names and counts; first, last, linear: the distinct
+  converting journeys' channel ids and times), best of five passes per
+  run. For first + last + linear it is one scan: a caller computing the
+  three would read its input once.
 
 Set CARGO_TARGET_DIR as for any build; the example is built in release.
 """
@@ -91,18 +97,19 @@ def best_of(n, f):
 
 
 def touchpoint_seconds(path, args, runs=5):
-    """Best `compute_seconds` and best `read_seconds` of `examples/attribute`
-    over `runs` runs."""
+    """Best `compute_seconds`, best `read_seconds` and best `scan_seconds`
+    of `examples/attribute` over `runs` runs."""
     import re
     import subprocess
     cmd = ["cargo", "run", "-q", "--release", "--example", "attribute", "--", path,
            "--timings"] + args
-    best, read = float("inf"), float("inf")
+    best, read, scan = float("inf"), float("inf"), float("inf")
     for _ in range(runs):
         r = subprocess.run(cmd, capture_output=True, text=True, check=True)
         best = min(best, float(re.search(r"compute_seconds=([0-9.]+)", r.stderr).group(1)))
         read = min(read, float(re.search(r"read_seconds=([0-9.]+)", r.stderr).group(1)))
-    return best, read
+        scan = min(scan, float(re.search(r"scan_seconds=([0-9.]+)", r.stderr).group(1)))
+    return best, read, scan
 
 
 def compare():
@@ -119,18 +126,21 @@ def compare():
         ca = best_of(5, lambda: markov_model(
             df, "path", "total_conversions", var_value="total_conversion_value",
             var_null="total_null", order=order, sep=">", verbose=0))
-        tp, read = touchpoint_seconds(path, ["--model", "markov", "--order", str(order)])
-        rows.append((f"Markov order {order}", ca, tp, read))
+        tp, read, scan = touchpoint_seconds(path, ["--model", "markov", "--order", str(order)])
+        rows.append((f"Markov order {order}", ca, tp, read, scan))
     ca = best_of(5, lambda: heuristic_models(
         df, "path", "total_conversions", var_value="total_conversion_value", sep=">"))
     runs = [touchpoint_seconds(path, ["--model", m])
             for m in ("first_touch", "last_touch", "linear")]
-    rows.append(("first + last + linear", ca, sum(r[0] for r in runs), runs[0][1]))
+    rows.append(("first + last + linear", ca, sum(r[0] for r in runs), runs[0][1],
+                 min(r[2] for r in runs)))
     print("| 100k journeys, 12 channels | ChannelAttribution 2.2.5 (s) | touchpoint compute (s) "
-          "| ratio | touchpoint read + intern, once (s) |")
-    print("|---|---:|---:|---:|---:|")
-    for name, ca, tp, read in rows:
-        print(f"| {name} | {ca:.4f} | {tp:.5f} | {ca / tp:.0f}x | {read:.4f} |")
+          "| ratio | memory scan of the same input (s) | compute / scan "
+          "| touchpoint read + intern, once (s) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, ca, tp, read, scan in rows:
+        print(f"| {name} | {ca:.4f} | {tp:.5f} | {ca / tp:.0f}x | {scan:.6f} | {tp / scan:.1f} "
+              f"| {read:.4f} |")
 
 
 def main():
