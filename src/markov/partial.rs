@@ -160,9 +160,11 @@ pub struct MarkovPartial {
     dense: Vec<[u32; 2]>,
     wcap: usize,
     /// Per state, the index of its transition to the conversion and to
-    /// null (`u32::MAX`: none yet). Derived data only, always on: a
-    /// journey's end is counted through this small array (8 bytes a
-    /// state) instead of a cell of the state's row in the dense cache.
+    /// null (`u32::MAX`: none yet), kept as states and transitions are
+    /// made (`intern_state`, `add_slow`; neither table is ever rebuilt).
+    /// Derived data only, always on: a journey's end is counted through
+    /// this small array (8 bytes a state) instead of a cell of the state's
+    /// row in the dense cache.
     ends: Vec<[u32; 2]>,
 }
 
@@ -281,15 +283,6 @@ impl MarkovPartial {
     /// Rebuilds the dense cache with `wcap` columns (or turns it off).
     fn rebuild_dense(&mut self, wcap: usize) {
         self.dense.clear();
-        self.ends.clear();
-        self.ends.resize(self.states.len(), EMPTY_CELL);
-        for (e, &key) in self.trans.keys().iter().enumerate() {
-            let sym = key as u32;
-            if sym >= SYM_CONV {
-                self.ends[(key >> 32) as usize][Self::end_slot(sym)] =
-                    u32::try_from(e).unwrap_or(u32::MAX);
-            }
-        }
         if self.states.len().saturating_mul(wcap) > DENSE_BUDGET {
             self.wcap = 0;
             self.dense.shrink_to_fit();

@@ -96,14 +96,19 @@ impl MarkovPartial {
         for (e, &key) in self.trans.keys().iter().enumerate() {
             let s = state_canon[(key >> 32) as usize];
             let sym = key as u32;
+            let rank = sym_rank(sym);
             let (sym, target) = if sym >= SYM_CONV {
                 (sym, u32::MAX)
             } else {
-                // the target state the partial recorded, renumbered
+                // the channel's canonical index (its rank), and the target
+                // state the partial recorded, renumbered
                 let t = self.next.get(e).and_then(|&t| state_canon.get(t as usize));
-                (to_canon[sym as usize], t.copied().unwrap_or(u32::MAX))
+                (
+                    u32::try_from(rank).unwrap_or(u32::MAX),
+                    t.copied().unwrap_or(u32::MAX),
+                )
             };
-            let slot = &mut by_sym[sym_rank(key as u32)];
+            let slot = &mut by_sym[rank];
             staged[*slot] = (s, sym, self.counts[e], target);
             *slot += 1;
         }
