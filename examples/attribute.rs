@@ -453,7 +453,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             .map(|(_, j)| {
                 let mut t: Vec<&touchpoint::SimpleTouch> = j.touchpoints.iter().collect();
                 t.sort_by_key(|t| t.ts);
-                t.iter().map(|t| t.channel.clone()).collect()
+                t.iter().map(|t| t.channel.to_string()).collect()
             })
             .collect();
         let notes = common::fallback_notes(

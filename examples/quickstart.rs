@@ -73,7 +73,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .map(|(_, j)| {
             let mut t: Vec<_> = j.touchpoints.iter().collect();
             t.sort_by_key(|t| t.ts);
-            t.iter().map(|t| t.channel.clone()).collect()
+            t.iter().map(|t| t.channel.to_string()).collect()
         })
         .collect();
     let direct = vec!["direct".to_owned()];

@@ -79,6 +79,7 @@ mod hash;
 mod journey;
 mod model;
 mod money;
+mod name;
 mod paths;
 mod touchpoint;
 
@@ -126,6 +127,7 @@ pub use crate::error::{Error, Result};
 pub use crate::journey::{Journey, Outcome, SimpleJourney};
 pub use crate::model::{AttributionModel, Binding, ChannelList, ChannelMap, CreditKind, Weights};
 pub use crate::money::{Currency, MAX_MINOR};
+pub use crate::name::Name;
 pub use crate::touchpoint::{Milestone, SimpleTouch, Touchpoint};
 
 /// Design notes: the questions a careful user asks, and the crate's answers

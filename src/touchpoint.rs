@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::name::Name;
+
 /// A B2B milestone that a touchpoint can mark.
 ///
 /// W-shaped and full-path models anchor credit on these; the funnel module
@@ -120,15 +122,15 @@ impl<T: Touchpoint + ?Sized> Touchpoint for &T {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimpleTouch {
     /// The channel.
-    pub channel: String,
+    pub channel: Name,
     /// When the touch happened.
     pub ts: DateTime<Utc>,
     /// The campaign or offer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub campaign: Option<String>,
+    pub campaign: Option<Name>,
     /// The content asset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
+    pub content: Option<Name>,
     /// The cost of the touch, in major currency units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<f64>,
@@ -139,7 +141,7 @@ pub struct SimpleTouch {
 
 impl SimpleTouch {
     /// A touch on `channel` at `ts`, with no campaign, content, cost or milestone.
-    pub fn new(channel: impl Into<String>, ts: DateTime<Utc>) -> SimpleTouch {
+    pub fn new(channel: impl Into<Name>, ts: DateTime<Utc>) -> SimpleTouch {
         SimpleTouch {
             channel: channel.into(),
             ts,
@@ -152,7 +154,7 @@ impl SimpleTouch {
 
     /// Sets the campaign.
     #[must_use]
-    pub fn campaign(self, campaign: impl Into<String>) -> SimpleTouch {
+    pub fn campaign(self, campaign: impl Into<Name>) -> SimpleTouch {
         SimpleTouch {
             campaign: Some(campaign.into()),
             ..self
@@ -161,7 +163,7 @@ impl SimpleTouch {
 
     /// Sets the content asset.
     #[must_use]
-    pub fn content(self, content: impl Into<String>) -> SimpleTouch {
+    pub fn content(self, content: impl Into<Name>) -> SimpleTouch {
         SimpleTouch {
             content: Some(content.into()),
             ..self

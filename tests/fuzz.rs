@@ -147,8 +147,8 @@ fn touch() -> impl Strategy<Value = SimpleTouch> {
     )
         .prop_map(|(channel, at, campaign, content, cost, milestone)| {
             let mut t = SimpleTouch::new(channel, at);
-            t.campaign = campaign;
-            t.content = content;
+            t.campaign = campaign.map(Into::into);
+            t.content = content.map(Into::into);
             t.cost = cost;
             t.milestone = milestone;
             t

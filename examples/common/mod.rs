@@ -228,10 +228,10 @@ pub fn parse_journey(text: &str, line: usize) -> Result<SimpleJourney, ReadError
         let at = ts(required(o, "ts", line, &p("ts"))?, line, &p("ts"))?;
         let mut touch = SimpleTouch::new(channel, at);
         if let Some(v) = field(o, "campaign") {
-            touch.campaign = Some(string(v, line, &p("campaign"))?);
+            touch.campaign = Some(string(v, line, &p("campaign"))?.into());
         }
         if let Some(v) = field(o, "content") {
-            touch.content = Some(string(v, line, &p("content"))?);
+            touch.content = Some(string(v, line, &p("content"))?.into());
         }
         if let Some(v) = field(o, "cost") {
             touch.cost = Some(amount(v, line, &p("cost"), currency)?);

@@ -438,7 +438,7 @@ pub(super) fn run<J: Journey>(
                 *spellings
                     .entry(normalize(&t.channel))
                     .or_default()
-                    .entry(t.channel.clone())
+                    .entry(t.channel.to_string())
                     .or_insert(0) += 1;
             }
         }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::journey::Journey;
+use crate::name::Name;
 use crate::touchpoint::{SimpleTouch, Touchpoint};
 
 /// Who created the lead: marketing (marketing-sourced) or sales
@@ -206,10 +207,10 @@ impl Lead {
     pub fn touches_from<J: Journey + ?Sized>(mut self, journey: &J) -> Lead {
         for t in journey.touchpoints() {
             self.push_touch(SimpleTouch {
-                channel: t.channel().to_owned(),
+                channel: t.channel().into(),
                 ts: t.timestamp(),
-                campaign: t.campaign().map(str::to_owned),
-                content: t.content().map(str::to_owned),
+                campaign: t.campaign().map(Name::from),
+                content: t.content().map(Name::from),
                 cost: t.cost(),
                 milestone: t.milestone(),
             });

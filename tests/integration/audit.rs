@@ -623,8 +623,8 @@ fn any_touch() -> impl Strategy<Value = SimpleTouch> {
     )
         .prop_map(|(c, t, cp, ct, cost)| {
             let mut x = SimpleTouch::new(c, t);
-            x.campaign = cp;
-            x.content = ct;
+            x.campaign = cp.map(Into::into);
+            x.content = ct.map(Into::into);
             x.cost = cost;
             x
         })

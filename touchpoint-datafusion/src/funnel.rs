@@ -22,11 +22,11 @@ use datafusion_common::arrow::array::{
 };
 use datafusion_common::arrow::datatypes::{DataType, Field, Fields, Float64Type};
 use datafusion_common::{DataFusionError, Result, exec_err, plan_err};
-use touchpoint::SimpleTouch;
 use touchpoint::funnel::{
     Backfill, CycleStart, Cycles, FunnelConfig, FunnelPartial, Lead, OutOfOrder, Owner, Period,
     SliceBy, SliceMetrics, SourceView, StageEntry, Stages,
 };
+use touchpoint::{Name, SimpleTouch};
 
 use crate::core::{core_err, currency};
 use crate::input::{
@@ -396,11 +396,11 @@ pub(crate) fn read_leads(args: &[ArrayRef], extras: Option<&ArrayRef>) -> Result
                 let opt = |x: &Option<(Vec<u32>, Vec<&str>)>| {
                     x.as_ref().and_then(|(codes, names)| {
                         let c = codes[touch_at + k];
-                        (c != NONE).then(|| names[c as usize].to_owned())
+                        (c != NONE).then(|| Name::from(names[c as usize]))
                     })
                 };
                 lead = lead.touch(SimpleTouch {
-                    channel: names[codes[touch_at + k] as usize].to_owned(),
+                    channel: Name::from(names[codes[touch_at + k] as usize]),
                     ts: millis(to_ms(K, "timestamps", t, *tper, row)?, row)?,
                     campaign: opt(campaigns),
                     content: opt(contents),

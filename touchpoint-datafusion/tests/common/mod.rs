@@ -441,8 +441,8 @@ pub fn b2b_journeys(n: u64) -> Vec<SimpleJourney> {
         .map(|(i, mut j)| {
             j.touchpoints.sort_by_key(|t| t.timestamp());
             for (k, t) in j.touchpoints.iter_mut().enumerate() {
-                t.campaign = ((i + k) % 4 != 0).then(|| format!("c{}", (i + k) % 5));
-                t.content = (k % 5 != 1).then(|| format!("a{}", k % 3));
+                t.campaign = ((i + k) % 4 != 0).then(|| format!("c{}", (i + k) % 5).into());
+                t.content = (k % 5 != 1).then(|| format!("a{}", k % 3).into());
             }
             j
         })
@@ -477,8 +477,8 @@ pub fn extras_batch(js: &[(usize, &SimpleJourney)], dict: bool) -> RecordBatch {
             Arc::new(b.finish())
         }
     };
-    let campaigns = names(&|t| t.campaign.clone(), dict);
-    let contents = names(&|t| t.content.clone(), false);
+    let campaigns = names(&|t| t.campaign.as_deref().map(str::to_owned), dict);
+    let contents = names(&|t| t.content.as_deref().map(str::to_owned), false);
     let milestones = names(&|t| t.milestone.map(|m| m.as_str().to_owned()), false);
     let cts: TimestampMillisecondArray = js
         .iter()
