@@ -159,9 +159,8 @@ fn ts(v: &Value, line: usize, path: &str) -> Result<DateTime<Utc>, ReadError> {
         .map_err(|e| err(line, path, Reason::BadTimestamp(format!("{e}: {s:?}"))))
 }
 
-fn string(v: &Value, line: usize, path: &str) -> Result<String, ReadError> {
+fn string<'a>(v: &'a Value, line: usize, path: &str) -> Result<&'a str, ReadError> {
     v.as_str()
-        .map(str::to_owned)
         .ok_or_else(|| err(line, path, Reason::WrongType("a string")))
 }
 
@@ -189,7 +188,7 @@ pub fn parse_journey(text: &str, line: usize) -> Result<SimpleJourney, ReadError
     let obj = v
         .as_object()
         .ok_or_else(|| err(line, "", Reason::NotObject))?;
-    let id = string(required(obj, "id", line, "id")?, line, "id")?;
+    let id = string(required(obj, "id", line, "id")?, line, "id")?.to_owned();
     let converted = required(obj, "converted", line, "converted")?
         .as_bool()
         .ok_or_else(|| err(line, "converted", Reason::WrongType("true or false")))?;
