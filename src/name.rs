@@ -235,6 +235,34 @@ mod tests {
     }
 
     #[test]
+    fn takes_the_room_of_a_string() {
+        // what makes the inline names free: a name, and an absent one, take
+        // the 24 bytes a `String` took, so `SimpleTouch` did not grow
+        assert_eq!(std::mem::size_of::<Name>(), std::mem::size_of::<String>());
+        assert_eq!(
+            std::mem::size_of::<Option<Name>>(),
+            std::mem::size_of::<Name>()
+        );
+        #[cfg(target_pointer_width = "64")]
+        assert_eq!(std::mem::size_of::<crate::SimpleTouch>(), 104);
+    }
+
+    proptest::proptest! {
+        /// Any string reads back, compares and orders as itself, and
+        /// survives JSON, inline or not.
+        #[test]
+        fn any_string_round_trips(a in "\\PC{0,40}", b in "\\PC{0,40}") {
+            let (na, nb) = (Name::from(a.as_str()), Name::from(b.clone()));
+            proptest::prop_assert_eq!(na.as_str(), a.as_str());
+            proptest::prop_assert_eq!(na.is_inline(), a.len() <= Name::INLINE);
+            proptest::prop_assert_eq!(na.cmp(&nb), a.cmp(&b));
+            proptest::prop_assert_eq!(na == nb, a == b);
+            let back: Name = serde_json::from_str(&serde_json::to_string(&na).unwrap()).unwrap();
+            proptest::prop_assert_eq!(back, na);
+        }
+    }
+
+    #[test]
     fn serializes_as_a_plain_string() {
         let short = Name::from("webinar");
         let long = Name::from("a campaign name well past twenty-four bytes");
