@@ -110,6 +110,10 @@ impl<T: Touchpoint + ?Sized> Touchpoint for &T {
 /// (`channel`, `ts`, and optional `campaign`, `content`, `cost`,
 /// `milestone`). Unknown fields are ignored when deserializing.
 ///
+/// Its names are [`Name`]s: up to 24 bytes are kept inside the touch, so a
+/// touch is one place in memory and building or reading one allocates
+/// nothing per name (see [`Name`] for what that does to streaming).
+///
 /// # Example
 ///
 /// ```
@@ -117,6 +121,7 @@ impl<T: Touchpoint + ?Sized> Touchpoint for &T {
 ///
 /// let t = SimpleTouch::new("email", "2024-03-02T18:40:05Z".parse()?);
 /// assert_eq!(t.channel(), "email");
+/// assert_eq!(t.channel, "email"); // a `Name` compares with a `&str`
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
