@@ -5,11 +5,13 @@
 //!
 //! Groups: `model` (every model, realistic mix), `model_all_converted`
 //! (the worst case, every breakdown and channels only), `heuristic` (first,
-//! last and linear together, compute only) and `stream` (user journeys
+//! last and linear together, compute only), `stream` (user journeys
 //! observed one at a time through a `CreditPartial`, beside the memory
 //! reference measured in the same run: reading each touch's channel,
 //! campaign and content names and its time, which any streaming observe
-//! must do).
+//! must do), and `stream_layout` (the same stream over journeys in the
+//! processor's caches, and over journeys cloned afresh: where streaming
+//! waits).
 //!
 //! The set is built once; each benchmark measures `attribute(&model, &set)`
 //! (credit, aggregation by channel, campaign and content, and the final
@@ -113,10 +115,10 @@ fn journeys(all_converted: bool) -> Vec<SimpleJourney> {
             ts += rng.below(10 * 86_400) as i64;
             let mut t = SimpleTouch::new(CHANNELS[c], DateTime::from_timestamp(ts, 0).unwrap());
             if rng.unit() < 0.35 {
-                t = t.campaign(campaigns[rng.below(40) as usize].clone());
+                t = t.campaign(campaigns[rng.below(40) as usize].as_str());
             }
             if rng.unit() < 0.2 {
-                t = t.content(contents[rng.below(25) as usize].clone());
+                t = t.content(contents[rng.below(25) as usize].as_str());
             }
             // a later milestone wins when they share a touch (close at the end)
             let m = if close == Some(i) {
@@ -302,5 +304,47 @@ fn stream(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, models, stream);
+/// Where streaming waits: the credit stream of [`stream`] (first touch,
+/// time decay) over the same journeys in two other places in memory. `in_cache`:
+/// the first 1,000 journeys observed 100 times over, so that they come from
+/// the processor's caches (what observing costs when nothing waits on
+/// memory); `cloned`: all the journeys cloned afresh, every touch array
+/// allocated anew and in order (the layout of journeys read into exactly
+/// sized arrays), against `stream`'s journeys, built touch by touch (their
+/// arrays grown by reallocation, scattered among other journeys').
+fn stream_layout(c: &mut Criterion) {
+    let journeys = journeys(false);
+    let count = |js: &[SimpleJourney]| js.iter().map(|j| j.touchpoints().len()).sum::<usize>();
+    let small = &journeys[..1_000];
+    let cloned = journeys.clone();
+    let mut g = c.benchmark_group("stream_layout");
+    for name in ["first_touch", "time_decay"] {
+        let config = CreditConfig::by_name(name).unwrap();
+        g.throughput(Throughput::Elements((count(small) * 100) as u64));
+        g.bench_function(format!("{name}/in_cache"), |b| {
+            b.iter(|| {
+                let mut p = CreditPartial::new(config.clone());
+                for _ in 0..100 {
+                    for j in black_box(small) {
+                        p.observe(j).unwrap();
+                    }
+                }
+                p.finish()
+            });
+        });
+        g.throughput(Throughput::Elements(count(&cloned) as u64));
+        g.bench_function(format!("{name}/cloned"), |b| {
+            b.iter(|| {
+                let mut p = CreditPartial::new(config.clone());
+                for j in black_box(&cloned) {
+                    p.observe(j).unwrap();
+                }
+                p.finish()
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, models, stream, stream_layout);
 criterion_main!(benches);

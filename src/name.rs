@@ -1,7 +1,7 @@
 //! [`Name`]: the string type of [`SimpleTouch`](crate::SimpleTouch)'s
 //! channel, campaign and content.
 
-use std::borrow::Borrow;
+use std::borrow::{Borrow, Cow};
 use std::fmt;
 use std::ops::Deref;
 
@@ -9,8 +9,8 @@ use compact_str::CompactString;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An immutable name (a channel, campaign or content asset) that keeps up
-/// to 24 bytes inline, in the 24 bytes a `String` takes, and only longer
-/// names on the heap.
+/// to [`Name::INLINE`] bytes inline (24 on 64-bit targets), in the room a
+/// `String` takes, and only longer names on the heap.
 ///
 /// [`SimpleTouch`](crate::SimpleTouch) holds its names as `Name`s so that a
 /// touch carries its short names with it: reading them reads the touch
@@ -22,8 +22,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 ///
 /// A `Name` reads as a `&str` ([`Deref`], [`AsRef`], [`Borrow`]), compares,
 /// orders and hashes as its string does (so a `HashMap<Name, _>` is looked
-/// up by `&str`), is built from `&str`, `String` and `Box<str>`
-/// ([`From`]), and serializes as a plain string.
+/// up by `&str`), is built from `&str`, `String`, `Box<str>`, `Cow<str>`
+/// and `char` ([`From`]), and serializes as a plain string. It cannot be
+/// edited in place: build a new one (`Name::from(s.to_lowercase())`).
 ///
 /// # Example
 ///
@@ -33,7 +34,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// let n = Name::from("paid_search");
 /// assert_eq!(n, "paid_search");
 /// assert_eq!(n.as_str().len(), 11);
-/// assert!(n.is_inline());
+/// assert!(n.is_inline()); // 11 bytes: inline on every target
 /// let long = Name::from("2024-q3-spring-webinar-series-retargeting");
 /// assert!(!long.is_inline());
 /// assert_eq!(String::from(long), "2024-q3-spring-webinar-series-retargeting");
@@ -42,8 +43,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct Name(CompactString);
 
 impl Name {
-    /// The most bytes a name keeps inline (longer names are on the heap).
-    pub const INLINE: usize = 24;
+    /// The most bytes a name keeps inline, the size of a `String` (24 on
+    /// 64-bit targets, 12 on 32-bit ones); longer names are on the heap.
+    pub const INLINE: usize = std::mem::size_of::<String>();
 
     /// The name as a string slice.
     #[inline(always)]
@@ -114,6 +116,21 @@ impl From<String> for Name {
 impl From<Box<str>> for Name {
     fn from(s: Box<str>) -> Name {
         Name(CompactString::from(s))
+    }
+}
+
+impl From<Cow<'_, str>> for Name {
+    fn from(s: Cow<'_, str>) -> Name {
+        match s {
+            Cow::Borrowed(b) => Name::from(b),
+            Cow::Owned(o) => Name::from(o),
+        }
+    }
+}
+
+impl From<char> for Name {
+    fn from(c: char) -> Name {
+        Name(CompactString::from(&*c.encode_utf8(&mut [0; 4])))
     }
 }
 
@@ -193,7 +210,7 @@ mod tests {
     }
 
     #[test]
-    fn inline_up_to_24_bytes_and_reads_back() {
+    fn inline_up_to_a_strings_size_and_reads_back() {
         for n in 0..=40 {
             let s: String = "abcdefghijklmnopqrstuvwxyz0123456789éè"
                 .chars()
@@ -232,6 +249,14 @@ mod tests {
         m.insert(Name::from("email"), 1);
         assert_eq!(m.get("email"), Some(&1));
         assert_eq!(m.get("display"), None);
+    }
+
+    #[test]
+    fn built_from_cow_and_char() {
+        let lossy = String::from_utf8_lossy(b"paid_\xFFsearch");
+        assert_eq!(Name::from(lossy), "paid_\u{FFFD}search");
+        assert_eq!(Name::from(Cow::Borrowed("email")), "email");
+        assert_eq!(Name::from('é'), "é");
     }
 
     #[test]

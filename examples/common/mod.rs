@@ -505,7 +505,7 @@ pub fn row_journey(row: &PathRow, id: &str, value_minor: i64, converted: bool) -
         .path
         .iter()
         .enumerate()
-        .map(|(k, c)| SimpleTouch::new(c.clone(), day(k)))
+        .map(|(k, c)| SimpleTouch::new(c.as_str(), day(k)))
         .collect();
     if converted {
         j = j.converted(Currency::default().to_major(value_minor));

@@ -325,7 +325,7 @@ impl Simulator {
         let mut touches: Vec<SimpleTouch> = Vec::with_capacity(n);
         for (&c, &t) in d.channels.iter().zip(&d.ts) {
             let ch = &cfg.channels[usize::from(c)];
-            let mut touch = SimpleTouch::new(ch.name.clone(), ts(t));
+            let mut touch = SimpleTouch::new(ch.name.as_str(), ts(t));
             if let Some(cost) = ch.cost {
                 touch = touch.cost(cost);
             }

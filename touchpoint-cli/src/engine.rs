@@ -689,7 +689,7 @@ pub fn expand_paths(file: &str, rows: &[PathRow]) -> Result<JourneySet> {
             .path
             .iter()
             .enumerate()
-            .map(|(k, c)| SimpleTouch::new(c.clone(), day(k)))
+            .map(|(k, c)| SimpleTouch::new(c.as_str(), day(k)))
             .collect();
         let total = minor_of(file, row, r)?;
         let n = row.conversions as i64;
