@@ -30,7 +30,7 @@ use touchpoint::models::{
 };
 use touchpoint::{
     AttributionModel, Breakdowns, CreditConfig, CreditPartial, Journey, JourneySet, Milestone,
-    SimpleJourney, SimpleTouch, attribute, attribute_with,
+    Report, SimpleJourney, SimpleTouch, attribute, attribute_with,
 };
 
 const JOURNEYS: usize = 100_000;
@@ -245,6 +245,18 @@ fn models(c: &mut Criterion) {
     g.finish();
 }
 
+/// Streams `journeys` through a fresh partial of `config`, `rounds` times
+/// over, and finishes it: the body of every `stream` benchmark.
+fn observe_all(config: &CreditConfig, journeys: &[SimpleJourney], rounds: usize) -> Report {
+    let mut p = CreditPartial::new(config.clone());
+    for _ in 0..rounds {
+        for j in black_box(journeys) {
+            p.observe(j).unwrap();
+        }
+    }
+    p.finish()
+}
+
 /// User journeys observed one at a time through a [`CreditPartial`] (the
 /// streaming path), against the batch path on the same journeys.
 fn stream(c: &mut Criterion) {
@@ -280,26 +292,14 @@ fn stream(c: &mut Criterion) {
     ] {
         let config = CreditConfig::by_name(name).unwrap();
         g.bench_function(name, |b| {
-            b.iter(|| {
-                let mut p = CreditPartial::new(config.clone());
-                for j in black_box(&journeys) {
-                    p.observe(j).unwrap();
-                }
-                p.finish()
-            });
+            b.iter(|| observe_all(&config, &journeys, 1));
         });
     }
     let config = CreditConfig::by_name("linear")
         .unwrap()
         .with_breakdowns(Breakdowns::CHANNELS);
     g.bench_function("linear_channels_only", |b| {
-        b.iter(|| {
-            let mut p = CreditPartial::new(config.clone());
-            for j in black_box(&journeys) {
-                p.observe(j).unwrap();
-            }
-            p.finish()
-        });
+        b.iter(|| observe_all(&config, &journeys, 1));
     });
     g.finish();
 }
@@ -322,25 +322,11 @@ fn stream_layout(c: &mut Criterion) {
         let config = CreditConfig::by_name(name).unwrap();
         g.throughput(Throughput::Elements((count(small) * 100) as u64));
         g.bench_function(format!("{name}/in_cache"), |b| {
-            b.iter(|| {
-                let mut p = CreditPartial::new(config.clone());
-                for _ in 0..100 {
-                    for j in black_box(small) {
-                        p.observe(j).unwrap();
-                    }
-                }
-                p.finish()
-            });
+            b.iter(|| observe_all(&config, small, 100));
         });
         g.throughput(Throughput::Elements(count(&cloned) as u64));
         g.bench_function(format!("{name}/cloned"), |b| {
-            b.iter(|| {
-                let mut p = CreditPartial::new(config.clone());
-                for j in black_box(&cloned) {
-                    p.observe(j).unwrap();
-                }
-                p.finish()
-            });
+            b.iter(|| observe_all(&config, &cloned, 1));
         });
     }
     g.finish();
